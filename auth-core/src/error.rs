@@ -1,0 +1,147 @@
+//! The one error type of the authentication flows.
+//!
+//! Every failure a flow can report is an [`AuthError`] variant with a stable machine
+//! [`code`](AuthError::code). Web adapters map the variants to HTTP statuses; the messages never
+//! contain a secret and never reveal whether an account exists.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::store::StoreError;
+use crate::token::TokenError;
+
+/// Result alias for the authentication flows.
+pub type Result<T, E = AuthError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in an authentication flow (jwtlib's `AuthError` hierarchy).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token is missing, malformed, expired, revoked or otherwise unusable.
+    #[error("invalid token: {0}")]
+    InvalidToken(#[from] TokenError),
+    /// The token is valid but the user it names no longer exists or is disabled.
+    #[error("the user of this token no longer exists or is disabled")]
+    UserNotFound,
+    /// No credentials were presented where they are required.
+    #[error("authentication is required")]
+    NotAuthenticated,
+    /// The `Authorization` header is present but not a well-formed bearer credential.
+    #[error("invalid authorization header: {0}")]
+    InvalidAuthorizationHeader(&'static str),
+    /// Wrong username/email or password. Deliberately does not say which.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// The refresh token is unknown, expired, revoked or was already used.
+    #[error("the refresh token is invalid, expired or revoked")]
+    InvalidRefreshToken,
+    /// Authenticated, but not allowed to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A unique value (username, email) is already taken.
+    #[error("{field} is already taken")]
+    Conflict {
+        /// The field whose value is taken.
+        field: &'static str,
+    },
+    /// The input is not acceptable; each entry names the field and what is wrong.
+    #[error("validation failed: {0}")]
+    Validation(ValidationErrors),
+    /// A store (database, cache) could not be reached; the request must not pass.
+    #[error("authentication service unavailable")]
+    ServiceUnavailable(#[source] StoreError),
+    /// A bug or an unexpected internal failure (a hashing task that panicked, corrupt data).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AuthError {
+    /// The stable machine-readable code of this error, for clients and logs.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidToken(_) => "invalid_token",
+            Self::UserNotFound => "user_not_found",
+            Self::NotAuthenticated => "not_authenticated",
+            Self::InvalidAuthorizationHeader(_) => "invalid_authorization_header",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidRefreshToken => "invalid_grant",
+            Self::Forbidden(_) => "forbidden",
+            Self::Conflict { .. } => "conflict",
+            Self::Validation(_) => "validation_failed",
+            Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A validation error on one field.
+    #[must_use]
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation(ValidationErrors::single(field, message))
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict { field } => Self::Conflict { field },
+            StoreError::Corrupt(msg) => Self::Internal(msg),
+            other => Self::ServiceUnavailable(other),
+        }
+    }
+}
+
+/// One rejected input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field name as the client sent it.
+    pub field: &'static str,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+/// The rejected fields of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    /// A list with one entry.
+    #[must_use]
+    pub fn single(field: &'static str, message: impl Into<String>) -> Self {
+        Self(vec![FieldError {
+            field,
+            message: message.into(),
+        }])
+    }
+
+    /// Adds an entry.
+    pub fn push(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field,
+            message: message.into(),
+        });
+    }
+
+    /// `Ok(())` when empty, otherwise the errors as [`AuthError::Validation`].
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AuthError::Validation(self))
+        }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", e.field, e.message)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! Domain events emitted by the authentication flows, and where they go.
+//!
+//! An [`EventSink`] receives every [`AuthEvent`]. The default, [`TracingEventSink`], writes
+//! them to `tracing` at `info` (security incidents at `warn`); [`MemoryEventSink`] keeps them,
+//! for tests and admin views. Events carry ids, never secrets.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Something that happened to an account or a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthEvent {
+    /// A user registered.
+    UserRegistered {
+        /// The user.
+        user_id: String,
+    },
+    /// A login succeeded and a session started.
+    LoginSucceeded {
+        /// The user.
+        user_id: String,
+        /// The new session.
+        session_id: String,
+    },
+    /// A login failed (wrong password, unknown or disabled user).
+    LoginFailed {
+        /// The user, when the login named an existing one.
+        user_id: Option<String>,
+    },
+    /// A stored password hash was upgraded to the current parameters.
+    PasswordRehashed {
+        /// The user.
+        user_id: String,
+    },
+    /// A refresh token was rotated.
+    TokenRefreshed {
+        /// The user.
+        user_id: String,
+        /// The session.
+        session_id: String,
+    },
+    /// A used refresh token was presented again after the grace window: the family is revoked.
+    RefreshTokenReuseDetected {
+        /// The user.
+        user_id: String,
+        /// The revoked session (family).
+        session_id: String,
+    },
+    /// A session ended by logout.
+    LoggedOut {
+        /// The user.
+        user_id: String,
+        /// The session.
+        session_id: Option<String>,
+    },
+    /// Every session and token of a user was revoked.
+    AllSessionsRevoked {
+        /// The user.
+        user_id: String,
+    },
+}
+
+/// Receives events. Implementations must be quick (queue anything slow).
+pub trait EventSink: Send + Sync + fmt::Debug + 'static {
+    /// Called once per event, on the request path.
+    fn emit(&self, event: &AuthEvent);
+}
+
+/// Writes events to `tracing`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TracingEventSink;
+
+impl EventSink for TracingEventSink {
+    fn emit(&self, event: &AuthEvent) {
+        match event {
+            AuthEvent::RefreshTokenReuseDetected { .. } => tracing::warn!(?event, "security event"),
+            _ => tracing::info!(?event, "auth event"),
+        }
+    }
+}
+
+/// Keeps every event in memory (and also logs it).
+#[derive(Debug, Default)]
+pub struct MemoryEventSink {
+    events: Mutex<Vec<AuthEvent>>,
+}
+
+impl MemoryEventSink {
+    /// An empty sink.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The events so far.
+    #[must_use]
+    pub fn events(&self) -> Vec<AuthEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl EventSink for MemoryEventSink {
+    fn emit(&self, event: &AuthEvent) {
+        TracingEventSink.emit(event);
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event.clone());
+    }
+}

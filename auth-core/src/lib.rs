@@ -1,0 +1,56 @@
+//! `auth-core`: the runtime of the auth framework, free of any web framework.
+//!
+//! It holds everything that decides *who* a caller is and *whether* a credential is still good:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`config`] | one typed [`AuthConfig`] tree, loaded from defaults, `auth.toml`/`auth.yaml` and `AUTH__SECTION__KEY` variables, validated once |
+//! | [`token`] | [`TokenManager`]: JWT access tokens with a rotating key set, strict verification, revocation |
+//! | [`password`] | [`PasswordHasher`]: Argon2id on the blocking pool, capped parameters, rehash on login |
+//! | [`user`] | the internal [`User`], its public projection [`PublicUser`] and the [`UserStore`] trait |
+//! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
+//! | [`authz`] | permission matching (wildcards) used by guards |
+//! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
+//! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
+//!
+//! Web frameworks sit on top: `auth-axum` turns these flows into extractors and routes.
+//!
+//! ```no_run
+//! use auth_core::{AuthConfig, AuthService, service::{LoginRequest, RegisterRequest}};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = AuthConfig::load()?;
+//! let auth = AuthService::from_config(&config).await?;
+//! auth.register(RegisterRequest {
+//!     username: "ada".into(),
+//!     email: "ada@example.com".into(),
+//!     password: "correct horse battery staple".into(),
+//! }).await?;
+//! let tokens = auth.login(LoginRequest::new("ada", "correct horse battery staple")).await?;
+//! let me = auth.current_user(&tokens.access_token).await?;
+//! assert_eq!(me.username, "ada");
+//! # Ok(()) }
+//! ```
+
+pub mod authz;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod password;
+pub mod principal;
+pub mod service;
+pub mod store;
+pub mod token;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{AuthConfig, ConfigError};
+pub use error::{AuthError, Result};
+pub use events::{AuthEvent, EventSink};
+pub use password::PasswordHasher;
+pub use principal::{CredentialKind, Principal};
+pub use service::AuthService;
+pub use store::StoreError;
+pub use token::{Claims, TokenError, TokenManager, TokenType};
+pub use user::{PublicUser, User, UserId, UserStore};

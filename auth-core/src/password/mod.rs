@@ -1,0 +1,280 @@
+//! Password hashing with Argon2id.
+//!
+//! - OWASP parameters by default (19 MiB, 2 iterations, 1 lane), configurable.
+//! - PHC strings, so a stored hash carries its own parameters; verification reports when a
+//!   hash is outdated so the login flow can upgrade it.
+//! - Hashing runs on tokio's blocking pool, at most `max_concurrent_hashes` at once, so it never
+//!   stalls the async runtime.
+//! - The parameters a *stored* hash asks for are capped: a planted hash asking for gigabytes of
+//!   memory is refused, not computed.
+//! - Over-long passwords are refused before any hashing (OWASP Password Storage Cheat Sheet:
+//!   limit input to avoid denial of service).
+//! - [`PasswordHasher::verify_dummy`] burns the same time as a real check, so a login for an
+//!   unknown user takes as long as one with a wrong password.
+//!
+//! ```
+//! use auth_core::config::PasswordConfig;
+//! use auth_core::password::{PasswordHasher, Verification};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::password::PasswordError> {
+//! let mut config = PasswordConfig::default();
+//! config.memory_kib = 1024; // small, for the example
+//! let hasher = PasswordHasher::new(&config)?;
+//! let hash = hasher.hash("correct horse battery staple").await?;
+//! assert!(hash.starts_with("$argon2id$"));
+//! assert_eq!(hasher.verify("correct horse battery staple", &hash).await?, Verification::Valid { needs_rehash: false });
+//! assert_eq!(hasher.verify("wrong", &hash).await?, Verification::Invalid);
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::config::PasswordConfig;
+
+/// Why hashing or verifying failed (not "wrong password", which is [`Verification::Invalid`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// Shorter than the policy allows.
+    #[error("password must be at least {min} characters")]
+    TooShort {
+        /// The minimum.
+        min: usize,
+    },
+    /// Longer than the policy allows; refused before hashing.
+    #[error("password must be at most {max} characters")]
+    TooLong {
+        /// The maximum.
+        max: usize,
+    },
+    /// The configured parameters are not valid Argon2 parameters.
+    #[error("invalid Argon2 parameters: {0}")]
+    InvalidParams(String),
+    /// The stored hash is not an Argon2 PHC string.
+    #[error("the stored password hash is not a supported Argon2 PHC string")]
+    UnsupportedHash,
+    /// The stored hash asks for more memory, time or lanes than the caps allow.
+    #[error("the stored password hash asks for parameters above the configured caps")]
+    ParamsTooExpensive,
+    /// The hashing task failed.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The password matches. `needs_rehash` is true when the hash uses other parameters or
+    /// another algorithm than the configured ones.
+    Valid {
+        /// Whether to store a fresh hash.
+        needs_rehash: bool,
+    },
+    /// The password does not match.
+    Invalid,
+}
+
+struct Inner {
+    params: Params,
+    min_length: usize,
+    max_length: usize,
+    caps: (u32, u32, u32),
+    permits: Semaphore,
+    dummy_hash: OnceCell<String>,
+}
+
+/// Hashes and verifies passwords. Cheap to clone.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("memory_kib", &self.inner.params.m_cost())
+            .field("iterations", &self.inner.params.t_cost())
+            .field("parallelism", &self.inner.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with the configured parameters and policy.
+    ///
+    /// # Errors
+    /// [`PasswordError::InvalidParams`] when Argon2 refuses the parameters.
+    pub fn new(config: &PasswordConfig) -> Result<Self, PasswordError> {
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+        let permits = config
+            .max_concurrent_hashes
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+            })
+            .max(1);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                min_length: config.min_length,
+                max_length: config.max_length,
+                caps: (
+                    config.max_memory_kib,
+                    config.max_iterations,
+                    config.max_parallelism,
+                ),
+                permits: Semaphore::new(permits),
+                dummy_hash: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// Checks the length policy (in characters). Cheap; call it before hashing.
+    ///
+    /// # Errors
+    /// [`PasswordError::TooShort`] or [`PasswordError::TooLong`].
+    pub fn check_policy(&self, password: &str) -> Result<(), PasswordError> {
+        self.check_max(password)?;
+        if password.chars().count() < self.inner.min_length {
+            return Err(PasswordError::TooShort {
+                min: self.inner.min_length,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses over-long input before any work: first by bytes (4 per character at most), then
+    /// by characters.
+    fn check_max(&self, password: &str) -> Result<(), PasswordError> {
+        let max = self.inner.max_length;
+        if password.len() > max.saturating_mul(4) || password.chars().count() > max {
+            return Err(PasswordError::TooLong { max });
+        }
+        Ok(())
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            self.inner.params.clone(),
+        )
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| PasswordError::Hashing(e.to_string()))
+    }
+
+    /// Hashes `password` (policy checked first) into a PHC string.
+    ///
+    /// # Errors
+    /// A policy error, or [`PasswordError::Hashing`].
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        self.check_policy(password)?;
+        self.hash_unchecked(SecretString::from(password.to_owned()))
+            .await
+    }
+
+    async fn hash_unchecked(&self, password: SecretString) -> Result<String, PasswordError> {
+        let argon2 = self.argon2();
+        self.run_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| PasswordError::Hashing(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Verifies `password` against a stored PHC string.
+    ///
+    /// # Errors
+    /// [`PasswordError::TooLong`] (refused before hashing), [`PasswordError::UnsupportedHash`],
+    /// [`PasswordError::ParamsTooExpensive`] or [`PasswordError::Hashing`].
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: &str,
+    ) -> Result<Verification, PasswordError> {
+        self.check_max(password)?;
+        let parsed = PasswordHash::new(stored).map_err(|_| PasswordError::UnsupportedHash)?;
+        let algorithm =
+            Algorithm::try_from(parsed.algorithm).map_err(|_| PasswordError::UnsupportedHash)?;
+        let params = Params::try_from(&parsed).map_err(|_| PasswordError::UnsupportedHash)?;
+        let (max_m, max_t, max_p) = self.inner.caps;
+        if params.m_cost() > max_m || params.t_cost() > max_t || params.p_cost() > max_p {
+            tracing::warn!(
+                memory_kib = params.m_cost(),
+                iterations = params.t_cost(),
+                parallelism = params.p_cost(),
+                "refusing to verify a stored password hash whose parameters exceed the caps"
+            );
+            return Err(PasswordError::ParamsTooExpensive);
+        }
+        let version = parsed.version.unwrap_or(0x13);
+        let ours = &self.inner.params;
+        let needs_rehash = algorithm != Algorithm::Argon2id
+            || version != 0x13
+            || params.m_cost() != ours.m_cost()
+            || params.t_cost() != ours.t_cost()
+            || params.p_cost() != ours.p_cost();
+        let password = SecretString::from(password.to_owned());
+        let stored = stored.to_owned();
+        self.run_blocking(move || {
+            let parsed = PasswordHash::new(&stored).map_err(|_| PasswordError::UnsupportedHash)?;
+            match Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed) {
+                Ok(()) => Ok(Verification::Valid { needs_rehash }),
+                Err(argon2::password_hash::Error::Password) => Ok(Verification::Invalid),
+                Err(e) => Err(PasswordError::Hashing(e.to_string())),
+            }
+        })
+        .await?
+    }
+
+    /// Spends the time of one verification against a hash of the configured parameters and
+    /// always reports [`Verification::Invalid`]. Used when the user does not exist.
+    ///
+    /// # Errors
+    /// [`PasswordError::Hashing`] if the dummy hash cannot be made.
+    pub async fn verify_dummy(&self, password: &str) -> Result<Verification, PasswordError> {
+        let dummy = self
+            .inner
+            .dummy_hash
+            .get_or_try_init(|| async {
+                let mut random = [0_u8; 24];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+                let password = SecretString::from(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    random,
+                ));
+                self.hash_unchecked(password).await
+            })
+            .await?;
+        let _ = self.verify(password, dummy).await?;
+        Ok(Verification::Invalid)
+    }
+}

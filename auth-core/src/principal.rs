@@ -1,0 +1,112 @@
+//! The authenticated caller as guards see it.
+
+use serde::Serialize;
+
+use crate::authz::any_permission_matches;
+use crate::token::Claims;
+use crate::user::UserId;
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CredentialKind {
+    /// A bearer access token in `Authorization`.
+    Bearer,
+    /// A browser session cookie.
+    Cookie,
+    /// An API key.
+    ApiKey,
+    /// OAuth2 client credentials (service to service).
+    ClientCredentials,
+}
+
+/// One satisfied authentication factor and when it was satisfied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Factor {
+    /// RFC 8176 method: `pwd`, `otp`, `hwk`, ...
+    pub method: String,
+    /// Seconds since the Unix epoch.
+    pub at: i64,
+}
+
+/// An authenticated caller: who, through which credential, in which tenant and session, with
+/// which roles, permissions and factors.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// The credential kind.
+    pub credential: CredentialKind,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Direct permissions.
+    pub permissions: Vec<String>,
+    /// Tenant.
+    pub tenant: Option<String>,
+    /// The session the credential belongs to.
+    pub session_id: Option<String>,
+    /// Satisfied factors.
+    pub factors: Vec<Factor>,
+    /// The token id, for bearer tokens.
+    pub token_id: Option<String>,
+    /// When the credential expires.
+    pub expires_at: Option<i64>,
+    /// The user's security epoch the credential was issued under.
+    #[serde(skip)]
+    pub security_epoch: i64,
+}
+
+impl Principal {
+    /// The principal a verified access token describes.
+    #[must_use]
+    pub fn from_claims(claims: &Claims) -> Self {
+        let at = claims.auth_time.unwrap_or(claims.iat);
+        Self {
+            user_id: UserId(claims.sub.clone()),
+            credential: CredentialKind::Bearer,
+            roles: claims.roles.clone(),
+            permissions: claims.permissions.clone(),
+            tenant: claims.tenant.clone(),
+            session_id: claims.sid.clone(),
+            factors: claims
+                .amr
+                .iter()
+                .map(|m| Factor {
+                    method: m.clone(),
+                    at,
+                })
+                .collect(),
+            token_id: Some(claims.jti.clone()),
+            expires_at: Some(claims.exp),
+            security_epoch: claims.epc,
+        }
+    }
+
+    /// Whether the principal has this role (exactly; inheritance is resolved by the
+    /// authorization layer before the roles reach the principal).
+    #[must_use]
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the principal has any of these roles.
+    #[must_use]
+    pub fn has_any_role(&self, roles: &[&str]) -> bool {
+        roles.iter().any(|r| self.has_role(r))
+    }
+
+    /// Whether a granted permission (wildcards allowed) covers `permission`.
+    #[must_use]
+    pub fn has_permission(&self, permission: &str) -> bool {
+        any_permission_matches(&self.permissions, permission)
+    }
+
+    /// Whether a factor with this method was satisfied.
+    #[must_use]
+    pub fn has_factor(&self, method: &str) -> bool {
+        self.factors.iter().any(|f| f.method == method)
+    }
+}

@@ -1,0 +1,859 @@
+//! [`AuthService`]: the framework-agnostic flows (jwtlib's `register_user`, `login_user`,
+//! `logout_user`, `get_logged_in_user`, `introspect_token`, `authenticate_request`, plus
+//! refresh-token rotation and "log out everywhere").
+//!
+//! Every flow returns [`PublicUser`] or tokens, never the stored [`User`](crate::User).
+
+use std::fmt;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{AuthConfig, ConfigError};
+use crate::error::{AuthError, Result, ValidationErrors};
+use crate::events::{AuthEvent, EventSink, TracingEventSink};
+use crate::password::{PasswordError, PasswordHasher, Verification};
+use crate::principal::Principal;
+use crate::store::sql::{SqlOptions, SqlStore};
+use crate::store::{MemoryStore, StoreError};
+use crate::token::refresh::{
+    RefreshFamily, RefreshTokenCodec, RefreshTokenRecord, RefreshTokenStore, RotateOutcome,
+};
+use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+use crate::token::setup::{load_keys, KeySetupError, KeySource};
+use crate::token::{Claims, KeySet, TokenError, TokenManager, TokenSubject, TokenType};
+use crate::user::{validate_email, validate_username, PublicUser, User, UserId, UserStore};
+
+/// Why an [`AuthService`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The keys could not be loaded or generated.
+    #[error(transparent)]
+    Keys(#[from] KeySetupError),
+    /// The database could not be reached or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The password parameters are invalid.
+    #[error("password hashing: {0}")]
+    Password(#[from] PasswordError),
+}
+
+/// The stores a service runs on.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Stores {
+    /// Users.
+    pub users: Arc<dyn UserStore>,
+    /// Token revocation.
+    pub revocations: Arc<dyn RevocationStore>,
+    /// Refresh tokens.
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    /// The SQL store behind them, if any, for readiness checks.
+    pub sql: Option<SqlStore>,
+}
+
+impl Stores {
+    /// Everything in one in-memory store.
+    #[must_use]
+    pub fn memory() -> Self {
+        let store = Arc::new(MemoryStore::new());
+        Self {
+            users: store.clone(),
+            revocations: store.clone(),
+            refresh_tokens: store,
+            sql: None,
+        }
+    }
+
+    /// Everything in one SQL store.
+    #[must_use]
+    pub fn sql(store: SqlStore) -> Self {
+        let shared = Arc::new(store.clone());
+        Self {
+            users: shared.clone(),
+            revocations: shared.clone(),
+            refresh_tokens: shared,
+            sql: Some(store),
+        }
+    }
+}
+
+/// Registration input.
+#[derive(Clone, Deserialize)]
+#[non_exhaustive]
+pub struct RegisterRequest {
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: String,
+    /// Password in clear; hashed before storage, never logged.
+    pub password: String,
+}
+
+impl RegisterRequest {
+    /// A registration.
+    #[must_use]
+    pub fn new(
+        username: impl Into<String>,
+        email: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            username: username.into(),
+            email: email.into(),
+            password: password.into(),
+        }
+    }
+}
+
+impl fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Login input: a username or an email, and a password.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct LoginRequest {
+    /// Username, or email when it contains `@`.
+    pub login: String,
+    /// Password in clear.
+    pub password: SecretString,
+}
+
+impl LoginRequest {
+    /// A login.
+    #[must_use]
+    pub fn new(login: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            login: login.into(),
+            password: SecretString::from(password.into()),
+        }
+    }
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens issued by login and refresh (an OAuth2 token response, RFC 6749 section 5.1, plus the
+/// public user).
+#[derive(Clone, Serialize)]
+#[non_exhaustive]
+pub struct LoginResponse {
+    /// The access token (JWT).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The opaque refresh token.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires unused.
+    pub refresh_expires_in: u64,
+    /// The session (refresh family) id.
+    pub session_id: String,
+    /// The user.
+    pub user: PublicUser,
+}
+
+impl fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("session_id", &self.session_id)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Result of [`AuthService::introspect`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Introspection {
+    /// Whether the token is valid, unrevoked, and its user exists and is active.
+    pub active: bool,
+    /// The user, when active.
+    pub user: Option<PublicUser>,
+}
+
+#[derive(Debug)]
+struct Settings {
+    refresh_ttl: i64,
+    family_ttl: i64,
+    reuse_grace: i64,
+    default_roles: Vec<String>,
+}
+
+struct Inner {
+    users: Arc<dyn UserStore>,
+    revocations: Arc<dyn RevocationStore>,
+    refresh: Arc<dyn RefreshTokenStore>,
+    sql: Option<SqlStore>,
+    tokens: TokenManager,
+    passwords: PasswordHasher,
+    codec: RefreshTokenCodec,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    settings: Settings,
+}
+
+/// The authentication flows over a set of stores. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthService")
+            .field("tokens", &self.inner.tokens)
+            .field("passwords", &self.inner.passwords)
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`AuthService`]; see [`AuthService::builder`].
+#[must_use]
+pub struct AuthServiceBuilder {
+    config: AuthConfig,
+    stores: Option<Stores>,
+    keys: Option<(KeySet, SecretString)>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+}
+
+impl fmt::Debug for AuthServiceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthServiceBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AuthServiceBuilder {
+    /// Uses these stores (default: in memory).
+    pub fn with_stores(mut self, stores: Stores) -> Self {
+        self.stores = Some(stores);
+        self
+    }
+
+    /// Uses these keys and refresh-token secret (default: from configuration, see
+    /// [`load_keys`]).
+    ///
+    /// # Warning
+    /// The refresh secret must be at least 32 random bytes and the same on every instance.
+    pub fn with_keys(mut self, keys: KeySet, refresh_secret: SecretString) -> Self {
+        self.keys = Some((keys, refresh_secret));
+        self
+    }
+
+    /// Reads time from this clock (default: the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends events here (default: `tracing`).
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Builds the service.
+    ///
+    /// # Errors
+    /// [`SetupError`] when the configuration, keys or password parameters are invalid.
+    pub fn build(self) -> Result<AuthService, SetupError> {
+        self.config.validate()?;
+        let (key_set, refresh_secret) = match self.keys {
+            Some(keys) => keys,
+            None => {
+                let loaded = load_keys(&self.config)?;
+                log_key_source(&loaded.source, &self.config);
+                (loaded.key_set, loaded.refresh_secret)
+            }
+        };
+        let stores = self.stores.unwrap_or_else(Stores::memory);
+        let jwt = &self.config.jwt;
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        Ok(AuthService {
+            inner: Arc::new(Inner {
+                users: stores.users,
+                revocations: stores.revocations,
+                refresh: stores.refresh_tokens,
+                sql: stores.sql,
+                tokens: TokenManager::new(key_set, jwt, Arc::clone(&self.clock)),
+                passwords: PasswordHasher::new(&self.config.password)?,
+                codec: RefreshTokenCodec::new(refresh_secret.expose_secret().as_bytes()),
+                clock: self.clock,
+                events: self.events,
+                settings: Settings {
+                    refresh_ttl: secs(jwt.refresh_token_ttl()),
+                    family_ttl: secs(jwt.refresh_family_ttl()).max(secs(jwt.refresh_token_ttl())),
+                    reuse_grace: i64::try_from(jwt.refresh_reuse_grace_seconds).unwrap_or(0),
+                    default_roles: self.config.users.default_roles.clone(),
+                },
+            }),
+        })
+    }
+}
+
+fn log_key_source(source: &KeySource, config: &AuthConfig) {
+    let var = if config.jwt.algorithm.is_hmac() {
+        "AUTH__JWT__SECRET_KEY"
+    } else {
+        "AUTH__JWT__PRIVATE_KEY_FILE"
+    };
+    match source {
+        KeySource::Configured => {
+            tracing::info!(algorithm = %config.jwt.algorithm, "using configured signing key")
+        }
+        KeySource::DevelopmentFile(path) => tracing::warn!(
+            path = %path.display(),
+            algorithm = %config.jwt.algorithm,
+            "using development signing keys kept in {}; set {var} and AUTH__JWT__REFRESH_TOKEN_SECRET in production",
+            path.display()
+        ),
+        KeySource::GeneratedDevelopmentFile(path) => tracing::warn!(
+            path = %path.display(),
+            algorithm = %config.jwt.algorithm,
+            "generated development signing keys and saved them to {}; set {var} and AUTH__JWT__REFRESH_TOKEN_SECRET in production",
+            path.display()
+        ),
+    }
+}
+
+fn password_error(err: PasswordError) -> AuthError {
+    match err {
+        PasswordError::TooShort { .. } | PasswordError::TooLong { .. } => {
+            AuthError::invalid("password", err.to_string())
+        }
+        other => AuthError::Internal(other.to_string()),
+    }
+}
+
+/// The amount of time after which no access token issued now is still valid, leeway included.
+const LEEWAY_MARGIN: i64 = 60;
+
+impl AuthService {
+    /// A builder over `config`.
+    pub fn builder(config: AuthConfig) -> AuthServiceBuilder {
+        AuthServiceBuilder {
+            config,
+            stores: None,
+            keys: None,
+            clock: Arc::new(SystemClock),
+            events: Arc::new(TracingEventSink),
+        }
+    }
+
+    /// The whole stack from configuration: connects to `database.url` (SQLite file created and
+    /// migrated on first start, or PostgreSQL), loads or generates keys, and builds the service.
+    ///
+    /// # Errors
+    /// [`SetupError`] naming what to fix.
+    pub async fn from_config(config: &AuthConfig) -> Result<Self, SetupError> {
+        config.validate()?;
+        let options = SqlOptions {
+            max_connections: config.database.max_connections,
+            acquire_timeout: std::time::Duration::from_secs(
+                config.database.acquire_timeout_seconds,
+            ),
+            ..SqlOptions::default()
+        };
+        let store = SqlStore::connect(&config.database.url, options).await?;
+        Self::builder(config.clone())
+            .with_stores(Stores::sql(store))
+            .build()
+    }
+
+    /// The token manager (for key rotation and tooling).
+    #[must_use]
+    pub fn tokens(&self) -> &TokenManager {
+        &self.inner.tokens
+    }
+
+    /// The user store (for administration).
+    #[must_use]
+    pub fn users(&self) -> &Arc<dyn UserStore> {
+        &self.inner.users
+    }
+
+    /// The password hasher.
+    #[must_use]
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.inner.passwords
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Checks every store the service needs answers (readiness).
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`].
+    pub async fn check_ready(&self) -> Result<()> {
+        if let Some(sql) = &self.inner.sql {
+            sql.ping().await.map_err(AuthError::ServiceUnavailable)?;
+        }
+        Ok(())
+    }
+
+    fn emit(&self, event: AuthEvent) {
+        self.inner.events.emit(&event);
+    }
+
+    /// Registers a user with the configured default roles (jwtlib `register_user`).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a bad username, email or password;
+    /// [`AuthError::Conflict`] when the username or email is taken.
+    pub async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
+        let username = request.username.trim();
+        let email = request.email.trim();
+        let mut errors = ValidationErrors::default();
+        validate_username(username, &mut errors);
+        validate_email(email, &mut errors);
+        if let Err(e) = self.inner.passwords.check_policy(&request.password) {
+            errors.push("password", e.to_string());
+        }
+        errors.into_result()?;
+        let hash = self
+            .inner
+            .passwords
+            .hash(&request.password)
+            .await
+            .map_err(password_error)?;
+        let mut user = User::new(username, email, Some(hash), self.inner.clock.now_datetime());
+        user.roles.clone_from(&self.inner.settings.default_roles);
+        self.inner.users.insert(&user).await?;
+        self.emit(AuthEvent::UserRegistered {
+            user_id: user.id.to_string(),
+        });
+        Ok(user.to_public())
+    }
+
+    /// Checks credentials and starts a session (jwtlib `login_user`). Unknown users, wrong
+    /// passwords and disabled accounts give the same error after the same work.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password.
+    pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
+        let password = request.password.expose_secret();
+        let passwords = &self.inner.passwords;
+        // Refuse over-long input before any hashing (OWASP); says nothing about the account.
+        if let Err(e @ PasswordError::TooLong { .. }) = passwords.check_policy(password) {
+            return Err(password_error(e));
+        }
+        let user = self.inner.users.get_by_login(request.login.trim()).await?;
+        let Some((user, hash)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
+            passwords
+                .verify_dummy(password)
+                .await
+                .map_err(password_error)?;
+            self.emit(AuthEvent::LoginFailed { user_id: None });
+            return Err(AuthError::InvalidCredentials);
+        };
+        let verification = match passwords.verify(password, &hash).await {
+            Ok(v) => v,
+            Err(PasswordError::Hashing(e)) => return Err(AuthError::Internal(e)),
+            // An unparsable or over-expensive stored hash can never be satisfied.
+            Err(_) => Verification::Invalid,
+        };
+        let Verification::Valid { needs_rehash } = verification else {
+            self.emit(AuthEvent::LoginFailed {
+                user_id: Some(user.id.to_string()),
+            });
+            return Err(AuthError::InvalidCredentials);
+        };
+        if !user.is_active {
+            self.emit(AuthEvent::LoginFailed {
+                user_id: Some(user.id.to_string()),
+            });
+            return Err(AuthError::InvalidCredentials);
+        }
+        let user = if needs_rehash {
+            self.rehash(user, password).await
+        } else {
+            user
+        };
+        self.start_session(&user).await
+    }
+
+    /// Upgrades an outdated hash; a failure is logged and does not fail the login.
+    async fn rehash(&self, mut user: User, password: &str) -> User {
+        match self.inner.passwords.hash(password).await {
+            Ok(hash) => {
+                user.password_hash = Some(hash);
+                user.updated_at = self.inner.clock.now_datetime();
+                match self.inner.users.update(&user).await {
+                    Ok(()) => self.emit(AuthEvent::PasswordRehashed {
+                        user_id: user.id.to_string(),
+                    }),
+                    Err(e) => {
+                        tracing::warn!(user_id = %user.id, error = %e, "could not store upgraded password hash")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(user_id = %user.id, error = %e, "could not upgrade password hash")
+            }
+        }
+        user
+    }
+
+    /// Starts a session for an already authenticated user: a refresh family and an access token.
+    async fn start_session(&self, user: &User) -> Result<LoginResponse> {
+        let now = self.inner.clock.now();
+        let s = &self.inner.settings;
+        let session_id = uuid::Uuid::now_v7().to_string();
+        let refresh_token = self.inner.codec.generate();
+        let family = RefreshFamily::new(
+            session_id.clone(),
+            user.id.to_string(),
+            now,
+            now + s.family_ttl,
+        );
+        let record = RefreshTokenRecord::new(
+            RefreshTokenCodec::hash(&refresh_token),
+            session_id.clone(),
+            now,
+            (now + s.refresh_ttl).min(family.expires_at),
+        );
+        self.inner.refresh.create_family(&family, &record).await?;
+        self.emit(AuthEvent::LoginSucceeded {
+            user_id: user.id.to_string(),
+            session_id: session_id.clone(),
+        });
+        self.token_response(user, &family, refresh_token, record.expires_at - now)
+    }
+
+    fn token_response(
+        &self,
+        user: &User,
+        family: &RefreshFamily,
+        refresh_token: String,
+        refresh_expires_in: i64,
+    ) -> Result<LoginResponse> {
+        let mut subject = TokenSubject::access(user.id.as_str())
+            .with_session(family.id.clone())
+            .with_roles(user.roles.clone())
+            .with_permissions(user.permissions.clone())
+            .with_epoch(user.security_epoch);
+        subject.tenant.clone_from(&user.tenant);
+        subject.auth_time = Some(family.created_at);
+        subject.amr = vec!["pwd".to_owned()];
+        let issued = self.inner.tokens.issue(&subject)?;
+        Ok(LoginResponse {
+            access_token: issued.token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            refresh_token,
+            refresh_expires_in: u64::try_from(refresh_expires_in).unwrap_or(0),
+            session_id: family.id.clone(),
+            user: user.to_public(),
+        })
+    }
+
+    /// Rotates a refresh token: returns a new access token and the successor refresh token.
+    ///
+    /// Concurrent uses of one token within `jwt.refresh_reuse_grace_seconds` get the same
+    /// successor; a use after that revokes the whole family (reuse detection).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidRefreshToken`] for unknown, expired, revoked or reused tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
+        let now = self.inner.clock.now();
+        if refresh_token.is_empty() || refresh_token.len() > 256 {
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        let hash = RefreshTokenCodec::hash(refresh_token);
+        let Some((record, family)) = self.inner.refresh.find_token(&hash).await? else {
+            return Err(AuthError::InvalidRefreshToken);
+        };
+        if family.revoked_at.is_some() || family.expires_at <= now || record.expires_at <= now {
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        let user = match self
+            .inner
+            .users
+            .get_by_id(&UserId(family.user_id.clone()))
+            .await?
+        {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidRefreshToken),
+        };
+        let successor = self.inner.codec.successor(refresh_token);
+        let successor_record = RefreshTokenRecord::new(
+            RefreshTokenCodec::hash(&successor),
+            family.id.clone(),
+            now,
+            (now + self.inner.settings.refresh_ttl).min(family.expires_at),
+        );
+        let outcome = match record.used_at {
+            Some(used_at) => RotateOutcome::AlreadyUsed { used_at },
+            None => {
+                self.inner
+                    .refresh
+                    .rotate(&hash, now, &successor_record)
+                    .await?
+            }
+        };
+        match outcome {
+            RotateOutcome::Rotated => {
+                self.emit(AuthEvent::TokenRefreshed {
+                    user_id: user.id.to_string(),
+                    session_id: family.id.clone(),
+                });
+                self.token_response(&user, &family, successor, successor_record.expires_at - now)
+            }
+            RotateOutcome::NotFound => Err(AuthError::InvalidRefreshToken),
+            RotateOutcome::AlreadyUsed { used_at } => {
+                if now - used_at <= self.inner.settings.reuse_grace {
+                    // A racing request (another tab, a retry): hand out the same successor if
+                    // it is still unused.
+                    if let Some((next, _)) = self
+                        .inner
+                        .refresh
+                        .find_token(&successor_record.token_hash)
+                        .await?
+                    {
+                        if next.used_at.is_none() && next.family_id == family.id {
+                            return self.token_response(
+                                &user,
+                                &family,
+                                successor,
+                                next.expires_at - now,
+                            );
+                        }
+                    }
+                }
+                self.revoke_family(&family, "reuse_detected").await?;
+                self.emit(AuthEvent::RefreshTokenReuseDetected {
+                    user_id: user.id.to_string(),
+                    session_id: family.id.clone(),
+                });
+                Err(AuthError::InvalidRefreshToken)
+            }
+        }
+    }
+
+    /// Revokes a refresh family and every access token of its session.
+    async fn revoke_family(&self, family: &RefreshFamily, reason: &str) -> Result<()> {
+        let now = self.inner.clock.now();
+        self.inner
+            .refresh
+            .revoke_family(&family.id, now, reason)
+            .await?;
+        self.inner
+            .revocations
+            .revoke_session(
+                &family.id,
+                now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the principal's session: its refresh family and every access token of it
+    /// (jwtlib `logout_user`, but enforced server-side). When `refresh_token` names another
+    /// session of the same user, that one ends too.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn logout(&self, principal: &Principal, refresh_token: Option<&str>) -> Result<()> {
+        let now = self.inner.clock.now();
+        if let Some(jti) = &principal.token_id {
+            let expires = principal
+                .expires_at
+                .unwrap_or(now + self.inner.tokens.access_ttl())
+                + LEEWAY_MARGIN;
+            self.inner.revocations.revoke_token(jti, expires).await?;
+        }
+        if let Some(session_id) = &principal.session_id {
+            if let Some(family) = self.inner.refresh.get_family(session_id).await? {
+                self.revoke_family(&family, "logout").await?;
+            } else {
+                self.inner
+                    .revocations
+                    .revoke_session(
+                        session_id,
+                        now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
+                    )
+                    .await?;
+            }
+        }
+        if let Some(token) = refresh_token {
+            if let Some((_, family)) = self
+                .inner
+                .refresh
+                .find_token(&RefreshTokenCodec::hash(token))
+                .await?
+            {
+                if family.user_id == principal.user_id.as_str() {
+                    self.revoke_family(&family, "logout").await?;
+                }
+            }
+        }
+        self.emit(AuthEvent::LoggedOut {
+            user_id: principal.user_id.to_string(),
+            session_id: principal.session_id.clone(),
+        });
+        Ok(())
+    }
+
+    /// Revokes every session and token of a user ("log out everywhere", password change):
+    /// bumps the security epoch so every older token dies at once.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn logout_all(&self, user_id: &UserId) -> Result<()> {
+        let now = self.inner.clock.now();
+        let epoch = match self.inner.users.bump_security_epoch(user_id).await {
+            Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+            other => other?,
+        };
+        let cutoff = UserCutoff {
+            issued_before: now,
+            epoch_below: epoch,
+            expires_at: now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
+        };
+        self.inner
+            .revocations
+            .revoke_user(user_id.as_str(), cutoff)
+            .await?;
+        self.inner
+            .refresh
+            .revoke_user_families(user_id.as_str(), now, "logout_all")
+            .await?;
+        self.emit(AuthEvent::AllSessionsRevoked {
+            user_id: user_id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Verifies an access token: signature, claims, and revocation.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`], or [`AuthError::ServiceUnavailable`] when the revocation
+    /// store cannot be asked (the request must not pass).
+    pub async fn verify_access(&self, token: &str) -> Result<Claims> {
+        let claims = self.inner.tokens.verify(token, TokenType::Access)?;
+        let check = RevocationCheck {
+            jti: &claims.jti,
+            session_id: claims.sid.as_deref(),
+            user_id: &claims.sub,
+            issued_at: claims.iat,
+            epoch: claims.epc,
+        };
+        if self
+            .inner
+            .revocations
+            .is_revoked(&check)
+            .await
+            .map_err(AuthError::ServiceUnavailable)?
+        {
+            return Err(AuthError::InvalidToken(TokenError::Revoked));
+        }
+        Ok(claims)
+    }
+
+    /// The principal an access token stands for (verified, unrevoked). No user lookup.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.verify_access(token)
+            .await
+            .map(|claims| Principal::from_claims(&claims))
+    }
+
+    /// The user an access token belongs to (jwtlib `get_logged_in_user`).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`]; [`AuthError::UserNotFound`] when the user is gone or
+    /// disabled.
+    pub async fn current_user(&self, token: &str) -> Result<PublicUser> {
+        let claims = self.verify_access(token).await?;
+        self.user_for_claims(&claims).await
+    }
+
+    /// The user of verified claims, checking the account is still active and the token's
+    /// security epoch is current.
+    ///
+    /// # Errors
+    /// As [`current_user`](Self::current_user).
+    pub async fn user_for_claims(&self, claims: &Claims) -> Result<PublicUser> {
+        let user = self
+            .inner
+            .users
+            .get_by_id(&UserId(claims.sub.clone()))
+            .await?;
+        match user {
+            Some(user) if user.is_active => {
+                if claims.epc < user.security_epoch {
+                    return Err(AuthError::InvalidToken(TokenError::Revoked));
+                }
+                Ok(user.to_public())
+            }
+            _ => Err(AuthError::UserNotFound),
+        }
+    }
+
+    /// Token introspection for other services (jwtlib `introspect_token`). Never fails:
+    /// anything but a valid token of an existing, active user is `active: false`. (jwtlib
+    /// reports "valid token, no user" as active; we do not, because RFC 7662 section 2.2 says
+    /// a token that cannot be used is not active.)
+    pub async fn introspect(&self, token: &str) -> Introspection {
+        match self.current_user(token).await {
+            Ok(user) => Introspection {
+                active: true,
+                user: Some(user),
+            },
+            Err(_) => Introspection {
+                active: false,
+                user: None,
+            },
+        }
+    }
+
+    /// jwtlib's `authenticate_request`: `Ok(None)` when `should_skip(method, path)` says the
+    /// route is public, otherwise the user of `token`.
+    ///
+    /// # Errors
+    /// [`AuthError::NotAuthenticated`] without a token, otherwise as
+    /// [`current_user`](Self::current_user).
+    pub async fn authenticate_request(
+        &self,
+        should_skip: impl FnOnce(&str, &str) -> bool,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<Option<PublicUser>> {
+        if should_skip(method, path) {
+            return Ok(None);
+        }
+        let token = token.ok_or(AuthError::NotAuthenticated)?;
+        self.current_user(token).await.map(Some)
+    }
+}

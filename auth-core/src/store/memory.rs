@@ -1,0 +1,334 @@
+//! In-memory backend of every store trait: for tests, examples and single-process services
+//! that can lose their state on restart.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
+use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+use crate::user::{normalize, Page, User, UserId, UserStore};
+
+#[derive(Debug, Default)]
+struct State {
+    users: HashMap<UserId, User>,
+    revoked_tokens: HashMap<String, i64>,
+    revoked_sessions: HashMap<String, i64>,
+    user_cutoffs: HashMap<String, UserCutoff>,
+    families: HashMap<String, RefreshFamily>,
+    refresh_tokens: HashMap<String, RefreshTokenRecord>,
+}
+
+/// Every store trait, in memory.
+///
+/// ```
+/// use auth_core::store::MemoryStore;
+/// use auth_core::user::{User, UserStore};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::StoreError> {
+/// let store = MemoryStore::new();
+/// let user = User::new("ada", "ada@example.com", None, time::OffsetDateTime::now_utc());
+/// store.insert(&user).await?;
+/// assert!(store.get_by_username("ADA").await?.is_some());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked mid-update of plain maps; the
+        // maps themselves are still consistent enough to keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn check_unique(state: &State, user: &User) -> Result<(), StoreError> {
+    let username = normalize(&user.username);
+    let email = normalize(&user.email);
+    for other in state.users.values().filter(|u| u.id != user.id) {
+        if normalize(&other.username) == username {
+            return Err(StoreError::Conflict { field: "username" });
+        }
+        if normalize(&other.email) == email {
+            return Err(StoreError::Conflict { field: "email" });
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.users.contains_key(&user.id) {
+            return Err(StoreError::Conflict { field: "id" });
+        }
+        check_unique(&state, user)?;
+        state.users.insert(user.id.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn get_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.state().users.get(id).cloned())
+    }
+
+    async fn get_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let wanted = normalize(username);
+        Ok(self
+            .state()
+            .users
+            .values()
+            .find(|u| normalize(&u.username) == wanted)
+            .cloned())
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let wanted = normalize(email);
+        Ok(self
+            .state()
+            .users
+            .values()
+            .find(|u| normalize(&u.email) == wanted)
+            .cloned())
+    }
+
+    async fn update(&self, user: &User) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !state.users.contains_key(&user.id) {
+            return Err(StoreError::NotFound);
+        }
+        check_unique(&state, user)?;
+        state.users.insert(user.id.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
+        let state = self.state();
+        let mut users: Vec<&User> = state.users.values().collect();
+        users.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit.min(1000)).unwrap_or(1000);
+        Ok(users
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.state().users.len() as u64)
+    }
+
+    async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.is_active = false;
+        Ok(())
+    }
+
+    async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.security_epoch += 1;
+        Ok(user.security_epoch)
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryStore {
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.state()
+            .revoked_tokens
+            .insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let entry = state
+            .revoked_sessions
+            .entry(session_id.to_owned())
+            .or_insert(expires_at);
+        *entry = (*entry).max(expires_at);
+        Ok(())
+    }
+
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let entry = state
+            .user_cutoffs
+            .entry(user_id.to_owned())
+            .or_insert(cutoff);
+        entry.issued_before = entry.issued_before.max(cutoff.issued_before);
+        entry.epoch_below = entry.epoch_below.max(cutoff.epoch_below);
+        entry.expires_at = entry.expires_at.max(cutoff.expires_at);
+        Ok(())
+    }
+
+    async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
+        let state = self.state();
+        Ok(state.revoked_tokens.contains_key(check.jti)
+            || check
+                .session_id
+                .is_some_and(|sid| state.revoked_sessions.contains_key(sid))
+            || state
+                .user_cutoffs
+                .get(check.user_id)
+                .is_some_and(|c| check.issued_at < c.issued_before || check.epoch < c.epoch_below))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let before =
+            state.revoked_tokens.len() + state.revoked_sessions.len() + state.user_cutoffs.len();
+        state.revoked_tokens.retain(|_, exp| *exp >= now);
+        state.revoked_sessions.retain(|_, exp| *exp >= now);
+        state.user_cutoffs.retain(|_, c| c.expires_at >= now);
+        let after =
+            state.revoked_tokens.len() + state.revoked_sessions.len() + state.user_cutoffs.len();
+        Ok((before - after) as u64)
+    }
+}
+
+#[async_trait]
+impl RefreshTokenStore for MemoryStore {
+    async fn create_family(
+        &self,
+        family: &RefreshFamily,
+        first: &RefreshTokenRecord,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.families.contains_key(&family.id)
+            || state.refresh_tokens.contains_key(&first.token_hash)
+        {
+            return Err(StoreError::Conflict { field: "id" });
+        }
+        state.families.insert(family.id.clone(), family.clone());
+        state
+            .refresh_tokens
+            .insert(first.token_hash.clone(), first.clone());
+        Ok(())
+    }
+
+    async fn find_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, RefreshFamily)>, StoreError> {
+        let state = self.state();
+        Ok(state.refresh_tokens.get(token_hash).and_then(|t| {
+            state
+                .families
+                .get(&t.family_id)
+                .map(|f| (t.clone(), f.clone()))
+        }))
+    }
+
+    async fn rotate(
+        &self,
+        used_hash: &str,
+        used_at: i64,
+        successor: &RefreshTokenRecord,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut state = self.state();
+        let Some(token) = state.refresh_tokens.get_mut(used_hash) else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        if let Some(used_at) = token.used_at {
+            return Ok(RotateOutcome::AlreadyUsed { used_at });
+        }
+        token.used_at = Some(used_at);
+        state
+            .refresh_tokens
+            .insert(successor.token_hash.clone(), successor.clone());
+        Ok(RotateOutcome::Rotated)
+    }
+
+    async fn get_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
+        Ok(self.state().families.get(family_id).cloned())
+    }
+
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        at: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.families.get_mut(family_id) {
+            Some(family) if family.revoked_at.is_none() => {
+                family.revoked_at = Some(at);
+                family.revoked_reason = Some(reason.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn revoke_user_families(
+        &self,
+        user_id: &str,
+        at: i64,
+        reason: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut state = self.state();
+        let mut ids = Vec::new();
+        for family in state
+            .families
+            .values_mut()
+            .filter(|f| f.user_id == user_id && f.revoked_at.is_none())
+        {
+            family.revoked_at = Some(at);
+            family.revoked_reason = Some(reason.to_owned());
+            ids.push(family.id.clone());
+        }
+        Ok(ids)
+    }
+
+    async fn list_user_families(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<RefreshFamily>, StoreError> {
+        let state = self.state();
+        let mut families: Vec<RefreshFamily> = state
+            .families
+            .values()
+            .filter(|f| f.user_id == user_id && f.revoked_at.is_none() && f.expires_at > now)
+            .cloned()
+            .collect();
+        families.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        Ok(families)
+    }
+
+    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let before = state.families.len() + state.refresh_tokens.len();
+        state.families.retain(|_, f| f.expires_at >= now);
+        let State {
+            families,
+            refresh_tokens,
+            ..
+        } = &mut *state;
+        refresh_tokens.retain(|_, t| t.expires_at >= now && families.contains_key(&t.family_id));
+        let after = state.families.len() + state.refresh_tokens.len();
+        Ok((before - after) as u64)
+    }
+}

@@ -1,0 +1,177 @@
+//! SQL backend of every store trait: SQLite (the embedded default) and PostgreSQL through one
+//! implementation.
+//!
+//! The queries are portable SQL checked at run time (sqlx's `Any` driver), so building never
+//! needs a database. The schema migrations are embedded in the crate and run on
+//! [`SqlStore::connect`]; a SQLite file is created if missing.
+//!
+//! ```no_run
+//! use auth_core::store::sql::{SqlOptions, SqlStore};
+//!
+//! # async fn run() -> Result<(), auth_core::StoreError> {
+//! let store = SqlStore::connect("sqlite://auth.db", SqlOptions::default()).await?;
+//! store.ping().await?;
+//! # Ok(()) }
+//! ```
+
+mod token;
+mod user;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::AnyPool;
+
+use super::StoreError;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for any other scheme.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Unavailable(
+                "unsupported database URL: write `sqlite://file.db` or `postgres://user@host/db`"
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SqlOptions {
+    /// Most connections in the pool.
+    pub max_connections: u32,
+    /// How long to wait for a connection before reporting the store unavailable.
+    pub acquire_timeout: Duration,
+    /// Run the embedded migrations on connect.
+    pub migrate: bool,
+}
+
+impl Default for SqlOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            migrate: true,
+        }
+    }
+}
+
+/// The SQL store. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Connects, creating a SQLite file if missing, and migrates the schema.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached,
+    /// [`StoreError::Migration`] when the schema cannot be brought up to date.
+    pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let mut url = url.to_owned();
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout);
+        if backend == Backend::Sqlite {
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                // Every connection to `:memory:` is a separate database: keep exactly one.
+                pool_options = pool_options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            } else if !url.contains("mode=") {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str("mode=rwc");
+            }
+        }
+        let pool = pool_options.connect(&url).await.map_err(map_err)?;
+        let store = Self { pool, backend };
+        if options.migrate {
+            MIGRATOR
+                .run(&store.pool)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+        }
+        Ok(store)
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for services that keep their own tables beside ours.
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks the database answers (readiness probes).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps sqlx errors onto store errors: unique violations are conflicts, decoding problems are
+/// corruption, everything else means the database is not usable right now.
+pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            StoreError::Conflict {
+                field: if what.contains("email") {
+                    "email"
+                } else {
+                    "username"
+                },
+            }
+        }
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        e @ (sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::TypeNotFound { .. }) => StoreError::Corrupt(e.to_string()),
+        other => StoreError::Unavailable(Box::new(other)),
+    }
+}

@@ -1,0 +1,299 @@
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{map_err, SqlStore};
+use crate::store::StoreError;
+use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
+use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+
+#[async_trait]
+impl RevocationStore for SqlStore {
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+            .bind(jti)
+            .bind(expires_at)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_sessions (session_id, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (session_id) DO UPDATE SET expires_at = CASE \
+             WHEN excluded.expires_at > revoked_sessions.expires_at THEN excluded.expires_at \
+             ELSE revoked_sessions.expires_at END",
+        )
+        .bind(session_id)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
+        // A later cut-off never moves an earlier one back (CASE, because SQLite has no GREATEST).
+        sqlx::query(
+            "INSERT INTO user_revocations (user_id, issued_before, epoch_below, expires_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+             issued_before = CASE WHEN excluded.issued_before > user_revocations.issued_before \
+               THEN excluded.issued_before ELSE user_revocations.issued_before END, \
+             epoch_below = CASE WHEN excluded.epoch_below > user_revocations.epoch_below \
+               THEN excluded.epoch_below ELSE user_revocations.epoch_below END, \
+             expires_at = CASE WHEN excluded.expires_at > user_revocations.expires_at \
+               THEN excluded.expires_at ELSE user_revocations.expires_at END",
+        )
+        .bind(user_id)
+        .bind(cutoff.issued_before)
+        .bind(cutoff.epoch_below)
+        .bind(cutoff.expires_at)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
+        // One round trip for all three rules.
+        let hits: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (\
+               SELECT 1 AS hit FROM revoked_tokens WHERE jti = $1 \
+               UNION ALL SELECT 1 FROM revoked_sessions WHERE session_id = $2 \
+               UNION ALL SELECT 1 FROM user_revocations WHERE user_id = $3 \
+                 AND (issued_before > $4 OR epoch_below > $5)\
+             ) AS hits",
+        )
+        .bind(check.jti)
+        .bind(check.session_id)
+        .bind(check.user_id)
+        .bind(check.issued_at)
+        .bind(check.epoch)
+        .fetch_one(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(hits > 0)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        for table in ["revoked_tokens", "revoked_sessions", "user_revocations"] {
+            let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
+            purged += sqlx::query(&sql)
+                .bind(now)
+                .execute(self.pool())
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+fn family_from_row(row: &AnyRow, prefix: &str) -> Result<RefreshFamily, StoreError> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(RefreshFamily {
+        id: row.try_get(col("id").as_str()).map_err(map_err)?,
+        user_id: row.try_get(col("user_id").as_str()).map_err(map_err)?,
+        created_at: row.try_get(col("created_at").as_str()).map_err(map_err)?,
+        expires_at: row.try_get(col("expires_at").as_str()).map_err(map_err)?,
+        revoked_at: row.try_get(col("revoked_at").as_str()).map_err(map_err)?,
+        revoked_reason: row
+            .try_get(col("revoked_reason").as_str())
+            .map_err(map_err)?,
+    })
+}
+
+const FAMILY_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, revoked_reason";
+
+#[async_trait]
+impl RefreshTokenStore for SqlStore {
+    async fn create_family(
+        &self,
+        family: &RefreshFamily,
+        first: &RefreshTokenRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO refresh_families (id, user_id, created_at, expires_at, revoked_at, revoked_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&family.id)
+        .bind(&family.user_id)
+        .bind(family.created_at)
+        .bind(family.expires_at)
+        .bind(family.revoked_at)
+        .bind(family.revoked_reason.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_token(&mut tx, first).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn find_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, RefreshFamily)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.token_hash, t.family_id, t.issued_at, t.expires_at, t.used_at, \
+             f.id AS f_id, f.user_id AS f_user_id, f.created_at AS f_created_at, \
+             f.expires_at AS f_expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason AS f_revoked_reason \
+             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let token = RefreshTokenRecord {
+            token_hash: row.try_get("token_hash").map_err(map_err)?,
+            family_id: row.try_get("family_id").map_err(map_err)?,
+            issued_at: row.try_get("issued_at").map_err(map_err)?,
+            expires_at: row.try_get("expires_at").map_err(map_err)?,
+            used_at: row.try_get("used_at").map_err(map_err)?,
+        };
+        Ok(Some((token, family_from_row(&row, "f_")?)))
+    }
+
+    async fn rotate(
+        &self,
+        used_hash: &str,
+        used_at: i64,
+        successor: &RefreshTokenRecord,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        // Compare-and-swap: only the request that flips `used_at` from NULL wins.
+        let won = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(used_at)
+        .bind(used_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected()
+            == 1;
+        if won {
+            insert_token(&mut tx, successor).await?;
+            tx.commit().await.map_err(map_err)?;
+            return Ok(RotateOutcome::Rotated);
+        }
+        tx.rollback().await.map_err(map_err)?;
+        let previous: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(used_hash)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(map_err)?;
+        Ok(match previous {
+            None => RotateOutcome::NotFound,
+            Some(at) => RotateOutcome::AlreadyUsed {
+                used_at: at.unwrap_or(used_at),
+            },
+        })
+    }
+
+    async fn get_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM refresh_families WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(family_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(|r| family_from_row(r, "")).transpose()
+    }
+
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        at: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(at)
+        .bind(reason)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn revoke_user_families(
+        &self,
+        user_id: &str,
+        at: i64,
+        reason: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 \
+             WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(user_id)
+        .bind(at)
+        .bind(reason)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)
+    }
+
+    async fn list_user_families(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<RefreshFamily>, StoreError> {
+        let sql = format!(
+            "SELECT {FAMILY_COLUMNS} FROM refresh_families WHERE user_id = $1 AND revoked_at IS NULL \
+             AND expires_at > $2 ORDER BY created_at DESC, id DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|r| family_from_row(r, "")).collect()
+    }
+
+    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError> {
+        let tokens = sqlx::query(
+            "DELETE FROM refresh_tokens WHERE expires_at < $1 \
+             OR family_id IN (SELECT id FROM refresh_families WHERE expires_at < $1)",
+        )
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        let families = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        Ok(tokens + families)
+    }
+}
+
+async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token: &RefreshTokenRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&token.token_hash)
+    .bind(&token.family_id)
+    .bind(token.issued_at)
+    .bind(token.expires_at)
+    .bind(token.used_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}

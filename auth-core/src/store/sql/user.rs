@@ -1,0 +1,169 @@
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::{map_err, SqlStore};
+use crate::store::StoreError;
+use crate::user::{normalize, Page, User, UserId, UserStore};
+
+const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
+                       is_verified, security_epoch, created_at, updated_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn timestamp(seconds: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(corrupt)
+}
+
+fn list_column(row: &AnyRow, column: &str) -> Result<Vec<String>, StoreError> {
+    let text: String = row.try_get(column).map_err(map_err)?;
+    serde_json::from_str(&text).map_err(corrupt)
+}
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId(row.try_get("id").map_err(map_err)?),
+        username: row.try_get("username").map_err(map_err)?,
+        email: row.try_get("email").map_err(map_err)?,
+        password_hash: row.try_get("password_hash").map_err(map_err)?,
+        roles: list_column(row, "roles")?,
+        permissions: list_column(row, "permissions")?,
+        tenant: row.try_get("tenant").map_err(map_err)?,
+        is_active: row.try_get::<i64, _>("is_active").map_err(map_err)? != 0,
+        is_verified: row.try_get::<i64, _>("is_verified").map_err(map_err)? != 0,
+        security_epoch: row.try_get("security_epoch").map_err(map_err)?,
+        created_at: timestamp(row.try_get("created_at").map_err(map_err)?)?,
+        updated_at: timestamp(row.try_get("updated_at").map_err(map_err)?)?,
+    })
+}
+
+fn json_list(list: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(list).map_err(corrupt)
+}
+
+impl SqlStore {
+    async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE {condition} = $1");
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, username, username_norm, email, email_norm, password_hash, roles, \
+             permissions, tenant, is_active, is_verified, security_epoch, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(normalize(&user.username))
+        .bind(&user.email)
+        .bind(normalize(&user.email))
+        .bind(user.password_hash.as_deref())
+        .bind(json_list(&user.roles)?)
+        .bind(json_list(&user.permissions)?)
+        .bind(user.tenant.as_deref())
+        .bind(i64::from(user.is_active))
+        .bind(i64::from(user.is_verified))
+        .bind(user.security_epoch)
+        .bind(user.created_at.unix_timestamp())
+        .bind(user.updated_at.unix_timestamp())
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        self.user_where("id", id.as_str()).await
+    }
+
+    async fn get_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("username_norm", &normalize(username)).await
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("email_norm", &normalize(email)).await
+    }
+
+    async fn update(&self, user: &User) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET username = $2, username_norm = $3, email = $4, email_norm = $5, \
+             password_hash = $6, roles = $7, permissions = $8, tenant = $9, is_active = $10, \
+             is_verified = $11, security_epoch = $12, updated_at = $13 WHERE id = $1",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(normalize(&user.username))
+        .bind(&user.email)
+        .bind(normalize(&user.email))
+        .bind(user.password_hash.as_deref())
+        .bind(json_list(&user.roles)?)
+        .bind(json_list(&user.permissions)?)
+        .bind(user.tenant.as_deref())
+        .bind(i64::from(user.is_active))
+        .bind(i64::from(user.is_verified))
+        .bind(user.security_epoch)
+        .bind(user.updated_at.unix_timestamp())
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(&sql)
+            .bind(i64::try_from(page.limit.min(1000)).unwrap_or(1000))
+            .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_err)?;
+        u64::try_from(count).map_err(corrupt)
+    }
+
+    async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE users SET is_active = 0, updated_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET security_epoch = security_epoch + 1 WHERE id = $1 RETURNING security_epoch",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?;
+        epoch.ok_or(StoreError::NotFound)
+    }
+}

@@ -1,0 +1,383 @@
+//! Signing and verification keys, each bound to one algorithm and one `kid`.
+//!
+//! Keys are parsed once, when a [`JwtKey`] is built, never per request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING,
+};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use super::TokenError;
+use crate::config::JwtAlgorithm;
+
+/// One key: its id, its algorithm, and the parsed material to verify (and maybe sign) with.
+#[derive(Clone)]
+pub struct JwtKey {
+    kid: String,
+    algorithm: JwtAlgorithm,
+    encoding: Option<EncodingKey>,
+    decoding: DecodingKey,
+    retired_at: Option<i64>,
+}
+
+impl fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("can_sign", &self.encoding.is_some())
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+fn invalid(algorithm: JwtAlgorithm, reason: impl Into<String>) -> TokenError {
+    TokenError::InvalidKey {
+        algorithm,
+        reason: reason.into(),
+    }
+}
+
+/// A key id derived from public material: the first 12 bytes of its SHA-256, base64url.
+fn derive_kid(algorithm: JwtAlgorithm, material: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(algorithm.as_str().as_bytes());
+    hasher.update(b":");
+    hasher.update(material);
+    URL_SAFE_NO_PAD.encode(&hasher.finalize()[..12])
+}
+
+impl JwtKey {
+    /// An HMAC key (HS256/384/512) from a shared secret.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when the algorithm is not HMAC or the secret is shorter than
+    /// the hash output (RFC 7518 section 3.2).
+    pub fn hmac(
+        algorithm: JwtAlgorithm,
+        secret: &[u8],
+        kid: Option<String>,
+    ) -> Result<Self, TokenError> {
+        if !algorithm.is_hmac() {
+            return Err(invalid(
+                algorithm,
+                "a shared secret only works with HS256, HS384 or HS512",
+            ));
+        }
+        if secret.len() < algorithm.min_secret_bytes() {
+            return Err(invalid(
+                algorithm,
+                format!(
+                    "the secret must be at least {} bytes",
+                    algorithm.min_secret_bytes()
+                ),
+            ));
+        }
+        Ok(Self {
+            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &Sha256::digest(secret))),
+            algorithm,
+            encoding: Some(EncodingKey::from_secret(secret)),
+            decoding: DecodingKey::from_secret(secret),
+            retired_at: None,
+        })
+    }
+
+    /// A signing key (RS256, ES256, EdDSA) from an unencrypted PKCS#8 PEM private key; the
+    /// public key is derived from it.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when the PEM does not hold a key of this algorithm.
+    pub fn from_private_pem(
+        algorithm: JwtAlgorithm,
+        pem: &str,
+        kid: Option<String>,
+    ) -> Result<Self, TokenError> {
+        let der = pem_to_der(pem, "PRIVATE KEY").ok_or_else(|| {
+            invalid(
+                algorithm,
+                "expected a `-----BEGIN PRIVATE KEY-----` (PKCS#8) PEM block",
+            )
+        })?;
+        let rejected = |e: aws_lc_rs::error::KeyRejected| invalid(algorithm, e.to_string());
+        let (public, encoding, decoding) = match algorithm {
+            JwtAlgorithm::EdDSA => {
+                let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?;
+                let public = pair.public_key().as_ref().to_vec();
+                let encoding = EncodingKey::from_ed_pem(pem.as_bytes());
+                (public.clone(), encoding, DecodingKey::from_ed_der(&public))
+            }
+            JwtAlgorithm::ES256 => {
+                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+                    .map_err(rejected)?;
+                let public = pair.public_key().as_ref().to_vec();
+                let encoding = EncodingKey::from_ec_pem(pem.as_bytes());
+                (public.clone(), encoding, DecodingKey::from_ec_der(&public))
+            }
+            JwtAlgorithm::RS256 => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(rejected)?;
+                if pair.public_modulus_len() < 256 {
+                    return Err(invalid(algorithm, "RSA keys must be at least 2048 bits"));
+                }
+                let public = pair.public_key().as_ref().to_vec();
+                let encoding = EncodingKey::from_rsa_pem(pem.as_bytes());
+                (public.clone(), encoding, DecodingKey::from_rsa_der(&public))
+            }
+            _ => {
+                return Err(invalid(
+                    algorithm,
+                    "HMAC algorithms take a secret, not a private key",
+                ))
+            }
+        };
+        let encoding = encoding.map_err(|e| invalid(algorithm, e.to_string()))?;
+        Ok(Self {
+            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &public)),
+            algorithm,
+            encoding: Some(encoding),
+            decoding,
+            retired_at: None,
+        })
+    }
+
+    /// A verification-only key (RS256, ES256, EdDSA) from a PEM public key (SPKI).
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when the PEM cannot be parsed for this algorithm.
+    pub fn from_public_pem(
+        algorithm: JwtAlgorithm,
+        pem: &str,
+        kid: Option<String>,
+    ) -> Result<Self, TokenError> {
+        let bytes = pem.as_bytes();
+        let decoding = match algorithm {
+            JwtAlgorithm::EdDSA => DecodingKey::from_ed_pem(bytes),
+            JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(bytes),
+            JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(bytes),
+            _ => {
+                return Err(invalid(
+                    algorithm,
+                    "HMAC algorithms take a secret, not a public key",
+                ))
+            }
+        }
+        .map_err(|e| invalid(algorithm, e.to_string()))?;
+        let der = pem_to_der(pem, "PUBLIC KEY").unwrap_or_default();
+        Ok(Self {
+            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &der)),
+            algorithm,
+            encoding: None,
+            decoding,
+            retired_at: None,
+        })
+    }
+
+    /// Generates a fresh key: 64 random bytes for HMAC, P-256 for ES256, Ed25519 for EdDSA,
+    /// RSA-2048 for RS256. Returns the key and its material as text (the secret, or PKCS#8 PEM)
+    /// so that it can be kept.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] if the system random generator fails.
+    pub fn generate(algorithm: JwtAlgorithm) -> Result<(Self, SecretString), TokenError> {
+        let rng = SystemRandom::new();
+        let failed = |_| invalid(algorithm, "key generation failed");
+        if algorithm.is_hmac() {
+            let mut secret = [0_u8; 64];
+            aws_lc_rs::rand::fill(&mut secret).map_err(failed)?;
+            let text = URL_SAFE_NO_PAD.encode(secret);
+            let key = Self::hmac(algorithm, text.as_bytes(), None)?;
+            return Ok((key, SecretString::from(text)));
+        }
+        let der: Vec<u8> = match algorithm {
+            JwtAlgorithm::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+            JwtAlgorithm::ES256 => {
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(failed)?
+                    .as_ref()
+                    .to_vec()
+            }
+            _ => {
+                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                    .map_err(failed)?;
+                let pkcs8 =
+                    AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair).map_err(failed)?;
+                pkcs8.as_ref().to_vec()
+            }
+        };
+        let pem = der_to_pem(&der, "PRIVATE KEY");
+        let key = Self::from_private_pem(algorithm, &pem, None)?;
+        Ok((key, SecretString::from(pem)))
+    }
+
+    /// The key id.
+    #[must_use]
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The algorithm bound to this key.
+    #[must_use]
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        self.algorithm
+    }
+
+    /// When the key stopped signing, if it did.
+    #[must_use]
+    pub fn retired_at(&self) -> Option<i64> {
+        self.retired_at
+    }
+
+    /// Marks the key as retired at `at` (seconds since the Unix epoch).
+    #[must_use]
+    pub fn retired(mut self, at: i64) -> Self {
+        self.retired_at = Some(at);
+        self
+    }
+
+    pub(crate) fn encoding(&self) -> Option<&EncodingKey> {
+        self.encoding.as_ref()
+    }
+
+    pub(crate) fn decoding(&self) -> &DecodingKey {
+        &self.decoding
+    }
+}
+
+/// The keys a [`TokenManager`](super::TokenManager) knows: one current signing key, and older
+/// keys accepted until their grace period ends.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    current: Arc<JwtKey>,
+    by_kid: HashMap<String, Arc<JwtKey>>,
+}
+
+impl KeySet {
+    /// A key set whose current key is `current`.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when `current` cannot sign.
+    pub fn new(current: JwtKey) -> Result<Self, TokenError> {
+        if current.encoding.is_none() {
+            return Err(invalid(
+                current.algorithm,
+                "the current key must be able to sign",
+            ));
+        }
+        let current = Arc::new(current);
+        let mut by_kid = HashMap::new();
+        by_kid.insert(current.kid.clone(), Arc::clone(&current));
+        Ok(Self { current, by_kid })
+    }
+
+    /// Adds a retired key that is still accepted for verification during its grace period.
+    #[must_use]
+    pub fn with_previous(mut self, key: JwtKey) -> Self {
+        if key.kid != self.current.kid {
+            self.by_kid.insert(key.kid.clone(), Arc::new(key));
+        }
+        self
+    }
+
+    /// Makes `next` the signing key; the old one is retired at `now` and stays valid for the
+    /// grace period.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when `next` cannot sign.
+    pub fn rotated(&self, next: JwtKey, now: i64) -> Result<Self, TokenError> {
+        let mut set = Self::new(next)?;
+        for (kid, key) in &self.by_kid {
+            if *kid == set.current.kid {
+                continue;
+            }
+            let key = if Arc::ptr_eq(key, &self.current) {
+                Arc::new((**key).clone().retired(now))
+            } else {
+                Arc::clone(key)
+            };
+            set.by_kid.insert(kid.clone(), key);
+        }
+        Ok(set)
+    }
+
+    /// The signing key.
+    #[must_use]
+    pub fn current(&self) -> &JwtKey {
+        &self.current
+    }
+
+    /// The key with this id.
+    #[must_use]
+    pub fn get(&self, kid: &str) -> Option<&JwtKey> {
+        self.by_kid.get(kid).map(AsRef::as_ref)
+    }
+
+    /// Every key id, current first.
+    #[must_use]
+    pub fn kids(&self) -> Vec<&str> {
+        let mut kids: Vec<&str> = vec![self.current.kid.as_str()];
+        kids.extend(
+            self.by_kid
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != self.current.kid),
+        );
+        kids
+    }
+}
+
+/// Decodes the first PEM block whose label ends with `label_suffix` (so `PRIVATE KEY` also
+/// matches `EC PRIVATE KEY` labels being refused later by the key parser).
+pub(crate) fn pem_to_der(pem: &str, label_suffix: &str) -> Option<Vec<u8>> {
+    let mut inside = false;
+    let mut body = String::new();
+    for line in pem.lines().map(str::trim) {
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
+            inside = label.ends_with(label_suffix);
+            body.clear();
+            continue;
+        }
+        if line.starts_with("-----END ") {
+            if inside {
+                return STANDARD.decode(body.as_bytes()).ok();
+            }
+            continue;
+        }
+        if inside {
+            body.push_str(line);
+        }
+    }
+    None
+}
+
+/// Encodes DER as a PEM block with 64-character lines (RFC 7468).
+pub(crate) fn der_to_pem(der: &[u8], label: &str) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(chunk));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
+}
+
+/// Exposes a secret as bytes; kept here so the one place that reads secrets is easy to audit.
+pub(crate) fn secret_bytes(secret: &SecretString) -> &[u8] {
+    secret.expose_secret().as_bytes()
+}

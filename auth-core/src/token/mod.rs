@@ -1,0 +1,347 @@
+//! Access tokens: issuing and verifying JWTs with a rotating key set.
+//!
+//! [`TokenManager`] signs with the current key of a [`KeySet`] and verifies against every key
+//! still in its grace period. Verification is strict and ordered so that cheap rejections come
+//! first:
+//!
+//! 1. size limit (`jwt.max_token_bytes`), before any parsing;
+//! 2. header: `crit` refused (we implement no extensions, RFC 7515 section 4.1.11), `kid`
+//!    required and known, `alg` equal to the algorithm bound to that key (so `none` and
+//!    HS/RS confusion are impossible);
+//! 3. signature, with the key parsed once at start-up;
+//! 4. claims with our [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a
+//!    leeway of at most 60 s, `iat` not in the future, `iss`/`aud` required when configured,
+//!    `typ` equal to what the caller expects.
+//!
+//! Revocation is keyed on the token id (`jti`), the session (`sid`) and the user's security
+//! epoch, never on the token bytes (an ECDSA signature has more than one valid encoding).
+//!
+//! ```
+//! use auth_core::config::{JwtAlgorithm, JwtConfig};
+//! use auth_core::token::{JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
+//! use auth_core::SystemClock;
+//! use std::sync::Arc;
+//!
+//! let key = JwtKey::hmac(JwtAlgorithm::HS256, b"0123456789abcdef0123456789abcdef", None)?;
+//! let manager = TokenManager::new(KeySet::new(key)?, &JwtConfig::default(), Arc::new(SystemClock));
+//! let issued = manager.issue(&TokenSubject::access("user-1").with_roles(["editor"]))?;
+//! let claims = manager.verify(&issued.token, TokenType::Access)?;
+//! assert_eq!(claims.sub, "user-1");
+//! assert_eq!(claims.roles, ["editor"]);
+//! # Ok::<(), auth_core::TokenError>(())
+//! ```
+
+mod claims;
+mod error;
+pub mod keys;
+pub mod refresh;
+pub mod revocation;
+pub mod setup;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::Deserialize;
+
+pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
+pub use self::error::TokenError;
+pub use self::keys::{JwtKey, KeySet};
+use crate::clock::Clock;
+use crate::config::{JwtAlgorithm, JwtConfig};
+
+/// A freshly signed token and what it says.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct IssuedToken {
+    /// The compact JWT.
+    pub token: String,
+    /// Its claims.
+    pub claims: Claims,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &"[redacted]")
+            .field("claims", &self.claims)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The settings verification and issuing need, taken from [`JwtConfig`].
+#[derive(Debug, Clone)]
+struct Settings {
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: i64,
+    access_ttl: i64,
+    max_token_bytes: usize,
+    grace: i64,
+    include_roles: bool,
+    include_permissions: bool,
+}
+
+/// Issues and verifies access tokens. Cheap to clone; clones share the key set.
+#[derive(Clone)]
+pub struct TokenManager {
+    keys: Arc<ArcSwap<KeySet>>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("keys", &self.keys.load().kids())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn jwt_algorithm(alg: JwtAlgorithm) -> Algorithm {
+    match alg {
+        JwtAlgorithm::HS256 => Algorithm::HS256,
+        JwtAlgorithm::HS384 => Algorithm::HS384,
+        JwtAlgorithm::HS512 => Algorithm::HS512,
+        JwtAlgorithm::RS256 => Algorithm::RS256,
+        JwtAlgorithm::ES256 => Algorithm::ES256,
+        JwtAlgorithm::EdDSA => Algorithm::EdDSA,
+    }
+}
+
+/// The part of the JOSE header we read before choosing a key. Parsed by us, not by
+/// `jsonwebtoken`, so that `crit` and unknown algorithms are refused before signature work.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+impl TokenManager {
+    /// A manager over `keys`, configured by `config`, reading time from `clock`.
+    #[must_use]
+    pub fn new(keys: KeySet, config: &JwtConfig, clock: Arc<dyn Clock>) -> Self {
+        let settings = Settings {
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: i64::try_from(config.leeway_seconds.min(60)).unwrap_or(60),
+            access_ttl: i64::try_from(config.access_token_ttl().as_secs()).unwrap_or(i64::MAX / 2),
+            max_token_bytes: config.max_token_bytes,
+            grace: i64::try_from(config.key_rotation_grace_period_seconds).unwrap_or(i64::MAX / 2),
+            include_roles: config.include_roles,
+            include_permissions: config.include_permissions,
+        };
+        Self {
+            keys: Arc::new(ArcSwap::from_pointee(keys)),
+            settings: Arc::new(settings),
+            clock,
+        }
+    }
+
+    /// The current key set.
+    #[must_use]
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.load_full()
+    }
+
+    /// Makes `next` the signing key. Tokens signed with the previous key stay valid for the
+    /// configured grace period (`jwt.key_rotation_grace_period_seconds`).
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidKey`] when `next` cannot sign.
+    pub fn rotate(&self, next: JwtKey) -> Result<(), TokenError> {
+        let rotated = self.keys.load().rotated(next, self.clock.now())?;
+        self.keys.store(Arc::new(rotated));
+        Ok(())
+    }
+
+    /// The access-token lifetime in seconds.
+    #[must_use]
+    pub fn access_ttl(&self) -> i64 {
+        self.settings.access_ttl
+    }
+
+    /// Issues a token for `subject` with the configured lifetime.
+    ///
+    /// # Errors
+    /// [`TokenError::Signing`] if the key cannot sign.
+    pub fn issue(&self, subject: &TokenSubject) -> Result<IssuedToken, TokenError> {
+        let now = self.clock.now();
+        let s = &self.settings;
+        let claims = Claims {
+            sub: subject.user_id.clone(),
+            exp: now + s.access_ttl,
+            iat: now,
+            nbf: now,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            iss: s.issuer.clone(),
+            aud: s.audience.clone().map(Audience::One),
+            sid: subject.session_id.clone(),
+            typ: subject.token_type,
+            epc: subject.security_epoch,
+            auth_time: subject.auth_time,
+            amr: subject.amr.clone(),
+            roles: if s.include_roles {
+                subject.roles.clone()
+            } else {
+                Vec::new()
+            },
+            permissions: if s.include_permissions {
+                subject.permissions.clone()
+            } else {
+                Vec::new()
+            },
+            tenant: subject.tenant.clone(),
+        };
+        let token = self.sign(&claims)?;
+        Ok(IssuedToken {
+            token,
+            claims,
+            expires_in: u64::try_from(s.access_ttl).unwrap_or(0),
+        })
+    }
+
+    /// Signs `claims` exactly as given, with the current key. Meant for tests and tools; the
+    /// flows use [`issue`](Self::issue).
+    ///
+    /// # Errors
+    /// [`TokenError::Signing`] if the key cannot sign.
+    pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
+        let keys = self.keys.load();
+        let key = keys.current();
+        let encoding = key.encoding().ok_or(TokenError::Signing)?;
+        let mut header = Header::new(jwt_algorithm(key.algorithm()));
+        header.kid = Some(key.kid().to_owned());
+        header.typ = Some(
+            if claims.typ == TokenType::Access {
+                "at+jwt"
+            } else {
+                "JWT"
+            }
+            .to_owned(),
+        );
+        jsonwebtoken::encode(&header, claims, encoding).map_err(|_| TokenError::Signing)
+    }
+
+    /// Verifies `token` and returns its claims if it is a valid token of type `expected`.
+    /// Revocation is not checked here (it needs a store); see
+    /// [`AuthService::verify_access`](crate::AuthService::verify_access).
+    ///
+    /// # Errors
+    /// The [`TokenError`] naming the first check that failed.
+    pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
+        let s = &self.settings;
+        if token.len() > s.max_token_bytes {
+            return Err(TokenError::TooLarge {
+                max: s.max_token_bytes,
+            });
+        }
+        let (header_b64, rest) = token.split_once('.').ok_or(TokenError::Malformed)?;
+        if rest.bytes().filter(|b| *b == b'.').count() != 1 {
+            return Err(TokenError::Malformed);
+        }
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let header: RawHeader =
+            serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
+        if header.crit.is_some() {
+            return Err(TokenError::UnsupportedCritical);
+        }
+        let alg = match header.alg.as_str() {
+            "HS256" => JwtAlgorithm::HS256,
+            "HS384" => JwtAlgorithm::HS384,
+            "HS512" => JwtAlgorithm::HS512,
+            "RS256" => JwtAlgorithm::RS256,
+            "ES256" => JwtAlgorithm::ES256,
+            "EdDSA" => JwtAlgorithm::EdDSA,
+            _ => return Err(TokenError::AlgorithmNotAllowed),
+        };
+        let kid = header.kid.ok_or(TokenError::MissingKeyId)?;
+        let keys = self.keys.load();
+        let key = keys.get(&kid).ok_or(TokenError::UnknownKeyId)?;
+        if key.algorithm() != alg {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        let now = self.clock.now();
+        if let Some(retired_at) = key.retired_at() {
+            if now > retired_at.saturating_add(s.grace) {
+                return Err(TokenError::KeyRetired);
+            }
+        }
+
+        let mut validation = Validation::new(jwt_algorithm(alg));
+        // Time-based claims are checked below against our clock; jsonwebtoken would use the
+        // system time and skip `nbf` by default.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims = HashSet::new();
+        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
+                ErrorKind::Json(e) => missing_claim(&e.to_string())
+                    .map_or(TokenError::Malformed, TokenError::MissingClaim),
+                _ => TokenError::Malformed,
+            },
+        )?;
+        let claims = data.claims;
+
+        if claims.exp.saturating_add(s.leeway) <= now {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf.saturating_sub(s.leeway) > now {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.iat.saturating_sub(s.leeway) > now {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if let Some(issuer) = &s.issuer {
+            if claims.iss.as_deref() != Some(issuer.as_str()) {
+                return Err(TokenError::WrongIssuer);
+            }
+        }
+        if let Some(audience) = &s.audience {
+            if !claims
+                .aud
+                .as_ref()
+                .is_some_and(|aud| aud.contains(audience))
+            {
+                return Err(TokenError::WrongAudience);
+            }
+        }
+        if claims.sub.is_empty() {
+            return Err(TokenError::MissingClaim("sub"));
+        }
+        if claims.jti.is_empty() {
+            return Err(TokenError::MissingClaim("jti"));
+        }
+        if claims.typ != expected {
+            return Err(TokenError::WrongTokenType {
+                expected,
+                found: claims.typ,
+            });
+        }
+        Ok(claims)
+    }
+}
+
+/// Names the required claim a deserialization error complains about, if any.
+fn missing_claim(message: &str) -> Option<&'static str> {
+    ["exp", "nbf", "iat", "sub", "jti", "typ"]
+        .into_iter()
+        .find(|claim| message.contains(&format!("missing field `{claim}`")))
+}

@@ -1,0 +1,305 @@
+//! Turning configuration into keys: configured secrets in production, generated and kept
+//! keys in development.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{secret_bytes, JwtKey, KeySet};
+use super::TokenError;
+use crate::config::{AuthConfig, Environment, JwtAlgorithm};
+
+/// Why the keys could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySetupError {
+    /// A configured key is invalid.
+    #[error("{var}: {source}")]
+    Key {
+        /// The variable holding the key.
+        var: &'static str,
+        /// What is wrong.
+        #[source]
+        source: TokenError,
+    },
+    /// A key file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The development key file is not valid JSON of the expected shape.
+    #[error(
+        "{path} is not a valid key file ({reason}); delete it to generate new development keys"
+    )]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Production without configured keys.
+    #[error("{var} must be set in production")]
+    MissingInProduction {
+        /// The variable to set.
+        var: &'static str,
+    },
+}
+
+/// Where the keys came from, for the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySource {
+    /// From configuration.
+    Configured,
+    /// Loaded from the development key file.
+    DevelopmentFile(PathBuf),
+    /// Generated now and written to the development key file.
+    GeneratedDevelopmentFile(PathBuf),
+}
+
+/// The key material a service runs with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LoadedKeys {
+    /// Signing key and previous keys.
+    pub key_set: KeySet,
+    /// The refresh-token chaining secret.
+    pub refresh_secret: SecretString,
+    /// Where the signing key came from.
+    pub source: KeySource,
+}
+
+/// The development key file: generated secrets by algorithm, kept across restarts.
+#[derive(Default, Serialize, Deserialize)]
+struct DevKeyFile {
+    #[serde(default)]
+    signing_keys: BTreeMap<String, String>,
+    #[serde(default)]
+    refresh_token_secret: Option<String>,
+}
+
+impl DevKeyFile {
+    fn read(path: &Path) -> Result<Option<Self>, KeySetupError> {
+        match fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| KeySetupError::KeyFile {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeySetupError::Io {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    fn write(&self, path: &Path) -> Result<(), KeySetupError> {
+        let io_err = |source| KeySetupError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| KeySetupError::KeyFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(io_err)?;
+        io::Write::write_all(&mut file, text.as_bytes()).map_err(io_err)
+    }
+}
+
+fn signing_key_from_config(config: &AuthConfig) -> Result<Option<JwtKey>, KeySetupError> {
+    let jwt = &config.jwt;
+    let alg = jwt.algorithm;
+    if alg.is_hmac() {
+        return jwt
+            .secret_key
+            .as_ref()
+            .map(|s| JwtKey::hmac(alg, secret_bytes(s), jwt.key_id.clone()))
+            .transpose()
+            .map_err(|source| KeySetupError::Key {
+                var: "AUTH__JWT__SECRET_KEY",
+                source,
+            });
+    }
+    if let Some(pem) = &jwt.private_key {
+        return JwtKey::from_private_pem(alg, pem.expose_secret(), jwt.key_id.clone())
+            .map(Some)
+            .map_err(|source| KeySetupError::Key {
+                var: "AUTH__JWT__PRIVATE_KEY",
+                source,
+            });
+    }
+    if let Some(path) = &jwt.private_key_file {
+        let pem = fs::read_to_string(path).map_err(|source| KeySetupError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        return JwtKey::from_private_pem(alg, &pem, jwt.key_id.clone())
+            .map(Some)
+            .map_err(|source| KeySetupError::Key {
+                var: "AUTH__JWT__PRIVATE_KEY_FILE",
+                source,
+            });
+    }
+    Ok(None)
+}
+
+/// Builds the key set and refresh secret from `config`.
+///
+/// Configured keys are used as they are. Otherwise, outside production, keys are read from
+/// `jwt.keys_file` or generated and written there (mode 0600) so tokens survive a restart; the
+/// returned [`KeySource`] says which, for the start-up log. Production never generates keys.
+///
+/// # Errors
+/// [`KeySetupError`] naming the variable or file at fault.
+pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
+    let jwt = &config.jwt;
+    let configured = signing_key_from_config(config)?;
+    let production = config.env == Environment::Production;
+    let needs_file = configured.is_none() || jwt.refresh_token_secret.is_none();
+    if needs_file && production {
+        return Err(KeySetupError::MissingInProduction {
+            var: if configured.is_none() {
+                if jwt.algorithm.is_hmac() {
+                    "AUTH__JWT__SECRET_KEY"
+                } else {
+                    "AUTH__JWT__PRIVATE_KEY_FILE"
+                }
+            } else {
+                "AUTH__JWT__REFRESH_TOKEN_SECRET"
+            },
+        });
+    }
+
+    let mut file_state = None;
+    if needs_file {
+        let path = &jwt.keys_file;
+        let existing = DevKeyFile::read(path)?;
+        let loaded = existing.is_some();
+        let mut file = existing.unwrap_or_default();
+        let mut changed = false;
+        if configured.is_none() && !file.signing_keys.contains_key(jwt.algorithm.as_str()) {
+            let (_, material) =
+                JwtKey::generate(jwt.algorithm).map_err(|source| KeySetupError::Key {
+                    var: "AUTH__JWT__ALGORITHM",
+                    source,
+                })?;
+            file.signing_keys.insert(
+                jwt.algorithm.as_str().to_owned(),
+                material.expose_secret().to_owned(),
+            );
+            changed = true;
+        }
+        if jwt.refresh_token_secret.is_none() && file.refresh_token_secret.is_none() {
+            let (_, material) =
+                JwtKey::generate(JwtAlgorithm::HS256).map_err(|source| KeySetupError::Key {
+                    var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                    source,
+                })?;
+            file.refresh_token_secret = Some(material.expose_secret().to_owned());
+            changed = true;
+        }
+        if changed {
+            file.write(path)?;
+        }
+        file_state = Some((
+            file,
+            if loaded && !changed {
+                KeySource::DevelopmentFile(path.clone())
+            } else {
+                KeySource::GeneratedDevelopmentFile(path.clone())
+            },
+        ));
+    }
+
+    let (signing, source) = match (configured, &file_state) {
+        (Some(key), _) => (key, KeySource::Configured),
+        (None, Some((file, source))) => {
+            let material = file
+                .signing_keys
+                .get(jwt.algorithm.as_str())
+                .ok_or_else(|| KeySetupError::KeyFile {
+                    path: jwt.keys_file.clone(),
+                    reason: format!("no {} key", jwt.algorithm),
+                })?;
+            let key = if jwt.algorithm.is_hmac() {
+                JwtKey::hmac(jwt.algorithm, material.as_bytes(), jwt.key_id.clone())
+            } else {
+                JwtKey::from_private_pem(jwt.algorithm, material, jwt.key_id.clone())
+            }
+            .map_err(|source| KeySetupError::Key {
+                var: "AUTH__JWT__KEYS_FILE",
+                source,
+            })?;
+            (key, source.clone())
+        }
+        (None, None) => {
+            return Err(KeySetupError::MissingInProduction {
+                var: "AUTH__JWT__SECRET_KEY",
+            })
+        }
+    };
+
+    let refresh_secret = match (&jwt.refresh_token_secret, &file_state) {
+        (Some(secret), _) => secret.clone(),
+        (None, Some((file, _))) => {
+            SecretString::from(file.refresh_token_secret.clone().unwrap_or_default())
+        }
+        (None, None) => {
+            return Err(KeySetupError::MissingInProduction {
+                var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
+            })
+        }
+    };
+
+    let mut key_set = KeySet::new(signing).map_err(|source| KeySetupError::Key {
+        var: "AUTH__JWT__SECRET_KEY",
+        source,
+    })?;
+    for previous in &jwt.previous_keys {
+        let key = match (&previous.secret_key, &previous.public_key) {
+            (Some(secret), _) => JwtKey::hmac(
+                previous.algorithm,
+                secret_bytes(secret),
+                previous.key_id.clone(),
+            ),
+            (None, Some(pem)) => {
+                JwtKey::from_public_pem(previous.algorithm, pem, previous.key_id.clone())
+            }
+            (None, None) => Err(TokenError::InvalidKey {
+                algorithm: previous.algorithm,
+                reason: "a previous key needs `secret_key` or `public_key`".to_owned(),
+            }),
+        }
+        .map_err(|source| KeySetupError::Key {
+            var: "jwt.previous_keys",
+            source,
+        })?;
+        key_set = key_set.with_previous(key.retired(previous.retired_at));
+    }
+    Ok(LoadedKeys {
+        key_set,
+        refresh_secret,
+        source,
+    })
+}
