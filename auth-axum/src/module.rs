@@ -1,0 +1,92 @@
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::service::SetupError;
+use auth_core::{AuthConfig, AuthService};
+use axum::extract::FromRef;
+use axum::Router;
+
+use crate::routes;
+
+struct Inner {
+    service: AuthService,
+    config: AuthConfig,
+}
+
+/// The configured auth stack, used as (part of) axum state.
+///
+/// Every extractor of this crate finds it through `AuthModule: FromRef<S>`: use it as the state
+/// directly, or implement `FromRef<YourState> for AuthModule` (one line returning a clone of
+/// your field).
+///
+/// ```no_run
+/// use auth_axum::AuthModule;
+/// use axum::extract::FromRef;
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     auth: AuthModule,
+///     // ... your own state
+/// }
+///
+/// impl FromRef<AppState> for AuthModule {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.auth.clone()
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct AuthModule {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthModule")
+            .field("service", &self.inner.service)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthModule {
+    /// Builds the whole stack from configuration: database (SQLite created and migrated on
+    /// first start, or PostgreSQL), keys (generated and kept in development), service.
+    ///
+    /// # Errors
+    /// [`SetupError`] naming what to fix.
+    pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
+        let service = AuthService::from_config(&config).await?;
+        Ok(Self::new(service, config))
+    }
+
+    /// A module over an already built service.
+    #[must_use]
+    pub fn new(service: AuthService, config: AuthConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner { service, config }),
+        }
+    }
+
+    /// The authentication flows.
+    #[must_use]
+    pub fn service(&self) -> &AuthService {
+        &self.inner.service
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+
+    /// The auth routes (`/auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`,
+    /// `/auth/me`) and `/health`, `/ready`, for any state the module can be taken from.
+    #[must_use]
+    pub fn routes<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        AuthModule: FromRef<S>,
+    {
+        routes::auth_routes(self.config().server.body_limit_bytes).merge(routes::health_routes())
+    }
+}

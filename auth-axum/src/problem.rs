@@ -1,0 +1,224 @@
+use std::fmt;
+
+use auth_core::error::ValidationErrors;
+use auth_core::AuthError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The realm named in `WWW-Authenticate` challenges.
+const REALM: &str = "api";
+
+/// An error response in the one JSON shape of the framework: `application/problem+json`
+/// (RFC 9457) with `type`, `title`, `status`, `detail` and a stable `code`; validation errors
+/// add `errors: [{field, message}]`.
+///
+/// 401 responses carry `WWW-Authenticate: Bearer` with the RFC 6750 error code; 503 responses
+/// carry `Retry-After`. Details never contain a secret, and never tell whether an account
+/// exists.
+///
+/// ```
+/// use auth_axum::Problem;
+/// use auth_core::AuthError;
+/// use axum::response::IntoResponse;
+///
+/// let response = Problem::from(AuthError::NotAuthenticated).into_response();
+/// assert_eq!(response.status(), 401);
+/// assert!(response.headers().contains_key("www-authenticate"));
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    #[serde(serialize_with = "serialize_status")]
+    status: StatusCode,
+    detail: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<ValidationErrors>,
+    #[serde(skip)]
+    challenge: Option<String>,
+}
+
+fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+fn quote(value: &str) -> String {
+    value.replace(['"', '\\'], "'")
+}
+
+impl Problem {
+    /// A problem with this status, machine code, title and detail.
+    #[must_use]
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: format!("urn:auth:problem:{code}"),
+            title,
+            status,
+            detail: detail.into(),
+            code,
+            errors: None,
+            challenge: None,
+        }
+    }
+
+    /// 403: authenticated, but not allowed.
+    #[must_use]
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::from(AuthError::Forbidden(detail.into()))
+    }
+
+    /// Adds a `WWW-Authenticate: Bearer` challenge with an RFC 6750 error code.
+    #[must_use]
+    fn with_challenge(mut self, error: Option<&str>, description: Option<&str>) -> Self {
+        let mut challenge = format!("Bearer realm=\"{REALM}\"");
+        if let Some(error) = error {
+            challenge.push_str(&format!(", error=\"{error}\""));
+        }
+        if let Some(description) = description {
+            challenge.push_str(&format!(", error_description=\"{}\"", quote(description)));
+        }
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// The status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl From<AuthError> for Problem {
+    fn from(err: AuthError) -> Self {
+        let code = err.code();
+        match err {
+            AuthError::InvalidToken(ref e) => {
+                let detail = e.description();
+                Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    code,
+                    "Invalid token",
+                    detail.clone(),
+                )
+                .with_challenge(Some("invalid_token"), Some(&detail))
+            }
+            AuthError::UserNotFound => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Invalid token",
+                err.to_string(),
+            )
+            .with_challenge(
+                Some("invalid_token"),
+                Some("the user of this token no longer exists"),
+            ),
+            AuthError::NotAuthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Authentication required",
+                "send `Authorization: Bearer <access token>`",
+            )
+            .with_challenge(None, None),
+            AuthError::InvalidAuthorizationHeader(reason) => Self::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                "Invalid Authorization header",
+                reason,
+            )
+            .with_challenge(Some("invalid_request"), Some(reason)),
+            AuthError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Invalid credentials",
+                err.to_string(),
+            )
+            .with_challenge(None, None),
+            AuthError::InvalidRefreshToken => Self::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                "Invalid refresh token",
+                err.to_string(),
+            ),
+            AuthError::Forbidden(detail) => {
+                Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
+            }
+            AuthError::Conflict { .. } => {
+                Self::new(StatusCode::CONFLICT, code, "Conflict", err.to_string())
+            }
+            AuthError::Validation(errors) => {
+                let mut problem = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    "Validation failed",
+                    errors.to_string(),
+                );
+                problem.errors = Some(errors);
+                problem
+            }
+            AuthError::ServiceUnavailable(source) => {
+                tracing::error!(error = %source, "auth store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    "Service unavailable",
+                    "the authentication service is temporarily unavailable; retry shortly",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "internal auth error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal error",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(challenge) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED || self.status == StatusCode::BAD_REQUEST {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}

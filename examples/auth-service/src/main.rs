@@ -1,0 +1,115 @@
+//! `auth-service`: run the example auth service.
+//!
+//! ```text
+//! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
+//! auth-service grant-role USER ROLE  give a user a role (for example the first admin)
+//! ```
+
+use std::process::ExitCode;
+
+use auth_axum::prelude::*;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: auth-service [serve | grant-role <username> <role>]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match AuthConfig::load() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] | ["serve"] => serve(config).await,
+        ["grant-role", username, role] => grant_role(config, username, role).await,
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: AuthConfig) -> Result<(), String> {
+    let bind = config.server.bind_addr().map_err(|e| e.to_string())?;
+    let module = AuthModule::configure(config)
+        .await
+        .map_err(|e| format!("refusing to start: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!("auth-service ready on http://{addr}");
+    axum::serve(listener, auth_service::app(module))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<(), String> {
+    let service = AuthService::from_config(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut user = service
+        .users()
+        .get_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user named `{username}`"))?;
+    if !user.roles.iter().any(|r| r == role) {
+        user.roles.push(role.to_owned());
+        user.updated_at = service.clock().now_datetime();
+        service
+            .users()
+            .update(&user)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tracing::info!(
+        "`{username}` now has roles {:?}; they take effect at the next login or refresh",
+        user.roles
+    );
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Helpers for the workspace integration tests: a server on 127.0.0.1, a fast test
+//! configuration, and fresh PostgreSQL databases.
+//!
+//! PostgreSQL tests use `AUTH_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`)
+//! and create a fresh database per test. Under `CI=true` an unreachable server fails the test;
+//! elsewhere the test is skipped with a printed reason.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly"
+)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use auth_axum::core::config::AuthConfig;
+use auth_axum::core::token::{JwtKey, KeySet};
+use secrecy::SecretString;
+use sqlx::{Connection, Executor, PgConnection};
+
+/// A server running on 127.0.0.1 with an ephemeral port, stopped when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves `router` on 127.0.0.1:0.
+    pub async fn spawn(router: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("server");
+        });
+        Self { addr, task }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A configuration for tests: cheap Argon2 parameters, a random HS256 secret, the given
+/// database, development keys file inside `dir`.
+#[must_use]
+pub fn test_config(database_url: &str, dir: &Path) -> AuthConfig {
+    let mut config = AuthConfig::default();
+    config.database.url = database_url.to_owned();
+    config.password.memory_kib = 1024;
+    config.password.iterations = 1;
+    config.jwt.keys_file = dir.join("auth-keys.json");
+    config.jwt.secret_key = Some(SecretString::from(random_secret()));
+    config.jwt.refresh_token_secret = Some(SecretString::from(random_secret()));
+    config
+}
+
+/// 64 random characters.
+#[must_use]
+pub fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A fresh HS256 key set.
+#[must_use]
+pub fn hs256_keys() -> KeySet {
+    let key = JwtKey::hmac(
+        auth_axum::core::config::JwtAlgorithm::HS256,
+        random_secret().as_bytes(),
+        None,
+    )
+    .unwrap();
+    KeySet::new(key).unwrap()
+}
+
+/// A SQLite database file URL inside `dir`.
+#[must_use]
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("auth.db").display())
+}
+
+/// A fresh PostgreSQL database, dropped by [`PgDatabase::drop_database`].
+#[derive(Debug)]
+pub struct PgDatabase {
+    /// Its URL.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// Creates a fresh database, or returns `None` (with a printed reason) when PostgreSQL is
+    /// unreachable outside CI. Under `CI=true`, unreachable PostgreSQL panics.
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var("AUTH_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let mut conn = match PgConnection::connect(&admin_url).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                    panic!("PostgreSQL at {admin_url} is required in CI: {e}");
+                }
+                eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({e}); set AUTH_TEST_POSTGRES_URL");
+                return None;
+            }
+        };
+        let name = format!("auth_test_{}", uuid::Uuid::new_v4().simple());
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        Some(Self {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+
+    /// Drops the database (connections to it are terminated first).
+    pub async fn drop_database(self) {
+        let Ok(mut conn) = PgConnection::connect(&self.admin_url).await else {
+            return;
+        };
+        let _ = conn
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await;
+    }
+}
