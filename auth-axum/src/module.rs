@@ -81,7 +81,6 @@ impl AuthModule {
 
     /// The auth routes (`/auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`,
     /// `/auth/me`) and `/health`, `/ready`, for any state the module can be taken from.
-    #[must_use]
     pub fn routes<S>(&self) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,

@@ -27,7 +27,14 @@ const REALM: &str = "api";
 /// assert!(response.headers().contains_key("www-authenticate"));
 /// ```
 #[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
 pub struct Problem {
+    // Boxed: a `Result<_, Problem>` stays one pointer wide on the happy path.
+    inner: Box<ProblemBody>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ProblemBody {
     #[serde(rename = "type")]
     kind: String,
     title: &'static str,
@@ -59,13 +66,15 @@ impl Problem {
         detail: impl Into<String>,
     ) -> Self {
         Self {
-            kind: format!("urn:auth:problem:{code}"),
-            title,
-            status,
-            detail: detail.into(),
-            code,
-            errors: None,
-            challenge: None,
+            inner: Box::new(ProblemBody {
+                kind: format!("urn:auth:problem:{code}"),
+                title,
+                status,
+                detail: detail.into(),
+                code,
+                errors: None,
+                challenge: None,
+            }),
         }
     }
 
@@ -85,26 +94,32 @@ impl Problem {
         if let Some(description) = description {
             challenge.push_str(&format!(", error_description=\"{}\"", quote(description)));
         }
-        self.challenge = Some(challenge);
+        self.inner.challenge = Some(challenge);
         self
     }
 
     /// The status.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.inner.status
     }
 
     /// The machine code.
     #[must_use]
     pub fn code(&self) -> &'static str {
-        self.code
+        self.inner.code
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.inner.status.as_u16(),
+            self.inner.code,
+            self.inner.detail
+        )
     }
 }
 
@@ -172,7 +187,7 @@ impl From<AuthError> for Problem {
                     "Validation failed",
                     errors.to_string(),
                 );
-                problem.errors = Some(errors);
+                problem.inner.errors = Some(errors);
                 problem
             }
             AuthError::ServiceUnavailable(source) => {
@@ -200,23 +215,25 @@ impl From<AuthError> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut response = (self.status, body).into_response();
+        let status = self.inner.status;
+        let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
         if let Some(challenge) = self
+            .inner
             .challenge
             .as_deref()
             .and_then(|c| HeaderValue::from_str(c).ok())
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
-        if self.status == StatusCode::UNAUTHORIZED || self.status == StatusCode::BAD_REQUEST {
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         response
