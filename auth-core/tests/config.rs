@@ -1,0 +1,274 @@
+//! Configuration loading and validation; key setup from configuration.
+
+use auth_core::config::{AuthConfig, ConfigError, Environment, JwtAlgorithm};
+use auth_core::token::setup::{load_keys, KeySetupError, KeySource};
+use figment::Jail;
+use secrecy::SecretString;
+
+const STRONG: &str = "k5Qf0yXo3t8mVq1Zr7Lw2Hs9Jd4Ne6Pb";
+
+#[test]
+fn defaults_follow_the_seed() {
+    let config = AuthConfig::default();
+    assert_eq!(config.env, Environment::Development);
+    assert_eq!(config.jwt.algorithm, JwtAlgorithm::HS256);
+    assert_eq!(config.jwt.access_token_expire_minutes, 30);
+    assert_eq!(config.jwt.refresh_token_expire_days, 7);
+    assert_eq!(config.jwt.key_rotation_grace_period_seconds, 3600);
+    assert_eq!(
+        (config.password.min_length, config.password.max_length),
+        (8, 128)
+    );
+    assert_eq!(
+        (
+            config.password.memory_kib,
+            config.password.iterations,
+            config.password.parallelism
+        ),
+        (19_456, 2, 1)
+    );
+    assert_eq!(config.server.bind, "127.0.0.1:8080");
+    assert_eq!(config.database.url, "sqlite://auth.db");
+    config.validate().unwrap();
+}
+
+#[test]
+fn environment_overrides_file_overrides_defaults() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "auth.toml",
+            "[jwt]\nissuer = \"from-file\"\naccess_token_expire_minutes = 5\n",
+        )?;
+        jail.set_env("AUTH__JWT__ISSUER", "from-env");
+        jail.set_env("AUTH__JWT__AUDIENCE", "api");
+        jail.set_env("AUTH__JWT__SECRET_KEY", STRONG);
+        jail.set_env("AUTH__SERVER__BIND", "127.0.0.1:9999");
+        jail.set_env("AUTH__DATABASE__URL", "postgres://u@localhost/db");
+        jail.set_env("AUTH__JWT__ALGORITHM", "HS384");
+        jail.set_env("AUTH__JWT__SECRET_KEY", format!("{STRONG}{STRONG}"));
+        let config = AuthConfig::load().expect("valid");
+        assert_eq!(config.jwt.issuer.as_deref(), Some("from-env"));
+        assert_eq!(config.jwt.audience.as_deref(), Some("api"));
+        assert_eq!(config.jwt.access_token_expire_minutes, 5);
+        assert_eq!(config.jwt.algorithm, JwtAlgorithm::HS384);
+        assert_eq!(config.server.bind, "127.0.0.1:9999");
+        assert_eq!(config.database.url, "postgres://u@localhost/db");
+        Ok(())
+    });
+}
+
+#[test]
+fn yaml_file_is_read() {
+    Jail::expect_with(|jail| {
+        jail.create_file("auth.yaml", "jwt:\n  access_token_expire_minutes: 12\n")?;
+        assert_eq!(
+            AuthConfig::load()
+                .expect("valid")
+                .jwt
+                .access_token_expire_minutes,
+            12
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn weak_secrets_are_refused_naming_the_variable() {
+    for weak in [
+        "change-me",
+        "secret",
+        "your-secret-key",
+        "short-but-random-Xy7",
+        &"a".repeat(40),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env("AUTH__JWT__SECRET_KEY", weak);
+            let err = AuthConfig::load().expect_err("weak secret accepted");
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::WeakSecret {
+                        var: "AUTH__JWT__SECRET_KEY",
+                        ..
+                    }
+                ),
+                "{weak}: {err}"
+            );
+            assert!(err.to_string().contains("AUTH__JWT__SECRET_KEY"));
+            Ok(())
+        });
+    }
+    Jail::expect_with(|jail| {
+        jail.set_env(
+            "AUTH__JWT__REFRESH_TOKEN_SECRET",
+            "changeme-changeme-changeme-changeme",
+        );
+        let err = AuthConfig::load().expect_err("weak refresh secret accepted");
+        assert!(
+            err.to_string().contains("AUTH__JWT__REFRESH_TOKEN_SECRET"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn hmac_secret_must_match_the_hash_size() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__ALGORITHM", "HS512");
+        jail.set_env("AUTH__JWT__SECRET_KEY", STRONG);
+        let err = AuthConfig::load().expect_err("32-byte HS512 key accepted");
+        assert!(
+            matches!(err, ConfigError::WeakSecret { min_bytes: 64, .. }),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn production_refuses_missing_secrets() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__ENV", "production");
+        let err = AuthConfig::load().expect_err("production without secret");
+        assert!(
+            matches!(
+                err,
+                ConfigError::MissingSecret {
+                    var: "AUTH__JWT__SECRET_KEY",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        jail.set_env("AUTH__JWT__SECRET_KEY", STRONG);
+        let err = AuthConfig::load().expect_err("production without refresh secret");
+        assert!(
+            matches!(
+                err,
+                ConfigError::MissingSecret {
+                    var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        jail.set_env("AUTH__JWT__REFRESH_TOKEN_SECRET", format!("{STRONG}-r"));
+        AuthConfig::load().expect("complete production config");
+        jail.set_env("AUTH__JWT__ALGORITHM", "EdDSA");
+        let err = AuthConfig::load().expect_err("production asymmetric without key");
+        assert!(
+            matches!(
+                err,
+                ConfigError::MissingSecret {
+                    var: "AUTH__JWT__PRIVATE_KEY_FILE",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn out_of_range_values_and_unknown_keys_are_refused() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__LEEWAY_SECONDS", "61");
+        let err = AuthConfig::load().expect_err("leeway 61 accepted");
+        assert!(
+            err.to_string().contains("AUTH__JWT__LEEWAY_SECONDS"),
+            "{err}"
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__SECRET_KEYS", STRONG);
+        assert!(
+            matches!(AuthConfig::load(), Err(ConfigError::Load(_))),
+            "a misspelt key must not be ignored"
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__SERVER__BIND", "localhost");
+        assert!(AuthConfig::load().is_err());
+        Ok(())
+    });
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let mut config = AuthConfig::default();
+    config.jwt.secret_key = Some(SecretString::from(STRONG.to_owned()));
+    assert!(!format!("{config:?}").contains(STRONG));
+}
+
+#[test]
+fn development_keys_are_generated_once_and_kept() {
+    for alg in [
+        JwtAlgorithm::HS256,
+        JwtAlgorithm::EdDSA,
+        JwtAlgorithm::ES256,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = AuthConfig::default();
+        config.jwt.algorithm = alg;
+        config.jwt.keys_file = dir.path().join("keys.json");
+        let first = load_keys(&config).unwrap();
+        assert_eq!(
+            first.source,
+            KeySource::GeneratedDevelopmentFile(config.jwt.keys_file.clone())
+        );
+        let second = load_keys(&config).unwrap();
+        assert_eq!(
+            second.source,
+            KeySource::DevelopmentFile(config.jwt.keys_file.clone())
+        );
+        assert_eq!(
+            first.key_set.current().kid(),
+            second.key_set.current().kid(),
+            "{alg}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&config.jwt.keys_file)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
+
+#[test]
+fn production_never_generates_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AuthConfig::default();
+    config.env = Environment::Production;
+    config.jwt.keys_file = dir.path().join("keys.json");
+    let err = load_keys(&config).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            KeySetupError::MissingInProduction {
+                var: "AUTH__JWT__SECRET_KEY"
+            }
+        ),
+        "{err}"
+    );
+    assert!(!config.jwt.keys_file.exists());
+}
+
+#[test]
+fn configured_keys_are_used_as_given() {
+    let mut config = AuthConfig::default();
+    config.jwt.secret_key = Some(SecretString::from(STRONG.to_owned()));
+    config.jwt.refresh_token_secret = Some(SecretString::from(format!("{STRONG}-r")));
+    config.jwt.key_id = Some("k1".to_owned());
+    config.jwt.keys_file = std::path::PathBuf::from("/nonexistent/never-written.json");
+    let loaded = load_keys(&config).unwrap();
+    assert_eq!(loaded.source, KeySource::Configured);
+    assert_eq!(loaded.key_set.current().kid(), "k1");
+}
