@@ -68,6 +68,22 @@ pub struct SqlOptions {
     pub migrate: bool,
 }
 
+impl SqlOptions {
+    /// Sets the pool size.
+    #[must_use]
+    pub fn with_max_connections(mut self, max_connections: u32) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets how long to wait for a connection.
+    #[must_use]
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+}
+
 impl Default for SqlOptions {
     fn default() -> Self {
         Self {

@@ -1,0 +1,460 @@
+//! One conformance suite for every store trait, run against every backend: in memory, SQLite
+//! and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+
+use auth_axum::core::store::sql::{SqlOptions, SqlStore};
+use auth_axum::core::store::{MemoryStore, StoreError};
+use auth_axum::core::token::refresh::{
+    RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome,
+};
+use auth_axum::core::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+use auth_axum::core::user::{Page, User, UserId, UserStore};
+use tests::{sqlite_url, PgDatabase};
+use time_now::now;
+
+mod time_now {
+    pub(crate) fn now() -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+}
+
+trait AllStores: UserStore + RevocationStore + RefreshTokenStore {}
+impl<T: UserStore + RevocationStore + RefreshTokenStore> AllStores for T {}
+
+async fn users_conform(store: &dyn AllStores) {
+    let mut ada = User::new(
+        "Ada",
+        "Ada@Example.com",
+        Some("$argon2id$hash".to_owned()),
+        now(),
+    );
+    ada.roles = vec!["admin".to_owned(), "user".to_owned()];
+    ada.permissions = vec!["articles.*".to_owned()];
+    ada.tenant = Some("acme".to_owned());
+    UserStore::insert(store, &ada).await.unwrap();
+
+    let by_id = store.get_by_id(&ada.id).await.unwrap().unwrap();
+    assert_eq!(by_id, ada);
+    assert_eq!(
+        store.get_by_username("ADA").await.unwrap().unwrap().id,
+        ada.id,
+        "usernames are case-insensitive"
+    );
+    assert_eq!(
+        store
+            .get_by_email("ada@EXAMPLE.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ada.id,
+        "emails are case-insensitive"
+    );
+    assert_eq!(
+        store
+            .get_by_login("ada@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ada.id
+    );
+    assert_eq!(store.get_by_login("ada").await.unwrap().unwrap().id, ada.id);
+    assert!(store.get_by_username("bob").await.unwrap().is_none());
+    assert!(store
+        .get_by_id(&UserId::from("missing"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let dup_name = User::new("ADA", "other@example.com", None, now());
+    assert!(matches!(
+        UserStore::insert(store, &dup_name).await,
+        Err(StoreError::Conflict { field: "username" })
+    ));
+    let dup_mail = User::new("other", "ADA@example.COM", None, now());
+    assert!(matches!(
+        UserStore::insert(store, &dup_mail).await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
+
+    let mut bob = User::new(
+        "bob",
+        "bob@example.com",
+        None,
+        now() + time::Duration::seconds(1),
+    );
+    UserStore::insert(store, &bob).await.unwrap();
+    bob.email = "ada@example.com".to_owned();
+    assert!(matches!(
+        store.update(&bob).await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
+    bob.email = "robert@example.com".to_owned();
+    bob.roles = vec!["editor".to_owned()];
+    store.update(&bob).await.unwrap();
+    assert_eq!(
+        store
+            .get_by_email("robert@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .roles,
+        ["editor"]
+    );
+    assert!(store
+        .get_by_email("bob@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    let ghost = User::new("ghost", "ghost@example.com", None, now());
+    assert!(matches!(
+        store.update(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
+
+    assert_eq!(store.count().await.unwrap(), 2);
+    let page = store
+        .list(Page {
+            offset: 0,
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+        ["Ada"]
+    );
+    let page = store
+        .list(Page {
+            offset: 1,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+        ["bob"]
+    );
+
+    assert_eq!(store.bump_security_epoch(&ada.id).await.unwrap(), 1);
+    assert_eq!(store.bump_security_epoch(&ada.id).await.unwrap(), 2);
+    assert!(matches!(
+        store.bump_security_epoch(&ghost.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.deactivate(&ada.id).await.unwrap();
+    let ada = store.get_by_id(&ada.id).await.unwrap().unwrap();
+    assert!(!ada.is_active);
+    assert_eq!(ada.security_epoch, 2);
+    assert!(matches!(
+        store.deactivate(&ghost.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn check<'a>(
+    jti: &'a str,
+    sid: Option<&'a str>,
+    user: &'a str,
+    iat: i64,
+    epoch: i64,
+) -> RevocationCheck<'a> {
+    RevocationCheck {
+        jti,
+        session_id: sid,
+        user_id: user,
+        issued_at: iat,
+        epoch,
+    }
+}
+
+async fn revocations_conform(store: &dyn AllStores) {
+    let live = check("jti-1", Some("sid-1"), "u1", 100, 0);
+    assert!(!store.is_revoked(&live).await.unwrap());
+
+    store.revoke_token("jti-1", 1000).await.unwrap();
+    store.revoke_token("jti-1", 1000).await.unwrap();
+    assert!(store.is_revoked(&live).await.unwrap());
+    assert!(!store
+        .is_revoked(&check("jti-2", Some("sid-1"), "u1", 100, 0))
+        .await
+        .unwrap());
+
+    store.revoke_session("sid-1", 2000).await.unwrap();
+    store.revoke_session("sid-1", 1500).await.unwrap();
+    assert!(store
+        .is_revoked(&check("jti-2", Some("sid-1"), "u1", 100, 0))
+        .await
+        .unwrap());
+    assert!(!store
+        .is_revoked(&check("jti-2", Some("sid-2"), "u1", 100, 0))
+        .await
+        .unwrap());
+    assert!(!store
+        .is_revoked(&check("jti-2", None, "u1", 100, 0))
+        .await
+        .unwrap());
+
+    store
+        .revoke_user(
+            "u1",
+            UserCutoff {
+                issued_before: 200,
+                epoch_below: 1,
+                expires_at: 3000,
+            },
+        )
+        .await
+        .unwrap();
+    // An earlier cut-off never moves a later one back.
+    store
+        .revoke_user(
+            "u1",
+            UserCutoff {
+                issued_before: 150,
+                epoch_below: 0,
+                expires_at: 2500,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .is_revoked(&check("jti-3", None, "u1", 199, 5))
+            .await
+            .unwrap(),
+        "issued before the cut-off"
+    );
+    assert!(
+        store
+            .is_revoked(&check("jti-3", None, "u1", 250, 0))
+            .await
+            .unwrap(),
+        "older epoch"
+    );
+    assert!(
+        !store
+            .is_revoked(&check("jti-3", None, "u1", 200, 1))
+            .await
+            .unwrap(),
+        "new token after cut-off"
+    );
+    assert!(
+        !store
+            .is_revoked(&check("jti-3", None, "u2", 100, 0))
+            .await
+            .unwrap(),
+        "another user"
+    );
+
+    // jti-1 (1000) expires; the session (2000) and the user cut-off (3000) stay.
+    assert_eq!(store.purge_expired(1001).await.unwrap(), 1);
+    assert!(!store
+        .is_revoked(&check("jti-1", None, "u9", 0, 0))
+        .await
+        .unwrap());
+    assert!(store
+        .is_revoked(&check("x", Some("sid-1"), "u9", 0, 0))
+        .await
+        .unwrap());
+    assert_eq!(store.purge_expired(5000).await.unwrap(), 2);
+    assert!(!store
+        .is_revoked(&check("jti-3", None, "u1", 199, 5))
+        .await
+        .unwrap());
+}
+
+fn token(hash: &str, family: &str, at: i64) -> RefreshTokenRecord {
+    RefreshTokenRecord::new(hash.to_owned(), family.to_owned(), at, at + 100)
+}
+
+async fn refresh_tokens_conform(store: Arc<dyn AllStores>) {
+    let family = RefreshFamily::new("fam-1".to_owned(), "u1".to_owned(), 10, 1000);
+    store
+        .create_family(&family, &token("h0", "fam-1", 10))
+        .await
+        .unwrap();
+    let (record, found) = store.find_token("h0").await.unwrap().unwrap();
+    assert_eq!(found, family);
+    assert_eq!(record, token("h0", "fam-1", 10));
+    assert!(store.find_token("nope").await.unwrap().is_none());
+
+    assert_eq!(
+        store
+            .rotate("h0", 20, &token("h1", "fam-1", 20))
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated
+    );
+    assert_eq!(
+        store.find_token("h0").await.unwrap().unwrap().0.used_at,
+        Some(20)
+    );
+    assert!(store.find_token("h1").await.unwrap().is_some());
+    assert_eq!(
+        store
+            .rotate("h0", 30, &token("h1-again", "fam-1", 30))
+            .await
+            .unwrap(),
+        RotateOutcome::AlreadyUsed { used_at: 20 }
+    );
+    assert!(
+        store.find_token("h1-again").await.unwrap().is_none(),
+        "a lost rotation stores nothing"
+    );
+    assert_eq!(
+        store
+            .rotate("missing", 30, &token("h9", "fam-1", 30))
+            .await
+            .unwrap(),
+        RotateOutcome::NotFound
+    );
+
+    // Compare-and-swap under contention: exactly one of many concurrent rotations wins.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .rotate("h1", 40, &token(&format!("h2-{i}"), "fam-1", 40))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            RotateOutcome::Rotated => won += 1,
+            RotateOutcome::AlreadyUsed { used_at } => assert_eq!(used_at, 40),
+            RotateOutcome::NotFound => panic!("token vanished"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one concurrent rotation may win");
+
+    let second = RefreshFamily::new("fam-2".to_owned(), "u1".to_owned(), 50, 2000);
+    store
+        .create_family(&second, &token("g0", "fam-2", 50))
+        .await
+        .unwrap();
+    let other_user = RefreshFamily::new("fam-3".to_owned(), "u2".to_owned(), 60, 2000);
+    store
+        .create_family(&other_user, &token("k0", "fam-3", 60))
+        .await
+        .unwrap();
+    let listed: Vec<String> = store
+        .list_user_families("u1", 70)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(listed, ["fam-2", "fam-1"], "newest first");
+
+    assert!(store.revoke_family("fam-1", 80, "logout").await.unwrap());
+    assert!(
+        !store.revoke_family("fam-1", 90, "logout").await.unwrap(),
+        "already revoked"
+    );
+    let fam1 = store.get_family("fam-1").await.unwrap().unwrap();
+    assert_eq!(
+        (fam1.revoked_at, fam1.revoked_reason.as_deref()),
+        (Some(80), Some("logout"))
+    );
+    assert_eq!(
+        store
+            .revoke_user_families("u1", 95, "logout_all")
+            .await
+            .unwrap(),
+        ["fam-2"]
+    );
+    assert!(store
+        .list_user_families("u1", 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.list_user_families("u2", 100).await.unwrap().len(), 1);
+    assert!(store.get_family("nope").await.unwrap().is_none());
+
+    // Families fam-1 (1000) and its tokens go; fam-2 and fam-3 (2000) stay.
+    assert!(store.purge_expired_families(1500).await.unwrap() >= 2);
+    assert!(store.get_family("fam-1").await.unwrap().is_none());
+    assert!(store.find_token("h0").await.unwrap().is_none());
+    assert!(store.get_family("fam-3").await.unwrap().is_some());
+}
+
+async fn conform(store: Arc<dyn AllStores>) {
+    users_conform(store.as_ref()).await;
+    revocations_conform(store.as_ref()).await;
+    refresh_tokens_conform(store).await;
+}
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    conform(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    conform(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_in_memory_store_conforms() {
+    let store = SqlStore::connect("sqlite::memory:", SqlOptions::default())
+        .await
+        .unwrap();
+    conform(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_conforms() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = SqlStore::connect(&db.url, SqlOptions::default())
+        .await
+        .unwrap();
+    conform(Arc::new(store.clone())).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn migrations_run_once_and_reconnecting_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let store = SqlStore::connect(&url, SqlOptions::default())
+        .await
+        .unwrap();
+    UserStore::insert(&store, &User::new("ada", "ada@example.com", None, now()))
+        .await
+        .unwrap();
+    store.close().await;
+    let again = SqlStore::connect(&url, SqlOptions::default())
+        .await
+        .unwrap();
+    assert!(again.get_by_username("ada").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn unreachable_database_is_reported_unavailable() {
+    let options = SqlOptions::default().with_acquire_timeout(std::time::Duration::from_secs(2));
+    // Port 1 on loopback: nothing listens there.
+    let err = SqlStore::connect("postgres://postgres@127.0.0.1:1/test", options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(matches!(
+        SqlStore::connect("mysql://x", SqlOptions::default()).await,
+        Err(StoreError::Unavailable(_))
+    ));
+}
