@@ -1,5 +1,7 @@
 //! Password hashing: policy, rehash detection, capped parameters, dummy verification.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use auth_core::config::PasswordConfig;
 use auth_core::password::{PasswordError, PasswordHasher, Verification};
 

@@ -1,5 +1,7 @@
 //! TokenManager: every algorithm round-trips, every bad token is refused with its own error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::sync::Arc;
 
 use auth_core::config::{JwtAlgorithm, JwtConfig};

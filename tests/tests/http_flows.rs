@@ -1,0 +1,674 @@
+//! The auth service end to end over real HTTP on 127.0.0.1, on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use auth_axum::core::service::RegisterRequest;
+use auth_axum::AuthModule;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use tests::{sqlite_url, test_config, PgDatabase, TestServer};
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Harness {
+    server: TestServer,
+    module: AuthModule,
+    http: Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn start(database_url: Option<String>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = database_url.unwrap_or_else(|| sqlite_url(dir.path()));
+        let config = test_config(&url, dir.path());
+        let module = AuthModule::configure(config).await.unwrap();
+        let server = TestServer::spawn(auth_service::app(module.clone())).await;
+        Self {
+            server,
+            module,
+            http: Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.http.post(self.server.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.http.get(self.server.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn register(&self, username: &str) -> Value {
+        let body = json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD});
+        let response = self.post("/auth/register", &body, None).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    async fn login(&self, username: &str) -> Value {
+        let response = self
+            .post(
+                "/auth/login",
+                &json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}
+
+fn token(body: &Value, field: &str) -> String {
+    body[field].as_str().unwrap().to_owned()
+}
+
+/// Asserts the problem+json shape and returns the body.
+async fn problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(challenge.starts_with("Bearer realm=\"api\""), "{challenge}");
+    }
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["type"].as_str().unwrap().ends_with(code));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+async fn register_login_me_refresh_logout(h: &Harness) {
+    let user = h.register("ada").await;
+    assert_eq!(user["username"], "ada");
+    assert_eq!(user["roles"], json!(["user"]));
+    assert!(user.get("password_hash").is_none() && user.get("password").is_none());
+
+    let tokens = h.login("ada").await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 1800);
+    assert_eq!(tokens["user"]["id"], user["id"]);
+    let access = token(&tokens, "access_token");
+    let me: Value = h.get("/auth/me", Some(&access)).await.json().await.unwrap();
+    assert_eq!(me, user);
+
+    // Login by email, case-insensitively, and with the OAuth2 password form.
+    let by_email = h
+        .post(
+            "/auth/login",
+            &json!({"email": "ADA@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(by_email.status(), StatusCode::OK);
+    let form = h
+        .http
+        .post(h.server.url("/auth/login"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "ada"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    assert_eq!(form.headers()["cache-control"], "no-store");
+
+    // Refresh rotates the refresh token; the form works too.
+    let refreshed: Value = h
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&tokens, "refresh_token")}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(refreshed["refresh_token"], tokens["refresh_token"]);
+    assert_eq!(refreshed["session_id"], tokens["session_id"]);
+    let form = h
+        .http
+        .post(h.server.url("/auth/refresh"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &token(&refreshed, "refresh_token")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let latest: Value = form.json().await.unwrap();
+
+    // Logout kills this session's access tokens (old and new) and its refresh token.
+    let new_access = token(&latest, "access_token");
+    let out = h.post("/auth/logout", &json!({}), Some(&new_access)).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    for t in [&access, &new_access] {
+        let body = problem(
+            h.get("/auth/me", Some(t)).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        )
+        .await;
+        assert_eq!(body["detail"], "token has been revoked");
+    }
+    let again = h
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&latest, "refresh_token")}),
+            None,
+        )
+        .await;
+    problem(again, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    // Another session of the same user is untouched.
+    let other = token(&by_email.json::<Value>().await.unwrap(), "access_token");
+    assert_eq!(
+        h.get("/auth/me", Some(&other)).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn refresh_reuse_revokes_the_family(h: &Harness) {
+    h.register("reuse").await;
+    let first = h.login("reuse").await;
+    let sibling = h.login("reuse").await;
+    let a = token(&first, "refresh_token");
+    let second: Value = h
+        .post("/auth/refresh", &json!({"refresh_token": a}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b = token(&second, "refresh_token");
+    let third: Value = h
+        .post("/auth/refresh", &json!({"refresh_token": b}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = token(&third, "refresh_token");
+
+    // `a` is presented again: its successor `b` is already used, so this is reuse, not a race.
+    problem(
+        h.post("/auth/refresh", &json!({"refresh_token": a}), None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    // The whole family is dead: the newest refresh token and the session's access tokens.
+    problem(
+        h.post("/auth/refresh", &json!({"refresh_token": c}), None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    let access = token(&third, "access_token");
+    problem(
+        h.get("/auth/me", Some(&access)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    // Only that family: the user's other login still works.
+    let other = h
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&sibling, "refresh_token")}),
+            None,
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::OK);
+}
+
+async fn concurrent_refreshes_get_the_same_successor(h: &Harness) {
+    h.register("tabs").await;
+    let tokens = h.login("tabs").await;
+    let body = json!({"refresh_token": token(&tokens, "refresh_token")});
+    let responses = futures_join(h, &body).await;
+    let mut successors = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), StatusCode::OK);
+        successors.push(response.json::<Value>().await.unwrap()["refresh_token"].clone());
+    }
+    assert!(
+        successors.windows(2).all(|w| w[0] == w[1]),
+        "racing refreshes must agree: {successors:?}"
+    );
+    let next = h
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": successors[0]}),
+            None,
+        )
+        .await;
+    assert_eq!(next.status(), StatusCode::OK);
+}
+
+async fn futures_join(h: &Harness, body: &Value) -> Vec<Response> {
+    let path = "/auth/refresh";
+    let (a, b, c, d) = tokio::join!(
+        h.post(path, body, None),
+        h.post(path, body, None),
+        h.post(path, body, None),
+        h.post(path, body, None)
+    );
+    vec![a, b, c, d]
+}
+
+async fn wrong_password_and_unknown_user_look_the_same(h: &Harness) {
+    h.register("known").await;
+    let wrong = h
+        .post(
+            "/auth/login",
+            &json!({"username": "known", "password": "wrong password!"}),
+            None,
+        )
+        .await;
+    let unknown = h
+        .post(
+            "/auth/login",
+            &json!({"username": "nobody", "password": "wrong password!"}),
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status(), unknown.status());
+    assert_eq!(
+        wrong.headers()["www-authenticate"],
+        unknown.headers()["www-authenticate"]
+    );
+    let (wrong, unknown) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    assert_eq!(wrong, unknown);
+    let body: Value = serde_json::from_str(&wrong).unwrap();
+    assert_eq!(body["code"], "invalid_credentials");
+    assert_eq!(body["status"], 401);
+}
+
+async fn bad_input_gets_precise_problems(h: &Harness) {
+    problem(
+        h.get("/auth/me", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+    let basic = h
+        .http
+        .get(h.server.url("/auth/me"))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .unwrap();
+    problem(
+        basic,
+        StatusCode::BAD_REQUEST,
+        "invalid_authorization_header",
+    )
+    .await;
+    let empty = h
+        .http
+        .get(h.server.url("/auth/me"))
+        .header("authorization", "Bearer ")
+        .send()
+        .await
+        .unwrap();
+    problem(
+        empty,
+        StatusCode::BAD_REQUEST,
+        "invalid_authorization_header",
+    )
+    .await;
+    let garbage = h.get("/auth/me", Some("not.a.jwt")).await;
+    let body = problem(garbage, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert_eq!(body["detail"], "token is malformed");
+    let huge = h.get("/auth/me", Some(&"a".repeat(9000))).await;
+    let body = problem(huge, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert_eq!(body["detail"], "token is larger than 8192 bytes");
+    // An opaque refresh token is not an access token.
+    h.register("mixup").await;
+    let tokens = h.login("mixup").await;
+    problem(
+        h.get("/auth/me", Some(&token(&tokens, "refresh_token")))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+
+    let malformed = h
+        .http
+        .post(h.server.url("/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\":")
+        .send()
+        .await
+        .unwrap();
+    problem(malformed, StatusCode::BAD_REQUEST, "malformed_json").await;
+    let text = h
+        .http
+        .post(h.server.url("/auth/register"))
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    problem(
+        text,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let missing = h
+        .post("/auth/register", &json!({"username": "x"}), None)
+        .await;
+    problem(missing, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    let oversized = h
+        .post(
+            "/auth/register",
+            &json!({"username": "x".repeat(20_000), "email": "a@b.c", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    problem(
+        oversized,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+
+    let invalid = h
+        .post(
+            "/auth/register",
+            &json!({"username": "a b", "email": "nope", "password": "short"}),
+            None,
+        )
+        .await;
+    let body = problem(
+        invalid,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["username", "email", "password"]);
+    let too_long = h
+        .post(
+            "/auth/login",
+            &json!({"username": "mixup", "password": "x".repeat(129)}),
+            None,
+        )
+        .await;
+    problem(
+        too_long,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    let duplicate = h
+        .post(
+            "/auth/register",
+            &json!({"username": "MIXUP", "email": "new@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let body = problem(duplicate, StatusCode::CONFLICT, "conflict").await;
+    assert_eq!(body["detail"], "username is already taken");
+
+    let grant = h
+        .http
+        .post(h.server.url("/auth/login"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    problem(grant, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
+    let unknown = h
+        .post("/auth/refresh", &json!({"refresh_token": "nope"}), None)
+        .await;
+    problem(unknown, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    problem(
+        h.post("/auth/logout", &json!({}), None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+}
+
+async fn example_resources_check_roles_and_permissions(h: &Harness) {
+    h.register("reader").await;
+    let reader = token(&h.login("reader").await, "access_token");
+    assert_eq!(
+        h.get("/articles", Some(&reader)).await.status(),
+        StatusCode::OK
+    );
+    problem(
+        h.get("/articles", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+    let forbidden = h
+        .post("/articles", &json!({"title": "hi"}), Some(&reader))
+        .await;
+    let body = problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(body["detail"], "requires permission `articles.write`");
+    problem(
+        h.get("/admin/users", Some(&reader)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    // Promote to editor and admin; roles take effect with the next token.
+    let users = h.module.service().users();
+    let mut user = users.get_by_username("reader").await.unwrap().unwrap();
+    user.roles = vec!["editor".to_owned(), "admin".to_owned()];
+    users.update(&user).await.unwrap();
+    let editor = token(&h.login("reader").await, "access_token");
+    let created = h
+        .post("/articles", &json!({"title": "hi"}), Some(&editor))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let listed: Value = h
+        .get("/admin/users", Some(&editor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u.get("password_hash").is_none()));
+    let deleted = h
+        .http
+        .delete(h.server.url("/articles/1"))
+        .bearer_auth(&editor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+}
+
+async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {
+    let user = h.register("everywhere").await;
+    let one = token(&h.login("everywhere").await, "access_token");
+    let two = h.login("everywhere").await;
+    let id = auth_axum::core::UserId(user["id"].as_str().unwrap().to_owned());
+    h.module.service().logout_all(&id).await.unwrap();
+    problem(
+        h.get("/auth/me", Some(&one)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    problem(
+        h.post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&two, "refresh_token")}),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    // A login after the cut-off works, even within the same second.
+    let fresh = token(&h.login("everywhere").await, "access_token");
+    assert_eq!(
+        h.get("/auth/me", Some(&fresh)).await.status(),
+        StatusCode::OK
+    );
+
+    h.module.service().users().deactivate(&id).await.unwrap();
+    problem(
+        h.get("/auth/me", Some(&fresh)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    let login = h
+        .post(
+            "/auth/login",
+            &json!({"username": "everywhere", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    problem(login, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+}
+
+async fn health_and_readiness(h: &Harness) {
+    let health: Value = h.get("/health", None).await.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = h.get("/ready", None).await;
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+async fn all_flows(h: &Harness) {
+    health_and_readiness(h).await;
+    register_login_me_refresh_logout(h).await;
+    refresh_reuse_revokes_the_family(h).await;
+    concurrent_refreshes_get_the_same_successor(h).await;
+    wrong_password_and_unknown_user_look_the_same(h).await;
+    bad_input_gets_precise_problems(h).await;
+    example_resources_check_roles_and_permissions(h).await;
+    logout_everywhere_and_deactivation_kill_tokens(h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_on_sqlite() {
+    let h = Harness::start(None).await;
+    all_flows(&h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let h = Harness::start(Some(db.url.clone())).await;
+    all_flows(&h).await;
+    drop(h);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn outdated_hash_is_upgraded_at_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let config = test_config(&url, dir.path());
+    let module = AuthModule::configure(config.clone()).await.unwrap();
+    module
+        .service()
+        .register(RegisterRequest::new(
+            "upgrade",
+            "upgrade@example.com",
+            PASSWORD,
+        ))
+        .await
+        .unwrap();
+    let before = module
+        .service()
+        .users()
+        .get_by_username("upgrade")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
+    assert!(before.contains("m=1024,t=1,p=1"), "{before}");
+
+    let mut stronger = config;
+    stronger.password.iterations = 2;
+    let module = AuthModule::configure(stronger).await.unwrap();
+    module
+        .service()
+        .login(auth_axum::core::service::LoginRequest::new(
+            "upgrade", PASSWORD,
+        ))
+        .await
+        .unwrap();
+    let after = module
+        .service()
+        .users()
+        .get_by_username("upgrade")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
+    assert!(after.contains("m=1024,t=2,p=1"), "{after}");
+}
+
+#[tokio::test]
+async fn introspection_and_authenticate_request() {
+    let h = Harness::start(None).await;
+    h.register("intro").await;
+    let access = token(&h.login("intro").await, "access_token");
+    let service = h.module.service();
+    let active = service.introspect(&access).await;
+    assert!(active.active);
+    assert_eq!(active.user.unwrap().username, "intro");
+    let inactive = service.introspect("garbage").await;
+    assert!(!inactive.active && inactive.user.is_none());
+
+    let public = |_: &str, path: &str| path == "/public";
+    assert!(service
+        .authenticate_request(public, "GET", "/public", None)
+        .await
+        .unwrap()
+        .is_none());
+    let err = service
+        .authenticate_request(public, "GET", "/private", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_authenticated");
+    let user = service
+        .authenticate_request(public, "GET", "/private", Some(&access))
+        .await
+        .unwrap();
+    assert_eq!(user.unwrap().username, "intro");
+}
