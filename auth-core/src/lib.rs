@@ -21,11 +21,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = AuthConfig::load()?;
 //! let auth = AuthService::from_config(&config).await?;
-//! auth.register(RegisterRequest {
-//!     username: "ada".into(),
-//!     email: "ada@example.com".into(),
-//!     password: "correct horse battery staple".into(),
-//! }).await?;
+//! auth.register(RegisterRequest::new("ada", "ada@example.com", "correct horse battery staple")).await?;
 //! let tokens = auth.login(LoginRequest::new("ada", "correct horse battery staple")).await?;
 //! let me = auth.current_user(&tokens.access_token).await?;
 //! assert_eq!(me.username, "ada");
