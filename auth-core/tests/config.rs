@@ -1,7 +1,10 @@
 //! Configuration loading and validation; key setup from configuration.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
-#![allow(clippy::result_large_err, reason = "figment::Jail closures return figment::Error")]
+#![allow(
+    clippy::result_large_err,
+    reason = "figment::Jail closures return figment::Error"
+)]
 
 use auth_core::config::{AuthConfig, ConfigError, Environment, JwtAlgorithm};
 use auth_core::token::setup::{load_keys, KeySetupError, KeySource};
