@@ -32,20 +32,20 @@ impl Harness {
         }
     }
 
-    async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        let mut request = self.http.post(self.server.url(path)).json(body);
+    async fn send(&self, mut request: reqwest::RequestBuilder, token: Option<&str>) -> Response {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap()
     }
 
+    async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.send(self.http.post(self.server.url(path)).json(body), token)
+            .await
+    }
+
     async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        let mut request = self.http.get(self.server.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
+        self.send(self.http.get(self.server.url(path)), token).await
     }
 
     async fn register(&self, username: &str) -> Value {

@@ -44,6 +44,25 @@ fn json_list(list: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(list).map_err(corrupt)
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$1..$12`: the id and every column `insert` and `update` both write, in table order.
+fn bind_user<'q>(query: AnyQuery<'q>, user: &'q User) -> Result<AnyQuery<'q>, StoreError> {
+    Ok(query
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(normalize(&user.username))
+        .bind(&user.email)
+        .bind(normalize(&user.email))
+        .bind(user.password_hash.as_deref())
+        .bind(json_list(&user.roles)?)
+        .bind(json_list(&user.permissions)?)
+        .bind(user.tenant.as_deref())
+        .bind(i64::from(user.is_active))
+        .bind(i64::from(user.is_verified))
+        .bind(user.security_epoch))
+}
+
 impl SqlStore {
     async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE {condition} = $1");
@@ -59,28 +78,17 @@ impl SqlStore {
 #[async_trait]
 impl UserStore for SqlStore {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO users (id, username, username_norm, email, email_norm, password_hash, roles, \
              permissions, tenant, is_active, is_verified, security_epoch, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.username)
-        .bind(normalize(&user.username))
-        .bind(&user.email)
-        .bind(normalize(&user.email))
-        .bind(user.password_hash.as_deref())
-        .bind(json_list(&user.roles)?)
-        .bind(json_list(&user.permissions)?)
-        .bind(user.tenant.as_deref())
-        .bind(i64::from(user.is_active))
-        .bind(i64::from(user.is_verified))
-        .bind(user.security_epoch)
-        .bind(user.created_at.unix_timestamp())
-        .bind(user.updated_at.unix_timestamp())
-        .execute(self.pool())
-        .await
-        .map_err(map_err)?;
+        );
+        bind_user(query, user)?
+            .bind(user.created_at.unix_timestamp())
+            .bind(user.updated_at.unix_timestamp())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
@@ -97,27 +105,16 @@ impl UserStore for SqlStore {
     }
 
     async fn update(&self, user: &User) -> Result<(), StoreError> {
-        let result = sqlx::query(
+        let query = sqlx::query(
             "UPDATE users SET username = $2, username_norm = $3, email = $4, email_norm = $5, \
              password_hash = $6, roles = $7, permissions = $8, tenant = $9, is_active = $10, \
              is_verified = $11, security_epoch = $12, updated_at = $13 WHERE id = $1",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.username)
-        .bind(normalize(&user.username))
-        .bind(&user.email)
-        .bind(normalize(&user.email))
-        .bind(user.password_hash.as_deref())
-        .bind(json_list(&user.roles)?)
-        .bind(json_list(&user.permissions)?)
-        .bind(user.tenant.as_deref())
-        .bind(i64::from(user.is_active))
-        .bind(i64::from(user.is_verified))
-        .bind(user.security_epoch)
-        .bind(user.updated_at.unix_timestamp())
-        .execute(self.pool())
-        .await
-        .map_err(map_err)?;
+        );
+        let result = bind_user(query, user)?
+            .bind(user.updated_at.unix_timestamp())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
