@@ -18,6 +18,8 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Plain text when the log goes to a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match AuthConfig::load() {
