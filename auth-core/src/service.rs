@@ -379,9 +379,21 @@ impl AuthService {
             ..SqlOptions::default()
         };
         let store = SqlStore::connect(&config.database.url, options).await?;
-        Self::builder(config.clone())
+        let service = Self::builder(config.clone())
             .with_stores(Stores::sql(store))
-            .build()
+            .build()?;
+        service.warm_up().await?;
+        Ok(service)
+    }
+
+    /// Prepares the dummy password hash now, so the first login for an unknown user costs the
+    /// same as every later one (no timing hint on the first request).
+    ///
+    /// # Errors
+    /// [`SetupError::Password`] when hashing fails.
+    pub async fn warm_up(&self) -> Result<(), SetupError> {
+        self.inner.passwords.verify_dummy("").await?;
+        Ok(())
     }
 
     /// The token manager (for key rotation and tooling).

@@ -672,3 +672,56 @@ async fn introspection_and_authenticate_request() {
         .unwrap();
     assert_eq!(user.unwrap().username, "intro");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_outage_answers_503_and_never_passes() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let h = Harness::start(Some(db.url.clone())).await;
+    h.register("outage").await;
+    let tokens = h.login("outage").await;
+    let access = token(&tokens, "access_token");
+    assert_eq!(
+        h.get("/auth/me", Some(&access)).await.status(),
+        StatusCode::OK
+    );
+
+    // The database goes away under the running service (connections are terminated).
+    db.drop_database().await;
+    problem(
+        h.get("/auth/me", Some(&access)).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    let guarded = h.get("/articles", Some(&access)).await;
+    assert_eq!(guarded.headers()["retry-after"], "1");
+    problem(
+        guarded,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    problem(
+        h.get("/ready", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    let login = h
+        .post(
+            "/auth/login",
+            &json!({"username": "outage", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    problem(
+        login,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    // Liveness does not depend on the database.
+    assert_eq!(h.get("/health", None).await.status(), StatusCode::OK);
+}
