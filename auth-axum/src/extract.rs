@@ -74,6 +74,17 @@ where
     Ok(Some(claims))
 }
 
+/// As [`verified_claims`], refusing a request without credentials with 401.
+async fn required_claims<S>(parts: &mut Parts, state: &S) -> Result<Arc<Claims>, Problem>
+where
+    AuthModule: FromRef<S>,
+    S: Send + Sync,
+{
+    verified_claims(parts, state)
+        .await?
+        .ok_or_else(|| AuthError::NotAuthenticated.into())
+}
+
 /// Extractor: the authenticated caller. Refuses with 401 (`WWW-Authenticate: Bearer`) when the
 /// token is missing, invalid, expired or revoked, 400 when the header is malformed, and 503
 /// when the revocation store cannot be asked.
@@ -127,10 +138,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match verified_claims(parts, state).await? {
-            Some(claims) => Ok(Self(Principal::from_claims(&claims))),
-            None => Err(AuthError::NotAuthenticated.into()),
-        }
+        let claims = required_claims(parts, state).await?;
+        Ok(Self(Principal::from_claims(&claims)))
     }
 }
 
@@ -163,10 +172,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match verified_claims(parts, state).await? {
-            Some(claims) => Ok(Self((*claims).clone())),
-            None => Err(AuthError::NotAuthenticated.into()),
-        }
+        let claims = required_claims(parts, state).await?;
+        Ok(Self((*claims).clone()))
     }
 }
 
@@ -183,9 +190,7 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(claims) = verified_claims(parts, state).await? else {
-            return Err(AuthError::NotAuthenticated.into());
-        };
+        let claims = required_claims(parts, state).await?;
         let module = AuthModule::from_ref(state);
         Ok(Self(module.service().user_for_claims(&claims).await?))
     }
