@@ -2,7 +2,7 @@
 //!
 //! Keys are parsed once, when a [`JwtKey`] is built, never per request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use aws_lc_rs::signature::{
 };
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -27,6 +27,8 @@ pub struct JwtKey {
     algorithm: JwtAlgorithm,
     encoding: Option<EncodingKey>,
     decoding: DecodingKey,
+    /// Built once with the key: only this key's algorithm is allowed.
+    validation: Validation,
     retired_at: Option<i64>,
 }
 
@@ -59,6 +61,29 @@ fn derive_kid(algorithm: JwtAlgorithm, material: &[u8]) -> String {
 }
 
 impl JwtKey {
+    fn assemble(
+        kid: String,
+        algorithm: JwtAlgorithm,
+        encoding: Option<EncodingKey>,
+        decoding: DecodingKey,
+    ) -> Self {
+        let mut validation = Validation::new(jwt_algorithm(algorithm));
+        // The time-based claims, `iss` and `aud` are checked by the token manager against its
+        // clock and configuration; jsonwebtoken would use the system time and skip `nbf`.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims = HashSet::new();
+        Self {
+            kid,
+            algorithm,
+            encoding,
+            decoding,
+            validation,
+            retired_at: None,
+        }
+    }
+
     /// An HMAC key (HS256/384/512) from a shared secret.
     ///
     /// # Errors
@@ -84,13 +109,12 @@ impl JwtKey {
                 ),
             ));
         }
-        Ok(Self {
-            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &Sha256::digest(secret))),
+        Ok(Self::assemble(
+            kid.unwrap_or_else(|| derive_kid(algorithm, &Sha256::digest(secret))),
             algorithm,
-            encoding: Some(EncodingKey::from_secret(secret)),
-            decoding: DecodingKey::from_secret(secret),
-            retired_at: None,
-        })
+            Some(EncodingKey::from_secret(secret)),
+            DecodingKey::from_secret(secret),
+        ))
     }
 
     /// A signing key (RS256, ES256, EdDSA) from an unencrypted PKCS#8 PEM private key; the
@@ -141,13 +165,12 @@ impl JwtKey {
             }
         };
         let encoding = encoding.map_err(|e| invalid(algorithm, e.to_string()))?;
-        Ok(Self {
-            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &public)),
+        Ok(Self::assemble(
+            kid.unwrap_or_else(|| derive_kid(algorithm, &public)),
             algorithm,
-            encoding: Some(encoding),
+            Some(encoding),
             decoding,
-            retired_at: None,
-        })
+        ))
     }
 
     /// A verification-only key (RS256, ES256, EdDSA) from a PEM public key (SPKI).
@@ -173,13 +196,12 @@ impl JwtKey {
         }
         .map_err(|e| invalid(algorithm, e.to_string()))?;
         let der = pem_to_der(pem, "PUBLIC KEY").unwrap_or_default();
-        Ok(Self {
-            kid: kid.unwrap_or_else(|| derive_kid(algorithm, &der)),
+        Ok(Self::assemble(
+            kid.unwrap_or_else(|| derive_kid(algorithm, &der)),
             algorithm,
-            encoding: None,
+            None,
             decoding,
-            retired_at: None,
-        })
+        ))
     }
 
     /// Generates a fresh key: 64 random bytes for HMAC, P-256 for ES256, Ed25519 for EdDSA,
@@ -253,6 +275,10 @@ impl JwtKey {
 
     pub(crate) fn decoding(&self) -> &DecodingKey {
         &self.decoding
+    }
+
+    pub(crate) fn validation(&self) -> &Validation {
+        &self.validation
     }
 }
 
@@ -380,4 +406,16 @@ pub(crate) fn der_to_pem(der: &[u8], label: &str) -> String {
 /// Exposes a secret as bytes; kept here so the one place that reads secrets is easy to audit.
 pub(crate) fn secret_bytes(secret: &SecretString) -> &[u8] {
     secret.expose_secret().as_bytes()
+}
+
+/// The `jsonwebtoken` algorithm of ours.
+pub(crate) fn jwt_algorithm(alg: JwtAlgorithm) -> Algorithm {
+    match alg {
+        JwtAlgorithm::HS256 => Algorithm::HS256,
+        JwtAlgorithm::HS384 => Algorithm::HS384,
+        JwtAlgorithm::HS512 => Algorithm::HS512,
+        JwtAlgorithm::RS256 => Algorithm::RS256,
+        JwtAlgorithm::ES256 => Algorithm::ES256,
+        JwtAlgorithm::EdDSA => Algorithm::EdDSA,
+    }
 }

@@ -38,7 +38,6 @@ pub mod refresh;
 pub mod revocation;
 pub mod setup;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -46,11 +45,12 @@ use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::Header;
 use serde::Deserialize;
 
 pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
 pub use self::error::TokenError;
+use self::keys::jwt_algorithm;
 pub use self::keys::{JwtKey, KeySet};
 use crate::clock::Clock;
 use crate::config::{JwtAlgorithm, JwtConfig};
@@ -104,17 +104,6 @@ impl fmt::Debug for TokenManager {
             .field("keys", &self.keys.load().kids())
             .field("settings", &self.settings)
             .finish_non_exhaustive()
-    }
-}
-
-fn jwt_algorithm(alg: JwtAlgorithm) -> Algorithm {
-    match alg {
-        JwtAlgorithm::HS256 => Algorithm::HS256,
-        JwtAlgorithm::HS384 => Algorithm::HS384,
-        JwtAlgorithm::HS512 => Algorithm::HS512,
-        JwtAlgorithm::RS256 => Algorithm::RS256,
-        JwtAlgorithm::ES256 => Algorithm::ES256,
-        JwtAlgorithm::EdDSA => Algorithm::EdDSA,
     }
 }
 
@@ -282,22 +271,14 @@ impl TokenManager {
             }
         }
 
-        let mut validation = Validation::new(jwt_algorithm(alg));
-        // Time-based claims are checked below against our clock; jsonwebtoken would use the
-        // system time and skip `nbf` by default.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims = HashSet::new();
-        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), &validation).map_err(
-            |e| match e.kind() {
+        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), key.validation())
+            .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
                 ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
                 ErrorKind::Json(e) => missing_claim(&e.to_string())
                     .map_or(TokenError::Malformed, TokenError::MissingClaim),
                 _ => TokenError::Malformed,
-            },
-        )?;
+            })?;
         let claims = data.claims;
 
         if claims.exp.saturating_add(s.leeway) <= now {
