@@ -186,6 +186,16 @@ impl JwtAlgorithm {
         matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
     }
 
+    /// The variable that configures the signing key for this algorithm.
+    #[must_use]
+    pub fn key_variable(self) -> &'static str {
+        if self.is_hmac() {
+            "AUTH__JWT__SECRET_KEY"
+        } else {
+            "AUTH__JWT__PRIVATE_KEY_FILE"
+        }
+    }
+
     /// Minimum HMAC key length: the hash output size (RFC 7518 section 3.2).
     #[must_use]
     pub fn min_secret_bytes(self) -> usize {

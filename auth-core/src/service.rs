@@ -316,11 +316,7 @@ impl AuthServiceBuilder {
 }
 
 fn log_key_source(source: &KeySource, config: &AuthConfig) {
-    let var = if config.jwt.algorithm.is_hmac() {
-        "AUTH__JWT__SECRET_KEY"
-    } else {
-        "AUTH__JWT__PRIVATE_KEY_FILE"
-    };
+    let var = config.jwt.algorithm.key_variable();
     match source {
         KeySource::Configured => {
             tracing::info!(algorithm = %config.jwt.algorithm, "using configured signing key")

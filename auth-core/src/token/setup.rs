@@ -180,11 +180,7 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
     if needs_file && production {
         return Err(KeySetupError::MissingInProduction {
             var: if configured.is_none() {
-                if jwt.algorithm.is_hmac() {
-                    "AUTH__JWT__SECRET_KEY"
-                } else {
-                    "AUTH__JWT__PRIVATE_KEY_FILE"
-                }
+                jwt.algorithm.key_variable()
             } else {
                 "AUTH__JWT__REFRESH_TOKEN_SECRET"
             },
@@ -255,7 +251,7 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
         }
         (None, None) => {
             return Err(KeySetupError::MissingInProduction {
-                var: "AUTH__JWT__SECRET_KEY",
+                var: jwt.algorithm.key_variable(),
             })
         }
     };
@@ -273,7 +269,7 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
     };
 
     let mut key_set = KeySet::new(signing).map_err(|source| KeySetupError::Key {
-        var: "AUTH__JWT__SECRET_KEY",
+        var: jwt.algorithm.key_variable(),
         source,
     })?;
     for previous in &jwt.previous_keys {
