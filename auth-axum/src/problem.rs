@@ -128,7 +128,7 @@ impl From<AuthError> for Problem {
         let code = err.code();
         match err {
             AuthError::InvalidToken(ref e) => {
-                let detail = e.description();
+                let detail = e.to_string();
                 Self::new(
                     StatusCode::UNAUTHORIZED,
                     code,

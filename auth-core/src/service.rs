@@ -470,9 +470,7 @@ impl AuthService {
         let password = request.password.expose_secret();
         let passwords = &self.inner.passwords;
         // Refuse over-long input before any hashing (OWASP); says nothing about the account.
-        if let Err(e @ PasswordError::TooLong { .. }) = passwords.check_policy(password) {
-            return Err(password_error(e));
-        }
+        passwords.check_max(password).map_err(password_error)?;
         let user = self.inner.users.get_by_login(request.login.trim()).await?;
         let Some((user, hash)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
             passwords

@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use auth_axum::core::config::AuthConfig;
-use auth_axum::core::token::{JwtKey, KeySet};
 use secrecy::SecretString;
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -75,18 +74,6 @@ pub fn random_secret() -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
-}
-
-/// A fresh HS256 key set.
-#[must_use]
-pub fn hs256_keys() -> KeySet {
-    let key = JwtKey::hmac(
-        auth_axum::core::config::JwtAlgorithm::HS256,
-        random_secret().as_bytes(),
-        None,
-    )
-    .unwrap();
-    KeySet::new(key).unwrap()
 }
 
 /// A SQLite database file URL inside `dir`.

@@ -157,7 +157,10 @@ impl PasswordHasher {
 
     /// Refuses over-long input before any work: first by bytes (4 per character at most), then
     /// by characters.
-    fn check_max(&self, password: &str) -> Result<(), PasswordError> {
+    ///
+    /// # Errors
+    /// [`PasswordError::TooLong`].
+    pub fn check_max(&self, password: &str) -> Result<(), PasswordError> {
         let max = self.inner.max_length;
         if password.len() > max.saturating_mul(4) || password.chars().count() > max {
             return Err(PasswordError::TooLong { max });

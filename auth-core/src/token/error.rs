@@ -78,11 +78,3 @@ pub enum TokenError {
     #[error("token could not be signed")]
     Signing,
 }
-
-impl TokenError {
-    /// The RFC 6750 `error_description` to send to a client: short, and never a secret.
-    #[must_use]
-    pub fn description(&self) -> String {
-        self.to_string()
-    }
-}

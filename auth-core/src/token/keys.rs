@@ -14,7 +14,7 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::TokenError;
@@ -401,11 +401,6 @@ pub(crate) fn der_to_pem(der: &[u8], label: &str) -> String {
     }
     pem.push_str(&format!("-----END {label}-----\n"));
     pem
-}
-
-/// Exposes a secret as bytes; kept here so the one place that reads secrets is easy to audit.
-pub(crate) fn secret_bytes(secret: &SecretString) -> &[u8] {
-    secret.expose_secret().as_bytes()
 }
 
 /// The `jsonwebtoken` algorithm of ours.

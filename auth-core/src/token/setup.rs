@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{secret_bytes, JwtKey, KeySet};
+use super::keys::{JwtKey, KeySet};
 use super::TokenError;
 use crate::config::{AuthConfig, Environment, JwtAlgorithm};
 
@@ -134,7 +134,7 @@ fn signing_key_from_config(config: &AuthConfig) -> Result<Option<JwtKey>, KeySet
         return jwt
             .secret_key
             .as_ref()
-            .map(|s| JwtKey::hmac(alg, secret_bytes(s), jwt.key_id.clone()))
+            .map(|s| JwtKey::hmac(alg, s.expose_secret().as_bytes(), jwt.key_id.clone()))
             .transpose()
             .map_err(|source| KeySetupError::Key {
                 var: "AUTH__JWT__SECRET_KEY",
@@ -276,7 +276,7 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
         let key = match (&previous.secret_key, &previous.public_key) {
             (Some(secret), _) => JwtKey::hmac(
                 previous.algorithm,
-                secret_bytes(secret),
+                secret.expose_secret().as_bytes(),
                 previous.key_id.clone(),
             ),
             (None, Some(pem)) => {
