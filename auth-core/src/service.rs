@@ -366,14 +366,14 @@ impl AuthService {
     /// # Errors
     /// [`SetupError`] naming what to fix.
     pub async fn from_config(config: &AuthConfig) -> Result<Self, SetupError> {
+        // Validated before connecting, so a bad configuration never creates or migrates a
+        // database; `build` validates again for callers that use the builder directly.
         config.validate()?;
-        let options = SqlOptions {
-            max_connections: config.database.max_connections,
-            acquire_timeout: std::time::Duration::from_secs(
+        let options = SqlOptions::default()
+            .with_max_connections(config.database.max_connections)
+            .with_acquire_timeout(std::time::Duration::from_secs(
                 config.database.acquire_timeout_seconds,
-            ),
-            ..SqlOptions::default()
-        };
+            ));
         let store = SqlStore::connect(&config.database.url, options).await?;
         let service = Self::builder(config.clone())
             .with_stores(Stores::sql(store))

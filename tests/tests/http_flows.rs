@@ -39,6 +39,15 @@ impl Harness {
         request.send().await.unwrap()
     }
 
+    /// A GET with a raw `Authorization` header value, for malformed-header cases.
+    async fn get_with_authorization(&self, path: &str, value: &str) -> Response {
+        let request = self
+            .http
+            .get(self.server.url(path))
+            .header("authorization", value);
+        self.send(request, None).await
+    }
+
     async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
         self.send(self.http.post(self.server.url(path)).json(body), token)
             .await
@@ -310,26 +319,14 @@ async fn bad_input_gets_precise_problems(h: &Harness) {
         "not_authenticated",
     )
     .await;
-    let basic = h
-        .http
-        .get(h.server.url("/auth/me"))
-        .header("authorization", "Basic YTpi")
-        .send()
-        .await
-        .unwrap();
+    let basic = h.get_with_authorization("/auth/me", "Basic YTpi").await;
     problem(
         basic,
         StatusCode::BAD_REQUEST,
         "invalid_authorization_header",
     )
     .await;
-    let empty = h
-        .http
-        .get(h.server.url("/auth/me"))
-        .header("authorization", "Bearer ")
-        .send()
-        .await
-        .unwrap();
+    let empty = h.get_with_authorization("/auth/me", "Bearer ").await;
     problem(
         empty,
         StatusCode::BAD_REQUEST,
