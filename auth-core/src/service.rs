@@ -654,7 +654,7 @@ impl AuthService {
                         }
                     }
                 }
-                self.revoke_family(&family, "reuse_detected").await?;
+                self.end_session(&family.id, "reuse_detected").await?;
                 self.emit(AuthEvent::RefreshTokenReuseDetected {
                     user_id: user.id.to_string(),
                     session_id: family.id.clone(),
@@ -664,19 +664,22 @@ impl AuthService {
         }
     }
 
-    /// Revokes a refresh family and every access token of its session.
-    async fn revoke_family(&self, family: &RefreshFamily, reason: &str) -> Result<()> {
+    /// When a revocation entry may be purged: no access token issued up to `now` is valid
+    /// after it, leeway included.
+    fn revocation_horizon(&self, now: i64) -> i64 {
+        now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN
+    }
+
+    /// Ends a session: revokes its refresh family (if it has one) and every access token of it.
+    async fn end_session(&self, session_id: &str, reason: &str) -> Result<()> {
         let now = self.inner.clock.now();
         self.inner
             .refresh
-            .revoke_family(&family.id, now, reason)
+            .revoke_family(session_id, now, reason)
             .await?;
         self.inner
             .revocations
-            .revoke_session(
-                &family.id,
-                now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
-            )
+            .revoke_session(session_id, self.revocation_horizon(now))
             .await?;
         Ok(())
     }
@@ -692,22 +695,11 @@ impl AuthService {
         if let Some(jti) = &principal.token_id {
             let expires = principal
                 .expires_at
-                .unwrap_or(now + self.inner.tokens.access_ttl())
-                + LEEWAY_MARGIN;
+                .map_or_else(|| self.revocation_horizon(now), |exp| exp + LEEWAY_MARGIN);
             self.inner.revocations.revoke_token(jti, expires).await?;
         }
         if let Some(session_id) = &principal.session_id {
-            if let Some(family) = self.inner.refresh.get_family(session_id).await? {
-                self.revoke_family(&family, "logout").await?;
-            } else {
-                self.inner
-                    .revocations
-                    .revoke_session(
-                        session_id,
-                        now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
-                    )
-                    .await?;
-            }
+            self.end_session(session_id, "logout").await?;
         }
         if let Some(token) = refresh_token {
             if let Some((_, family)) = self
@@ -717,7 +709,7 @@ impl AuthService {
                 .await?
             {
                 if family.user_id == principal.user_id.as_str() {
-                    self.revoke_family(&family, "logout").await?;
+                    self.end_session(&family.id, "logout").await?;
                 }
             }
         }
@@ -742,7 +734,7 @@ impl AuthService {
         let cutoff = UserCutoff {
             issued_before: now,
             epoch_below: epoch,
-            expires_at: now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN,
+            expires_at: self.revocation_horizon(now),
         };
         self.inner
             .revocations
