@@ -211,24 +211,14 @@ pub(crate) fn json_problem(rejection: &JsonRejection) -> Problem {
             "Invalid request body",
             detail,
         ),
-        JsonRejection::JsonSyntaxError(_) => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "Malformed JSON",
-            detail,
-        ),
+        JsonRejection::JsonSyntaxError(_) => Problem::malformed_json(detail),
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Unsupported media type",
             "send the body as `Content-Type: application/json`",
         ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            "the request body is larger than the limit",
-        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
         other => Problem::new(
             other.status(),
             "invalid_body",

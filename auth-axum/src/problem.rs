@@ -78,6 +78,28 @@ impl Problem {
         }
     }
 
+    /// 400: the body is not valid JSON.
+    #[must_use]
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "Malformed JSON",
+            detail,
+        )
+    }
+
+    /// 413: the body is larger than the route's limit.
+    #[must_use]
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            "the request body is larger than the limit",
+        )
+    }
+
     /// 403: authenticated, but not allowed.
     #[must_use]
     pub fn forbidden(detail: impl Into<String>) -> Self {

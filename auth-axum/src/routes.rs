@@ -121,12 +121,7 @@ fn is_form(req: &Request) -> bool {
 
 fn form_problem(rejection: &FormRejection) -> Problem {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            "the request body is larger than the limit",
-        );
+        return Problem::payload_too_large();
     }
     Problem::new(
         StatusCode::BAD_REQUEST,
@@ -234,14 +229,7 @@ async fn logout(
         None
     } else {
         serde_json::from_slice::<LogoutJson>(&body)
-            .map_err(|e| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "Malformed JSON",
-                    e.to_string(),
-                )
-            })?
+            .map_err(|e| Problem::malformed_json(e.to_string()))?
             .refresh_token
     };
     module

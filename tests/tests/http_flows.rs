@@ -349,6 +349,19 @@ async fn bad_input_gets_precise_problems(h: &Harness) {
         "invalid_token",
     )
     .await;
+    // A logout body that is not JSON is refused, and the session is not ended.
+    let access = token(&tokens, "access_token");
+    let bad_logout = h
+        .send(
+            h.http.post(h.server.url("/auth/logout")).body("{not json"),
+            Some(&access),
+        )
+        .await;
+    problem(bad_logout, StatusCode::BAD_REQUEST, "malformed_json").await;
+    assert_eq!(
+        h.get("/auth/me", Some(&access)).await.status(),
+        StatusCode::OK
+    );
 
     let malformed = h
         .http
