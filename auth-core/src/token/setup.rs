@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{JwtKey, KeySet};
 use super::TokenError;
-use crate::config::{AuthConfig, Environment, JwtAlgorithm};
+use crate::config::{AuthConfig, Environment, JwtAlgorithm, JwtConfig};
 
 /// Why the keys could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +87,81 @@ struct DevKeyFile {
 }
 
 impl DevKeyFile {
+    /// Reads `jwt.keys_file`, generating (and writing back) what is missing: a signing key for
+    /// `jwt.algorithm` when `need_signing`, a refresh secret when `need_refresh`.
+    fn load_or_generate(
+        jwt: &JwtConfig,
+        need_signing: bool,
+        need_refresh: bool,
+    ) -> Result<(Self, KeySource), KeySetupError> {
+        let path = &jwt.keys_file;
+        let existing = Self::read(path)?;
+        let loaded = existing.is_some();
+        let mut file = existing.unwrap_or_default();
+        let mut changed = false;
+        if need_signing && !file.signing_keys.contains_key(jwt.algorithm.as_str()) {
+            let (_, material) =
+                JwtKey::generate(jwt.algorithm).map_err(|source| KeySetupError::Key {
+                    var: "AUTH__JWT__ALGORITHM",
+                    source,
+                })?;
+            file.signing_keys.insert(
+                jwt.algorithm.as_str().to_owned(),
+                material.expose_secret().to_owned(),
+            );
+            changed = true;
+        }
+        if need_refresh && file.refresh_token_secret.is_none() {
+            let (_, material) =
+                JwtKey::generate(JwtAlgorithm::HS256).map_err(|source| KeySetupError::Key {
+                    var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                    source,
+                })?;
+            file.refresh_token_secret = Some(material.expose_secret().to_owned());
+            changed = true;
+        }
+        if changed {
+            file.write(path)?;
+        }
+        let source = if loaded && !changed {
+            KeySource::DevelopmentFile(path.clone())
+        } else {
+            KeySource::GeneratedDevelopmentFile(path.clone())
+        };
+        Ok((file, source))
+    }
+
+    /// The kept signing key for `jwt.algorithm`.
+    fn signing_key(&self, jwt: &JwtConfig) -> Result<JwtKey, KeySetupError> {
+        let material = self
+            .signing_keys
+            .get(jwt.algorithm.as_str())
+            .ok_or_else(|| KeySetupError::KeyFile {
+                path: jwt.keys_file.clone(),
+                reason: format!("no {} key", jwt.algorithm),
+            })?;
+        if jwt.algorithm.is_hmac() {
+            JwtKey::hmac(jwt.algorithm, material.as_bytes(), jwt.key_id.clone())
+        } else {
+            JwtKey::from_private_pem(jwt.algorithm, material, jwt.key_id.clone())
+        }
+        .map_err(|source| KeySetupError::Key {
+            var: "AUTH__JWT__KEYS_FILE",
+            source,
+        })
+    }
+
+    /// The kept refresh-token secret.
+    fn refresh_secret(&self, path: &Path) -> Result<SecretString, KeySetupError> {
+        self.refresh_token_secret
+            .clone()
+            .map(SecretString::from)
+            .ok_or_else(|| KeySetupError::KeyFile {
+                path: path.to_owned(),
+                reason: "no refresh_token_secret".to_owned(),
+            })
+    }
+
     fn read(path: &Path) -> Result<Option<Self>, KeySetupError> {
         match fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text)
@@ -175,96 +250,28 @@ fn signing_key_from_config(config: &AuthConfig) -> Result<Option<JwtKey>, KeySet
 pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
     let jwt = &config.jwt;
     let configured = signing_key_from_config(config)?;
-    let production = config.env == Environment::Production;
-    let needs_file = configured.is_none() || jwt.refresh_token_secret.is_none();
-    if needs_file && production {
-        return Err(KeySetupError::MissingInProduction {
-            var: if configured.is_none() {
-                jwt.algorithm.key_variable()
-            } else {
-                "AUTH__JWT__REFRESH_TOKEN_SECRET"
-            },
-        });
-    }
-
-    let mut file_state = None;
-    if needs_file {
-        let path = &jwt.keys_file;
-        let existing = DevKeyFile::read(path)?;
-        let loaded = existing.is_some();
-        let mut file = existing.unwrap_or_default();
-        let mut changed = false;
-        if configured.is_none() && !file.signing_keys.contains_key(jwt.algorithm.as_str()) {
-            let (_, material) =
-                JwtKey::generate(jwt.algorithm).map_err(|source| KeySetupError::Key {
-                    var: "AUTH__JWT__ALGORITHM",
-                    source,
-                })?;
-            file.signing_keys.insert(
-                jwt.algorithm.as_str().to_owned(),
-                material.expose_secret().to_owned(),
-            );
-            changed = true;
-        }
-        if jwt.refresh_token_secret.is_none() && file.refresh_token_secret.is_none() {
-            let (_, material) =
-                JwtKey::generate(JwtAlgorithm::HS256).map_err(|source| KeySetupError::Key {
-                    var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
-                    source,
-                })?;
-            file.refresh_token_secret = Some(material.expose_secret().to_owned());
-            changed = true;
-        }
-        if changed {
-            file.write(path)?;
-        }
-        file_state = Some((
-            file,
-            if loaded && !changed {
-                KeySource::DevelopmentFile(path.clone())
-            } else {
-                KeySource::GeneratedDevelopmentFile(path.clone())
-            },
-        ));
-    }
-
-    let (signing, source) = match (configured, &file_state) {
-        (Some(key), _) => (key, KeySource::Configured),
-        (None, Some((file, source))) => {
-            let material = file
-                .signing_keys
-                .get(jwt.algorithm.as_str())
-                .ok_or_else(|| KeySetupError::KeyFile {
-                    path: jwt.keys_file.clone(),
-                    reason: format!("no {} key", jwt.algorithm),
-                })?;
-            let key = if jwt.algorithm.is_hmac() {
-                JwtKey::hmac(jwt.algorithm, material.as_bytes(), jwt.key_id.clone())
-            } else {
-                JwtKey::from_private_pem(jwt.algorithm, material, jwt.key_id.clone())
+    let (signing, refresh_secret, source) = match (configured, &jwt.refresh_token_secret) {
+        (Some(key), Some(secret)) => (key, secret.clone(), KeySource::Configured),
+        (configured, secret) => {
+            if config.env == Environment::Production {
+                return Err(KeySetupError::MissingInProduction {
+                    var: if configured.is_none() {
+                        jwt.algorithm.key_variable()
+                    } else {
+                        "AUTH__JWT__REFRESH_TOKEN_SECRET"
+                    },
+                });
             }
-            .map_err(|source| KeySetupError::Key {
-                var: "AUTH__JWT__KEYS_FILE",
-                source,
-            })?;
-            (key, source.clone())
-        }
-        (None, None) => {
-            return Err(KeySetupError::MissingInProduction {
-                var: jwt.algorithm.key_variable(),
-            })
-        }
-    };
-
-    let refresh_secret = match (&jwt.refresh_token_secret, &file_state) {
-        (Some(secret), _) => secret.clone(),
-        (None, Some((file, _))) => {
-            SecretString::from(file.refresh_token_secret.clone().unwrap_or_default())
-        }
-        (None, None) => {
-            return Err(KeySetupError::MissingInProduction {
-                var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
-            })
+            let (file, file_source) =
+                DevKeyFile::load_or_generate(jwt, configured.is_none(), secret.is_none())?;
+            let refresh_secret = match secret {
+                Some(secret) => secret.clone(),
+                None => file.refresh_secret(&jwt.keys_file)?,
+            };
+            match configured {
+                Some(key) => (key, refresh_secret, KeySource::Configured),
+                None => (file.signing_key(jwt)?, refresh_secret, file_source),
+            }
         }
     };
 
