@@ -75,7 +75,7 @@ where
 }
 
 /// As [`verified_claims`], refusing a request without credentials with 401.
-async fn required_claims<S>(parts: &mut Parts, state: &S) -> Result<Arc<Claims>, Problem>
+pub(crate) async fn required_claims<S>(parts: &mut Parts, state: &S) -> Result<Arc<Claims>, Problem>
 where
     AuthModule: FromRef<S>,
     S: Send + Sync,

@@ -32,7 +32,15 @@
 //! # Ok(()) }
 //! ```
 
+// The macros name this crate `::auth_axum`, also inside its own tests and doc tests.
+#[allow(
+    unused_extern_crates,
+    reason = "used by macro expansions, not by this crate's own code"
+)]
+extern crate self as auth_axum;
+
 mod extract;
+mod guard;
 mod module;
 mod problem;
 pub mod routes;
@@ -43,9 +51,23 @@ pub use auth_macros as macros;
 pub use self::extract::{bearer_token, Auth, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
+pub use auth_macros::{require_auth, require_permissions, require_roles, Permissions, Roles};
+
+/// Support for the code the macros generate. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guard::{Guard, GuardSpec};
+    pub use auth_core::authz::{
+        PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
+        UnknownName,
+    };
+}
 
 /// Everything a handler file usually needs.
 pub mod prelude {
-    pub use crate::{Auth, AuthModule, CurrentUser, JsonBody, Problem, VerifiedClaims};
+    pub use crate::{
+        require_auth, require_permissions, require_roles, Auth, AuthModule, CurrentUser, JsonBody,
+        Permissions, Problem, Roles, VerifiedClaims,
+    };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

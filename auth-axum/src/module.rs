@@ -1,6 +1,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use auth_core::authz::{RoleHierarchy, RoleSchema};
 use auth_core::service::SetupError;
 use auth_core::{AuthConfig, AuthService};
 use axum::extract::FromRef;
@@ -11,6 +12,7 @@ use crate::routes;
 struct Inner {
     service: AuthService,
     config: AuthConfig,
+    roles: RoleHierarchy,
 }
 
 /// The configured auth stack, used as (part of) axum state.
@@ -63,8 +65,36 @@ impl AuthModule {
     #[must_use]
     pub fn new(service: AuthService, config: AuthConfig) -> Self {
         Self {
-            inner: Arc::new(Inner { service, config }),
+            inner: Arc::new(Inner {
+                service,
+                config,
+                roles: RoleHierarchy::default(),
+            }),
         }
+    }
+
+    /// Uses this role hierarchy for guards: role inheritance, and the permissions roles grant.
+    #[must_use]
+    pub fn with_roles(self, roles: RoleHierarchy) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                service: self.inner.service.clone(),
+                config: self.inner.config.clone(),
+                roles,
+            }),
+        }
+    }
+
+    /// Uses the hierarchy of a `#[derive(Roles)]` enum.
+    #[must_use]
+    pub fn with_role_schema<R: RoleSchema>(self) -> Self {
+        self.with_roles(R::hierarchy())
+    }
+
+    /// The role hierarchy guards use.
+    #[must_use]
+    pub fn roles(&self) -> &RoleHierarchy {
+        &self.inner.roles
     }
 
     /// The authentication flows.

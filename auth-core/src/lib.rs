@@ -28,6 +28,13 @@
 //! # Ok(()) }
 //! ```
 
+// The derive macros name this crate `::auth_core` when a service depends on it directly.
+#[allow(
+    unused_extern_crates,
+    reason = "used by macro expansions, not by this crate's own code"
+)]
+extern crate self as auth_core;
+
 pub mod authz;
 pub mod clock;
 pub mod config;
@@ -50,3 +57,13 @@ pub use service::AuthService;
 pub use store::StoreError;
 pub use token::{Claims, TokenError, TokenManager, TokenType};
 pub use user::{PublicUser, User, UserId, UserStore};
+
+/// Support for the code the derive macros generate. Not public API: it may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::authz::{
+        PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
+        UnknownName,
+    };
+}

@@ -1,5 +1,107 @@
 //! Procedural macros of the auth framework. Use them through `auth-axum`, which re-exports
-//! them at the same version.
+//! them at the same version; its crate documentation has a compiling example of each.
 //!
-//! The guard attributes, derives and `#[auth_module]` arrive with the declarative layer; this
-//! crate is the place they live so that the runtime and the macros never skew.
+//! | macro | what it generates |
+//! |---|---|
+//! | [`macro@require_auth`] | a leading guard extractor: 401 unless authenticated |
+//! | [`macro@require_roles`] | the same, plus 403 unless any (or `all(...)`) of the roles |
+//! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
+//! | [`macro@Permissions`] | `as_str`, `ALL`, `Display`, `FromStr`, the permission schema |
+//! | [`macro@Roles`] | the same for roles, and the role hierarchy, cycles refused at compile time |
+
+mod guard;
+mod krate;
+mod name_ref;
+mod names_codegen;
+mod naming;
+mod permissions;
+mod roles;
+
+use proc_macro::TokenStream;
+
+/// Turns an expansion result into tokens; errors become `compile_error!` at their span.
+fn output(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    result.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Refuses the request with 401 (`WWW-Authenticate: Bearer`) unless it carries a valid,
+/// unrevoked access token. The check runs as the handler's first extractor, before any body
+/// extractor; the body never runs for a refused request.
+///
+/// ```ignore
+/// #[require_auth]
+/// async fn profile(Auth(me): Auth) -> String { me.user_id.to_string() }
+/// ```
+#[proc_macro_attribute]
+pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(guard::expand(guard::Kind::Auth, args.into(), item.into()))
+}
+
+/// Requires any of the roles (`#[require_roles("editor", "admin")]`), or all of them
+/// (`#[require_roles(all("editor", "reviewer"))]`); typed variants of a `#[derive(Roles)]`
+/// enum work too (`#[require_roles(Role::Admin)]`). Role inheritance from the module's
+/// hierarchy is honoured. 401 without credentials, 403 without the role.
+///
+/// ```ignore
+/// #[require_roles("editor", "admin")]
+/// async fn publish(Json(article): Json<Article>) -> StatusCode { StatusCode::CREATED }
+/// ```
+#[proc_macro_attribute]
+pub fn require_roles(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(guard::expand(guard::Kind::Roles, args.into(), item.into()))
+}
+
+/// Requires every listed permission (`#[require_permissions("articles.write")]` or
+/// `#[require_permissions(Perm::ArticlesWrite)]`); wildcard grants such as `articles.*` and
+/// `*`, direct or through roles, satisfy it. 401 without credentials, 403 without the
+/// permission.
+///
+/// ```ignore
+/// #[require_permissions(Perm::ArticlesWrite)]
+/// async fn update(Path(id): Path<u64>) -> StatusCode { StatusCode::NO_CONTENT }
+/// ```
+#[proc_macro_attribute]
+pub fn require_permissions(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(guard::expand(
+        guard::Kind::Permissions,
+        args.into(),
+        item.into(),
+    ))
+}
+
+/// A typed permission set. Each unit variant maps to a dotted name: `ArticlesWrite` is
+/// `articles.write` unless `#[permission("...")]` says otherwise; `label`, `description`,
+/// `kind` (`boolean`, `integer`, `string`) and `default` fill the schema.
+///
+/// ```ignore
+/// #[derive(Permissions)]
+/// enum Perm {
+///     ArticlesRead,
+///     #[permission("articles.write", label = "Write articles")]
+///     ArticlesWrite,
+/// }
+/// ```
+#[proc_macro_derive(Permissions, attributes(permission))]
+pub fn derive_permissions(input: TokenStream) -> TokenStream {
+    output(permissions::expand(input.into()))
+}
+
+/// A typed role set with its hierarchy: `#[role(inherits(Viewer), permissions(Perm::X))]`.
+/// Variant names become snake_case role names unless `name = "..."` is given. An unknown
+/// parent or an inheritance cycle is a compile error on the offending variant.
+///
+/// ```ignore
+/// #[derive(Roles)]
+/// enum Role {
+///     #[role(permissions(Perm::ArticlesRead))]
+///     Viewer,
+///     #[role(inherits(Viewer), permissions(Perm::ArticlesWrite))]
+///     Editor,
+///     #[role(permissions("*"))]
+///     Admin,
+/// }
+/// ```
+#[proc_macro_derive(Roles, attributes(role))]
+pub fn derive_roles(input: TokenStream) -> TokenStream {
+    output(roles::expand(input.into()))
+}

@@ -485,6 +485,18 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
         .await;
     let body = problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
     assert_eq!(body["detail"], "requires permission `articles.write`");
+    // The guard answers before the body is read: malformed JSON from a forbidden caller is
+    // 403, not 400 or 422.
+    let malformed = h
+        .send(
+            h.http
+                .post(h.server.url("/articles"))
+                .header("content-type", "application/json")
+                .body("{not json"),
+            Some(&reader),
+        )
+        .await;
+    problem(malformed, StatusCode::FORBIDDEN, "forbidden").await;
     problem(
         h.get("/admin/users", Some(&reader)).await,
         StatusCode::FORBIDDEN,

@@ -1,8 +1,8 @@
 //! The example auth service: the framework's auth routes plus a few example resources guarded
 //! by role and permission checks.
 //!
-//! The guards here are written by hand with [`Auth::require_permission`]; the declarative
-//! layer (`#[require_permissions]` and friends) replaces this glue.
+//! Permissions and roles are typed enums; the guards name them, so a typo is a compile error,
+//! and a refused request is answered before its body is read.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -44,47 +44,46 @@ struct NewArticle {
     title: String,
 }
 
-/// The permissions each built-in role grants (hand-written until the RBAC engine lands).
-const ROLE_PERMISSIONS: &[(&str, &[&str])] = &[
-    ("admin", &["*"]),
-    ("editor", &["articles.read", "articles.write"]),
-    ("user", &["articles.read"]),
-];
-
-/// Refuses with 403 unless a role or a direct permission of the caller covers `permission`.
-fn require_permission(auth: &Auth, permission: &str) -> Result<(), Problem> {
-    let by_role = ROLE_PERMISSIONS.iter().any(|(role, granted)| {
-        auth.0.has_role(role)
-            && granted
-                .iter()
-                .any(|g| auth_axum::core::authz::permission_matches(g, permission))
-    });
-    if by_role {
-        Ok(())
-    } else {
-        auth.require_permission(permission)
-    }
+/// The service's permissions: a misspelt one in a guard is a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Permissions)]
+pub enum Perm {
+    /// Read articles.
+    ArticlesRead,
+    /// Create and edit articles.
+    #[permission(label = "Write articles", description = "Create and edit articles")]
+    ArticlesWrite,
 }
 
-async fn list_articles(
-    auth: Auth,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<Article>>, Problem> {
-    require_permission(&auth, "articles.read")?;
+/// The service's roles and what they grant; an inheritance cycle is a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Roles)]
+pub enum Role {
+    /// Registered users (the default role).
+    #[role(permissions(Perm::ArticlesRead))]
+    User,
+    /// Writes articles.
+    #[role(inherits(User), permissions(Perm::ArticlesWrite))]
+    Editor,
+    /// Everything.
+    #[role(permissions("*"))]
+    Admin,
+}
+
+#[require_permissions(Perm::ArticlesRead)]
+async fn list_articles(State(state): State<AppState>) -> Json<Vec<Article>> {
     let articles = state
         .articles
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    Ok(Json(articles))
+    Json(articles)
 }
 
+#[require_permissions(Perm::ArticlesWrite)]
 async fn create_article(
-    auth: Auth,
+    Auth(me): Auth,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<NewArticle>,
 ) -> Result<(StatusCode, Json<Article>), Problem> {
-    require_permission(&auth, "articles.write")?;
     if input.title.trim().is_empty() || input.title.len() > 200 {
         return Err(AuthError::invalid("title", "must be 1 to 200 characters").into());
     }
@@ -95,36 +94,29 @@ async fn create_article(
     let article = Article {
         id: articles.len() as u64 + 1,
         title: input.title,
-        author: auth.0.user_id.to_string(),
+        author: me.user_id.to_string(),
     };
     articles.push(article.clone());
     Ok((StatusCode::CREATED, Json(article)))
 }
 
-async fn delete_article(
-    auth: Auth,
-    State(state): State<AppState>,
-    Path(id): Path<u64>,
-) -> Result<StatusCode, Problem> {
-    auth.require_role("admin")?;
+#[require_roles(Role::Admin)]
+async fn delete_article(State(state): State<AppState>, Path(id): Path<u64>) -> StatusCode {
     let mut articles = state
         .articles
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     let before = articles.len();
     articles.retain(|a| a.id != id);
-    Ok(if articles.len() < before {
+    if articles.len() < before {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::NOT_FOUND
-    })
+    }
 }
 
-async fn list_users(
-    auth: Auth,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<PublicUser>>, Problem> {
-    auth.require_role("admin")?;
+#[require_roles(Role::Admin)]
+async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<PublicUser>>, Problem> {
     let users = state
         .auth
         .service()
@@ -139,6 +131,7 @@ async fn list_users(
 
 /// The whole application: auth routes, health, and the example resources.
 pub fn app(auth: AuthModule) -> Router {
+    let auth = auth.with_role_schema::<Role>();
     let state = AppState {
         auth: auth.clone(),
         articles: Arc::default(),

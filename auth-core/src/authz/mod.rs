@@ -35,3 +35,11 @@ pub fn any_permission_matches<'a>(
 ) -> bool {
     granted.into_iter().any(|g| permission_matches(g, required))
 }
+
+mod requirement;
+mod roles;
+mod schema;
+
+pub use self::requirement::Requirement;
+pub use self::roles::{RoleError, RoleHierarchy};
+pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};

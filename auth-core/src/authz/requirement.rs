@@ -1,0 +1,74 @@
+use super::RoleHierarchy;
+use crate::error::AuthError;
+use crate::principal::Principal;
+
+/// What a guard requires of an authenticated principal. Built at compile time by the guard
+/// attributes (`#[require_roles]`, `#[require_permissions]`), checked on every request.
+///
+/// ```
+/// use auth_core::authz::{Requirement, RoleHierarchy};
+///
+/// const EDITORS: Requirement = Requirement::AnyRole(&["editor", "admin"]);
+/// assert_eq!(EDITORS.describe(), "requires any of the roles `editor`, `admin`");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Requirement {
+    /// Any authenticated principal.
+    Authenticated,
+    /// At least one of these roles (inheritance honoured).
+    AnyRole(&'static [&'static str]),
+    /// Every one of these roles (inheritance honoured).
+    AllRoles(&'static [&'static str]),
+    /// Every one of these permissions (wildcard grants honoured).
+    AllPermissions(&'static [&'static str]),
+}
+
+fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Requirement {
+    /// Whether `principal` meets the requirement, with `roles` resolving inheritance and the
+    /// permissions roles grant.
+    #[must_use]
+    pub fn is_met(&self, principal: &Principal, roles: &RoleHierarchy) -> bool {
+        let has_role = |r: &str| roles.has_role(&principal.roles, r);
+        match self {
+            Self::Authenticated => true,
+            Self::AnyRole(required) => required.iter().any(|r| has_role(r)),
+            Self::AllRoles(required) => required.iter().all(|r| has_role(r)),
+            Self::AllPermissions(required) => required
+                .iter()
+                .all(|p| roles.has_permission(&principal.roles, &principal.permissions, p)),
+        }
+    }
+
+    /// Checks the requirement.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] saying what is required.
+    pub fn check(&self, principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError> {
+        if self.is_met(principal, roles) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(self.describe()))
+        }
+    }
+
+    /// What the requirement asks for, in words.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Authenticated => "requires authentication".to_owned(),
+            Self::AnyRole(r) => format!("requires any of the roles {}", list(r)),
+            Self::AllRoles(r) => format!("requires all of the roles {}", list(r)),
+            Self::AllPermissions(p) if p.len() == 1 => format!("requires permission {}", list(p)),
+            Self::AllPermissions(p) => format!("requires all of the permissions {}", list(p)),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+use std::fmt;
+
+use serde::Serialize;
+
+use super::RoleHierarchy;
+
+/// The value type of a permission in a service's schema (apexauthlib: string, integer, boolean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum PermissionKind {
+    /// Granted or not.
+    #[default]
+    Boolean,
+    /// A number.
+    Integer,
+    /// A string, optionally one of the allowed values.
+    String,
+}
+
+/// One permission of a schema, as data a service can register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct PermissionDef {
+    /// The dotted name (`articles.write`).
+    pub name: &'static str,
+    /// A short human label.
+    pub label: &'static str,
+    /// What it allows.
+    pub description: &'static str,
+    /// The value type.
+    pub kind: PermissionKind,
+    /// Allowed values, for string permissions.
+    pub allowed_values: &'static [&'static str],
+    /// The default value, as text.
+    pub default: Option<&'static str>,
+}
+
+impl PermissionDef {
+    /// A definition; used by `#[derive(Permissions)]`.
+    #[must_use]
+    pub const fn new(
+        name: &'static str,
+        label: &'static str,
+        description: &'static str,
+        kind: PermissionKind,
+        allowed_values: &'static [&'static str],
+        default: Option<&'static str>,
+    ) -> Self {
+        Self {
+            name,
+            label,
+            description,
+            kind,
+            allowed_values,
+            default,
+        }
+    }
+}
+
+/// A name that is not a variant of a typed permission or role enum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{name}`")]
+pub struct UnknownName {
+    /// `permission` or `role`.
+    pub kind: &'static str,
+    /// The name given.
+    pub name: String,
+}
+
+/// Implemented by `#[derive(Permissions)]`: a typed, closed set of permissions.
+pub trait PermissionSchema: fmt::Display + Sized + Send + Sync + 'static {
+    /// Every permission.
+    const ALL: &'static [Self];
+    /// The dotted name.
+    fn name(&self) -> &'static str;
+    /// The schema as data.
+    fn schema() -> &'static [PermissionDef];
+}
+
+/// Implemented by `#[derive(Roles)]`: a typed role set with its hierarchy.
+pub trait RoleSchema: fmt::Display + Sized + Send + Sync + 'static {
+    /// Every role.
+    const ALL: &'static [Self];
+    /// The role name.
+    fn name(&self) -> &'static str;
+    /// The hierarchy (inheritance and granted permissions), checked for cycles when the enum
+    /// compiles.
+    fn hierarchy() -> RoleHierarchy;
+}

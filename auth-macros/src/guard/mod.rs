@@ -1,0 +1,31 @@
+//! `#[require_auth]`, `#[require_roles]`, `#[require_permissions]`: parse, validate, expand.
+
+mod attr;
+mod codegen;
+mod model;
+
+use proc_macro2::TokenStream;
+
+pub(crate) use self::model::Kind;
+
+/// Expands one guard attribute on `item`.
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let attribute_tokens = args.to_string();
+    let handler: syn::ItemFn = syn::parse2(item).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`#[{}]` applies to `async fn` handlers", kind.attribute()),
+        )
+    })?;
+    let support = crate::krate::axum_support()?;
+    let fallback = handler.clone();
+    let parsed = attr::parse(args).and_then(|args| model::validate(kind, args, handler));
+    match parsed {
+        Ok(guard) => Ok(codegen::expand(guard, &support, &attribute_tokens)),
+        // Keep the user's function next to the errors so the rest of the crate still compiles.
+        Err(errors) => {
+            let errors = errors.write_errors();
+            Ok(quote::quote!(#errors #fallback))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Writing the impls of a `#[derive(Permissions)]` enum. Infallible.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::model::PermissionsEnum;
+use crate::names_codegen;
+
+pub(crate) fn expand(model: &PermissionsEnum, support: &TokenStream) -> TokenStream {
+    let ident = &model.ident;
+    let idents: Vec<_> = model.permissions.iter().map(|p| &p.ident).collect();
+    let names: Vec<_> = model.permissions.iter().map(|p| &p.name).collect();
+    let common = names_codegen::named_enum(ident, &idents, &names, "permission", support);
+    let defs = model.permissions.iter().map(|p| {
+        let (name, label, description, kind) = (&p.name, &p.label, &p.description, &p.kind);
+        let default = match &p.default {
+            Some(d) => quote!(::core::option::Option::Some(#d)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(#support::PermissionDef::new(#name, #label, #description, #support::PermissionKind::#kind, &[], #default))
+    });
+    quote! {
+        #common
+
+        #[automatically_derived]
+        impl #support::PermissionSchema for #ident {
+            const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            fn name(&self) -> &'static str {
+                self.as_str()
+            }
+
+            fn schema() -> &'static [#support::PermissionDef] {
+                const SCHEMA: &[#support::PermissionDef] = &[#(#defs),*];
+                SCHEMA
+            }
+        }
+    }
+}
