@@ -34,9 +34,9 @@ struct Resolved {
 /// use auth_core::authz::RoleHierarchy;
 ///
 /// let roles = RoleHierarchy::builder()
-///     .role("viewer", [], ["articles.read"])
-///     .role("editor", ["viewer"], ["articles.write"])
-///     .role("admin", [], ["*"])
+///     .role("viewer", &[], &["articles.read"])
+///     .role("editor", &["viewer"], &["articles.write"])
+///     .role("admin", &[], &["*"])
 ///     .build()?;
 /// let editor = ["editor".to_owned()];
 /// assert!(roles.has_role(&editor, "viewer"));
@@ -58,20 +58,10 @@ pub struct RoleHierarchyBuilder {
 
 impl RoleHierarchyBuilder {
     /// Defines `name`, inheriting from `inherits` and granting `permissions` (wildcards allowed).
-    pub fn role<I, P>(mut self, name: &str, inherits: I, permissions: P) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-        P: IntoIterator,
-        P::Item: Into<String>,
-    {
-        self.roles.insert(
-            name.to_owned(),
-            (
-                inherits.into_iter().map(Into::into).collect(),
-                permissions.into_iter().map(Into::into).collect(),
-            ),
-        );
+    pub fn role(mut self, name: &str, inherits: &[&str], permissions: &[&str]) -> Self {
+        let owned = |items: &[&str]| items.iter().map(|i| (*i).to_owned()).collect();
+        self.roles
+            .insert(name.to_owned(), (owned(inherits), owned(permissions)));
         self
     }
 

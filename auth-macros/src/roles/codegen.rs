@@ -17,14 +17,7 @@ pub(crate) fn expand(model: &RolesEnum, support: &TokenStream) -> TokenStream {
         let parents: Vec<&String> = role.parents.iter().map(|&p| &model.roles[p].name).collect();
         let permissions: Vec<TokenStream> =
             role.permissions.iter().map(NameRef::to_str_expr).collect();
-        let (np, nperm) = (parents.len(), permissions.len());
-        quote! {
-            .role(
-                #name,
-                { let parents: [&'static str; #np] = [#(#parents),*]; parents },
-                { let permissions: [&'static str; #nperm] = [#(#permissions),*]; permissions },
-            )
-        }
+        quote!(.role(#name, &[#(#parents),*], &[#(#permissions),*]))
     });
     quote! {
         #common
