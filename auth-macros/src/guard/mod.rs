@@ -11,12 +11,18 @@ pub(crate) use self::model::Kind;
 /// Expands one guard attribute on `item`.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let attribute_tokens = args.to_string();
-    let handler: syn::ItemFn = syn::parse2(item).map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!("`#[{}]` applies to `async fn` handlers", kind.attribute()),
-        )
-    })?;
+    let handler: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(handler) => handler,
+        Err(e) => {
+            let error = syn::Error::new(
+                e.span(),
+                format!("`#[{}]` applies to `async fn` handlers", kind.attribute()),
+            )
+            .into_compile_error();
+            // Keep the item so the rest of the crate still compiles.
+            return Ok(quote::quote!(#error #item));
+        }
+    };
     let support = crate::krate::axum_support()?;
     let fallback = handler.clone();
     let parsed = attr::parse(args).and_then(|args| model::validate(kind, args, handler));

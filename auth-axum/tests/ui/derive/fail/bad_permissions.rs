@@ -1,0 +1,18 @@
+use auth_axum::Permissions;
+
+#[derive(Permissions)]
+enum Perm {
+    ArticlesRead(u8),
+    #[permission("Articles Write")]
+    ArticlesWrite,
+    ArticlesList,
+    #[permission("articles.list")]
+    Duplicate,
+    #[permission(kind = "float")]
+    Weird,
+}
+
+#[derive(Permissions)]
+struct NotAnEnum;
+
+fn main() {}

@@ -1,0 +1,10 @@
+use auth_axum::Roles;
+
+#[derive(Roles)]
+enum Role {
+    Viewer,
+    #[role(inherits(Veiwer))]
+    Editor,
+}
+
+fn main() {}

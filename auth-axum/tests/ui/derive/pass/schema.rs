@@ -1,0 +1,28 @@
+use auth_axum::core::authz::{PermissionSchema, RoleSchema};
+use auth_axum::{Permissions, Roles};
+
+#[derive(Debug, Clone, Copy, Permissions)]
+enum Perm {
+    ArticlesRead,
+    #[permission("articles.write", label = "Write", description = "Edit articles")]
+    ArticlesWrite,
+    #[permission(name = "reports.limit", kind = "integer", default = "10")]
+    ReportLimit,
+}
+
+#[derive(Debug, Clone, Copy, Roles)]
+enum Role {
+    #[role(permissions(Perm::ArticlesRead))]
+    Viewer,
+    #[role(inherits(Viewer), permissions(Perm::ArticlesWrite, "comments.*"))]
+    Editor,
+    #[role(name = "root", inherits(Editor, Viewer))]
+    Admin,
+}
+
+fn main() {
+    assert_eq!(Perm::ALL.len(), 3);
+    assert_eq!(Perm::schema()[2].default, Some("10"));
+    assert_eq!(Role::Admin.as_str(), "root");
+    let _ = Role::hierarchy();
+}
