@@ -31,6 +31,64 @@
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Declarative guards
+//!
+//! Permissions and roles are typed enums; guards name them, so a misspelt permission or a role
+//! inheritance cycle is a compile error. A guard expands into a leading extractor: a refused
+//! request gets 401 or 403 before any body extractor runs, and the handler keeps its
+//! signature otherwise. Put guards above `#[axum::debug_handler]`.
+//!
+//! ```
+//! use auth_axum::prelude::*;
+//! use auth_axum::testing::{MockUser, TestKit};
+//! use axum::{routing::{get, post}, Json, Router};
+//!
+//! #[derive(Clone, Copy, Permissions)]
+//! enum Perm {
+//!     ArticlesRead,
+//!     #[permission("articles.write", label = "Write articles")]
+//!     ArticlesWrite,
+//! }
+//!
+//! #[derive(Clone, Copy, Roles)]
+//! enum Role {
+//!     #[role(permissions(Perm::ArticlesRead))]
+//!     Viewer,
+//!     #[role(inherits(Viewer), permissions(Perm::ArticlesWrite))]
+//!     Editor,
+//! }
+//!
+//! #[require_auth]
+//! async fn me(Auth(me): Auth) -> String {
+//!     me.user_id.to_string()
+//! }
+//!
+//! #[require_roles(Role::Viewer)]
+//! async fn read() -> &'static str {
+//!     "articles"
+//! }
+//!
+//! #[require_permissions(Perm::ArticlesWrite)]
+//! async fn write(Json(body): Json<serde_json::Value>) -> Json<serde_json::Value> {
+//!     Json(body)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let kit = TestKit::new().with_role_schema::<Role>();
+//! let app = Router::new()
+//!     .route("/me", get(me))
+//!     .route("/articles", get(read).post(write))
+//!     .with_state(kit.module());
+//!
+//! let editor = MockUser::new("ada").with_roles(["editor"]);
+//! let viewer = MockUser::new("bob").with_roles(["viewer"]);
+//! assert_eq!(kit.get("/me").send(&app).await.status, 401);
+//! assert_eq!(kit.get("/articles").as_user(&editor).send(&app).await.status, 200); // inherited
+//! let forbidden = kit.post("/articles").as_user(&viewer).body("{not json").send(&app).await;
+//! assert_eq!(forbidden.status, 403); // refused before the body is parsed
+//! # }
+//! ```
 
 // The macros name this crate `::auth_axum`, also inside its own tests and doc tests.
 #[allow(
@@ -44,6 +102,7 @@ mod guard;
 mod module;
 mod problem;
 pub mod routes;
+pub mod testing;
 
 pub use auth_core as core;
 pub use auth_macros as macros;
