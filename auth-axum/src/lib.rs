@@ -110,7 +110,10 @@ pub use auth_macros as macros;
 pub use self::extract::{bearer_token, Auth, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
-pub use auth_macros::{require_auth, require_permissions, require_roles, Permissions, Roles};
+pub use auth_core::user::AuthUser;
+pub use auth_macros::{
+    require_auth, require_permissions, require_roles, AuthUser, Permissions, Roles,
+};
 
 /// Support for the code the macros generate. Not public API: it may change in any release.
 #[doc(hidden)]
@@ -120,13 +123,15 @@ pub mod __private {
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
+    pub use auth_core::user::{AuthUser, OptionalStr};
+    pub use serde;
 }
 
 /// Everything a handler file usually needs.
 pub mod prelude {
     pub use crate::{
-        require_auth, require_permissions, require_roles, Auth, AuthModule, CurrentUser, JsonBody,
-        Permissions, Problem, Roles, VerifiedClaims,
+        require_auth, require_permissions, require_roles, Auth, AuthModule, AuthUser, CurrentUser,
+        JsonBody, Permissions, Problem, Roles, VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

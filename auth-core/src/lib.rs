@@ -66,4 +66,6 @@ pub mod __private {
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
+    pub use crate::user::{AuthUser, OptionalStr};
+    pub use serde;
 }

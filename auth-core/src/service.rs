@@ -24,7 +24,9 @@ use crate::token::refresh::{
 use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
 use crate::token::setup::{load_keys, KeySetupError, KeySource};
 use crate::token::{Claims, KeySet, TokenError, TokenManager, TokenSubject, TokenType};
-use crate::user::{validate_email, validate_username, PublicUser, User, UserId, UserStore};
+use crate::user::{
+    validate_email, validate_username, AuthUser, PublicUser, User, UserId, UserStore,
+};
 
 /// Why an [`AuthService`] could not be built.
 #[derive(Debug, thiserror::Error)]

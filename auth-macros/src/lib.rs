@@ -6,9 +6,11 @@
 //! | [`macro@require_auth`] | a leading guard extractor: 401 unless authenticated |
 //! | [`macro@require_roles`] | the same, plus 403 unless any (or `all(...)`) of the roles |
 //! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
+//! | [`macro@AuthUser`] | the core user trait and a public projection without the hash or secrets |
 //! | [`macro@Permissions`] | `as_str`, `ALL`, `Display`, `FromStr`, the permission schema |
 //! | [`macro@Roles`] | the same for roles, and the role hierarchy, cycles refused at compile time |
 
+mod auth_user;
 mod guard;
 mod krate;
 mod name_ref;
@@ -104,4 +106,27 @@ pub fn derive_permissions(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Roles, attributes(role))]
 pub fn derive_roles(input: TokenStream) -> TokenStream {
     output(roles::expand(input.into()))
+}
+
+/// Implements the core `AuthUser` trait for a user struct and generates its public projection
+/// (named by `#[auth(public = "PublicUser")]`, `Public<Name>` by default): every field except
+/// the `password_hash` and those marked `secret` or `skip`, with their `serde` attributes, so
+/// the internal user is never what a handler returns.
+///
+/// `public_derive(PartialEq, Eq)` adds derives to the projection. Field markers: `id` and `username` (required, once each), `email`, `password_hash`,
+/// `roles`, `permissions`, `active`, `tenant`, `secret`, `skip`.
+///
+/// ```ignore
+/// #[derive(AuthUser)]
+/// #[auth(public = "PublicAccount")]
+/// struct Account {
+///     #[auth(id)] id: u64,
+///     #[auth(username)] login: String,
+///     #[auth(password_hash)] hash: String,
+///     #[auth(roles)] roles: Vec<String>,
+/// }
+/// ```
+#[proc_macro_derive(AuthUser, attributes(auth, serde))]
+pub fn derive_auth_user(input: TokenStream) -> TokenStream {
+    output(auth_user::expand(input.into()))
 }

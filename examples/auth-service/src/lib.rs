@@ -124,9 +124,7 @@ async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<PublicUser
         .list(Page::default())
         .await
         .map_err(AuthError::from)?;
-    Ok(Json(
-        users.iter().map(auth_axum::core::User::to_public).collect(),
-    ))
+    Ok(Json(users.iter().map(AuthUser::to_public).collect()))
 }
 
 /// The whole application: auth routes, health, and the example resources.
