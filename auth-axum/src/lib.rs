@@ -123,6 +123,7 @@ pub mod __private {
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
+    pub use auth_core::principal::CredentialKind;
     pub use auth_core::user::{AuthUser, OptionalStr};
     pub use serde;
 }

@@ -66,6 +66,7 @@ pub mod __private {
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
+    pub use crate::principal::CredentialKind;
     pub use crate::user::{AuthUser, OptionalStr};
     pub use serde;
 }

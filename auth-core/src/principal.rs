@@ -21,6 +21,19 @@ pub enum CredentialKind {
     ClientCredentials,
 }
 
+impl CredentialKind {
+    /// The name used in guards and logs: `bearer`, `cookie`, `api_key`, `client_credentials`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+            Self::Cookie => "cookie",
+            Self::ApiKey => "api_key",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
 /// One satisfied authentication factor and when it was satisfied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -102,6 +102,16 @@ async fn debugged(State(state): State<AppState>) -> &'static str {
     "debugged"
 }
 
+#[require_auth(any(bearer, api_key))]
+async fn bearer_or_key() -> &'static str {
+    "accepted"
+}
+
+#[require_auth(any(cookie))]
+async fn cookie_only() -> &'static str {
+    "cookie"
+}
+
 struct Harness {
     server: TestServer,
     module: AuthModule,
@@ -132,6 +142,8 @@ impl Harness {
             .route("/stacked", get(stacked))
             .route("/generic", get(generic::<u8>))
             .route("/debugged", get(debugged))
+            .route("/bearer-or-key", get(bearer_or_key))
+            .route("/cookie-only", get(cookie_only))
             .with_state(state);
         let server = TestServer::spawn(router).await;
         Self {
@@ -420,4 +432,31 @@ fn derives_give_names_lists_and_schema() {
     assert!(hierarchy.has_permission(&editor, &[], "articles.read"));
     assert!(!hierarchy.has_permission(&editor, &[], "reports.export"));
     assert!(hierarchy.has_permission(&["admin".to_owned()], &[], "reports.export"));
+}
+
+#[tokio::test]
+async fn require_auth_checks_the_credential_kind() {
+    let h = Harness::start().await;
+    let token = h.token(&[], &[]);
+    h.refused(
+        h.get("/bearer-or-key", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+    assert_eq!(
+        h.get("/bearer-or-key", Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let body = h
+        .refused(
+            h.get("/cookie-only", Some(&token)).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    assert_eq!(
+        body["detail"],
+        "requires authentication with any of `cookie`"
+    );
 }

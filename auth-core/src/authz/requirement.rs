@@ -1,6 +1,6 @@
 use super::RoleHierarchy;
 use crate::error::AuthError;
-use crate::principal::Principal;
+use crate::principal::{CredentialKind, Principal};
 
 /// What a guard requires of an authenticated principal. Built at compile time by the guard
 /// attributes (`#[require_roles]`, `#[require_permissions]`), checked on every request.
@@ -16,6 +16,9 @@ use crate::principal::Principal;
 pub enum Requirement {
     /// Any authenticated principal.
     Authenticated,
+    /// An authenticated principal whose credential is one of these kinds
+    /// (`#[require_auth(any(bearer, cookie))]`).
+    AuthenticatedWith(&'static [CredentialKind]),
     /// At least one of these roles (inheritance honoured).
     AnyRole(&'static [&'static str]),
     /// Every one of these roles (inheritance honoured).
@@ -40,6 +43,7 @@ impl Requirement {
         let has_role = |r: &str| roles.has_role(&principal.roles, r);
         match self {
             Self::Authenticated => true,
+            Self::AuthenticatedWith(kinds) => kinds.contains(&principal.credential),
             Self::AnyRole(required) => required.iter().any(|r| has_role(r)),
             Self::AllRoles(required) => required.iter().all(|r| has_role(r)),
             Self::AllPermissions(required) => required
@@ -65,6 +69,10 @@ impl Requirement {
     pub fn describe(&self) -> String {
         match self {
             Self::Authenticated => "requires authentication".to_owned(),
+            Self::AuthenticatedWith(kinds) => {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                format!("requires authentication with any of {}", list(&names))
+            }
             Self::AnyRole(r) => format!("requires any of the roles {}", list(r)),
             Self::AllRoles(r) => format!("requires all of the roles {}", list(r)),
             Self::AllPermissions(p) if p.len() == 1 => format!("requires permission {}", list(p)),

@@ -1,7 +1,7 @@
 //! Parsing the guard arguments: `"role"`, `Role::Admin`, `all("a", "b")`.
 
 use darling::ast::NestedMeta;
-use darling::Error;
+use darling::{Error, FromMeta};
 use syn::Meta;
 
 pub(crate) use crate::name_ref::NameRef as Item;
@@ -10,6 +10,8 @@ pub(crate) use crate::name_ref::NameRef as Item;
 pub(crate) struct GuardArgs {
     /// `all(...)` was used.
     pub(crate) all: Option<proc_macro2::Span>,
+    /// `any(bearer, cookie, ...)`: accepted credential kinds, with the span of `any`.
+    pub(crate) credentials: Option<(proc_macro2::Span, Vec<syn::Ident>)>,
     pub(crate) items: Vec<Item>,
 }
 
@@ -23,6 +25,7 @@ pub(crate) fn parse(args: proc_macro2::TokenStream) -> darling::Result<GuardArgs
     let mut errors = Error::accumulator();
     let mut parsed = GuardArgs {
         all: None,
+        credentials: None,
         items: Vec::new(),
     };
     let count = metas.len();
@@ -46,6 +49,29 @@ pub(crate) fn parse(args: proc_macro2::TokenStream) -> darling::Result<GuardArgs
                             parsed.items.push(item);
                         }
                     }
+                }
+            }
+            NestedMeta::Meta(Meta::List(list)) if list.path.is_ident("any") => {
+                let span = syn::spanned::Spanned::span(&list.path);
+                if let Some(kinds) = errors.handle(
+                    NestedMeta::parse_meta_list(list.tokens)
+                        .map_err(Error::from)
+                        .and_then(|metas| darling::util::PathList::from_list(&metas)),
+                ) {
+                    let idents = kinds
+                        .iter()
+                        .filter_map(|p| match p.get_ident() {
+                            Some(ident) => Some(ident.clone()),
+                            None => {
+                                errors.push(
+                                    Error::custom("expected a credential kind such as `bearer`")
+                                        .with_span(p),
+                                );
+                                None
+                            }
+                        })
+                        .collect();
+                    parsed.credentials = Some((span, idents));
                 }
             }
             other => {

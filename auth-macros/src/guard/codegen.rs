@@ -23,6 +23,9 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
     } = guard;
     let requirement = match &requirement {
         Requirement::Authenticated => quote!(#support::Requirement::Authenticated),
+        Requirement::AuthenticatedWith(kinds) => {
+            quote!(#support::Requirement::AuthenticatedWith(&[#(#support::CredentialKind::#kinds),*]))
+        }
         Requirement::AnyRole(list) => {
             let list = items(list);
             quote!(#support::Requirement::AnyRole(#list))

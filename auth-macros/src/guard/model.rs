@@ -27,6 +27,8 @@ impl Kind {
 /// The requirement, checked.
 pub(crate) enum Requirement {
     Authenticated,
+    /// Variant names of `CredentialKind`.
+    AuthenticatedWith(Vec<syn::Ident>),
     AnyRole(Vec<Item>),
     AllRoles(Vec<Item>),
     AllPermissions(Vec<Item>),
@@ -41,6 +43,17 @@ pub(crate) struct Guard {
 fn check_names(items: &[Item], what: &str, errors: &mut darling::error::Accumulator) {
     for item in items {
         errors.handle(item.check(what));
+    }
+}
+
+/// The `CredentialKind` variant a guard keyword names.
+fn credential_variant(kind: &syn::Ident) -> Option<&'static str> {
+    match kind.to_string().as_str() {
+        "bearer" => Some("Bearer"),
+        "cookie" => Some("Cookie"),
+        "api_key" => Some("ApiKey"),
+        "client_credentials" => Some("ClientCredentials"),
+        _ => None,
     }
 }
 
@@ -76,13 +89,44 @@ pub(crate) fn validate(
                     Item::Typed(p) => p.span(),
                 };
                 errors.push(
-                    Error::custom("`#[require_auth]` takes no arguments; use `#[require_roles(...)]` or `#[require_permissions(...)]`")
+                    Error::custom("`#[require_auth]` takes only credential kinds, as `any(bearer, cookie)`; put roles in `#[require_roles(...)]` and permissions in `#[require_permissions(...)]`")
                         .with_span(&span),
                 );
             }
-            Requirement::Authenticated
+            match args.credentials {
+                None => Requirement::Authenticated,
+                Some((span, kinds)) => {
+                    if kinds.is_empty() {
+                        errors.push(Error::custom("`any()` needs at least one credential kind, e.g. `any(bearer, cookie)`").with_span(&span));
+                    }
+                    let variants = kinds
+                        .iter()
+                        .filter_map(|kind| match credential_variant(kind) {
+                            Some(variant) => Some(syn::Ident::new(variant, kind.span())),
+                            None => {
+                                errors.push(
+                                    Error::custom(format!(
+                                        "unknown credential kind `{kind}`; use `bearer`, `cookie`, `api_key` or `client_credentials`"
+                                    ))
+                                    .with_span(kind),
+                                );
+                                None
+                            }
+                        })
+                        .collect();
+                    Requirement::AuthenticatedWith(variants)
+                }
+            }
         }
         Kind::Roles | Kind::Permissions => {
+            if let Some((span, _)) = &args.credentials {
+                errors.push(
+                    Error::custom(format!(
+                        "credential kinds go on `#[require_auth(any(...))]`, not on `#[{attribute}]`"
+                    ))
+                    .with_span(span),
+                );
+            }
             let what = if kind == Kind::Roles {
                 "role"
             } else {

@@ -51,3 +51,10 @@ fn main() {
         .route("/d/{id}", post(with_body))
         .route("/e", get(stacked::<u8>));
 }
+
+#[require_auth(any(bearer, cookie, api_key, client_credentials))]
+async fn any_credential() {}
+
+fn _credentials() -> Router<AuthModule> {
+    Router::new().route("/f", get(any_credential))
+}
