@@ -101,6 +101,7 @@ mod extract;
 mod guard;
 mod module;
 mod problem;
+mod router;
 pub mod routes;
 pub mod testing;
 
@@ -110,29 +111,34 @@ pub use auth_macros as macros;
 pub use self::extract::{bearer_token, Auth, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
+pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};
 pub use auth_core::user::AuthUser;
 pub use auth_macros::{
-    require_auth, require_permissions, require_roles, AuthUser, Permissions, Roles,
+    auth_module, public, require_auth, require_permissions, require_roles, AuthUser, Permissions,
+    Roles,
 };
 
 /// Support for the code the macros generate. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{Guard, GuardSpec};
+    pub use crate::guard::{Both, Guard, GuardSpec, SingleGuard};
+    pub use crate::router::Public;
+    pub use crate::{AuthModule, AuthRouter};
     pub use auth_core::authz::{
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
     pub use auth_core::principal::CredentialKind;
     pub use auth_core::user::{AuthUser, OptionalStr};
+    pub use axum;
     pub use serde;
 }
 
 /// Everything a handler file usually needs.
 pub mod prelude {
     pub use crate::{
-        require_auth, require_permissions, require_roles, Auth, AuthModule, AuthUser, CurrentUser,
-        JsonBody, Permissions, Problem, Roles, VerifiedClaims,
+        auth_module, public, require_auth, require_permissions, require_roles, Auth, AuthModule,
+        AuthRouter, AuthUser, CurrentUser, JsonBody, Permissions, Problem, Roles, VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

@@ -3,6 +3,8 @@
 //!
 //! | macro | what it generates |
 //! |---|---|
+//! | [`macro@auth_module`] | `FromRef` for the auth stack and a deny-by-default `auth_router()` on the state |
+//! | [`macro@public`] | a leading no-op extractor marking the handler deliberately open |
 //! | [`macro@require_auth`] | a leading guard extractor: 401 unless authenticated |
 //! | [`macro@require_roles`] | the same, plus 403 unless any (or `all(...)`) of the roles |
 //! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
@@ -10,6 +12,7 @@
 //! | [`macro@Permissions`] | `as_str`, `ALL`, `Display`, `FromStr`, the permission schema |
 //! | [`macro@Roles`] | the same for roles, and the role hierarchy, cycles refused at compile time |
 
+mod auth_module;
 mod auth_user;
 mod guard;
 mod krate;
@@ -24,6 +27,18 @@ use proc_macro::TokenStream;
 /// Turns an expansion result into tokens; errors become `compile_error!` at their span.
 fn output(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
     result.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Declares a handler open to everyone. An `AuthRouter` refuses handlers that have neither a
+/// guard nor this, so a forgotten guard is a compile error rather than an open route.
+///
+/// ```ignore
+/// #[public]
+/// async fn health() -> &'static str { "ok" }
+/// ```
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(guard::expand(guard::Kind::Public, args.into(), item.into()))
 }
 
 /// Refuses the request with 401 (`WWW-Authenticate: Bearer`) unless it carries a valid,
@@ -129,4 +144,24 @@ pub fn derive_roles(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(AuthUser, attributes(auth, serde))]
 pub fn derive_auth_user(input: TokenStream) -> TokenStream {
     output(auth_user::expand(input.into()))
+}
+
+/// Wires the auth stack into the application state: put it on the state struct, which has one
+/// field of type `AuthModule`. Generates `FromRef<State> for AuthModule` (so every guard and
+/// extractor finds the stack) and `State::auth_router(&self)`, a deny-by-default
+/// `AuthRouter` with the auth routes registered.
+///
+/// ```ignore
+/// #[auth_module]
+/// #[derive(Clone)]
+/// struct AppState {
+///     auth: AuthModule,
+///     db: Db,
+/// }
+///
+/// let app = state.auth_router().get("/articles", list_articles).into_router().with_state(state);
+/// ```
+#[proc_macro_attribute]
+pub fn auth_module(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(auth_module::expand(args.into(), item.into()))
 }

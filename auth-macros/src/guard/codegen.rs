@@ -15,6 +15,50 @@ fn items(items: &[Item]) -> TokenStream {
     quote!(&[#(#items),*])
 }
 
+/// The `G` of a leading `_: ...::__private::Guard<G>` parameter that an earlier guard
+/// expansion inserted.
+pub(crate) fn existing_guard(handler: &syn::ItemFn) -> Option<syn::Type> {
+    let syn::FnArg::Typed(first) = handler.sig.inputs.first()? else {
+        return None;
+    };
+    let syn::Type::Path(path) = &*first.ty else {
+        return None;
+    };
+    let is_ours = path.path.segments.iter().any(|s| s.ident == "__private");
+    let last = path.path.segments.last()?;
+    if !is_ours || last.ident != "Guard" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What an earlier expansion left as the first parameter: `"guard"` or `"public"`.
+pub(crate) fn leading_marker(handler: &syn::ItemFn) -> Option<&'static str> {
+    if existing_guard(handler).is_some() {
+        return Some("guard");
+    }
+    let syn::FnArg::Typed(first) = handler.sig.inputs.first()? else {
+        return None;
+    };
+    let syn::Type::Path(path) = &*first.ty else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    (segments.iter().any(|s| s == "__private") && segments.last().is_some_and(|s| s == "Public"))
+        .then_some("public")
+}
+
 /// Expands a validated guard. Infallible.
 pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str) -> TokenStream {
     let Guard {
@@ -22,6 +66,13 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
         mut handler,
     } = guard;
     let requirement = match &requirement {
+        Requirement::Public => {
+            handler
+                .sig
+                .inputs
+                .insert(0, parse_quote!(_: #support::Public));
+            return quote!(#handler);
+        }
         Requirement::Authenticated => quote!(#support::Requirement::Authenticated),
         Requirement::AuthenticatedWith(kinds) => {
             quote!(#support::Requirement::AuthenticatedWith(&[#(#support::CredentialKind::#kinds),*]))
@@ -45,18 +96,26 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
     let marker = format_ident!("__auth_guard_{}_{:x}", handler.sig.ident, hasher.finish());
     let vis = &handler.vis;
     // Leading position: request-head extractors run in order and before the body extractor,
-    // so a refused request never reaches `Json` and friends.
-    handler
-        .sig
-        .inputs
-        .insert(0, parse_quote!(_: #support::Guard<#marker>));
+    // so a refused request never reaches `Json` and friends. A guard stacked below another
+    // expands second and joins the first one's parameter, so a handler has one guard
+    // parameter whatever the number of guards (and the route table sees them all).
+    match existing_guard(&handler) {
+        Some(outer) => {
+            handler.sig.inputs[0] =
+                parse_quote!(_: #support::Guard<#support::Both<#outer, #marker>>);
+        }
+        None => handler
+            .sig
+            .inputs
+            .insert(0, parse_quote!(_: #support::Guard<#marker>)),
+    }
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker;
 
         #[automatically_derived]
-        impl #support::GuardSpec for #marker {
+        impl #support::SingleGuard for #marker {
             const REQUIREMENT: #support::Requirement = #requirement;
         }
 

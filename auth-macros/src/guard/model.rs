@@ -9,6 +9,7 @@ use super::attr::{GuardArgs, Item};
 /// Which guard attribute this is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
+    Public,
     Auth,
     Roles,
     Permissions,
@@ -17,6 +18,7 @@ pub(crate) enum Kind {
 impl Kind {
     pub(crate) fn attribute(self) -> &'static str {
         match self {
+            Self::Public => "public",
             Self::Auth => "require_auth",
             Self::Roles => "require_roles",
             Self::Permissions => "require_permissions",
@@ -26,6 +28,8 @@ impl Kind {
 
 /// The requirement, checked.
 pub(crate) enum Requirement {
+    /// `#[public]`: no requirement, declared on purpose.
+    Public,
     Authenticated,
     /// Variant names of `CredentialKind`.
     AuthenticatedWith(Vec<syn::Ident>),
@@ -81,7 +85,31 @@ pub(crate) fn validate(
             .with_span(&receiver.span()),
         );
     }
+    if let Some(other) = super::codegen::leading_marker(&handler) {
+        let (this, that) = (attribute, other);
+        if kind == Kind::Public || that == "public" {
+            errors.push(
+                Error::custom(format!(
+                    "`#[{this}]` and `#[{}]` on one handler contradict each other; keep one",
+                    if that == "public" {
+                        "public"
+                    } else {
+                        "require_...(...)"
+                    }
+                ))
+                .with_span(&handler.sig.ident),
+            );
+        }
+    }
     let requirement = match kind {
+        Kind::Public => {
+            if !args.items.is_empty() || args.credentials.is_some() || args.all.is_some() {
+                errors.push(
+                    Error::custom("`#[public]` takes no arguments").with_span(&Span::call_site()),
+                );
+            }
+            Requirement::Public
+        }
         Kind::Auth => {
             if let Some(first) = args.items.first() {
                 let span = match first {

@@ -8,24 +8,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_axum::core::user::Page;
 use auth_axum::prelude::*;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-/// The service's state: the auth module and the example resources.
+/// The service's state: the auth module and the example resources. `#[auth_module]` wires
+/// the auth stack in (`FromRef`, and `auth_router()` with the auth routes).
+#[auth_module]
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The auth stack.
     pub auth: AuthModule,
     articles: Arc<Mutex<Vec<Article>>>,
-}
-
-impl FromRef<AppState> for AuthModule {
-    fn from_ref(state: &AppState) -> Self {
-        state.auth.clone()
-    }
 }
 
 /// An example resource.
@@ -127,17 +122,27 @@ async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<PublicUser
     Ok(Json(users.iter().map(AuthUser::to_public).collect()))
 }
 
+/// Who may call what: deny by default, so every route below is guarded or `#[public]`, and
+/// the table doubles as the access-control matrix (`auth-service routes`).
+pub fn routes(state: &AppState) -> AuthRouter<AppState> {
+    state
+        .auth_router()
+        .get("/articles", list_articles)
+        .post("/articles", create_article)
+        .delete("/articles/{id}", delete_article)
+        .get("/admin/users", list_users)
+}
+
+/// The service's state over `auth`, with the role hierarchy of [`Role`].
+pub fn state(auth: AuthModule) -> AppState {
+    AppState {
+        auth: auth.with_role_schema::<Role>(),
+        articles: Arc::default(),
+    }
+}
+
 /// The whole application: auth routes, health, and the example resources.
 pub fn app(auth: AuthModule) -> Router {
-    let auth = auth.with_role_schema::<Role>();
-    let state = AppState {
-        auth: auth.clone(),
-        articles: Arc::default(),
-    };
-    Router::new()
-        .route("/articles", get(list_articles).post(create_article))
-        .route("/articles/{id}", delete(delete_article))
-        .route("/admin/users", get(list_users))
-        .merge(auth.routes())
-        .with_state(state)
+    let state = state(auth);
+    routes(&state).into_router().with_state(state)
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
+//! auth-service routes                print the access-control matrix
 //! auth-service grant-role USER ROLE  give a user a role (for example the first admin)
 //! ```
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use auth_axum::prelude::*;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: auth-service [serve | grant-role <username> <role>]";
+const USAGE: &str = "usage: auth-service [serve | routes | grant-role <username> <role>]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,6 +37,14 @@ async fn main() -> ExitCode {
         .as_slice()
     {
         [] | ["serve"] => serve(config).await,
+        ["routes"] => {
+            // The matrix needs no database: print it from an in-memory stack.
+            print!(
+                "{}",
+                auth_service::routes(&auth_service::state(AuthModule::stub())).table()
+            );
+            Ok(())
+        }
         ["grant-role", username, role] => grant_role(config, username, role).await,
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

@@ -1,0 +1,280 @@
+//! Deny by default: an [`AuthRouter`] only takes handlers that carry a guard
+//! (`#[require_auth]`, `#[require_roles]`, `#[require_permissions]`) or say `#[public]`; an
+//! unguarded handler is a compile error at the line that routes it. It also keeps the
+//! access-control matrix: every route with its method and requirements.
+//!
+//! ```
+//! use auth_axum::prelude::*;
+//! use auth_axum::AuthRouter;
+//!
+//! #[public]
+//! async fn hello() -> &'static str {
+//!     "hello"
+//! }
+//!
+//! #[require_roles("admin")]
+//! async fn admin() -> &'static str {
+//!     "admin"
+//! }
+//!
+//! let routes = AuthRouter::<AuthModule>::new().get("/", hello).get("/admin", admin);
+//! assert_eq!(
+//!     routes.table(),
+//!     "GET     /       public\nGET     /admin  requires any of the roles `admin`\n"
+//! );
+//! let router: axum::Router = routes.into_router().with_state(AuthModule::stub());
+//! ```
+//!
+//! Routing a handler without a guard does not compile:
+//!
+//! ```compile_fail
+//! use auth_axum::prelude::*;
+//! use auth_axum::AuthRouter;
+//!
+//! async fn forgotten() -> &'static str {
+//!     "open to everyone by accident"
+//! }
+//!
+//! let routes = AuthRouter::<AuthModule>::new().get("/oops", forgotten);
+//! ```
+
+use std::convert::Infallible;
+use std::fmt::{self, Write as _};
+
+use auth_core::authz::Requirement;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+
+use crate::guard::{Guard, GuardSpec};
+use crate::{routes, AuthModule};
+
+/// Extractor inserted by `#[public]`: marks a handler as deliberately open. Extracts nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Public;
+
+impl<S: Send + Sync> FromRequestParts<S> for Public {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Anyone (`#[public]`).
+    Public,
+    /// An authenticated principal meeting every requirement.
+    Guarded(Vec<Requirement>),
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Public => f.write_str("public"),
+            Self::Guarded(requirements) => {
+                let described: Vec<String> =
+                    requirements.iter().map(Requirement::describe).collect();
+                f.write_str(&described.join("; "))
+            }
+        }
+    }
+}
+
+/// Implemented for handlers whose first parameter is a guard or [`Public`], which is what the
+/// guard attributes and `#[public]` make.
+#[diagnostic::on_unimplemented(
+    message = "this handler has no guard: an `AuthRouter` refuses unguarded routes",
+    label = "add `#[require_auth]`, `#[require_roles(...)]`, `#[require_permissions(...)]` or `#[public]` to the handler",
+    note = "deny by default: every route says who may call it"
+)]
+pub trait HandlerAccess<Args> {
+    /// Who may call it.
+    fn access() -> Access;
+}
+
+macro_rules! impl_handler_access {
+    ($($ty:ident),*) => {
+        impl<F, Fut, G, $($ty,)*> HandlerAccess<(Guard<G>, $($ty,)*)> for F
+        where
+            F: FnOnce(Guard<G>, $($ty,)*) -> Fut,
+            G: GuardSpec,
+        {
+            fn access() -> Access {
+                let mut requirements = Vec::new();
+                G::requirements(&mut requirements);
+                Access::Guarded(requirements)
+            }
+        }
+
+        impl<F, Fut, $($ty,)*> HandlerAccess<(Public, $($ty,)*)> for F
+        where
+            F: FnOnce(Public, $($ty,)*) -> Fut,
+        {
+            fn access() -> Access {
+                Access::Public
+            }
+        }
+    };
+}
+
+impl_handler_access!();
+impl_handler_access!(T1);
+impl_handler_access!(T1, T2);
+impl_handler_access!(T1, T2, T3);
+impl_handler_access!(T1, T2, T3, T4);
+impl_handler_access!(T1, T2, T3, T4, T5);
+impl_handler_access!(T1, T2, T3, T4, T5, T6);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14);
+impl_handler_access!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15);
+
+/// One row of the access-control matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteInfo {
+    /// The method.
+    pub method: Method,
+    /// The path.
+    pub path: String,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// A router that only takes guarded or `#[public]` handlers, and lists them.
+#[must_use]
+pub struct AuthRouter<S = ()> {
+    router: Router<S>,
+    routes: Vec<RouteInfo>,
+}
+
+impl<S> fmt::Debug for AuthRouter<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRouter")
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Default for AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        Self {
+            router: Router::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+macro_rules! method {
+    ($name:ident, $filter:ident, $method:ident) => {
+        #[doc = concat!("Routes `", stringify!($method), " path` to a guarded or `#[public]` handler.")]
+        pub fn $name<H, T, A>(self, path: &str, handler: H) -> Self
+        where
+            H: Handler<T, S> + HandlerAccess<A>,
+            T: 'static,
+        {
+            self.add(path, Method::$method, MethodFilter::$filter, handler)
+        }
+    };
+}
+
+impl<S> AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    /// An empty router.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add<H, T, A>(mut self, path: &str, method: Method, filter: MethodFilter, handler: H) -> Self
+    where
+        H: Handler<T, S> + HandlerAccess<A>,
+        T: 'static,
+    {
+        self.routes.push(RouteInfo {
+            method,
+            path: path.to_owned(),
+            access: H::access(),
+        });
+        self.router = self.router.route(path, on(filter, handler));
+        self
+    }
+
+    method!(get, GET, GET);
+    method!(post, POST, POST);
+    method!(put, PUT, PUT);
+    method!(patch, PATCH, PATCH);
+    method!(delete, DELETE, DELETE);
+
+    /// Adds the framework's routes (`/auth/*`, `/health`, `/ready`) and their rows.
+    pub fn with_auth_routes(mut self, body_limit: usize) -> Self
+    where
+        AuthModule: FromRef<S>,
+    {
+        let authenticated = || Access::Guarded(vec![Requirement::Authenticated]);
+        for (method, path, access) in [
+            (Method::POST, "/auth/register", Access::Public),
+            (Method::POST, "/auth/login", Access::Public),
+            (Method::POST, "/auth/refresh", Access::Public),
+            (Method::POST, "/auth/logout", authenticated()),
+            (Method::GET, "/auth/me", authenticated()),
+            (Method::GET, "/health", Access::Public),
+            (Method::GET, "/ready", Access::Public),
+        ] {
+            self.routes.push(RouteInfo {
+                method,
+                path: path.to_owned(),
+                access,
+            });
+        }
+        self.router = self
+            .router
+            .merge(routes::auth_routes(body_limit))
+            .merge(routes::health_routes());
+        self
+    }
+
+    /// The access-control matrix, in the order the routes were added.
+    #[must_use]
+    pub fn routes(&self) -> &[RouteInfo] {
+        &self.routes
+    }
+
+    /// The matrix as aligned text: method, path, requirement per line.
+    #[must_use]
+    pub fn table(&self) -> String {
+        let width = self.routes.iter().map(|r| r.path.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for route in &self.routes {
+            let _ = writeln!(
+                out,
+                "{:<7} {:<width$}  {}",
+                route.method.as_str(),
+                route.path,
+                route.access
+            );
+        }
+        out
+    }
+
+    /// The axum router.
+    pub fn into_router(self) -> Router<S> {
+        self.router
+    }
+}
