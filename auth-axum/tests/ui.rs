@@ -9,4 +9,6 @@ fn ui() {
     t.compile_fail("tests/ui/guard/fail/*.rs");
     t.pass("tests/ui/derive/pass/*.rs");
     t.compile_fail("tests/ui/derive/fail/*.rs");
+    t.pass("tests/ui/module/pass/*.rs");
+    t.compile_fail("tests/ui/module/fail/*.rs");
 }

@@ -181,3 +181,34 @@ fn weak_secret_is_refused_naming_the_variable() {
     let log = String::from_utf8_lossy(&output.stdout);
     assert!(log.contains("AUTH__JWT__SECRET_KEY is too weak"), "{log}");
 }
+
+#[test]
+fn routes_prints_the_access_control_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path()).arg("routes").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "\
+POST    /auth/register  public
+POST    /auth/login     public
+POST    /auth/refresh   public
+POST    /auth/logout    requires authentication
+GET     /auth/me        requires authentication
+GET     /health         public
+GET     /ready          public
+GET     /articles       requires permission `articles.read`
+POST    /articles       requires permission `articles.write`
+DELETE  /articles/{id}  requires any of the roles `admin`
+GET     /admin/users    requires any of the roles `admin`
+"
+    );
+    assert!(
+        !dir.path().join("auth.db").exists(),
+        "printing routes touches no database"
+    );
+}
