@@ -3,6 +3,8 @@
 mod attr;
 mod codegen;
 mod model;
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::TokenStream;
 
