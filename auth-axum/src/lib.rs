@@ -89,6 +89,53 @@
 //! assert_eq!(forbidden.status, 403); // refused before the body is parsed
 //! # }
 //! ```
+//!
+//! ## Wiring, deny by default, and user models
+//!
+//! `#[auth_module]` on the state finds its `AuthModule` field and generates the `FromRef`
+//! glue and `auth_router()`: an [`AuthRouter`] with the auth routes registered that accepts
+//! only guarded or `#[public]` handlers, and keeps the access-control matrix.
+//! `#[derive(AuthUser)]` generates a user type's public projection, which never contains the
+//! password hash or `#[auth(secret)]` fields.
+//!
+//! ```
+//! use auth_axum::prelude::*;
+//!
+//! #[derive(AuthUser)]
+//! #[auth(public = "PublicAccount")]
+//! struct Account {
+//!     #[auth(id)]
+//!     id: u64,
+//!     #[auth(username)]
+//!     login: String,
+//!     #[auth(password_hash)]
+//!     hash: String,
+//!     #[auth(secret)]
+//!     recovery_code: String,
+//! }
+//!
+//! #[auth_module]
+//! #[derive(Clone)]
+//! struct AppState {
+//!     auth: AuthModule,
+//! }
+//!
+//! #[public]
+//! async fn about() -> &'static str {
+//!     "a service"
+//! }
+//!
+//! #[require_auth]
+//! async fn account() -> axum::Json<PublicAccount> {
+//!     let account = Account { id: 1, login: "ada".into(), hash: "$argon2id$...".into(), recovery_code: "r".into() };
+//!     axum::Json(account.to_public())
+//! }
+//!
+//! let state = AppState { auth: AuthModule::stub() };
+//! let routes = state.auth_router().get("/about", about).get("/account", account);
+//! assert!(routes.table().contains("GET     /account        requires authentication"));
+//! let app: axum::Router = routes.into_router().with_state(state);
+//! ```
 
 // The macros name this crate `::auth_axum`, also inside its own tests and doc tests.
 #[allow(
