@@ -21,6 +21,10 @@
 //! assert_eq!(kit.get("/edit").as_user(&MockUser::new("bob")).send(&app).await.status, 403);
 //! assert_eq!(kit.get("/edit").send(&app).await.status, 401);
 //!
+//! // Ids come from a seeded generator: the same seed mints the same token id.
+//! let claims = |kit: &TestKit| kit.module().service().tokens().verify(&kit.token(&editor), auth_axum::core::TokenType::Access);
+//! assert_eq!(claims(&TestKit::with_seed(7)).unwrap().jti, claims(&TestKit::with_seed(7)).unwrap().jti);
+//!
 //! // Tokens expire on the kit's clock, not the wall clock.
 //! let token = kit.token(&editor);
 //! kit.clock().advance(31 * 60);
@@ -33,6 +37,7 @@ use std::sync::Arc;
 
 use auth_core::authz::RoleSchema;
 use auth_core::config::{AuthConfig, JwtAlgorithm};
+use auth_core::random::SeededRandom;
 use auth_core::service::Stores;
 use auth_core::token::{JwtKey, KeySet, TokenSubject};
 use auth_core::{AuthService, ManualClock};
@@ -112,13 +117,24 @@ fn random_secret() -> String {
 }
 
 impl TestKit {
-    /// A fresh stack: in-memory stores, a random HS256 key, cheap Argon2 parameters, and a
-    /// clock standing at the current time that only moves when told to.
+    /// A fresh stack: in-memory stores, a random HS256 key, cheap Argon2 parameters, a clock
+    /// standing at the current time that only moves when told to, and ids and tokens drawn
+    /// from a generator seeded with 0 (see [`with_seed`](Self::with_seed)).
     ///
     /// # Panics
     /// If the system random generator fails.
     #[must_use]
     pub fn new() -> Self {
+        Self::with_seed(0)
+    }
+
+    /// As [`new`](Self::new), with token ids, session ids and refresh tokens drawn from a
+    /// generator seeded with `seed`: the same test run twice sees the same values.
+    ///
+    /// # Panics
+    /// If the system random generator fails.
+    #[must_use]
+    pub fn with_seed(seed: u64) -> Self {
         let clock = ManualClock::starting_now();
         let mut config = AuthConfig::default();
         config.password.memory_kib = 1024;
@@ -130,6 +146,7 @@ impl TestKit {
             .with_stores(Stores::memory())
             .with_keys(keys, SecretString::from(random_secret()))
             .with_clock(Arc::new(clock.clone()))
+            .with_random(Arc::new(SeededRandom::new(seed)))
             .build()
             .unwrap_or_else(|e| panic!("test kit: {e}"));
         Self {

@@ -11,6 +11,7 @@
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
+//! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
 //! Web frameworks sit on top: `auth-axum` turns these flows into extractors and routes.
@@ -42,6 +43,7 @@ pub mod error;
 pub mod events;
 pub mod password;
 pub mod principal;
+pub mod random;
 pub mod service;
 pub mod store;
 pub mod token;

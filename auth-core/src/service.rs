@@ -16,6 +16,7 @@ use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::{AuthEvent, EventSink, TracingEventSink};
 use crate::password::{PasswordError, PasswordHasher, Verification};
 use crate::principal::Principal;
+use crate::random::{OsRandom, Random};
 use crate::store::sql::{SqlOptions, SqlStore};
 use crate::store::{MemoryStore, StoreError};
 use crate::token::refresh::{
@@ -205,6 +206,7 @@ struct Settings {
 }
 
 struct Inner {
+    random: Arc<dyn Random>,
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
@@ -240,6 +242,7 @@ pub struct AuthServiceBuilder {
     stores: Option<Stores>,
     keys: Option<(KeySet, SecretString)>,
     clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
     events: Arc<dyn EventSink>,
 }
 
@@ -272,6 +275,16 @@ impl AuthServiceBuilder {
         self
     }
 
+    /// Draws token ids, session ids and refresh tokens from `random` (default: the operating
+    /// system's CSPRNG).
+    ///
+    /// # Warning
+    /// Only tests should replace it, with a [`SeededRandom`](crate::random::SeededRandom).
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
+        self.random = random;
+        self
+    }
+
     /// Sends events here (default: `tracing`).
     pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
         self.events = events;
@@ -301,9 +314,14 @@ impl AuthServiceBuilder {
                 revocations: stores.revocations,
                 refresh: stores.refresh_tokens,
                 sql: stores.sql,
-                tokens: TokenManager::new(key_set, jwt, Arc::clone(&self.clock)),
+                tokens: TokenManager::new(key_set, jwt, Arc::clone(&self.clock))
+                    .with_random(Arc::clone(&self.random)),
                 passwords: PasswordHasher::new(&self.config.password)?,
-                codec: RefreshTokenCodec::new(refresh_secret.expose_secret().as_bytes()),
+                codec: RefreshTokenCodec::with_random(
+                    refresh_secret.expose_secret().as_bytes(),
+                    Arc::clone(&self.random),
+                ),
+                random: self.random,
                 clock: self.clock,
                 events: self.events,
                 settings: Settings {
@@ -358,6 +376,7 @@ impl AuthService {
             stores: None,
             keys: None,
             clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
             events: Arc::new(TracingEventSink),
         }
     }
@@ -534,7 +553,7 @@ impl AuthService {
     async fn start_session(&self, user: &User) -> Result<LoginResponse> {
         let now = self.inner.clock.now();
         let s = &self.inner.settings;
-        let session_id = uuid::Uuid::now_v7().to_string();
+        let session_id = self.inner.random.uuid().to_string();
         let refresh_token = self.inner.codec.generate();
         let family = RefreshFamily::new(
             session_id.clone(),

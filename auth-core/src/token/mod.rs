@@ -54,6 +54,7 @@ use self::keys::jwt_algorithm;
 pub use self::keys::{JwtKey, KeySet};
 use crate::clock::Clock;
 use crate::config::{JwtAlgorithm, JwtConfig};
+use crate::random::{OsRandom, Random};
 
 /// A freshly signed token and what it says.
 #[derive(Clone)]
@@ -96,6 +97,7 @@ pub struct TokenManager {
     keys: Arc<ArcSwap<KeySet>>,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
 }
 
 impl fmt::Debug for TokenManager {
@@ -136,7 +138,15 @@ impl TokenManager {
             keys: Arc::new(ArcSwap::from_pointee(keys)),
             settings: Arc::new(settings),
             clock,
+            random: Arc::new(OsRandom),
         }
+    }
+
+    /// Draws token ids from `random` instead of the operating system (tests).
+    #[must_use]
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
+        self.random = random;
+        self
     }
 
     /// The current key set.
@@ -174,7 +184,7 @@ impl TokenManager {
             exp: now + s.access_ttl,
             iat: now,
             nbf: now,
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti: self.random.uuid().simple().to_string(),
             iss: s.issuer.clone(),
             aud: s.audience.clone().map(Audience::One),
             sid: subject.session_id.clone(),

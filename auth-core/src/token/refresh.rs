@@ -9,6 +9,7 @@
 //! is revoked (RFC 9700 section 4.14.2).
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,6 +18,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::{Digest, Sha256};
 
+use crate::random::{OsRandom, Random};
 use crate::store::StoreError;
 
 /// One login's chain of refresh tokens.
@@ -154,6 +156,7 @@ pub trait RefreshTokenStore: Send + Sync + fmt::Debug + 'static {
 /// Makes, hashes and chains opaque refresh tokens.
 pub struct RefreshTokenCodec {
     successor_key: SecretBox<[u8]>,
+    random: Arc<dyn Random>,
 }
 
 impl fmt::Debug for RefreshTokenCodec {
@@ -166,8 +169,15 @@ impl RefreshTokenCodec {
     /// A codec chaining tokens with `successor_key` (the refresh-token secret).
     #[must_use]
     pub fn new(successor_key: &[u8]) -> Self {
+        Self::with_random(successor_key, Arc::new(OsRandom))
+    }
+
+    /// A codec drawing new tokens from `random` (tests).
+    #[must_use]
+    pub fn with_random(successor_key: &[u8], random: Arc<dyn Random>) -> Self {
         Self {
             successor_key: SecretBox::new(successor_key.to_vec().into_boxed_slice()),
+            random,
         }
     }
 
@@ -175,7 +185,7 @@ impl RefreshTokenCodec {
     #[must_use]
     pub fn generate(&self) -> String {
         let mut bytes = [0_u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        self.random.fill(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
