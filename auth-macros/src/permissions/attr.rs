@@ -12,6 +12,9 @@ pub(crate) struct PermissionOpts {
     pub(crate) description: Option<String>,
     pub(crate) kind: Option<syn::LitStr>,
     pub(crate) default: Option<String>,
+    /// `allowed = "a", allowed = "b"`: the values a string permission may take.
+    #[darling(multiple)]
+    pub(crate) allowed: Vec<String>,
 }
 
 /// The options of a variant's `#[permission(...)]` attributes; a leading string is the name.

@@ -13,11 +13,12 @@ pub(crate) fn expand(model: &PermissionsEnum, support: &TokenStream) -> TokenStr
     let common = names_codegen::named_enum(ident, &idents, &names, "permission", support);
     let defs = model.permissions.iter().map(|p| {
         let (name, label, description, kind) = (&p.name, &p.label, &p.description, &p.kind);
+        let allowed = &p.allowed;
         let default = match &p.default {
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
         };
-        quote!(#support::PermissionDef::new(#name, #label, #description, #support::PermissionKind::#kind, &[], #default))
+        quote!(#support::PermissionDef::new(#name, #label, #description, #support::PermissionKind::#kind, &[#(#allowed),*], #default))
     });
     quote! {
         #common

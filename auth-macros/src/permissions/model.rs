@@ -14,6 +14,7 @@ pub(crate) struct Permission {
     pub(crate) description: String,
     pub(crate) kind: proc_macro2::TokenStream,
     pub(crate) default: Option<String>,
+    pub(crate) allowed: Vec<String>,
 }
 
 pub(crate) struct PermissionsEnum {
@@ -93,6 +94,25 @@ pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<PermissionsEn
                 quote::quote!(Boolean)
             }
         };
+        let is_string = opts.kind.as_ref().is_some_and(|k| k.value() == "string");
+        if !opts.allowed.is_empty() && !is_string {
+            errors.push(
+                Error::custom("`allowed` values need `kind = \"string\"`")
+                    .with_span(&variant.ident),
+            );
+        }
+        if let Some(default) = opts
+            .default
+            .as_ref()
+            .filter(|d| !opts.allowed.is_empty() && !opts.allowed.contains(d))
+        {
+            errors.push(
+                Error::custom(format!(
+                    "default `{default}` is not one of the `allowed` values"
+                ))
+                .with_span(&variant.ident),
+            );
+        }
         permissions.push(Permission {
             label: opts.label.unwrap_or_else(|| naming::label(&ident_text)),
             description: opts.description.unwrap_or_default(),
@@ -100,6 +120,7 @@ pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<PermissionsEn
             name,
             kind,
             default: opts.default,
+            allowed: opts.allowed,
         });
     }
     if permissions.is_empty() && !any_variant {

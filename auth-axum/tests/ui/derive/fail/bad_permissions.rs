@@ -10,6 +10,10 @@ enum Perm {
     Duplicate,
     #[permission(kind = "float")]
     Weird,
+    #[permission(allowed = "a")]
+    AllowedWithoutString,
+    #[permission(kind = "string", allowed = "a", default = "b")]
+    DefaultNotAllowed,
 }
 
 #[derive(Permissions)]

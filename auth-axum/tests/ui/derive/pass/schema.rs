@@ -8,6 +8,8 @@ enum Perm {
     ArticlesWrite,
     #[permission(name = "reports.limit", kind = "integer", default = "10")]
     ReportLimit,
+    #[permission(kind = "string", allowed = "eu", allowed = "us", default = "eu")]
+    DataRegion,
 }
 
 #[derive(Debug, Clone, Copy, Roles)]
@@ -21,8 +23,10 @@ enum Role {
 }
 
 fn main() {
-    assert_eq!(Perm::ALL.len(), 3);
+    assert_eq!(Perm::ALL.len(), 4);
     assert_eq!(Perm::schema()[2].default, Some("10"));
+    assert_eq!(Perm::DataRegion.as_str(), "data.region");
+    assert_eq!(Perm::schema()[3].allowed_values, ["eu", "us"]);
     assert_eq!(Role::Admin.as_str(), "root");
     let _ = Role::hierarchy();
 }
