@@ -52,47 +52,35 @@ use crate::AuthModule;
 
 /// A user to act as: id, roles, permissions, tenant.
 #[derive(Debug, Clone)]
-pub struct MockUser {
-    id: String,
-    roles: Vec<String>,
-    permissions: Vec<String>,
-    tenant: Option<String>,
-}
+pub struct MockUser(TokenSubject);
 
 impl MockUser {
-    /// A user with this id and no roles or permissions.
+    /// A user with this id, its own session, and no roles or permissions.
     #[must_use]
     pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            roles: Vec::new(),
-            permissions: Vec::new(),
-            tenant: None,
-        }
+        let id = id.into();
+        Self(TokenSubject::access(id.clone()).with_session(format!("test-session-{id}")))
     }
 
     /// Sets the roles.
     #[must_use]
-    pub fn with_roles<I: IntoIterator<Item = S>, S: Into<String>>(mut self, roles: I) -> Self {
-        self.roles = roles.into_iter().map(Into::into).collect();
-        self
+    pub fn with_roles<I: IntoIterator<Item = S>, S: Into<String>>(self, roles: I) -> Self {
+        Self(self.0.with_roles(roles))
     }
 
     /// Sets the direct permissions.
     #[must_use]
     pub fn with_permissions<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
+        self,
         permissions: I,
     ) -> Self {
-        self.permissions = permissions.into_iter().map(Into::into).collect();
-        self
+        Self(self.0.with_permissions(permissions))
     }
 
     /// Sets the tenant.
     #[must_use]
-    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
-        self.tenant = Some(tenant.into());
-        self
+    pub fn with_tenant(self, tenant: impl Into<String>) -> Self {
+        Self(self.0.with_tenant(tenant))
     }
 }
 
@@ -180,15 +168,10 @@ impl TestKit {
     /// If signing fails (it cannot with the kit's key).
     #[must_use]
     pub fn token(&self, user: &MockUser) -> String {
-        let mut subject = TokenSubject::access(user.id.clone())
-            .with_session(format!("test-session-{}", user.id))
-            .with_roles(user.roles.clone())
-            .with_permissions(user.permissions.clone());
-        subject.tenant.clone_from(&user.tenant);
         self.module
             .service()
             .tokens()
-            .issue(&subject)
+            .issue(&user.0)
             .unwrap_or_else(|e| panic!("test kit: {e}"))
             .token
     }

@@ -17,7 +17,7 @@ mod auth_user;
 mod guard;
 mod krate;
 mod name_ref;
-mod names_codegen;
+mod named_enum;
 mod naming;
 mod permissions;
 mod roles;

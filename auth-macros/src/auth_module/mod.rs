@@ -30,32 +30,33 @@ fn validate(args: TokenStream, item: syn::ItemStruct) -> darling::Result<Model> 
                 .with_span(&item.generics),
         );
     }
-    let syn::Fields::Named(fields) = &item.fields else {
-        errors.push(
-            Error::custom(
-                "`#[auth_module]` needs a struct with named fields, one of type `AuthModule`",
-            )
-            .with_span(&item.ident),
-        );
-        return errors.finish().and(Err(Error::custom("unreachable")));
-    };
-    let candidates: Vec<&syn::Field> = fields
-        .named
+    let candidates: Vec<&syn::Field> = item
+        .fields
         .iter()
         .filter(|f| is_auth_module(&f.ty))
         .collect();
-    let field = match candidates.as_slice() {
-        [one] => one.ident.clone(),
-        [] => {
+    // Exactly one named field of type `AuthModule`; anything else is one precise error.
+    let field = match (&item.fields, candidates.as_slice()) {
+        (syn::Fields::Named(_), [one]) => one.ident.clone(),
+        (syn::Fields::Named(_), []) => {
             errors.push(
                 Error::custom("no field of type `AuthModule`; add one, e.g. `auth: AuthModule`")
                     .with_span(&item.ident),
             );
             None
         }
-        [_, second, ..] => {
+        (syn::Fields::Named(_), [_, second, ..]) => {
             errors.push(
                 Error::custom("more than one `AuthModule` field; keep one").with_span(&second.ty),
+            );
+            None
+        }
+        _ => {
+            errors.push(
+                Error::custom(
+                    "`#[auth_module]` needs a struct with named fields, one of type `AuthModule`",
+                )
+                .with_span(&item.ident),
             );
             None
         }

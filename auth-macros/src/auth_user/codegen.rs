@@ -21,8 +21,8 @@ pub(crate) fn expand(model: &UserModel, support: &TokenStream) -> TokenStream {
         let (name, ty, attrs) = (&f.ident, &f.ty, &f.attrs);
         quote!(#(#attrs)* pub #name: #ty,)
     });
-    let id = &roles.id;
-    let username = &roles.username;
+    let id = roles.id.as_ref().map(|(field, _)| field);
+    let username = roles.username.as_ref().map(|(field, _)| field);
     // Each accessor is spanned on the user's field type, so a wrong type is reported there.
     let optional_str = |slot: &Option<(syn::Ident, syn::Type)>, method: &str| {
         let method = quote::format_ident!("{method}");

@@ -10,8 +10,8 @@ use super::attr::{UserField, UserInput};
 /// The fields playing each role.
 #[derive(Default)]
 pub(crate) struct Roles {
-    pub(crate) id: Option<syn::Ident>,
-    pub(crate) username: Option<syn::Ident>,
+    pub(crate) id: Option<(syn::Ident, syn::Type)>,
+    pub(crate) username: Option<(syn::Ident, syn::Type)>,
     pub(crate) email: Option<(syn::Ident, syn::Type)>,
     pub(crate) password_hash: Option<(syn::Ident, syn::Type)>,
     pub(crate) roles: Option<(syn::Ident, syn::Type)>,
@@ -87,47 +87,19 @@ pub(crate) fn validate(input: UserInput) -> darling::Result<UserModel> {
             skip,
             ..
         } = &field;
-        if id.is_present() {
-            set(&mut roles.id, ident.clone(), "id", id, &mut errors);
-        }
-        if username.is_present() {
-            set(
-                &mut roles.username,
-                ident.clone(),
-                "username",
-                username,
-                &mut errors,
-            );
-        }
-        if email.is_present() {
-            set(&mut roles.email, typed(), "email", email, &mut errors);
-        }
-        if password_hash.is_present() {
-            set(
-                &mut roles.password_hash,
-                typed(),
-                "password_hash",
-                password_hash,
-                &mut errors,
-            );
-        }
-        if r.is_present() {
-            set(&mut roles.roles, typed(), "roles", r, &mut errors);
-        }
-        if permissions.is_present() {
-            set(
-                &mut roles.permissions,
-                typed(),
-                "permissions",
-                permissions,
-                &mut errors,
-            );
-        }
-        if active.is_present() {
-            set(&mut roles.active, typed(), "active", active, &mut errors);
-        }
-        if tenant.is_present() {
-            set(&mut roles.tenant, typed(), "tenant", tenant, &mut errors);
+        for (flag, key, slot) in [
+            (id, "id", &mut roles.id),
+            (username, "username", &mut roles.username),
+            (email, "email", &mut roles.email),
+            (password_hash, "password_hash", &mut roles.password_hash),
+            (r, "roles", &mut roles.roles),
+            (permissions, "permissions", &mut roles.permissions),
+            (active, "active", &mut roles.active),
+            (tenant, "tenant", &mut roles.tenant),
+        ] {
+            if flag.is_present() {
+                set(slot, typed(), key, flag, &mut errors);
+            }
         }
         // The hash and secrets never reach the projection, whatever else the field is marked.
         let hidden = password_hash.is_present() || secret.is_present() || skip.is_present();

@@ -4,13 +4,13 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::model::PermissionsEnum;
-use crate::names_codegen;
+use crate::named_enum;
 
 pub(crate) fn expand(model: &PermissionsEnum, support: &TokenStream) -> TokenStream {
     let ident = &model.ident;
     let idents: Vec<_> = model.permissions.iter().map(|p| &p.ident).collect();
     let names: Vec<_> = model.permissions.iter().map(|p| &p.name).collect();
-    let common = names_codegen::named_enum(ident, &idents, &names, "permission", support);
+    let common = named_enum::codegen(ident, &idents, &names, "permission", support);
     let defs = model.permissions.iter().map(|p| {
         let (name, label, description, kind) = (&p.name, &p.label, &p.description, &p.kind);
         let allowed = &p.allowed;

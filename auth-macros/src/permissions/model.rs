@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use darling::Error;
 
 use super::attr::variant_opts;
+use crate::named_enum::{unit_enum, UnitEnum};
 use crate::naming;
 
 pub(crate) struct Permission {
@@ -34,28 +35,11 @@ fn valid_name(name: &str) -> bool {
 }
 
 pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<PermissionsEnum> {
-    let syn::Data::Enum(data) = input.data else {
-        return Err(
-            Error::custom("`#[derive(Permissions)]` applies to enums with unit variants")
-                .with_span(&input.ident),
-        );
-    };
-    let mut errors = Error::accumulator();
-    if !input.generics.params.is_empty() {
-        errors
-            .push(Error::custom("a permission enum cannot be generic").with_span(&input.generics));
-    }
+    let (UnitEnum { ident, variants }, mut errors) = unit_enum(input, "Permissions")?;
     let mut seen: HashMap<String, syn::Ident> = HashMap::new();
     let mut permissions = Vec::new();
-    let any_variant = !data.variants.is_empty();
-    for variant in data.variants {
-        if !matches!(variant.fields, syn::Fields::Unit) {
-            errors.push(
-                Error::custom("permission variants cannot have fields; write `ArticlesWrite,`")
-                    .with_span(&variant.fields),
-            );
-            continue;
-        }
+    let any_variant = !variants.is_empty();
+    for variant in variants {
         let Some(opts) = errors.handle(variant_opts(&variant)) else {
             continue;
         };
@@ -124,12 +108,8 @@ pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<PermissionsEn
         });
     }
     if permissions.is_empty() && !any_variant {
-        errors.push(
-            Error::custom("a permission enum needs at least one variant").with_span(&input.ident),
-        );
+        errors
+            .push(Error::custom("a permission enum needs at least one variant").with_span(&ident));
     }
-    errors.finish_with(PermissionsEnum {
-        ident: input.ident,
-        permissions,
-    })
+    errors.finish_with(PermissionsEnum { ident, permissions })
 }

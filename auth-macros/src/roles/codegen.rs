@@ -5,13 +5,13 @@ use quote::quote;
 
 use super::model::RolesEnum;
 use crate::name_ref::NameRef;
-use crate::names_codegen;
+use crate::named_enum;
 
 pub(crate) fn expand(model: &RolesEnum, support: &TokenStream) -> TokenStream {
     let ident = &model.ident;
     let idents: Vec<_> = model.roles.iter().map(|r| &r.ident).collect();
     let names: Vec<_> = model.roles.iter().map(|r| &r.name).collect();
-    let common = names_codegen::named_enum(ident, &idents, &names, "role", support);
+    let common = named_enum::codegen(ident, &idents, &names, "role", support);
     let roles = model.roles.iter().map(|role| {
         let name = &role.name;
         let parents: Vec<&String> = role.parents.iter().map(|&p| &model.roles[p].name).collect();

@@ -7,6 +7,7 @@ use darling::Error;
 
 use super::attr::variant_opts;
 use crate::name_ref::NameRef;
+use crate::named_enum::{unit_enum, UnitEnum};
 use crate::naming;
 
 pub(crate) struct Role {
@@ -57,31 +58,15 @@ fn find_cycle(parents: &[Vec<usize>], start: usize) -> Option<Vec<usize>> {
 }
 
 pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<RolesEnum> {
-    let syn::Data::Enum(data) = input.data else {
-        return Err(
-            Error::custom("`#[derive(Roles)]` applies to enums with unit variants")
-                .with_span(&input.ident),
-        );
-    };
-    let mut errors = Error::accumulator();
-    if !input.generics.params.is_empty() {
-        errors.push(Error::custom("a role enum cannot be generic").with_span(&input.generics));
-    }
-    let index: HashMap<String, usize> = data
-        .variants
+    let (UnitEnum { ident, variants }, mut errors) = unit_enum(input, "Roles")?;
+    let index: HashMap<String, usize> = variants
         .iter()
         .enumerate()
         .map(|(i, v)| (v.ident.to_string(), i))
         .collect();
     let mut roles = Vec::new();
     let mut names: HashMap<String, syn::Ident> = HashMap::new();
-    for variant in &data.variants {
-        if !matches!(variant.fields, syn::Fields::Unit) {
-            errors.push(
-                Error::custom("role variants cannot have fields; write `Editor,`")
-                    .with_span(&variant.fields),
-            );
-        }
+    for variant in &variants {
         let opts = errors.handle(variant_opts(variant)).unwrap_or_default();
         let name = opts.name.as_ref().map_or_else(
             || naming::role_name(&variant.ident.to_string()),
@@ -105,11 +90,8 @@ pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<RolesEnum> {
             match found {
                 Some(&i) => parents.push(i),
                 None => {
-                    let known: Vec<String> = data
-                        .variants
-                        .iter()
-                        .map(|v| format!("`{}`", v.ident))
-                        .collect();
+                    let known: Vec<String> =
+                        variants.iter().map(|v| format!("`{}`", v.ident)).collect();
                     errors.push(
                         Error::custom(format!(
                             "unknown role `{}`; `inherits(...)` names variants of this enum: {}",
@@ -147,8 +129,5 @@ pub(crate) fn validate(input: syn::DeriveInput) -> darling::Result<RolesEnum> {
             }
         }
     }
-    errors.finish_with(RolesEnum {
-        ident: input.ident,
-        roles,
-    })
+    errors.finish_with(RolesEnum { ident, roles })
 }
