@@ -24,8 +24,22 @@ mod roles;
 
 use proc_macro::TokenStream;
 
-/// Turns an expansion result into tokens; errors become `compile_error!` at their span.
-fn output(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+/// Runs an expansion; errors become `compile_error!` at their span. A panic is a bug in this
+/// crate, never the user's fault: it is caught and reported as one instead of an opaque
+/// "proc-macro panicked".
+fn output(expand: impl FnOnce() -> syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(expand)).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                format!("internal error in auth-macros (please report it as a bug): {message}"),
+            ))
+        });
     result.unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
@@ -38,7 +52,7 @@ fn output(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
-    output(guard::expand(guard::Kind::Public, args.into(), item.into()))
+    output(|| guard::expand(guard::Kind::Public, args.into(), item.into()))
 }
 
 /// Refuses the request with 401 (`WWW-Authenticate: Bearer`) unless it carries a valid,
@@ -51,7 +65,7 @@ pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    output(guard::expand(guard::Kind::Auth, args.into(), item.into()))
+    output(|| guard::expand(guard::Kind::Auth, args.into(), item.into()))
 }
 
 /// Requires any of the roles (`#[require_roles("editor", "admin")]`), or all of them
@@ -65,7 +79,7 @@ pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn require_roles(args: TokenStream, item: TokenStream) -> TokenStream {
-    output(guard::expand(guard::Kind::Roles, args.into(), item.into()))
+    output(|| guard::expand(guard::Kind::Roles, args.into(), item.into()))
 }
 
 /// Requires every listed permission (`#[require_permissions("articles.write")]` or
@@ -79,11 +93,7 @@ pub fn require_roles(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn require_permissions(args: TokenStream, item: TokenStream) -> TokenStream {
-    output(guard::expand(
-        guard::Kind::Permissions,
-        args.into(),
-        item.into(),
-    ))
+    output(|| guard::expand(guard::Kind::Permissions, args.into(), item.into()))
 }
 
 /// A typed permission set. Each unit variant maps to a dotted name: `ArticlesWrite` is
@@ -100,7 +110,7 @@ pub fn require_permissions(args: TokenStream, item: TokenStream) -> TokenStream 
 /// ```
 #[proc_macro_derive(Permissions, attributes(permission))]
 pub fn derive_permissions(input: TokenStream) -> TokenStream {
-    output(permissions::expand(input.into()))
+    output(|| permissions::expand(input.into()))
 }
 
 /// A typed role set with its hierarchy: `#[role(inherits(Viewer), permissions(Perm::X))]`.
@@ -120,7 +130,7 @@ pub fn derive_permissions(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(Roles, attributes(role))]
 pub fn derive_roles(input: TokenStream) -> TokenStream {
-    output(roles::expand(input.into()))
+    output(|| roles::expand(input.into()))
 }
 
 /// Implements the core `AuthUser` trait for a user struct and generates its public projection
@@ -143,7 +153,7 @@ pub fn derive_roles(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(AuthUser, attributes(auth, serde))]
 pub fn derive_auth_user(input: TokenStream) -> TokenStream {
-    output(auth_user::expand(input.into()))
+    output(|| auth_user::expand(input.into()))
 }
 
 /// Wires the auth stack into the application state: put it on the state struct, which has one
@@ -163,5 +173,5 @@ pub fn derive_auth_user(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn auth_module(args: TokenStream, item: TokenStream) -> TokenStream {
-    output(auth_module::expand(args.into(), item.into()))
+    output(|| auth_module::expand(args.into(), item.into()))
 }
