@@ -89,7 +89,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let claims = required_claims(parts, state).await?;
         let module = AuthModule::from_ref(state);
-        G::check(&Principal::from_claims(&claims), module.roles())?;
+        G::check(
+            &Principal::from_claims(&claims),
+            &module.authorization().roles(),
+        )?;
         Ok(Self(PhantomData))
     }
 }

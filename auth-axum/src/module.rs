@@ -1,7 +1,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::authz::{RoleHierarchy, RoleSchema};
+use auth_core::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
 use auth_core::service::SetupError;
 use auth_core::{AuthConfig, AuthService};
 use axum::extract::FromRef;
@@ -12,7 +12,7 @@ use crate::routes;
 struct Inner {
     service: AuthService,
     config: AuthConfig,
-    roles: RoleHierarchy,
+    authz: Arc<AuthorizationService>,
 }
 
 /// The configured auth stack, used as (part of) axum state.
@@ -61,40 +61,52 @@ impl AuthModule {
         Ok(Self::new(service, config))
     }
 
-    /// A module over an already built service.
+    /// A module over an already built service, with the roles of `config.authz` (an invalid
+    /// role configuration is refused earlier, by [`AuthConfig::validate`]).
     #[must_use]
     pub fn new(service: AuthService, config: AuthConfig) -> Self {
+        let roles = config.authz.hierarchy().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ignoring the configured roles");
+            RoleHierarchy::default()
+        });
         Self {
             inner: Arc::new(Inner {
                 service,
                 config,
-                roles: RoleHierarchy::default(),
+                authz: Arc::new(AuthorizationService::new(roles)),
             }),
         }
     }
 
-    /// Uses this role hierarchy for guards: role inheritance, and the permissions roles grant.
-    #[must_use]
-    pub fn with_roles(self, roles: RoleHierarchy) -> Self {
-        Self {
+    /// Adds these roles to the module's (configured ones included): role inheritance and
+    /// the permissions roles grant, for guards and [`authorization`](Self::authorization).
+    ///
+    /// # Errors
+    /// [`RoleError`] when the union has a cycle or an unknown parent.
+    pub fn with_roles(self, roles: &RoleHierarchy) -> Result<Self, RoleError> {
+        let composed = self.inner.authz.roles().compose(roles)?;
+        Ok(Self {
             inner: Arc::new(Inner {
                 service: self.inner.service.clone(),
                 config: self.inner.config.clone(),
-                roles,
+                authz: Arc::new(AuthorizationService::new(composed)),
             }),
-        }
+        })
     }
 
-    /// Uses the hierarchy of a `#[derive(Roles)]` enum.
-    #[must_use]
-    pub fn with_role_schema<R: RoleSchema>(self) -> Self {
-        self.with_roles(R::hierarchy())
+    /// Adds the hierarchy of a `#[derive(Roles)]` enum.
+    ///
+    /// # Errors
+    /// As [`with_roles`](Self::with_roles).
+    pub fn with_role_schema<R: RoleSchema>(self) -> Result<Self, RoleError> {
+        self.with_roles(&R::hierarchy())
     }
 
-    /// The role hierarchy guards use.
+    /// Authorization decisions, and the hierarchy guards use; roles can be replaced at run
+    /// time with [`AuthorizationService::set_roles`].
     #[must_use]
-    pub fn roles(&self) -> &RoleHierarchy {
-        &self.inner.roles
+    pub fn authorization(&self) -> &AuthorizationService {
+        &self.inner.authz
     }
 
     /// The authentication flows.

@@ -144,9 +144,15 @@ impl TestKit {
     }
 
     /// Uses the hierarchy of a `#[derive(Roles)]` enum.
+    ///
+    /// # Panics
+    /// If it does not compose with the kit's (empty) roles, which cannot happen.
     #[must_use]
     pub fn with_role_schema<R: RoleSchema>(mut self) -> Self {
-        self.module = self.module.with_role_schema::<R>();
+        self.module = self
+            .module
+            .with_role_schema::<R>()
+            .unwrap_or_else(|e| panic!("test kit: {e}"));
         self
     }
 

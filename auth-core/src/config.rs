@@ -100,6 +100,8 @@ pub struct AuthConfig {
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).
     pub users: UsersConfig,
+    /// Roles defined in configuration (`[authz.roles.<name>]` in `auth.toml`).
+    pub authz: AuthzConfig,
 }
 
 /// HTTP server settings.
@@ -463,6 +465,48 @@ impl Default for UsersConfig {
     }
 }
 
+/// Authorization settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AuthzConfig {
+    /// Roles by name, composed with the roles of a `#[derive(Roles)]` enum and of the store:
+    ///
+    /// ```toml
+    /// [authz.roles.editor]
+    /// inherits = ["viewer"]
+    /// permissions = ["articles.write"]
+    /// ```
+    pub roles: std::collections::BTreeMap<String, RoleConfig>,
+}
+
+/// One role in configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RoleConfig {
+    /// Roles it inherits from.
+    pub inherits: Vec<String>,
+    /// Permissions it grants (wildcards allowed).
+    pub permissions: Vec<String>,
+}
+
+impl AuthzConfig {
+    /// The configured roles as a hierarchy.
+    ///
+    /// # Errors
+    /// [`RoleError`](crate::authz::RoleError) for a cycle or an unknown parent.
+    pub fn hierarchy(&self) -> Result<crate::authz::RoleHierarchy, crate::authz::RoleError> {
+        let mut builder = crate::authz::RoleHierarchy::builder();
+        for (name, role) in &self.roles {
+            let inherits: Vec<&str> = role.inherits.iter().map(String::as_str).collect();
+            let permissions: Vec<&str> = role.permissions.iter().map(String::as_str).collect();
+            builder = builder.role(name, &inherits, &permissions);
+        }
+        builder.build()
+    }
+}
+
 /// Values that ship in tutorials and templates; never accepted as a secret.
 const KNOWN_WEAK_SECRETS: &[&str] = &[
     "change-me",
@@ -616,6 +660,12 @@ impl AuthConfig {
             || pw.parallelism > pw.max_parallelism
         {
             return invalid("AUTH__PASSWORD__MEMORY_KIB", "the Argon2 parameters exceed the configured caps (max_memory_kib, max_iterations, max_parallelism)");
+        }
+        if let Err(e) = self.authz.hierarchy() {
+            return Err(ConfigError::Invalid {
+                var: "authz.roles",
+                reason: e.to_string(),
+            });
         }
         if self.database.url.trim().is_empty() {
             return invalid(

@@ -128,7 +128,9 @@ impl Harness {
             .with_stores(Stores::memory())
             .build()
             .unwrap();
-        let module = AuthModule::new(service, config).with_role_schema::<Role>();
+        let module = AuthModule::new(service, config)
+            .with_role_schema::<Role>()
+            .unwrap();
         let ran = Arc::new(AtomicUsize::new(0));
         let state = AppState {
             auth: module.clone(),

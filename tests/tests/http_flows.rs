@@ -23,7 +23,7 @@ impl Harness {
         let url = database_url.unwrap_or_else(|| sqlite_url(dir.path()));
         let config = test_config(&url, dir.path());
         let module = AuthModule::configure(config).await.unwrap();
-        let server = TestServer::spawn(auth_service::app(module.clone())).await;
+        let server = TestServer::spawn(auth_service::app(module.clone()).unwrap()).await;
         Self {
             server,
             module,

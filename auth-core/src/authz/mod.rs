@@ -39,7 +39,9 @@ pub fn any_permission_matches<'a>(
 mod requirement;
 mod roles;
 mod schema;
+mod service;
 
 pub use self::requirement::Requirement;
 pub use self::roles::{RoleError, RoleHierarchy};
 pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};
+pub use self::service::{AuthorizationService, Decision, Reason};

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use auth_axum::core::authz::RoleError;
 use auth_axum::core::user::Page;
 use auth_axum::prelude::*;
 use axum::extract::{Path, State};
@@ -133,16 +134,23 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .get("/admin/users", list_users)
 }
 
-/// The service's state over `auth`, with the role hierarchy of [`Role`].
-pub fn state(auth: AuthModule) -> AppState {
-    AppState {
-        auth: auth.with_role_schema::<Role>(),
+/// The service's state over `auth`, with the role hierarchy of [`Role`] added to the
+/// configured roles.
+///
+/// # Errors
+/// [`RoleError`] when the configured roles and [`Role`] together have a cycle.
+pub fn state(auth: AuthModule) -> Result<AppState, RoleError> {
+    Ok(AppState {
+        auth: auth.with_role_schema::<Role>()?,
         articles: Arc::default(),
-    }
+    })
 }
 
 /// The whole application: auth routes, health, and the example resources.
-pub fn app(auth: AuthModule) -> Router {
-    let state = state(auth);
-    routes(&state).into_router().with_state(state)
+///
+/// # Errors
+/// As [`state`].
+pub fn app(auth: AuthModule) -> Result<Router, RoleError> {
+    let state = state(auth)?;
+    Ok(routes(&state).into_router().with_state(state))
 }

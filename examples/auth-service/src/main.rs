@@ -39,11 +39,9 @@ async fn main() -> ExitCode {
         [] | ["serve"] => serve(config).await,
         ["routes"] => {
             // The matrix needs no database: print it from an in-memory stack.
-            print!(
-                "{}",
-                auth_service::routes(&auth_service::state(AuthModule::stub())).table()
-            );
-            Ok(())
+            auth_service::state(AuthModule::stub())
+                .map(|state| print!("{}", auth_service::routes(&state).table()))
+                .map_err(|e| e.to_string())
         }
         ["grant-role", username, role] => grant_role(config, username, role).await,
         ["help" | "--help" | "-h"] => {
@@ -66,12 +64,13 @@ async fn serve(config: AuthConfig) -> Result<(), String> {
     let module = AuthModule::configure(config)
         .await
         .map_err(|e| format!("refusing to start: {e}"))?;
+    let app = auth_service::app(module).map_err(|e| format!("refusing to start: {e}"))?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("auth-service ready on http://{addr}");
-    axum::serve(listener, auth_service::app(module))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
