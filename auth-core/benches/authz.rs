@@ -1,0 +1,133 @@
+//! Authorization check cost, side by side in one run: our compiled RBAC check, a plain
+//! `HashSet` lookup of the user's precomputed permissions (the floor), and casbin `enforce` on
+//! the same roles and policies, for a small and a large policy set.
+//!
+//! `cargo bench -p auth-core --bench authz`
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark"
+)]
+
+use std::collections::HashSet;
+use std::hint::black_box;
+
+use auth_core::authz::RoleHierarchy;
+use casbin::prelude::*;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+const MODEL: &str = r#"
+[request_definition]
+r = sub, obj, act
+
+[policy_definition]
+p = sub, obj, act
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act
+"#;
+
+struct Fixture {
+    ours: RoleHierarchy,
+    held: Vec<String>,
+    floor: HashSet<String>,
+    casbin: Enforcer,
+    user: String,
+    resource: String,
+}
+
+/// `roles` roles in chains of ten (each inherits the previous one in its chain), each granting
+/// read and write on its own resource; `users` users, each holding one role. The checked user
+/// holds the last role of a chain and asks for the chain's first resource (nine hops up).
+fn fixture(runtime: &tokio::runtime::Runtime, roles: usize, users: usize) -> Fixture {
+    let mut builder = RoleHierarchy::builder();
+    let mut policies = Vec::new();
+    let mut groupings = Vec::new();
+    for i in 0..roles {
+        let role = format!("r{i}");
+        let parents: Vec<String> = if i % 10 == 0 {
+            Vec::new()
+        } else {
+            vec![format!("r{}", i - 1)]
+        };
+        let grants = [format!("res{i}.read"), format!("res{i}.write")];
+        let parent_refs: Vec<&str> = parents.iter().map(String::as_str).collect();
+        let grant_refs: Vec<&str> = grants.iter().map(String::as_str).collect();
+        builder = builder.role(&role, &parent_refs, &grant_refs);
+        for action in ["read", "write"] {
+            policies.push(vec![role.clone(), format!("res{i}"), action.to_owned()]);
+        }
+        for parent in parents {
+            groupings.push(vec![role.clone(), parent]);
+        }
+    }
+    for u in 0..users {
+        groupings.push(vec![format!("u{u}"), format!("r{}", u % roles)]);
+    }
+    let ours = builder.build().unwrap();
+    let user_index = 9; // holds r9: the end of the first chain
+    let held = vec![format!("r{}", user_index % roles)];
+    let floor: HashSet<String> = (0..=9)
+        .flat_map(|i| [format!("res{i}.read"), format!("res{i}.write")])
+        .collect();
+    let casbin = runtime.block_on(async {
+        let model = DefaultModel::from_str(MODEL).await.unwrap();
+        let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
+            .await
+            .unwrap();
+        enforcer.add_policies(policies).await.unwrap();
+        enforcer.add_grouping_policies(groupings).await.unwrap();
+        enforcer
+    });
+    Fixture {
+        ours,
+        held,
+        floor,
+        casbin,
+        user: format!("u{user_index}"),
+        resource: "res0".to_owned(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut group = c.benchmark_group("authorize");
+    for (roles, users) in [(10, 100), (100, 1_000), (1_000, 10_000)] {
+        let f = fixture(&runtime, roles, users);
+        let permission = format!("{}.read", f.resource);
+        assert!(f.ours.has_permission(&f.held, &[], &permission));
+        assert!(f
+            .casbin
+            .enforce((f.user.as_str(), f.resource.as_str(), "read"))
+            .unwrap());
+        let size = format!("{roles}r_{users}u");
+        group.bench_with_input(BenchmarkId::new("ours_compiled", &size), &f, |b, f| {
+            b.iter(|| {
+                f.ours
+                    .has_permission(black_box(&f.held), &[], black_box(&permission))
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("hashset_floor", &size), &f, |b, f| {
+            b.iter(|| f.floor.contains(black_box(permission.as_str())));
+        });
+        group.bench_with_input(BenchmarkId::new("casbin_enforce", &size), &f, |b, f| {
+            b.iter(|| {
+                f.casbin
+                    .enforce(black_box((f.user.as_str(), f.resource.as_str(), "read")))
+                    .unwrap()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
