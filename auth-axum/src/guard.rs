@@ -3,10 +3,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use auth_core::authz::{Requirement, RoleHierarchy};
+use auth_core::authz::{PolicyContext, Requirement};
 use auth_core::AuthError;
 use auth_core::Principal;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
 use axum::http::request::Parts;
 
 use crate::extract::required_claims;
@@ -25,19 +25,24 @@ pub trait SingleGuard: Send + Sync + 'static {
 /// What a handler's guards require together: one [`SingleGuard`], or several stacked ones
 /// combined with [`Both`].
 pub trait GuardSpec: Send + Sync + 'static {
+    /// Whether a requirement reads the request's path or query parameters (policies do).
+    const USES_REQUEST: bool;
+
     /// Checks every requirement, in the order the attributes are written.
     ///
     /// # Errors
     /// [`AuthError::Forbidden`] for the first requirement not met.
-    fn check(principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError>;
+    fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError>;
 
     /// Appends the requirements, for the route table.
     fn requirements(out: &mut Vec<Requirement>);
 }
 
 impl<T: SingleGuard> GuardSpec for T {
-    fn check(principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError> {
-        T::REQUIREMENT.check(principal, roles)
+    const USES_REQUEST: bool = T::REQUIREMENT.uses_request();
+
+    fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
+        T::REQUIREMENT.check_in(ctx)
     }
 
     fn requirements(out: &mut Vec<Requirement>) {
@@ -56,9 +61,11 @@ impl<A, B> fmt::Debug for Both<A, B> {
 }
 
 impl<A: GuardSpec, B: GuardSpec> GuardSpec for Both<A, B> {
-    fn check(principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError> {
-        A::check(principal, roles)?;
-        B::check(principal, roles)
+    const USES_REQUEST: bool = A::USES_REQUEST || B::USES_REQUEST;
+
+    fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
+        A::check(ctx)?;
+        B::check(ctx)
     }
 
     fn requirements(out: &mut Vec<Requirement>) {
@@ -89,10 +96,33 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let claims = required_claims(parts, state).await?;
         let module = AuthModule::from_ref(state);
-        G::check(
-            &Principal::from_claims(&claims),
-            &module.authorization().roles(),
-        )?;
+        let principal = Principal::from_claims(&claims);
+        let roles = module.authorization().roles();
+        let (path, query) = if G::USES_REQUEST {
+            request_params(parts, state).await
+        } else {
+            Default::default()
+        };
+        G::check(&PolicyContext::new(&principal, &roles, &path, &query))?;
         Ok(Self(PhantomData))
     }
+}
+
+type Params = Vec<(String, String)>;
+
+/// The path and query parameters a policy may read. Missing ones are simply absent: a policy
+/// comparing against them denies.
+async fn request_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> (Params, Params) {
+    let path = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map(|raw| {
+            raw.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let query = Query::<Params>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    (path, query)
 }

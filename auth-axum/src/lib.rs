@@ -161,8 +161,8 @@ pub use self::problem::Problem;
 pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};
 pub use auth_core::user::AuthUser;
 pub use auth_macros::{
-    auth_module, public, require_auth, require_permissions, require_roles, AuthUser, Permissions,
-    Roles,
+    auth_module, public, require_auth, require_permissions, require_policy, require_roles,
+    AuthUser, Permissions, Roles,
 };
 
 /// Support for the code the macros generate. Not public API: it may change in any release.
@@ -172,8 +172,8 @@ pub mod __private {
     pub use crate::router::Public;
     pub use crate::{AuthModule, AuthRouter};
     pub use auth_core::authz::{
-        PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
-        UnknownName,
+        policy_eq, policy_ne, PermissionDef, PermissionKind, PermissionSchema, Policy,
+        PolicyContext, Requirement, RoleHierarchy, RoleSchema, UnknownName,
     };
     pub use auth_core::principal::CredentialKind;
     pub use auth_core::user::{AuthUser, OptionalStr};
@@ -184,8 +184,9 @@ pub mod __private {
 /// Everything a handler file usually needs.
 pub mod prelude {
     pub use crate::{
-        auth_module, public, require_auth, require_permissions, require_roles, Auth, AuthModule,
-        AuthRouter, AuthUser, CurrentUser, JsonBody, Permissions, Problem, Roles, VerifiedClaims,
+        auth_module, public, require_auth, require_permissions, require_policy, require_roles,
+        Auth, AuthModule, AuthRouter, AuthUser, CurrentUser, JsonBody, Permissions, Problem, Roles,
+        VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

@@ -9,6 +9,7 @@
 //! | [`macro@require_roles`] | the same, plus 403 unless any (or `all(...)`) of the roles |
 //! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
 //! | [`macro@AuthUser`] | the core user trait and a public projection without the hash or secrets |
+//! | [`macro@require_policy`] | a guard evaluating a policy expression parsed at compile time |
 //! | [`macro@Permissions`] | `as_str`, `ALL`, `Display`, `FromStr`, the permission schema |
 //! | [`macro@Roles`] | the same for roles, and the role hierarchy, cycles refused at compile time |
 
@@ -94,6 +95,22 @@ pub fn require_roles(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn require_permissions(args: TokenStream, item: TokenStream) -> TokenStream {
     output(|| guard::expand(guard::Kind::Permissions, args.into(), item.into()))
+}
+
+/// Requires a policy expression over the principal and the request, parsed and checked when
+/// the handler compiles (a syntax error or unknown name is a compile error naming the
+/// character) and evaluated as generated code, without parsing at run time:
+/// `has_role("x")`, `has_permission("x.y")`, `authenticated()`, comparisons of `user.id`,
+/// `user.tenant`, `path.<param>`, `query.<param>` and strings with `==` / `!=`, combined with
+/// `&&`, `||`, `!` and parentheses. A missing value never compares equal, so it denies.
+///
+/// ```ignore
+/// #[require_policy(r#"has_role("admin") || (has_permission("articles.write") && user.id == path.owner_id)"#)]
+/// async fn edit(Path((owner_id, id)): Path<(String, u64)>) -> StatusCode { StatusCode::OK }
+/// ```
+#[proc_macro_attribute]
+pub fn require_policy(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(|| guard::expand(guard::Kind::Policy, args.into(), item.into()))
 }
 
 /// A typed permission set. Each unit variant maps to a dotted name: `ArticlesWrite` is

@@ -112,6 +112,18 @@ async fn cookie_only() -> &'static str {
     "cookie"
 }
 
+#[require_policy(
+    r#"has_role("admin") || (has_permission("articles.write") && user.id == path.owner)"#
+)]
+async fn owned(Path((owner, id)): Path<(String, u32)>) -> String {
+    format!("{owner}/{id}")
+}
+
+#[require_policy(r#"user.tenant == query.tenant && !has_role("suspended")"#)]
+async fn tenant_scoped() -> &'static str {
+    "tenant"
+}
+
 struct Harness {
     server: TestServer,
     module: AuthModule,
@@ -146,6 +158,8 @@ impl Harness {
             .route("/debugged", get(debugged))
             .route("/bearer-or-key", get(bearer_or_key))
             .route("/cookie-only", get(cookie_only))
+            .route("/owned/{owner}/{id}", get(owned))
+            .route("/tenant", get(tenant_scoped))
             .with_state(state);
         let server = TestServer::spawn(router).await;
         Self {
@@ -158,9 +172,16 @@ impl Harness {
     }
 
     fn token(&self, roles: &[&str], permissions: &[&str]) -> String {
-        let subject = TokenSubject::access("user-1")
+        self.token_in(roles, permissions, None)
+    }
+
+    fn token_in(&self, roles: &[&str], permissions: &[&str], tenant: Option<&str>) -> String {
+        let mut subject = TokenSubject::access("user-1")
             .with_roles(roles.iter().copied())
             .with_permissions(permissions.iter().copied());
+        if let Some(tenant) = tenant {
+            subject = subject.with_tenant(tenant);
+        }
         self.module
             .service()
             .tokens()
@@ -461,4 +482,78 @@ async fn require_auth_checks_the_credential_kind() {
         body["detail"],
         "requires authentication with any of `cookie`"
     );
+}
+
+#[tokio::test]
+async fn require_policy_evaluates_principal_and_request() {
+    let h = Harness::start().await;
+    h.refused(
+        h.get("/owned/user-1/3", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+    let writer = h.token(&[], &["articles.write"]);
+    // The owner with the permission: allowed.
+    let ok = h.get("/owned/user-1/3", Some(&writer)).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.text().await.unwrap(), "user-1/3");
+    // Someone else's resource: refused, with the policy in the detail.
+    let body = h
+        .refused(
+            h.get("/owned/user-2/3", Some(&writer)).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    assert_eq!(
+        body["detail"],
+        r#"requires policy `has_role("admin") || (has_permission("articles.write") && user.id == path.owner)`"#
+    );
+    // The owner without the permission: refused. An admin: allowed for anyone's.
+    h.refused(
+        h.get("/owned/user-1/3", Some(&h.token(&["viewer"], &[])))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        h.get("/owned/user-2/3", Some(&h.token(&["admin"], &[])))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let acme = h.token_in(&[], &[], Some("acme"));
+    assert_eq!(
+        h.get("/tenant?tenant=acme", Some(&acme)).await.status(),
+        StatusCode::OK
+    );
+    h.refused(
+        h.get("/tenant?tenant=other", Some(&acme)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // A missing value never matches: no query parameter, or no tenant in the token, denies.
+    h.refused(
+        h.get("/tenant", Some(&acme)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    h.refused(
+        h.get("/tenant?tenant=acme", Some(&h.token(&[], &[]))).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let suspended = h.token_in(&["suspended"], &[], Some("acme"));
+    h.refused(
+        h.get("/tenant?tenant=acme", Some(&suspended)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 }

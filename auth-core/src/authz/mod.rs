@@ -36,11 +36,13 @@ pub fn any_permission_matches<'a>(
     granted.into_iter().any(|g| permission_matches(g, required))
 }
 
+mod policy;
 mod requirement;
 mod roles;
 mod schema;
 mod service;
 
+pub use self::policy::{policy_eq, policy_ne, Policy, PolicyContext};
 pub use self::requirement::Requirement;
 pub use self::roles::{RoleError, RoleHierarchy};
 pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};

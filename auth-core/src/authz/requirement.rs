@@ -1,4 +1,4 @@
-use super::RoleHierarchy;
+use super::{Policy, PolicyContext, RoleHierarchy};
 use crate::error::AuthError;
 use crate::principal::{CredentialKind, Principal};
 
@@ -25,6 +25,8 @@ pub enum Requirement {
     AllRoles(&'static [&'static str]),
     /// Every one of these permissions (wildcard grants honoured).
     AllPermissions(&'static [&'static str]),
+    /// A policy expression over the principal and the request (`#[require_policy("...")]`).
+    Policy(&'static Policy),
 }
 
 fn list(items: &[&str]) -> String {
@@ -36,8 +38,24 @@ fn list(items: &[&str]) -> String {
 }
 
 impl Requirement {
+    /// Whether the requirement needs the request's path and query parameters.
+    #[must_use]
+    pub const fn uses_request(&self) -> bool {
+        matches!(self, Self::Policy(_))
+    }
+
+    /// Whether the principal of `ctx` meets the requirement; policies also read the request.
+    #[must_use]
+    pub fn is_met_in(&self, ctx: &PolicyContext<'_>) -> bool {
+        match self {
+            Self::Policy(policy) => (policy.eval)(ctx),
+            other => other.is_met(ctx.principal(), ctx.roles()),
+        }
+    }
+
     /// Whether `principal` meets the requirement, with `roles` resolving inheritance and the
-    /// permissions roles grant.
+    /// permissions roles grant. A policy sees no request data here (and so denies when it
+    /// needs any); guards use [`check_in`](Self::check_in).
     #[must_use]
     pub fn is_met(&self, principal: &Principal, roles: &RoleHierarchy) -> bool {
         let has_role = |r: &str| roles.has_role(&principal.roles, r);
@@ -49,6 +67,7 @@ impl Requirement {
             Self::AllPermissions(required) => required
                 .iter()
                 .all(|p| roles.has_permission(&principal.roles, &principal.permissions, p)),
+            Self::Policy(policy) => (policy.eval)(&PolicyContext::new(principal, roles, &[], &[])),
         }
     }
 
@@ -58,6 +77,18 @@ impl Requirement {
     /// [`AuthError::Forbidden`] saying what is required.
     pub fn check(&self, principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError> {
         if self.is_met(principal, roles) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(self.describe()))
+        }
+    }
+
+    /// Checks the requirement against a request.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] saying what is required.
+    pub fn check_in(&self, ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
+        if self.is_met_in(ctx) {
             Ok(())
         } else {
             Err(AuthError::Forbidden(self.describe()))
@@ -77,6 +108,7 @@ impl Requirement {
             Self::AllRoles(r) => format!("requires all of the roles {}", list(r)),
             Self::AllPermissions(p) if p.len() == 1 => format!("requires permission {}", list(p)),
             Self::AllPermissions(p) => format!("requires all of the permissions {}", list(p)),
+            Self::Policy(policy) => format!("requires policy `{}`", policy.source),
         }
     }
 }

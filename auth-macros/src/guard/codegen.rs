@@ -65,7 +65,24 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
         requirement,
         mut handler,
     } = guard;
+    // One marker type per guard; the hash keeps stacked guards on one handler apart.
+    let mut hasher = DefaultHasher::new();
+    attribute_tokens.hash(&mut hasher);
+    let marker = format_ident!("__auth_guard_{}_{:x}", handler.sig.ident, hasher.finish());
+    let mut extra = TokenStream::new();
     let requirement = match &requirement {
+        Requirement::Policy(expr, source) => {
+            let body = super::policy::codegen(expr, support);
+            extra = quote! {
+                #[automatically_derived]
+                impl #marker {
+                    fn __auth_eval(ctx: &#support::PolicyContext<'_>) -> bool {
+                        #body
+                    }
+                }
+            };
+            quote!(#support::Requirement::Policy(&#support::Policy { source: #source, eval: #marker::__auth_eval }))
+        }
         Requirement::Public => {
             handler
                 .sig
@@ -90,10 +107,6 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
             quote!(#support::Requirement::AllPermissions(#list))
         }
     };
-    // One marker type per guard; the hash keeps stacked guards on one handler apart.
-    let mut hasher = DefaultHasher::new();
-    attribute_tokens.hash(&mut hasher);
-    let marker = format_ident!("__auth_guard_{}_{:x}", handler.sig.ident, hasher.finish());
     let vis = &handler.vis;
     // Leading position: request-head extractors run in order and before the body extractor,
     // so a refused request never reaches `Json` and friends. A guard stacked below another
@@ -118,6 +131,8 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
         impl #support::SingleGuard for #marker {
             const REQUIREMENT: #support::Requirement = #requirement;
         }
+
+        #extra
 
         #handler
     }

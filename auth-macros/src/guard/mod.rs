@@ -3,6 +3,7 @@
 mod attr;
 mod codegen;
 mod model;
+mod policy;
 #[cfg(test)]
 mod tests;
 

@@ -13,6 +13,7 @@ pub(crate) enum Kind {
     Auth,
     Roles,
     Permissions,
+    Policy,
 }
 
 impl Kind {
@@ -22,6 +23,7 @@ impl Kind {
             Self::Auth => "require_auth",
             Self::Roles => "require_roles",
             Self::Permissions => "require_permissions",
+            Self::Policy => "require_policy",
         }
     }
 }
@@ -36,6 +38,8 @@ pub(crate) enum Requirement {
     AnyRole(Vec<Item>),
     AllRoles(Vec<Item>),
     AllPermissions(Vec<Item>),
+    /// A policy expression, parsed, with its source literal.
+    Policy(super::policy::Expr, syn::LitStr),
 }
 
 /// A validated guard on a handler.
@@ -102,6 +106,32 @@ pub(crate) fn validate(
         }
     }
     let requirement = match kind {
+        Kind::Policy => {
+            let source = match (args.items.as_slice(), args.all, &args.credentials) {
+                ([Item::Name(lit)], None, None) => Some(lit.clone()),
+                _ => {
+                    errors.push(
+                        Error::custom("`#[require_policy]` takes one string, e.g. `#[require_policy(\"has_role(\\\"admin\\\")\")]`")
+                            .with_span(&Span::call_site()),
+                    );
+                    None
+                }
+            };
+            match source.map(|lit| (super::policy::parse(&lit.value()), lit)) {
+                Some((Ok(expr), lit)) => Requirement::Policy(expr, lit),
+                Some((Err(e), lit)) => {
+                    errors.push(
+                        Error::custom(format!(
+                            "invalid policy at character {}: {}",
+                            e.offset, e.message
+                        ))
+                        .with_span(&lit),
+                    );
+                    Requirement::Authenticated
+                }
+                None => Requirement::Authenticated,
+            }
+        }
         Kind::Public => {
             if !args.items.is_empty() || args.credentials.is_some() || args.all.is_some() {
                 errors.push(

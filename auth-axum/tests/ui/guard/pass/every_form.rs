@@ -58,3 +58,13 @@ async fn any_credential() {}
 fn _credentials() -> Router<AuthModule> {
     Router::new().route("/f", get(any_credential))
 }
+
+#[require_auth]
+#[require_policy(r#"has_role("admin") || (has_permission("articles.write") && user.id == path.owner_id)"#)]
+async fn policy(Path(owner_id): Path<String>) -> String {
+    owner_id
+}
+
+fn _policy() -> Router<AuthModule> {
+    Router::new().route("/g/{owner_id}", get(policy))
+}
