@@ -10,6 +10,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::authz::RoleStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthConfig, ConfigError};
 use crate::error::{AuthError, Result, ValidationErrors};
@@ -57,6 +58,8 @@ pub struct Stores {
     pub revocations: Arc<dyn RevocationStore>,
     /// Refresh tokens.
     pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    /// Role definitions.
+    pub roles: Arc<dyn RoleStore>,
     /// The SQL store behind them, if any, for readiness checks.
     pub sql: Option<SqlStore>,
 }
@@ -69,7 +72,8 @@ impl Stores {
         Self {
             users: store.clone(),
             revocations: store.clone(),
-            refresh_tokens: store,
+            refresh_tokens: store.clone(),
+            roles: store,
             sql: None,
         }
     }
@@ -81,7 +85,8 @@ impl Stores {
         Self {
             users: shared.clone(),
             revocations: shared.clone(),
-            refresh_tokens: shared,
+            refresh_tokens: shared.clone(),
+            roles: shared,
             sql: Some(store),
         }
     }
@@ -207,6 +212,7 @@ struct Settings {
 
 struct Inner {
     random: Arc<dyn Random>,
+    roles: Arc<dyn RoleStore>,
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
@@ -310,6 +316,7 @@ impl AuthServiceBuilder {
         let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
         Ok(AuthService {
             inner: Arc::new(Inner {
+                roles: stores.roles,
                 users: stores.users,
                 revocations: stores.revocations,
                 refresh: stores.refresh_tokens,
@@ -423,6 +430,54 @@ impl AuthService {
     #[must_use]
     pub fn users(&self) -> &Arc<dyn UserStore> {
         &self.inner.users
+    }
+
+    /// The role definitions kept in the store.
+    #[must_use]
+    pub fn role_store(&self) -> &Arc<dyn RoleStore> {
+        &self.inner.roles
+    }
+
+    /// Gives a user a role (idempotent). It appears in tokens from the next login or refresh;
+    /// tokens already issued keep their roles until they expire.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn assign_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+        self.change_roles(user_id, |roles| {
+            if !roles.iter().any(|r| r == role) {
+                roles.push(role.to_owned());
+            }
+        })
+        .await
+    }
+
+    /// Takes a role from a user. Like [`assign_role`](Self::assign_role) it applies to new
+    /// tokens; call [`logout_all`](Self::logout_all) as well to end the user's current
+    /// sessions at once.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn revoke_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+        self.change_roles(user_id, |roles| roles.retain(|r| r != role))
+            .await
+    }
+
+    async fn change_roles(
+        &self,
+        user_id: &UserId,
+        change: impl FnOnce(&mut Vec<String>),
+    ) -> Result<PublicUser> {
+        let mut user = self
+            .inner
+            .users
+            .get_by_id(user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        change(&mut user.roles);
+        user.updated_at = self.inner.clock.now_datetime();
+        self.inner.users.update(&user).await?;
+        Ok(user.to_public())
     }
 
     /// The password hasher.

@@ -505,10 +505,26 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
     .await;
 
     // Promote to editor and admin; roles take effect with the next token.
-    let users = h.module.service().users();
-    let mut user = users.get_by_username("reader").await.unwrap().unwrap();
-    user.roles = vec!["editor".to_owned(), "admin".to_owned()];
-    users.update(&user).await.unwrap();
+    let service = h.module.service();
+    let user = service
+        .users()
+        .get_by_username("reader")
+        .await
+        .unwrap()
+        .unwrap();
+    service.assign_role(&user.id, "editor").await.unwrap();
+    let promoted = service.assign_role(&user.id, "admin").await.unwrap();
+    assert_eq!(promoted.roles, ["user", "editor", "admin"]);
+    assert_eq!(
+        service
+            .assign_role(&user.id, "admin")
+            .await
+            .unwrap()
+            .roles
+            .len(),
+        3,
+        "idempotent"
+    );
     let editor = token(&h.login("reader").await, "access_token");
     let created = h
         .post("/articles", &json!({"title": "hi"}), Some(&editor))
@@ -533,6 +549,26 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    // Revoking a role applies to the next token.
+    let demoted = service.revoke_role(&user.id, "admin").await.unwrap();
+    assert_eq!(demoted.roles, ["user", "editor"]);
+    let after = token(&h.login("reader").await, "access_token");
+    problem(
+        h.get("/admin/users", Some(&after)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let ghost = auth_axum::core::UserId::from("no-such-user");
+    assert_eq!(
+        service
+            .assign_role(&ghost, "admin")
+            .await
+            .unwrap_err()
+            .code(),
+        "user_not_found"
+    );
 }
 
 async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {

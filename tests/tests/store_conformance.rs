@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use auth_axum::core::authz::{load_roles, RoleHierarchy, RoleRecord, RoleStore};
 use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::store::{MemoryStore, StoreError};
 use auth_axum::core::token::refresh::{
@@ -21,8 +22,14 @@ mod time_now {
     }
 }
 
-trait AllStores: UserStore + RevocationStore + RefreshTokenStore {}
-impl<T: UserStore + RevocationStore + RefreshTokenStore> AllStores for T {}
+trait AllStores: UserStore + RevocationStore + RefreshTokenStore + RoleStore {
+    fn as_role_store(&self) -> &dyn RoleStore;
+}
+impl<T: UserStore + RevocationStore + RefreshTokenStore + RoleStore> AllStores for T {
+    fn as_role_store(&self) -> &dyn RoleStore {
+        self
+    }
+}
 
 async fn users_conform(store: &dyn AllStores) {
     let mut ada = User::new(
@@ -386,7 +393,49 @@ async fn refresh_tokens_conform(store: Arc<dyn AllStores>) {
     assert!(store.get_family("fam-3").await.unwrap().is_some());
 }
 
+async fn roles_conform(store: &dyn AllStores) {
+    assert!(store.list_roles().await.unwrap().is_empty());
+    let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    store
+        .put_role(&RoleRecord::new(
+            "editor",
+            strings(&["viewer"]),
+            strings(&["articles.write"]),
+        ))
+        .await
+        .unwrap();
+    store
+        .put_role(&RoleRecord::new("auditor", vec![], strings(&["logs.*"])))
+        .await
+        .unwrap();
+    // Replacing a definition keeps one row.
+    store
+        .put_role(&RoleRecord::new("auditor", vec![], strings(&["logs.read"])))
+        .await
+        .unwrap();
+    let listed = store.list_roles().await.unwrap();
+    assert_eq!(
+        listed,
+        [
+            RoleRecord::new("auditor", vec![], strings(&["logs.read"])),
+            RoleRecord::new("editor", strings(&["viewer"]), strings(&["articles.write"])),
+        ]
+    );
+    // Stored roles compose with roles defined elsewhere (`viewer` comes from the base).
+    let base = RoleHierarchy::builder()
+        .role("viewer", &[], &["articles.read"])
+        .build()
+        .unwrap();
+    let roles = load_roles(store.as_role_store(), &base).await.unwrap();
+    assert!(roles.has_permission(&["editor".to_owned()], &[], "articles.read"));
+    assert!(!roles.has_permission(&["auditor".to_owned()], &[], "logs.delete"));
+    assert!(store.delete_role("auditor").await.unwrap());
+    assert!(!store.delete_role("auditor").await.unwrap());
+    assert_eq!(store.list_roles().await.unwrap().len(), 1);
+}
+
 async fn conform(store: Arc<dyn AllStores>) {
+    roles_conform(store.as_ref()).await;
     users_conform(store.as_ref()).await;
     revocations_conform(store.as_ref()).await;
     refresh_tokens_conform(store).await;

@@ -41,9 +41,11 @@ mod requirement;
 mod roles;
 mod schema;
 mod service;
+mod store;
 
 pub use self::policy::{policy_eq, policy_ne, Policy, PolicyContext};
 pub use self::requirement::Requirement;
 pub use self::roles::{RoleError, RoleHierarchy};
 pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};
 pub use self::service::{AuthorizationService, Decision, Reason};
+pub use self::store::{load_roles, LoadRolesError, RoleRecord, RoleStore};

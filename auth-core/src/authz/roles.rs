@@ -126,6 +126,15 @@ impl RoleHierarchyBuilder {
         self
     }
 
+    /// The definitions without resolving them, for composing with roles defined elsewhere
+    /// (a parent may be defined in the other hierarchy).
+    pub(crate) fn definitions_unresolved(self) -> RoleHierarchy {
+        RoleHierarchy {
+            definitions: self.definitions,
+            resolved: HashMap::new(),
+        }
+    }
+
     /// Resolves every role's ancestors and permissions.
     ///
     /// # Errors

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::authz::{RoleRecord, RoleStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
 use crate::user::{normalize, Page, User, UserId, UserStore};
@@ -19,6 +20,7 @@ struct State {
     user_cutoffs: HashMap<String, UserCutoff>,
     families: HashMap<String, RefreshFamily>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
+    roles: std::collections::BTreeMap<String, RoleRecord>,
 }
 
 /// Every store trait, in memory.
@@ -330,5 +332,21 @@ impl RefreshTokenStore for MemoryStore {
         refresh_tokens.retain(|_, t| t.expires_at >= now && families.contains_key(&t.family_id));
         let after = state.families.len() + state.refresh_tokens.len();
         Ok((before - after) as u64)
+    }
+}
+
+#[async_trait]
+impl RoleStore for MemoryStore {
+    async fn put_role(&self, role: &RoleRecord) -> Result<(), StoreError> {
+        self.state().roles.insert(role.name.clone(), role.clone());
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.state().roles.remove(name).is_some())
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        Ok(self.state().roles.values().cloned().collect())
     }
 }

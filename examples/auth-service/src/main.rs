@@ -102,21 +102,16 @@ async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<()
     let service = AuthService::from_config(&config)
         .await
         .map_err(|e| e.to_string())?;
-    let mut user = service
+    let user = service
         .users()
         .get_by_username(username)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no user named `{username}`"))?;
-    if !user.roles.iter().any(|r| r == role) {
-        user.roles.push(role.to_owned());
-        user.updated_at = service.clock().now_datetime();
-        service
-            .users()
-            .update(&user)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    let user = service
+        .assign_role(&user.id, role)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(
         "`{username}` now has roles {:?}; they take effect at the next login or refresh",
         user.roles

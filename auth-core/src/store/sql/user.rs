@@ -164,3 +164,47 @@ impl UserStore for SqlStore {
         epoch.ok_or(StoreError::NotFound)
     }
 }
+
+#[async_trait]
+impl crate::authz::RoleStore for SqlStore {
+    async fn put_role(&self, role: &crate::authz::RoleRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO roles (name, inherits, permissions, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET inherits = excluded.inherits, \
+             permissions = excluded.permissions, updated_at = excluded.updated_at",
+        )
+        .bind(&role.name)
+        .bind(json_list(&role.inherits)?)
+        .bind(json_list(&role.permissions)?)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM roles WHERE name = $1")
+            .bind(name)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn list_roles(&self) -> Result<Vec<crate::authz::RoleRecord>, StoreError> {
+        let rows = sqlx::query("SELECT name, inherits, permissions FROM roles ORDER BY name")
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(crate::authz::RoleRecord::new(
+                    row.try_get::<String, _>("name").map_err(map_err)?,
+                    list_column(row, "inherits")?,
+                    list_column(row, "permissions")?,
+                ))
+            })
+            .collect()
+    }
+}
