@@ -10,6 +10,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthConfig, ConfigError};
@@ -60,6 +61,8 @@ pub struct Stores {
     pub refresh_tokens: Arc<dyn RefreshTokenStore>,
     /// Role definitions.
     pub roles: Arc<dyn RoleStore>,
+    /// Service-scoped permission schemas and values.
+    pub services: Arc<dyn ServicePermissionStore>,
     /// The SQL store behind them, if any, for readiness checks.
     pub sql: Option<SqlStore>,
 }
@@ -73,7 +76,8 @@ impl Stores {
             users: store.clone(),
             revocations: store.clone(),
             refresh_tokens: store.clone(),
-            roles: store,
+            roles: store.clone(),
+            services: store,
             sql: None,
         }
     }
@@ -86,7 +90,8 @@ impl Stores {
             users: shared.clone(),
             revocations: shared.clone(),
             refresh_tokens: shared.clone(),
-            roles: shared,
+            roles: shared.clone(),
+            services: shared,
             sql: Some(store),
         }
     }
@@ -213,6 +218,7 @@ struct Settings {
 struct Inner {
     random: Arc<dyn Random>,
     roles: Arc<dyn RoleStore>,
+    services: Arc<dyn ServicePermissionStore>,
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
@@ -317,6 +323,7 @@ impl AuthServiceBuilder {
         Ok(AuthService {
             inner: Arc::new(Inner {
                 roles: stores.roles,
+                services: stores.services,
                 users: stores.users,
                 revocations: stores.revocations,
                 refresh: stores.refresh_tokens,
@@ -436,6 +443,13 @@ impl AuthService {
     #[must_use]
     pub fn role_store(&self) -> &Arc<dyn RoleStore> {
         &self.inner.roles
+    }
+
+    /// Service-scoped permission schemas, user values and service admins (seed 004); see
+    /// [`authz::services`](crate::authz::services).
+    #[must_use]
+    pub fn service_permissions(&self) -> &Arc<dyn ServicePermissionStore> {
+        &self.inner.services
     }
 
     /// Gives a user a role (idempotent). It appears in tokens from the next login or refresh;

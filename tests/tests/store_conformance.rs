@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use auth_axum::core::authz::{load_roles, RoleHierarchy, RoleRecord, RoleStore};
+use auth_axum::core::authz::services::{
+    set_user_values, sync_schema, PermissionSpec, ServicePermissionStore,
+};
+use auth_axum::core::authz::{load_roles, PermissionKind, RoleHierarchy, RoleRecord, RoleStore};
 use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::store::{MemoryStore, StoreError};
 use auth_axum::core::token::refresh::{
@@ -22,11 +25,19 @@ mod time_now {
     }
 }
 
-trait AllStores: UserStore + RevocationStore + RefreshTokenStore + RoleStore {
+trait AllStores:
+    UserStore + RevocationStore + RefreshTokenStore + RoleStore + ServicePermissionStore
+{
     fn as_role_store(&self) -> &dyn RoleStore;
+    fn as_service_store(&self) -> &dyn ServicePermissionStore;
 }
-impl<T: UserStore + RevocationStore + RefreshTokenStore + RoleStore> AllStores for T {
+impl<T: UserStore + RevocationStore + RefreshTokenStore + RoleStore + ServicePermissionStore>
+    AllStores for T
+{
     fn as_role_store(&self) -> &dyn RoleStore {
+        self
+    }
+    fn as_service_store(&self) -> &dyn ServicePermissionStore {
         self
     }
 }
@@ -434,7 +445,137 @@ async fn roles_conform(store: &dyn AllStores) {
     assert_eq!(store.list_roles().await.unwrap().len(), 1);
 }
 
+fn spec(
+    name: &str,
+    kind: PermissionKind,
+    allowed: &[&str],
+    default: Option<serde_json::Value>,
+) -> PermissionSpec {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "label": name, "type": kind, "allowed_values": allowed, "default": default,
+    }))
+    .unwrap()
+}
+
+async fn service_permissions_conform(store: &dyn AllStores) {
+    use serde_json::json;
+    let services = store.as_service_store();
+    let v1 = [
+        spec(
+            "reports.limit",
+            PermissionKind::Integer,
+            &[],
+            Some(json!(10)),
+        ),
+        spec(
+            "region",
+            PermissionKind::String,
+            &["eu", "us"],
+            Some(json!("eu")),
+        ),
+        spec("beta", PermissionKind::Boolean, &[], None),
+    ];
+    let report = sync_schema(services, "billing", &v1).await.unwrap();
+    assert_eq!(report.created, ["beta", "region", "reports.limit"]);
+    assert!(report.updated.is_empty() && report.deleted.is_empty());
+    assert_eq!(
+        sync_schema(services, "billing", &v1).await.unwrap(),
+        Default::default(),
+        "idempotent"
+    );
+
+    let values = [
+        ("reports.limit".to_owned(), json!(50)),
+        ("region".to_owned(), json!("us")),
+    ]
+    .into();
+    let effective = set_user_values(services, "billing", "u1", &values)
+        .await
+        .unwrap();
+    assert_eq!(
+        effective,
+        [
+            ("region".to_owned(), json!("us")),
+            ("reports.limit".to_owned(), json!(50))
+        ]
+        .into()
+    );
+
+    // Sync by update: a changed label keeps the users' values; a removed permission takes
+    // its values with it.
+    let mut v2 = v1.to_vec();
+    v2[0].label = "Monthly report limit".to_owned();
+    v2.remove(1);
+    let report = sync_schema(services, "billing", &v2).await.unwrap();
+    assert_eq!(
+        (
+            report.created.len(),
+            report.updated.clone(),
+            report.deleted.clone()
+        ),
+        (
+            0,
+            vec!["reports.limit".to_owned()],
+            vec!["region".to_owned()]
+        )
+    );
+    assert_eq!(
+        services.user_values("billing", "u1").await.unwrap(),
+        [("reports.limit".to_owned(), json!(50))].into()
+    );
+    assert_eq!(
+        services.schema("billing").await.unwrap()[1].label,
+        "Monthly report limit"
+    );
+    assert!(
+        services.schema("other").await.unwrap().is_empty(),
+        "schemas are per service"
+    );
+
+    // Values are validated against the schema; nothing is written on error.
+    let bad = [
+        ("reports.limit".to_owned(), json!("many")),
+        ("nope".to_owned(), json!(true)),
+    ]
+    .into();
+    let err = set_user_values(services, "billing", "u1", &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation_failed");
+    assert_eq!(err.to_string(), "validation failed: permissions: `nope` is not in the schema of `billing`; permissions: `reports.limit` must be an integer");
+    assert_eq!(
+        services.user_values("billing", "u1").await.unwrap()["reports.limit"],
+        json!(50)
+    );
+    let dup = [
+        spec("a", PermissionKind::Boolean, &[], None),
+        spec("a", PermissionKind::Boolean, &[], None),
+    ];
+    assert_eq!(
+        sync_schema(services, "billing", &dup)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_failed"
+    );
+    let bad_default = [spec("r", PermissionKind::String, &["x"], Some(json!("y")))];
+    assert_eq!(
+        sync_schema(services, "billing", &bad_default)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_failed"
+    );
+
+    assert!(!services.is_admin("billing", "u1").await.unwrap());
+    services.add_admin("billing", "u1").await.unwrap();
+    services.add_admin("billing", "u1").await.unwrap();
+    assert!(services.is_admin("billing", "u1").await.unwrap());
+    assert!(!services.is_admin("other", "u1").await.unwrap());
+}
+
 async fn conform(store: Arc<dyn AllStores>) {
+    service_permissions_conform(store.as_ref()).await;
     roles_conform(store.as_ref()).await;
     users_conform(store.as_ref()).await;
     revocations_conform(store.as_ref()).await;

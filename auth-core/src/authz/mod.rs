@@ -41,6 +41,7 @@ mod requirement;
 mod roles;
 mod schema;
 mod service;
+pub mod services;
 mod store;
 
 pub use self::policy::{policy_eq, policy_ne, Policy, PolicyContext};

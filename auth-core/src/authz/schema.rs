@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::RoleHierarchy;
 
 /// The value type of a permission in a service's schema (apexauthlib: string, integer, boolean).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum PermissionKind {
@@ -87,4 +87,27 @@ pub trait RoleSchema: fmt::Display + Sized + Send + Sync + 'static {
     /// The hierarchy (inheritance and granted permissions), checked for cycles when the enum
     /// compiles.
     fn hierarchy() -> RoleHierarchy;
+}
+
+impl PermissionKind {
+    /// The stored name: `boolean`, `integer`, `string`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Boolean => "boolean",
+            Self::Integer => "integer",
+            Self::String => "string",
+        }
+    }
+
+    /// The kind a stored name stands for.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "boolean" => Some(Self::Boolean),
+            "integer" => Some(Self::Integer),
+            "string" => Some(Self::String),
+            _ => None,
+        }
+    }
 }

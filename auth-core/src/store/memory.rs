@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::authz::services::{PermissionSpec, ServicePermissionStore};
 use crate::authz::{RoleRecord, RoleStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
@@ -21,6 +22,11 @@ struct State {
     families: HashMap<String, RefreshFamily>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
     roles: std::collections::BTreeMap<String, RoleRecord>,
+    /// (service, name) -> definition.
+    service_permissions: std::collections::BTreeMap<(String, String), PermissionSpec>,
+    /// (service, user, name) -> value.
+    service_values: std::collections::BTreeMap<(String, String, String), serde_json::Value>,
+    service_admins: std::collections::BTreeSet<(String, String)>,
 }
 
 /// Every store trait, in memory.
@@ -348,5 +354,82 @@ impl RoleStore for MemoryStore {
 
     async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
         Ok(self.state().roles.values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl ServicePermissionStore for MemoryStore {
+    async fn schema(&self, service: &str) -> Result<Vec<PermissionSpec>, StoreError> {
+        Ok(self
+            .state()
+            .service_permissions
+            .iter()
+            .filter(|((s, _), _)| s == service)
+            .map(|(_, spec)| spec.clone())
+            .collect())
+    }
+
+    async fn upsert_permission(
+        &self,
+        service: &str,
+        spec: &PermissionSpec,
+    ) -> Result<(), StoreError> {
+        self.state()
+            .service_permissions
+            .insert((service.to_owned(), spec.name.clone()), spec.clone());
+        Ok(())
+    }
+
+    async fn delete_permission(&self, service: &str, name: &str) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state
+            .service_permissions
+            .remove(&(service.to_owned(), name.to_owned()));
+        state
+            .service_values
+            .retain(|(s, _, n), _| !(s == service && n == name));
+        Ok(())
+    }
+
+    async fn user_values(
+        &self,
+        service: &str,
+        user_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, StoreError> {
+        Ok(self
+            .state()
+            .service_values
+            .iter()
+            .filter(|((s, u, _), _)| s == service && u == user_id)
+            .map(|((_, _, n), v)| (n.clone(), v.clone()))
+            .collect())
+    }
+
+    async fn set_user_value(
+        &self,
+        service: &str,
+        user_id: &str,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.state().service_values.insert(
+            (service.to_owned(), user_id.to_owned(), name.to_owned()),
+            value.clone(),
+        );
+        Ok(())
+    }
+
+    async fn add_admin(&self, service: &str, user_id: &str) -> Result<(), StoreError> {
+        self.state()
+            .service_admins
+            .insert((service.to_owned(), user_id.to_owned()));
+        Ok(())
+    }
+
+    async fn is_admin(&self, service: &str, user_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .service_admins
+            .contains(&(service.to_owned(), user_id.to_owned())))
     }
 }

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+mod services;
 mod token;
 mod user;
 
