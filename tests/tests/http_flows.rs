@@ -53,6 +53,11 @@ impl Harness {
             .await
     }
 
+    async fn put(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.send(self.http.put(self.server.url(path)).json(body), Some(token))
+            .await
+    }
+
     async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.send(self.http.get(self.server.url(path)), token).await
     }
@@ -625,7 +630,94 @@ async fn health_and_readiness(h: &Harness) {
     assert_eq!(ready.status(), StatusCode::OK);
 }
 
+async fn service_permissions_over_http(h: &Harness) {
+    h.register("svcadmin").await;
+    h.register("svcuser").await;
+    let service = h.module.service();
+    let admin = service
+        .users()
+        .get_by_username("svcadmin")
+        .await
+        .unwrap()
+        .unwrap();
+    let member = service
+        .users()
+        .get_by_username("svcuser")
+        .await
+        .unwrap()
+        .unwrap();
+    let plain = token(&h.login("svcuser").await, "access_token");
+    let schema = json!([
+        {"name": "reports.limit", "label": "Report limit", "type": "integer", "default": 10},
+        {"name": "region", "type": "string", "allowed_values": ["eu", "us"]}
+    ]);
+    let schema_url = "/services/billing/permissions";
+    problem(
+        h.put(schema_url, &schema, &plain).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    service.assign_role(&admin.id, "admin").await.unwrap();
+    let admin_token = token(&h.login("svcadmin").await, "access_token");
+    let report: Value = h
+        .put(schema_url, &schema, &admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        json!({"created": ["region", "reports.limit"], "updated": [], "deleted": []})
+    );
+    let listed: Value = h
+        .get("/services/billing/permissions", Some(&plain))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[1]["label"], "Report limit");
+
+    let values_url = format!("/services/billing/users/{}/permissions", member.id);
+    problem(
+        h.put(&values_url, &json!({"region": "eu"}), &plain).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let bad = h
+        .put(
+            &values_url,
+            &json!({"region": "mars", "reports.limit": "lots"}),
+            &admin_token,
+        )
+        .await;
+    let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    let effective: Value = h
+        .put(&values_url, &json!({"region": "us"}), &admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(effective, json!({"region": "us", "reports.limit": 10}));
+    // A service admin (without the admin role) may manage the service's values too.
+    service
+        .service_permissions()
+        .add_admin("billing", member.id.as_str())
+        .await
+        .unwrap();
+    let own: Value = h
+        .put(&values_url, &json!({"reports.limit": 25}), &plain)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own, json!({"region": "us", "reports.limit": 25}));
+}
+
 async fn all_flows(h: &Harness) {
+    service_permissions_over_http(h).await;
     health_and_readiness(h).await;
     register_login_me_refresh_logout(h).await;
     refresh_reuse_revokes_the_family(h).await;

@@ -4,8 +4,10 @@
 //! Permissions and roles are typed enums; the guards name them, so a typo is a compile error,
 //! and a refused request is answered before its body is read.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use auth_axum::core::authz::services::{self, PermissionSpec, SyncReport};
 use auth_axum::core::authz::RoleError;
 use auth_axum::core::user::Page;
 use auth_axum::prelude::*;
@@ -123,6 +125,68 @@ async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<PublicUser
     Ok(Json(users.iter().map(AuthUser::to_public).collect()))
 }
 
+/// `PUT /services/{service}/permissions`: register (sync) a service's permission schema.
+#[require_roles(Role::Admin)]
+async fn sync_service_schema(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    JsonBody(schema): JsonBody<Vec<PermissionSpec>>,
+) -> Result<Json<SyncReport>, Problem> {
+    let store = state.auth.service().service_permissions();
+    Ok(Json(
+        services::sync_schema(store.as_ref(), &service, &schema).await?,
+    ))
+}
+
+/// `GET /services/{service}/permissions`: a service's schema.
+#[require_auth]
+async fn service_schema(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+) -> Result<Json<Vec<PermissionSpec>>, Problem> {
+    let store = state.auth.service().service_permissions();
+    Ok(Json(store.schema(&service).await.map_err(AuthError::from)?))
+}
+
+/// Admins, and the service's own admins, manage a service's values.
+async fn require_service_admin(
+    state: &AppState,
+    me: &Principal,
+    service: &str,
+) -> Result<(), Problem> {
+    if me.has_role("admin") {
+        return Ok(());
+    }
+    let store = state.auth.service().service_permissions();
+    if store
+        .is_admin(service, me.user_id.as_str())
+        .await
+        .map_err(AuthError::from)?
+    {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(format!(
+            "requires role `admin` or being an admin of `{service}`"
+        )))
+    }
+}
+
+/// `PUT /services/{service}/users/{user_id}/permissions`: set a user's values for a service,
+/// validated against its schema; answers the user's effective values.
+#[require_auth]
+async fn set_service_values(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path((service, user_id)): Path<(String, String)>,
+    JsonBody(values): JsonBody<BTreeMap<String, serde_json::Value>>,
+) -> Result<Json<BTreeMap<String, serde_json::Value>>, Problem> {
+    require_service_admin(&state, &me, &service).await?;
+    let store = state.auth.service().service_permissions();
+    Ok(Json(
+        services::set_user_values(store.as_ref(), &service, &user_id, &values).await?,
+    ))
+}
+
 /// Who may call what: deny by default, so every route below is guarded or `#[public]`, and
 /// the table doubles as the access-control matrix (`auth-service routes`).
 pub fn routes(state: &AppState) -> AuthRouter<AppState> {
@@ -132,6 +196,12 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/articles", create_article)
         .delete("/articles/{id}", delete_article)
         .get("/admin/users", list_users)
+        .put("/services/{service}/permissions", sync_service_schema)
+        .get("/services/{service}/permissions", service_schema)
+        .put(
+            "/services/{service}/users/{user_id}/permissions",
+            set_service_values,
+        )
 }
 
 /// The service's state over `auth`, with the role hierarchy of [`Role`] added to the

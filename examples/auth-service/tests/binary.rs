@@ -194,17 +194,20 @@ fn routes_prints_the_access_control_matrix() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "\
-POST    /auth/register  public
-POST    /auth/login     public
-POST    /auth/refresh   public
-POST    /auth/logout    requires authentication
-GET     /auth/me        requires authentication
-GET     /health         public
-GET     /ready          public
-GET     /articles       requires permission `articles.read`
-POST    /articles       requires permission `articles.write`
-DELETE  /articles/{id}  requires any of the roles `admin`
-GET     /admin/users    requires any of the roles `admin`
+POST    /auth/register                                   public
+POST    /auth/login                                      public
+POST    /auth/refresh                                    public
+POST    /auth/logout                                     requires authentication
+GET     /auth/me                                         requires authentication
+GET     /health                                          public
+GET     /ready                                           public
+GET     /articles                                        requires permission `articles.read`
+POST    /articles                                        requires permission `articles.write`
+DELETE  /articles/{id}                                   requires any of the roles `admin`
+GET     /admin/users                                     requires any of the roles `admin`
+PUT     /services/{service}/permissions                  requires any of the roles `admin`
+GET     /services/{service}/permissions                  requires authentication
+PUT     /services/{service}/users/{user_id}/permissions  requires authentication
 "
     );
     assert!(
