@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+mod casbin_adapter;
 mod services;
 mod token;
 mod user;
@@ -23,6 +24,8 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
+
+pub use self::casbin_adapter::SqlCasbinAdapter;
 
 use super::StoreError;
 
