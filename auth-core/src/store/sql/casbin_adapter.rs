@@ -72,64 +72,54 @@ impl SqlCasbinAdapter {
             .collect()
     }
 
-    async fn insert(&self, ptype: &str, rules: &[Vec<String>]) -> casbin::Result<bool> {
+    /// Runs `sql` (binding `ptype` and the six padded values) once per rule in one
+    /// transaction; returns whether any row changed.
+    async fn each_rule(
+        &self,
+        sql: &str,
+        ptype: &str,
+        rules: &[Vec<String>],
+    ) -> casbin::Result<bool> {
         let mut tx = self
             .store
             .pool()
             .begin()
             .await
             .map_err(|e| adapter_error(map_err(e)))?;
-        let mut added = false;
+        let mut changed = false;
         for rule in rules {
-            let v = padded(rule)?;
-            let result = sqlx::query(
-                "INSERT INTO casbin_rules (ptype, v0, v1, v2, v3, v4, v5) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (ptype, v0, v1, v2, v3, v4, v5) DO NOTHING",
-            )
-            .bind(ptype)
-            .bind(&v[0])
-            .bind(&v[1])
-            .bind(&v[2])
-            .bind(&v[3])
-            .bind(&v[4])
-            .bind(&v[5])
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| adapter_error(map_err(e)))?;
-            added |= result.rows_affected() > 0;
+            let mut query = sqlx::query(sql).bind(ptype);
+            for value in padded(rule)? {
+                query = query.bind(value);
+            }
+            let result = query
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| adapter_error(map_err(e)))?;
+            changed |= result.rows_affected() > 0;
         }
         tx.commit().await.map_err(|e| adapter_error(map_err(e)))?;
-        Ok(added)
+        Ok(changed)
+    }
+
+    async fn insert(&self, ptype: &str, rules: &[Vec<String>]) -> casbin::Result<bool> {
+        self.each_rule(
+            "INSERT INTO casbin_rules (ptype, v0, v1, v2, v3, v4, v5) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (ptype, v0, v1, v2, v3, v4, v5) DO NOTHING",
+            ptype,
+            rules,
+        )
+        .await
     }
 
     async fn delete(&self, ptype: &str, rules: &[Vec<String>]) -> casbin::Result<bool> {
-        let mut tx = self
-            .store
-            .pool()
-            .begin()
-            .await
-            .map_err(|e| adapter_error(map_err(e)))?;
-        let mut removed = false;
-        for rule in rules {
-            let v = padded(rule)?;
-            let result = sqlx::query(
-                "DELETE FROM casbin_rules WHERE ptype = $1 AND v0 = $2 AND v1 = $3 AND v2 = $4 \
-                 AND v3 = $5 AND v4 = $6 AND v5 = $7",
-            )
-            .bind(ptype)
-            .bind(&v[0])
-            .bind(&v[1])
-            .bind(&v[2])
-            .bind(&v[3])
-            .bind(&v[4])
-            .bind(&v[5])
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| adapter_error(map_err(e)))?;
-            removed |= result.rows_affected() > 0;
-        }
-        tx.commit().await.map_err(|e| adapter_error(map_err(e)))?;
-        Ok(removed)
+        self.each_rule(
+            "DELETE FROM casbin_rules WHERE ptype = $1 AND v0 = $2 AND v1 = $3 AND v2 = $4 \
+             AND v3 = $5 AND v4 = $6 AND v5 = $7",
+            ptype,
+            rules,
+        )
+        .await
     }
 }
 
