@@ -4,6 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use auth_core::authz::{PolicyContext, Requirement};
+use auth_core::config::{TenantConfig, TenantFrom};
 use auth_core::AuthError;
 use auth_core::Principal;
 use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
@@ -28,6 +29,9 @@ pub trait GuardSpec: Send + Sync + 'static {
     /// Whether a requirement reads the request's path or query parameters (policies do).
     const USES_REQUEST: bool;
 
+    /// Whether a requirement needs the request's tenant and the roles held there.
+    const USES_TENANT: bool;
+
     /// Checks every requirement, in the order the attributes are written.
     ///
     /// # Errors
@@ -40,6 +44,7 @@ pub trait GuardSpec: Send + Sync + 'static {
 
 impl<T: SingleGuard> GuardSpec for T {
     const USES_REQUEST: bool = T::REQUIREMENT.uses_request();
+    const USES_TENANT: bool = T::REQUIREMENT.uses_tenant();
 
     fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
         T::REQUIREMENT.check_in(ctx)
@@ -62,6 +67,7 @@ impl<A, B> fmt::Debug for Both<A, B> {
 
 impl<A: GuardSpec, B: GuardSpec> GuardSpec for Both<A, B> {
     const USES_REQUEST: bool = A::USES_REQUEST || B::USES_REQUEST;
+    const USES_TENANT: bool = A::USES_TENANT || B::USES_TENANT;
 
     fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
         A::check(ctx)?;
@@ -103,9 +109,57 @@ where
         } else {
             Default::default()
         };
-        G::check(&PolicyContext::new(&principal, &roles, &path, &query))?;
+        let ctx = PolicyContext::new(&principal, &roles, &path, &query);
+        if !G::USES_TENANT {
+            G::check(&ctx)?;
+            return Ok(Self(PhantomData));
+        }
+        let tenant = request_tenant(parts, state, &module.config().authz.tenant, &principal)
+            .await
+            .ok_or_else(|| {
+                Problem::forbidden("this route requires a tenant and the request names none")
+            })?;
+        let engine = module.policy_engine().ok_or_else(|| {
+            tracing::error!(
+                "a tenant guard runs without a policy engine; call AuthModule::with_policy_engine"
+            );
+            Problem::from(AuthError::Internal(
+                "tenant roles are not configured".to_owned(),
+            ))
+        })?;
+        let held = engine
+            .roles_in_domain(principal.user_id.as_str(), &tenant)
+            .await;
+        G::check(&ctx.with_tenant(&tenant, &held))?;
         Ok(Self(PhantomData))
     }
+}
+
+/// The tenant the request names, from where `[authz.tenant]` says. An empty name is none.
+async fn request_tenant<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    config: &TenantConfig,
+    principal: &Principal,
+) -> Option<String> {
+    let tenant = match config.from {
+        TenantFrom::Header => parts
+            .headers
+            .get(config.name())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        TenantFrom::Path => RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|raw| {
+                raw.iter()
+                    .find(|(k, _)| *k == config.name())
+                    .map(|(_, v)| v.to_owned())
+            }),
+        // `Token` and any source added later: the token's claim.
+        _ => principal.tenant.clone(),
+    };
+    tenant.filter(|t| !t.is_empty())
 }
 
 type Params = Vec<(String, String)>;

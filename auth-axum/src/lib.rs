@@ -162,7 +162,7 @@ pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};
 pub use auth_core::user::AuthUser;
 pub use auth_macros::{
     auth_module, public, require_auth, require_permissions, require_policy, require_roles,
-    AuthUser, Permissions, Roles,
+    require_tenant_roles, AuthUser, Permissions, Roles,
 };
 
 /// Support for the code the macros generate. Not public API: it may change in any release.
@@ -185,8 +185,8 @@ pub mod __private {
 pub mod prelude {
     pub use crate::{
         auth_module, public, require_auth, require_permissions, require_policy, require_roles,
-        Auth, AuthModule, AuthRouter, AuthUser, CurrentUser, JsonBody, Permissions, Problem, Roles,
-        VerifiedClaims,
+        require_tenant_roles, Auth, AuthModule, AuthRouter, AuthUser, CurrentUser, JsonBody,
+        Permissions, Problem, Roles, VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use auth_core::authz::engine::PolicyEngine;
 use auth_core::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
 use auth_core::service::SetupError;
 use auth_core::{AuthConfig, AuthService};
@@ -13,6 +14,7 @@ struct Inner {
     service: AuthService,
     config: AuthConfig,
     authz: Arc<AuthorizationService>,
+    policies: Option<Arc<PolicyEngine>>,
 }
 
 /// The configured auth stack, used as (part of) axum state.
@@ -74,6 +76,7 @@ impl AuthModule {
                 service,
                 config,
                 authz: Arc::new(AuthorizationService::new(roles)),
+                policies: None,
             }),
         }
     }
@@ -90,6 +93,7 @@ impl AuthModule {
                 service: self.inner.service.clone(),
                 config: self.inner.config.clone(),
                 authz: Arc::new(AuthorizationService::new(composed)),
+                policies: self.inner.policies.clone(),
             }),
         })
     }
@@ -100,6 +104,28 @@ impl AuthModule {
     /// As [`with_roles`](Self::with_roles).
     pub fn with_role_schema<R: RoleSchema>(self) -> Result<Self, RoleError> {
         self.with_roles(&R::hierarchy())
+    }
+
+    /// Attaches a casbin [`PolicyEngine`]: `#[require_tenant_roles]` guards ask it for the
+    /// roles a user holds in the request's tenant (its model's `g` rules with domains). Join
+    /// it to a change bus with [`PolicyEngine::follow`] so that changes made on other
+    /// instances reach it.
+    #[must_use]
+    pub fn with_policy_engine(self, engine: Arc<PolicyEngine>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                service: self.inner.service.clone(),
+                config: self.inner.config.clone(),
+                authz: Arc::clone(&self.inner.authz),
+                policies: Some(engine),
+            }),
+        }
+    }
+
+    /// The casbin policy engine, when one was attached.
+    #[must_use]
+    pub fn policy_engine(&self) -> Option<&Arc<PolicyEngine>> {
+        self.inner.policies.as_ref()
     }
 
     /// Authorization decisions, and the hierarchy guards use; roles can be replaced at run

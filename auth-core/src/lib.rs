@@ -41,6 +41,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod invalidation;
 pub mod password;
 pub mod principal;
 pub mod random;

@@ -7,6 +7,7 @@
 //! | [`macro@public`] | a leading no-op extractor marking the handler deliberately open |
 //! | [`macro@require_auth`] | a leading guard extractor: 401 unless authenticated |
 //! | [`macro@require_roles`] | the same, plus 403 unless any (or `all(...)`) of the roles |
+//! | [`macro@require_tenant_roles`] | the same, with the roles held in the request's tenant |
 //! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
 //! | [`macro@AuthUser`] | the core user trait and a public projection without the hash or secrets |
 //! | [`macro@require_policy`] | a guard evaluating a policy expression parsed at compile time |
@@ -67,6 +68,22 @@ pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
     output(|| guard::expand(guard::Kind::Auth, args.into(), item.into()))
+}
+
+/// Requires any of the roles in the tenant the request names (`#[require_tenant_roles("admin")]`),
+/// or all of them (`all(...)`): a user can be admin in tenant A and viewer in tenant B. The
+/// tenant comes from the token, a header or a path parameter as `[authz.tenant]` configures;
+/// the roles held there come from the module's casbin policy engine (RBAC with domains,
+/// `g, user, role, tenant`), with inheritance from the role hierarchy on top. A request that
+/// names no tenant, or whose user lacks the roles there, gets 403.
+///
+/// ```ignore
+/// #[require_tenant_roles("admin")]
+/// async fn settings() -> &'static str { "tenant settings" }
+/// ```
+#[proc_macro_attribute]
+pub fn require_tenant_roles(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(|| guard::expand(guard::Kind::TenantRoles, args.into(), item.into()))
 }
 
 /// Requires any of the roles (`#[require_roles("editor", "admin")]`), or all of them

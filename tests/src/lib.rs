@@ -131,3 +131,51 @@ impl PgDatabase {
             .await;
     }
 }
+
+/// The Redis URL tests use (`AUTH_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`), or `None`
+/// (with a printed reason) when Redis does not answer outside CI. Under `CI=true`, Redis not
+/// answering panics.
+pub async fn redis_url() -> Option<String> {
+    let url = std::env::var("AUTH_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let addr = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    match tokio::net::TcpStream::connect(&addr).await {
+        Ok(_) => Some(url),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("Redis at {url} is required in CI: {e}");
+            }
+            eprintln!("skipping: Redis at {url} is unreachable ({e}); set AUTH_TEST_REDIS_URL");
+            None
+        }
+    }
+}
+
+/// A channel or key prefix no other test run uses.
+#[must_use]
+pub fn unique_prefix(what: &str) -> String {
+    format!("auth-test:{what}:{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Polls `check` every 10 ms until it holds or `within` passes; returns whether it held.
+pub async fn eventually<F, Fut>(within: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

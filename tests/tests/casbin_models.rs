@@ -4,11 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use auth_axum::core::authz::engine::PolicyEngine;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_axum::core::authz::engine::{
+    Environment, PolicyEngine, Resource as AbacResource, Subject as AbacSubject, ENVIRONMENT_MODEL,
+};
+use auth_axum::core::invalidation::ChangeBus;
 use auth_axum::core::store::sql::{SqlCasbinAdapter, SqlOptions, SqlStore};
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use serde::Serialize;
-use tests::{sqlite_url, PgDatabase};
+use tests::{eventually, redis_url, sqlite_url, unique_prefix, PgDatabase};
 
 const BASIC_RBAC: &str = "
 [request_definition]
@@ -258,4 +265,364 @@ async fn casbin_models_agree_on_postgres() {
     adapter_conforms(&store).await;
     store.close().await;
     db.drop_database().await;
+}
+
+/// Two engines on one store, each on its own connection to the bus, as two instances would be.
+async fn two_instances(store: &SqlStore, bus_a: &ChangeBus, bus_b: &ChangeBus) {
+    sqlx::query("DELETE FROM casbin_rules")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let a = Arc::new(
+        PolicyEngine::new(RBAC_WITH_DOMAINS, SqlCasbinAdapter::new(store.clone()))
+            .await
+            .unwrap(),
+    );
+    let b = Arc::new(
+        PolicyEngine::new(RBAC_WITH_DOMAINS, SqlCasbinAdapter::new(store.clone()))
+            .await
+            .unwrap(),
+    );
+    let _follow_a = a.follow(bus_a);
+    let _follow_b = b.follow(bus_b);
+    assert!(a
+        .add_policy(["admin", "acme", "billing", "write"])
+        .await
+        .unwrap());
+    // B decides (and caches) a denial before the grant.
+    assert!(!b
+        .enforce(["alice", "acme", "billing", "write"])
+        .await
+        .unwrap());
+    // A rule written straight to the table, announced to nobody: an instance that reloaded
+    // everything would see it; one applying changes incrementally does not.
+    sqlx::query(
+        "INSERT INTO casbin_rules (ptype, v0, v1, v2) VALUES ('g', 'mallory', 'admin', 'acme')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+
+    assert!(a
+        .add_grouping_policy(["alice", "admin", "acme"])
+        .await
+        .unwrap());
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            b.enforce(["alice", "acme", "billing", "write"])
+                .await
+                .unwrap()
+        })
+        .await,
+        "B sees the role granted on A within a second"
+    );
+    assert!(b
+        .enforce(["alice", "acme", "billing", "write"])
+        .await
+        .unwrap());
+    assert_eq!(b.roles_in_domain("alice", "acme").await, vec!["admin"]);
+    assert!(
+        !b.enforce(["mallory", "acme", "billing", "write"])
+            .await
+            .unwrap(),
+        "applied incrementally, not by reloading everything"
+    );
+
+    assert!(a
+        .remove_grouping_policy(["alice", "admin", "acme"])
+        .await
+        .unwrap());
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            !b.enforce(["alice", "acme", "billing", "write"])
+                .await
+                .unwrap()
+        })
+        .await,
+        "B drops the revoked role within a second"
+    );
+    // And the other way round, for a `p` rule.
+    assert!(b
+        .add_policy(["admin", "acme", "billing", "read"])
+        .await
+        .unwrap());
+    assert!(a
+        .add_grouping_policy(["carol", "admin", "acme"])
+        .await
+        .unwrap());
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            a.enforce(["carol", "acme", "billing", "read"])
+                .await
+                .unwrap()
+        })
+        .await
+    );
+    // A reload picks up the unannounced rule too: it was in the store all along.
+    b.reload().await.unwrap();
+    assert!(b
+        .enforce(["mallory", "acme", "billing", "write"])
+        .await
+        .unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_changes_reach_another_engine_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    let bus = ChangeBus::local();
+    two_instances(&store, &bus, &bus).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_changes_reach_another_instance_over_redis_and_postgres() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = SqlStore::connect(&db.url, SqlOptions::default())
+        .await
+        .unwrap();
+    let channel = unique_prefix("policies");
+    let bus_a = ChangeBus::redis(&redis, &channel).await.unwrap();
+    let bus_b = ChangeBus::redis(&redis, &channel).await.unwrap();
+    two_instances(&store, &bus_a, &bus_b).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_bus_is_an_error() {
+    let err = ChangeBus::redis("redis://127.0.0.1:1", "auth-test:nowhere")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with("change bus: redis:"), "{err}");
+}
+
+#[tokio::test]
+async fn the_decision_cache_never_outlives_a_change() {
+    let engine = PolicyEngine::in_memory(BASIC_RBAC).await.unwrap();
+    assert!(!engine.enforce(["alice", "data1", "read"]).await.unwrap());
+    engine.add_policy(["admin", "data1", "read"]).await.unwrap();
+    assert!(!engine.enforce(["alice", "data1", "read"]).await.unwrap());
+    engine
+        .add_grouping_policy(["alice", "admin"])
+        .await
+        .unwrap();
+    assert!(engine.enforce(["alice", "data1", "read"]).await.unwrap());
+    assert!(
+        engine.enforce(["alice", "data1", "read"]).await.unwrap(),
+        "cached"
+    );
+    engine
+        .remove_policy(["admin", "data1", "read"])
+        .await
+        .unwrap();
+    assert!(!engine.enforce(["alice", "data1", "read"]).await.unwrap());
+}
+
+#[tokio::test]
+async fn decisions_are_explained_by_the_rules_that_matched() {
+    let engine = PolicyEngine::in_memory(RBAC_WITH_DOMAINS).await.unwrap();
+    for (kind, rule) in domain_rules() {
+        match rule.as_slice() {
+            [a, b, c, d] if kind == "p" => {
+                engine.add_policy([*a, *b, *c, *d]).await.unwrap();
+            }
+            [a, b, c] => {
+                engine.add_grouping_policy([*a, *b, *c]).await.unwrap();
+            }
+            other => panic!("unexpected rule {other:?}"),
+        }
+    }
+    let why = engine
+        .explain(("alice", "tenant1", "data1", "write"))
+        .await
+        .unwrap();
+    assert!(why.allowed);
+    assert_eq!(why.rules, vec![vec!["admin", "tenant1", "data1", "write"]]);
+    let why = engine
+        .explain(("alice", "tenant2", "data2", "read"))
+        .await
+        .unwrap();
+    assert!(!why.allowed);
+    assert!(why.rules.is_empty());
+}
+
+#[tokio::test]
+async fn abac_rules_see_subject_resource_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    let engine = PolicyEngine::new(ENVIRONMENT_MODEL, SqlCasbinAdapter::new(store.clone()))
+        .await
+        .unwrap();
+    // Same tenant may read reports in office hours, from the office network, with GET/HEAD;
+    // the owner may write at any time from anywhere; night shift spans midnight.
+    engine
+        .add_policy([
+            "r.sub.tenant == r.obj.tenant",
+            "report",
+            "read",
+            "09:00-17:00",
+            "10.0.0.0/8",
+            "GET|HEAD",
+        ])
+        .await
+        .unwrap();
+    engine
+        .add_policy([
+            "r.sub.id == r.obj.owner",
+            "report",
+            "write",
+            "*",
+            "0.0.0.0/0",
+            ".*",
+        ])
+        .await
+        .unwrap();
+    engine
+        .add_policy([
+            "r.sub.tenant == r.obj.tenant",
+            "night-log",
+            "read",
+            "22:00-06:00",
+            "0.0.0.0/0",
+            "GET",
+        ])
+        .await
+        .unwrap();
+    // Loaded back from the store by a fresh engine.
+    let engine = PolicyEngine::new(ENVIRONMENT_MODEL, SqlCasbinAdapter::new(store.clone()))
+        .await
+        .unwrap();
+
+    let subject = |id: &str, tenant: &str| {
+        let mut s = AbacSubject::from_principal(&principal(id));
+        s.tenant = tenant.to_owned();
+        s
+    };
+    let report = AbacResource::new("report", "r1")
+        .owned_by("bob")
+        .in_tenant("acme");
+    let at = |hh: u8, mm: u8| {
+        time::OffsetDateTime::UNIX_EPOCH
+            .replace_date(time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap())
+            .replace_time(time::Time::from_hms(hh, mm, 0).unwrap())
+    };
+    let env = |ip: &str, method: &str, hh: u8, mm: u8| {
+        Environment::new(ip.parse::<IpAddr>().unwrap(), method, at(hh, mm))
+    };
+    let decide = |sub: AbacSubject, obj: AbacResource, act: &'static str, env: Environment| {
+        let engine = &engine;
+        async move { engine.enforce_with((sub, obj, act, env)).await.unwrap() }
+    };
+
+    let alice = || subject("alice", "acme");
+    assert!(
+        decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "get", 9, 0)
+        )
+        .await
+    );
+    assert!(
+        decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "HEAD", 16, 59)
+        )
+        .await
+    );
+    assert!(
+        !decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "GET", 17, 0)
+        )
+        .await,
+        "window end is exclusive"
+    );
+    assert!(
+        !decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "GET", 8, 59)
+        )
+        .await,
+        "before hours"
+    );
+    assert!(
+        !decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("192.168.1.1", "GET", 10, 0)
+        )
+        .await,
+        "outside the office network"
+    );
+    assert!(
+        !decide(
+            alice(),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "DELETE", 10, 0)
+        )
+        .await,
+        "method not allowed"
+    );
+    assert!(
+        !decide(
+            subject("carol", "globex"),
+            report.clone(),
+            "read",
+            env("10.1.2.3", "GET", 10, 0)
+        )
+        .await,
+        "another tenant"
+    );
+    assert!(
+        !decide(
+            alice(),
+            report.clone(),
+            "write",
+            env("10.1.2.3", "POST", 10, 0)
+        )
+        .await,
+        "not the owner"
+    );
+    assert!(
+        decide(
+            subject("bob", "acme"),
+            report.clone(),
+            "write",
+            env("203.0.113.9", "POST", 3, 0)
+        )
+        .await
+    );
+
+    let log = AbacResource::new("night-log", "n1").in_tenant("acme");
+    assert!(decide(alice(), log.clone(), "read", env("10.0.0.1", "GET", 23, 30)).await);
+    assert!(decide(alice(), log.clone(), "read", env("10.0.0.1", "GET", 5, 59)).await);
+    assert!(!decide(alice(), log.clone(), "read", env("10.0.0.1", "GET", 6, 0)).await);
+    assert!(!decide(alice(), log, "read", env("10.0.0.1", "GET", 12, 0)).await);
+}
+
+fn principal(id: &str) -> auth_axum::core::Principal {
+    let claims: auth_axum::core::Claims = serde_json::from_value(serde_json::json!({
+        "sub": id, "exp": 2, "iat": 1, "nbf": 1, "jti": "j", "typ": "access"
+    }))
+    .unwrap();
+    auth_axum::core::Principal::from_claims(&claims)
 }

@@ -11,6 +11,7 @@ pub struct PolicyContext<'a> {
     roles: &'a RoleHierarchy,
     path: &'a [(String, String)],
     query: &'a [(String, String)],
+    tenant: Option<(&'a str, &'a [String])>,
 }
 
 impl<'a> PolicyContext<'a> {
@@ -27,7 +28,31 @@ impl<'a> PolicyContext<'a> {
             roles,
             path,
             query,
+            tenant: None,
         }
+    }
+
+    /// The same context with the request's tenant and the roles the principal holds there
+    /// (for `#[require_tenant_roles]`).
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: &'a str, roles: &'a [String]) -> Self {
+        self.tenant = Some((tenant, roles));
+        self
+    }
+
+    /// The request's tenant and the principal's roles in it, when a tenant guard resolved
+    /// them.
+    #[must_use]
+    pub fn request_tenant(&self) -> Option<(&'a str, &'a [String])> {
+        self.tenant
+    }
+
+    /// Whether the principal holds `role` in the request's tenant, directly, through casbin's
+    /// domain role links, or by inheritance in the role hierarchy.
+    #[must_use]
+    pub fn has_tenant_role(&self, role: &str) -> bool {
+        self.tenant
+            .is_some_and(|(_, held)| self.roles.has_role(held, role))
     }
 
     /// The principal.

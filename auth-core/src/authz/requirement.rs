@@ -27,6 +27,11 @@ pub enum Requirement {
     AllPermissions(&'static [&'static str]),
     /// A policy expression over the principal and the request (`#[require_policy("...")]`).
     Policy(&'static Policy),
+    /// At least one of these roles in the request's tenant (`#[require_tenant_roles]`).
+    TenantAnyRole(&'static [&'static str]),
+    /// Every one of these roles in the request's tenant
+    /// (`#[require_tenant_roles(all(...))]`).
+    TenantAllRoles(&'static [&'static str]),
 }
 
 fn list(items: &[&str]) -> String {
@@ -44,18 +49,26 @@ impl Requirement {
         matches!(self, Self::Policy(_))
     }
 
+    /// Whether the requirement needs the request's tenant and the principal's roles there.
+    #[must_use]
+    pub const fn uses_tenant(&self) -> bool {
+        matches!(self, Self::TenantAnyRole(_) | Self::TenantAllRoles(_))
+    }
+
     /// Whether the principal of `ctx` meets the requirement; policies also read the request.
     #[must_use]
     pub fn is_met_in(&self, ctx: &PolicyContext<'_>) -> bool {
         match self {
             Self::Policy(policy) => (policy.eval)(ctx),
+            Self::TenantAnyRole(required) => required.iter().any(|r| ctx.has_tenant_role(r)),
+            Self::TenantAllRoles(required) => required.iter().all(|r| ctx.has_tenant_role(r)),
             other => other.is_met(ctx.principal(), ctx.roles()),
         }
     }
 
     /// Whether `principal` meets the requirement, with `roles` resolving inheritance and the
     /// permissions roles grant. A policy sees no request data here (and so denies when it
-    /// needs any); guards use [`check_in`](Self::check_in).
+    /// needs any), and tenant requirements deny; guards use [`check_in`](Self::check_in).
     #[must_use]
     pub fn is_met(&self, principal: &Principal, roles: &RoleHierarchy) -> bool {
         let has_role = |r: &str| roles.has_role(&principal.roles, r);
@@ -68,6 +81,7 @@ impl Requirement {
                 .iter()
                 .all(|p| roles.has_permission(&principal.roles, &principal.permissions, p)),
             Self::Policy(policy) => (policy.eval)(&PolicyContext::new(principal, roles, &[], &[])),
+            Self::TenantAnyRole(_) | Self::TenantAllRoles(_) => false,
         }
     }
 
@@ -109,6 +123,18 @@ impl Requirement {
             Self::AllPermissions(p) if p.len() == 1 => format!("requires permission {}", list(p)),
             Self::AllPermissions(p) => format!("requires all of the permissions {}", list(p)),
             Self::Policy(policy) => format!("requires policy `{}`", policy.source),
+            Self::TenantAnyRole(r) => {
+                format!(
+                    "requires any of the roles {} in the request's tenant",
+                    list(r)
+                )
+            }
+            Self::TenantAllRoles(r) => {
+                format!(
+                    "requires all of the roles {} in the request's tenant",
+                    list(r)
+                )
+            }
         }
     }
 }

@@ -102,6 +102,14 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
             let list = items(list);
             quote!(#support::Requirement::AllRoles(#list))
         }
+        Requirement::TenantAnyRole(list) => {
+            let list = items(list);
+            quote!(#support::Requirement::TenantAnyRole(#list))
+        }
+        Requirement::TenantAllRoles(list) => {
+            let list = items(list);
+            quote!(#support::Requirement::TenantAllRoles(#list))
+        }
         Requirement::AllPermissions(list) => {
             let list = items(list);
             quote!(#support::Requirement::AllPermissions(#list))

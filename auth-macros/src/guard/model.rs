@@ -12,6 +12,7 @@ pub(crate) enum Kind {
     Public,
     Auth,
     Roles,
+    TenantRoles,
     Permissions,
     Policy,
 }
@@ -22,6 +23,7 @@ impl Kind {
             Self::Public => "public",
             Self::Auth => "require_auth",
             Self::Roles => "require_roles",
+            Self::TenantRoles => "require_tenant_roles",
             Self::Permissions => "require_permissions",
             Self::Policy => "require_policy",
         }
@@ -37,6 +39,8 @@ pub(crate) enum Requirement {
     AuthenticatedWith(Vec<syn::Ident>),
     AnyRole(Vec<Item>),
     AllRoles(Vec<Item>),
+    TenantAnyRole(Vec<Item>),
+    TenantAllRoles(Vec<Item>),
     AllPermissions(Vec<Item>),
     /// A policy expression, parsed, with its source literal.
     Policy(super::policy::Expr, syn::LitStr),
@@ -176,7 +180,7 @@ pub(crate) fn validate(
                 }
             }
         }
-        Kind::Roles | Kind::Permissions => {
+        Kind::Roles | Kind::TenantRoles | Kind::Permissions => {
             if let Some((span, _)) = &args.credentials {
                 errors.push(
                     Error::custom(format!(
@@ -185,16 +189,16 @@ pub(crate) fn validate(
                     .with_span(span),
                 );
             }
-            let what = if kind == Kind::Roles {
-                "role"
-            } else {
+            let what = if kind == Kind::Permissions {
                 "permission"
+            } else {
+                "role"
             };
             if args.items.is_empty() {
                 errors.push(
                     Error::custom(format!(
                         "`#[{attribute}]` needs at least one {what}, e.g. `#[{attribute}(\"{example}\")]`",
-                        example = if kind == Kind::Roles { "admin" } else { "articles.write" }
+                        example = if kind == Kind::Permissions { "articles.write" } else { "admin" }
                     ))
                     .with_span(&args.all.unwrap_or_else(Span::call_site)),
                 );
@@ -203,6 +207,8 @@ pub(crate) fn validate(
             match (kind, args.all) {
                 (Kind::Roles, None) => Requirement::AnyRole(args.items),
                 (Kind::Roles, Some(_)) => Requirement::AllRoles(args.items),
+                (Kind::TenantRoles, None) => Requirement::TenantAnyRole(args.items),
+                (Kind::TenantRoles, Some(_)) => Requirement::TenantAllRoles(args.items),
                 (_, Some(span)) => {
                     errors.push(
                         Error::custom(

@@ -38,12 +38,29 @@ fn collects_every_error_at_once() {
 }
 
 #[test]
+fn tenant_roles_need_a_role_and_no_credential_kinds() {
+    let handler = quote!(
+        async fn h() {}
+    );
+    assert_eq!(
+        errors(Kind::TenantRoles, quote!(), handler.clone()),
+        ["`#[require_tenant_roles]` needs at least one role, e.g. `#[require_tenant_roles(\"admin\")]`"]
+    );
+    assert_eq!(
+        errors(Kind::TenantRoles, quote!(any(bearer), "admin"), handler),
+        ["credential kinds go on `#[require_auth(any(...))]`, not on `#[require_tenant_roles]`"]
+    );
+}
+
+#[test]
 fn accepts_every_form() {
     for (kind, args) in [
         (Kind::Auth, quote!()),
         (Kind::Auth, quote!(any(bearer, cookie))),
         (Kind::Roles, quote!("editor", "admin")),
         (Kind::Roles, quote!(all(Role::Editor, "reviewer"))),
+        (Kind::TenantRoles, quote!("admin")),
+        (Kind::TenantRoles, quote!(all(Role::Admin, "auditor"))),
         (
             Kind::Permissions,
             quote!(Perm::ArticlesWrite, "articles.publish"),

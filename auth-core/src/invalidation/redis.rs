@@ -1,0 +1,129 @@
+//! The Redis pub/sub transport of the change bus.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{BusError, Envelope, Notice};
+
+/// How long to wait between attempts to resubscribe after the connection dropped.
+const RETRY_MIN: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+
+pub(super) struct RedisBus {
+    publisher: ConnectionManager,
+    channel: String,
+    subscriber: JoinHandle<()>,
+}
+
+impl Drop for RedisBus {
+    fn drop(&mut self) {
+        self.subscriber.abort();
+    }
+}
+
+impl RedisBus {
+    pub(super) async fn connect(
+        url: &str,
+        channel: &str,
+        tx: broadcast::Sender<Notice>,
+    ) -> Result<Self, BusError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(RETRY_MAX);
+        let publisher = client.get_connection_manager_with_config(config).await?;
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let subscriber = tokio::spawn(subscribe_loop(
+            client,
+            channel.to_owned(),
+            tx,
+            Some(ready_tx),
+        ));
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(Self {
+                publisher,
+                channel: channel.to_owned(),
+                subscriber,
+            }),
+            Ok(Err(e)) => Err(e.into()),
+            // The task ended without answering: it can only have panicked.
+            Err(_) => Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "the change bus subscriber stopped",
+            ))
+            .into()),
+        }
+    }
+
+    pub(super) async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
+        let payload = serde_json::to_string(envelope)?;
+        let mut conn = self.publisher.clone();
+        redis::cmd("PUBLISH")
+            .arg(&self.channel)
+            .arg(payload)
+            .query_async::<i64>(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Subscribes, forwards every message, and on a dropped connection resubscribes with backoff
+/// and tells subscribers to resync. `ready` hears the outcome of the first attempt.
+async fn subscribe_loop(
+    client: redis::Client,
+    channel: String,
+    tx: broadcast::Sender<Notice>,
+    mut ready: Option<oneshot::Sender<redis::RedisResult<()>>>,
+) {
+    let mut delay = RETRY_MIN;
+    loop {
+        let subscribed = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        }
+        .await;
+        let pubsub = match (subscribed, ready.take()) {
+            (Ok(pubsub), Some(ready)) => {
+                let _ = ready.send(Ok(()));
+                pubsub
+            }
+            (Err(e), Some(ready)) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+            (Ok(pubsub), None) => {
+                tracing::info!(%channel, "change bus: resubscribed to Redis; resyncing");
+                let _ = tx.send(Notice::Resync);
+                pubsub
+            }
+            (Err(e), None) => {
+                tracing::warn!(%channel, error = %e, "change bus: Redis unreachable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(RETRY_MAX);
+                continue;
+            }
+        };
+        delay = RETRY_MIN;
+        let mut messages = pubsub.into_on_message();
+        while let Some(msg) = messages.next().await {
+            let envelope = msg
+                .get_payload::<String>()
+                .ok()
+                .and_then(|payload| serde_json::from_str::<Envelope>(&payload).ok());
+            match envelope {
+                Some(envelope) => {
+                    let _ = tx.send(Notice::Change(envelope));
+                }
+                None => tracing::warn!(%channel, "change bus: ignoring a malformed message"),
+            }
+        }
+        tracing::warn!(%channel, "change bus: Redis subscription dropped; reconnecting");
+    }
+}

@@ -1,0 +1,388 @@
+//! `#[require_tenant_roles]` over real HTTP: a user who is admin in tenant `acme` and viewer in
+//! tenant `globex` passes admin routes only in `acme`, with the tenant taken from the token,
+//! a header or a path parameter as configured; requests naming no tenant, or a tenant where
+//! the user lacks the role, are refused before the handler runs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use auth_axum::core::authz::engine::PolicyEngine;
+use auth_axum::core::config::TenantConfig;
+use auth_axum::core::service::Stores;
+use auth_axum::core::token::TokenSubject;
+use auth_axum::core::AuthService;
+use auth_axum::prelude::*;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+use tests::{test_config, TestServer};
+
+const RBAC_WITH_DOMAINS: &str = "
+[request_definition]
+r = sub, dom, obj, act
+[policy_definition]
+p = sub, dom, obj, act
+[role_definition]
+g = _, _, _
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
+";
+
+#[derive(Debug, Clone, Copy, Roles)]
+enum Role {
+    Viewer,
+    #[role(inherits(Viewer))]
+    Admin,
+    Auditor,
+}
+
+#[derive(Clone)]
+struct AppState {
+    auth: AuthModule,
+    ran: Arc<AtomicUsize>,
+}
+
+impl FromRef<AppState> for AuthModule {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+#[require_tenant_roles(Role::Admin)]
+async fn admin(State(state): State<AppState>) -> &'static str {
+    state.ran.fetch_add(1, Ordering::SeqCst);
+    "admin"
+}
+
+#[require_tenant_roles("viewer")]
+async fn view(State(state): State<AppState>) -> &'static str {
+    state.ran.fetch_add(1, Ordering::SeqCst);
+    "view"
+}
+
+#[require_tenant_roles(all("admin", "auditor"))]
+async fn audit(State(state): State<AppState>) -> &'static str {
+    state.ran.fetch_add(1, Ordering::SeqCst);
+    "audit"
+}
+
+struct Harness {
+    server: TestServer,
+    module: AuthModule,
+    ran: Arc<AtomicUsize>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// A server whose tenant comes from `tenant`; `engine` false leaves the policy engine out.
+    async fn start(tenant: TenantConfig, engine: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config("sqlite::memory:", dir.path());
+        config.authz.tenant = tenant;
+        let service = AuthService::builder(config.clone())
+            .with_stores(Stores::memory())
+            .build()
+            .unwrap();
+        let mut module = AuthModule::new(service, config)
+            .with_role_schema::<Role>()
+            .unwrap();
+        if engine {
+            let policies = PolicyEngine::in_memory(RBAC_WITH_DOMAINS).await.unwrap();
+            for rule in [
+                ["user-1", "admin", "acme"],
+                ["user-1", "viewer", "globex"],
+                ["user-2", "admin", "acme"],
+                ["user-2", "auditor", "acme"],
+            ] {
+                assert!(policies.add_grouping_policy(rule).await.unwrap());
+            }
+            module = module.with_policy_engine(Arc::new(policies));
+        }
+        let ran = Arc::new(AtomicUsize::new(0));
+        let state = AppState {
+            auth: module.clone(),
+            ran: Arc::clone(&ran),
+        };
+        let router = Router::new()
+            .route("/admin", get(admin))
+            .route("/view", get(view))
+            .route("/audit", get(audit))
+            .route("/tenants/{tenant}/admin", get(admin))
+            .route("/tenants/{tenant}/view", get(view))
+            .with_state(state);
+        Self {
+            server: TestServer::spawn(router).await,
+            module,
+            ran,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    fn token(&self, user: &str, tenant: Option<&str>) -> String {
+        let mut subject = TokenSubject::access(user);
+        if let Some(tenant) = tenant {
+            subject = subject.with_tenant(tenant);
+        }
+        self.module
+            .service()
+            .tokens()
+            .issue(&subject)
+            .unwrap()
+            .token
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        header: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut request = self.http.get(self.server.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(tenant) = header {
+            request = request.header("x-tenant-id", tenant);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Asserts a refusal with `status`, `code` and `detail`, and that no handler ran.
+    async fn refused(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        header: Option<&str>,
+        status: StatusCode,
+        code: &str,
+        detail: &str,
+    ) {
+        let before = self.ran.load(Ordering::SeqCst);
+        let (got, body) = self.get(path, token, header).await;
+        assert_eq!(got, status, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], code, "{body}");
+        assert_eq!(body["detail"], detail, "{body}");
+        assert_eq!(
+            self.ran.load(Ordering::SeqCst),
+            before,
+            "{path}: handler ran"
+        );
+    }
+}
+
+const NO_TENANT: &str = "this route requires a tenant and the request names none";
+const NOT_ADMIN: &str = "requires any of the roles `admin` in the request's tenant";
+
+#[tokio::test]
+async fn tenant_from_the_token() {
+    let h = Harness::start(TenantConfig::token(), true).await;
+    let acme = h.token("user-1", Some("acme"));
+    let globex = h.token("user-1", Some("globex"));
+    assert_eq!(
+        h.get("/admin", Some(&acme), None).await,
+        (StatusCode::OK, "admin".to_owned())
+    );
+    // `admin` inherits `viewer` in the role hierarchy.
+    assert_eq!(h.get("/view", Some(&acme), None).await.0, StatusCode::OK);
+    assert_eq!(h.get("/view", Some(&globex), None).await.0, StatusCode::OK);
+    h.refused(
+        "/admin",
+        Some(&globex),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+    // A header naming another tenant is not where this server looks.
+    h.refused(
+        "/admin",
+        Some(&globex),
+        Some("acme"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+    let untenanted = h.token("user-1", None);
+    h.refused(
+        "/admin",
+        Some(&untenanted),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NO_TENANT,
+    )
+    .await;
+    h.refused(
+        "/admin",
+        None,
+        None,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+        "send `Authorization: Bearer <access token>`",
+    )
+    .await;
+    // A user with no roles anywhere.
+    let stranger = h.token("user-9", Some("acme"));
+    h.refused(
+        "/view",
+        Some(&stranger),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "requires any of the roles `viewer` in the request's tenant",
+    )
+    .await;
+    // `all(...)`: user-2 is admin and auditor in acme, user-1 only admin.
+    assert_eq!(
+        h.get("/audit", Some(&h.token("user-2", Some("acme"))), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    h.refused(
+        "/audit",
+        Some(&acme),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "requires all of the roles `admin`, `auditor` in the request's tenant",
+    )
+    .await;
+    assert_eq!(h.ran.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn tenant_from_a_header() {
+    let h = Harness::start(TenantConfig::header("x-tenant-id"), true).await;
+    // The token's tenant does not matter here: the header names the tenant.
+    let token = h.token("user-1", Some("globex"));
+    assert_eq!(
+        h.get("/admin", Some(&token), Some("acme")).await.0,
+        StatusCode::OK
+    );
+    h.refused(
+        "/admin",
+        Some(&token),
+        Some("globex"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+    h.refused(
+        "/admin",
+        Some(&token),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NO_TENANT,
+    )
+    .await;
+    h.refused(
+        "/admin",
+        Some(&token),
+        Some(""),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NO_TENANT,
+    )
+    .await;
+    assert_eq!(
+        h.get("/view", Some(&token), Some("globex")).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn tenant_from_a_path_parameter() {
+    let h = Harness::start(TenantConfig::path("tenant"), true).await;
+    let token = h.token("user-1", None);
+    assert_eq!(
+        h.get("/tenants/acme/admin", Some(&token), None).await,
+        (StatusCode::OK, "admin".to_owned())
+    );
+    h.refused(
+        "/tenants/globex/admin",
+        Some(&token),
+        Some("acme"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+    assert_eq!(
+        h.get("/tenants/globex/view", Some(&token), None).await.0,
+        StatusCode::OK
+    );
+    // A route without the parameter names no tenant.
+    h.refused(
+        "/admin",
+        Some(&token),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NO_TENANT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tenant_guards_without_a_policy_engine_fail_closed() {
+    let h = Harness::start(TenantConfig::token(), false).await;
+    let token = h.token("user-1", Some("acme"));
+    h.refused(
+        "/admin",
+        Some(&token),
+        None,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "internal error",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tenant_roles_follow_policy_changes_at_once() {
+    let h = Harness::start(TenantConfig::token(), true).await;
+    let token = h.token("user-3", Some("acme"));
+    h.refused(
+        "/admin",
+        Some(&token),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+    let engine = h.module.policy_engine().unwrap();
+    engine
+        .add_grouping_policy(["user-3", "admin", "acme"])
+        .await
+        .unwrap();
+    assert_eq!(h.get("/admin", Some(&token), None).await.0, StatusCode::OK);
+    engine
+        .remove_grouping_policy(["user-3", "admin", "acme"])
+        .await
+        .unwrap();
+    h.refused(
+        "/admin",
+        Some(&token),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+}
