@@ -1,20 +1,33 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_core::authz::engine::PolicyEngine;
+use std::sync::OnceLock;
+
+use auth_core::authz::engine::{PolicyEngine, TENANT_MODEL};
+use auth_core::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
 use auth_core::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
+use auth_core::config::ConfigError;
+use auth_core::invalidation::{Change, ChangeBus, Notice, Origin};
 use auth_core::service::SetupError;
+use auth_core::store::sql::SqlCasbinAdapter;
 use auth_core::{AuthConfig, AuthService};
 use axum::extract::FromRef;
 use axum::Router;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
 
 use crate::routes;
 
+#[derive(Clone)]
 struct Inner {
     service: AuthService,
     config: AuthConfig,
     authz: Arc<AuthorizationService>,
+    /// Typed and configured roles: what stored roles compose with on every reload.
+    base: RoleHierarchy,
     policies: Option<Arc<PolicyEngine>>,
+    bus: OnceLock<ChangeBus>,
+    origin: Origin,
 }
 
 /// The configured auth stack, used as (part of) axum state.
@@ -54,13 +67,136 @@ impl fmt::Debug for AuthModule {
 
 impl AuthModule {
     /// Builds the whole stack from configuration: database (SQLite created and migrated on
-    /// first start, or PostgreSQL), keys (generated and kept in development), service.
+    /// first start, or PostgreSQL), keys (generated and kept in development), service, the
+    /// stored roles, a casbin [`PolicyEngine`] over the same database (`AUTH__AUTHZ__MODEL`,
+    /// default [`TENANT_MODEL`]) and, when `AUTH__REDIS__URL` is set, the change bus that
+    /// keeps several instances in agreement ([`follow`](Self::follow)).
     ///
     /// # Errors
     /// [`SetupError`] naming what to fix.
     pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
         let service = AuthService::from_config(&config).await?;
-        Ok(Self::new(service, config))
+        let model = match &config.authz.model {
+            Some(path) => {
+                tokio::fs::read_to_string(path)
+                    .await
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "AUTH__AUTHZ__MODEL",
+                        reason: format!("cannot read the casbin model `{}`: {e}", path.display()),
+                    })?
+            }
+            None => TENANT_MODEL.to_owned(),
+        };
+        let engine = match service.sql_store() {
+            Some(sql) => PolicyEngine::new(&model, SqlCasbinAdapter::new(sql.clone())).await?,
+            None => PolicyEngine::in_memory(&model).await?,
+        };
+        let redis = config.redis.clone();
+        let module = Self::new(service, config).with_policy_engine(Arc::new(engine));
+        module.reload_roles().await?;
+        if let Some(url) = &redis.url {
+            let bus = ChangeBus::redis(url, &redis.changes_channel()).await?;
+            // The tasks live as long as the process; nothing needs to stop them.
+            drop(module.follow(&bus));
+        }
+        Ok(module)
+    }
+
+    fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = (*self.inner).clone();
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Recompiles the hierarchy from the typed and configured roles and every role in the
+    /// store, and swaps it in atomically. Runs at [`configure`](Self::configure), after
+    /// [`put_role`](Self::put_role) and [`delete_role`](Self::delete_role), and when another
+    /// instance announces a role change on the bus ([`follow`](Self::follow)).
+    ///
+    /// # Errors
+    /// [`LoadRolesError`]; the hierarchy in use stays as it was.
+    pub async fn reload_roles(&self) -> Result<(), LoadRolesError> {
+        let roles = load_roles(self.inner.service.role_store().as_ref(), &self.inner.base).await?;
+        self.inner.authz.set_roles(roles);
+        Ok(())
+    }
+
+    /// Creates or replaces a stored role definition, after checking that the hierarchy stays
+    /// free of cycles and unknown parents; guards here use it at once, other instances once
+    /// the bus delivers the change.
+    ///
+    /// # Errors
+    /// [`LoadRolesError::Roles`] naming the roles of a cycle or an unknown parent (nothing is
+    /// stored), or [`LoadRolesError::Store`].
+    pub async fn put_role(&self, role: RoleRecord) -> Result<(), LoadRolesError> {
+        let store = self.inner.service.role_store();
+        let mut records = store.list_roles().await?;
+        records.retain(|r| r.name != role.name);
+        records.push(role.clone());
+        let roles = compose_roles(&self.inner.base, &records)?;
+        store.put_role(&role).await?;
+        self.inner.authz.set_roles(roles);
+        self.announce(Change::Roles).await;
+        Ok(())
+    }
+
+    /// Deletes a stored role definition; returns whether it existed. Refused while another
+    /// role inherits from it.
+    ///
+    /// # Errors
+    /// As [`put_role`](Self::put_role).
+    pub async fn delete_role(&self, name: &str) -> Result<bool, LoadRolesError> {
+        let store = self.inner.service.role_store();
+        let mut records = store.list_roles().await?;
+        records.retain(|r| r.name != name);
+        let roles = compose_roles(&self.inner.base, &records)?;
+        let existed = store.delete_role(name).await?;
+        self.inner.authz.set_roles(roles);
+        if existed {
+            self.announce(Change::Roles).await;
+        }
+        Ok(existed)
+    }
+
+    async fn announce(&self, change: Change) {
+        if let Some(bus) = self.inner.bus.get() {
+            if let Err(e) = bus.publish(self.inner.origin, change).await {
+                tracing::warn!(error = %e, "role change not published; other instances catch up on their next resync");
+            }
+        }
+    }
+
+    /// Joins `bus` so that several instances agree: role changes made here are published, and
+    /// a background task reloads the roles when another instance changed them (or after a
+    /// [`Notice::Resync`]). The policy engine, when attached, joins the same bus. Abort the
+    /// returned handles to leave.
+    pub fn follow(&self, bus: &ChangeBus) -> Vec<JoinHandle<()>> {
+        let _ = self.inner.bus.set(bus.clone());
+        let mut tasks = Vec::new();
+        if let Some(engine) = &self.inner.policies {
+            tasks.push(engine.follow(bus));
+        }
+        let mut notices = bus.subscribe();
+        let module = self.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let reload = match notices.recv().await {
+                    Ok(Notice::Change(envelope)) => {
+                        envelope.origin != module.inner.origin && envelope.change == Change::Roles
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if reload {
+                    if let Err(e) = module.reload_roles().await {
+                        tracing::error!(error = %e, "roles not reloaded after a change on another instance");
+                    }
+                }
+            }
+        }));
+        tasks
     }
 
     /// A module over an already built service, with the roles of `config.authz` (an invalid
@@ -75,8 +211,11 @@ impl AuthModule {
             inner: Arc::new(Inner {
                 service,
                 config,
-                authz: Arc::new(AuthorizationService::new(roles)),
+                authz: Arc::new(AuthorizationService::new(roles.clone())),
+                base: roles,
                 policies: None,
+                bus: OnceLock::new(),
+                origin: Origin::new(),
             }),
         }
     }
@@ -88,14 +227,11 @@ impl AuthModule {
     /// [`RoleError`] when the union has a cycle or an unknown parent.
     pub fn with_roles(self, roles: &RoleHierarchy) -> Result<Self, RoleError> {
         let composed = self.inner.authz.roles().compose(roles)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                service: self.inner.service.clone(),
-                config: self.inner.config.clone(),
-                authz: Arc::new(AuthorizationService::new(composed)),
-                policies: self.inner.policies.clone(),
-            }),
-        })
+        let base = self.inner.base.compose(roles)?;
+        Ok(self.with_inner(|inner| {
+            inner.authz = Arc::new(AuthorizationService::new(composed));
+            inner.base = base;
+        }))
     }
 
     /// Adds the hierarchy of a `#[derive(Roles)]` enum.
@@ -112,14 +248,7 @@ impl AuthModule {
     /// instances reach it.
     #[must_use]
     pub fn with_policy_engine(self, engine: Arc<PolicyEngine>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                service: self.inner.service.clone(),
-                config: self.inner.config.clone(),
-                authz: Arc::clone(&self.inner.authz),
-                policies: Some(engine),
-            }),
-        }
+        self.with_inner(|inner| inner.policies = Some(engine))
     }
 
     /// The casbin policy engine, when one was attached.

@@ -47,6 +47,16 @@ pub enum SetupError {
     /// The password parameters are invalid.
     #[error("password hashing: {0}")]
     Password(#[from] PasswordError),
+    /// The stored roles could not be loaded or do not compose with the typed and configured
+    /// ones.
+    #[error("roles: {0}")]
+    Roles(#[from] crate::authz::LoadRolesError),
+    /// The casbin model or its policies could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] crate::authz::engine::PolicyError),
+    /// The change bus (Redis pub/sub) could not be joined.
+    #[error(transparent)]
+    Bus(#[from] crate::invalidation::BusError),
 }
 
 /// The stores a service runs on.
@@ -439,7 +449,13 @@ impl AuthService {
         &self.inner.users
     }
 
-    /// The role definitions kept in the store.
+    /// The SQL store, when the service runs on one (for casbin's adapter and health checks).
+    #[must_use]
+    pub fn sql_store(&self) -> Option<&SqlStore> {
+        self.inner.sql.as_ref()
+    }
+
+    /// Role definitions managed at run time.
     #[must_use]
     pub fn role_store(&self) -> &Arc<dyn RoleStore> {
         &self.inner.roles

@@ -716,7 +716,105 @@ async fn service_permissions_over_http(h: &Harness) {
     assert_eq!(own, json!({"region": "us", "reports.limit": 25}));
 }
 
+async fn delete(self_: &Harness, path: &str, token: &str) -> Response {
+    self_
+        .send(self_.http.delete(self_.server.url(path)), Some(token))
+        .await
+}
+
+/// Tenant roles through the example routes: admin of `acme` only, on the policies in this
+/// database.
+async fn tenant_roles_over_http(h: &Harness) {
+    h.register("boss").await;
+    h.register("tenant-admin").await;
+    let service = h.module.service();
+    let boss = service
+        .users()
+        .get_by_username("boss")
+        .await
+        .unwrap()
+        .unwrap();
+    service.assign_role(&boss.id, "admin").await.unwrap();
+    let mut member = service
+        .users()
+        .get_by_username("tenant-admin")
+        .await
+        .unwrap()
+        .unwrap();
+    member.tenant = Some("acme".to_owned());
+    service.users().update(&member).await.unwrap();
+    let boss_token = token(&h.login("boss").await, "access_token");
+    let member_token = token(&h.login("tenant-admin").await, "access_token");
+
+    let body = problem(
+        h.get("/tenant/settings", Some(&member_token)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        body["detail"],
+        "requires any of the roles `admin` in the request's tenant"
+    );
+    let grant = format!("/tenants/acme/users/{}/roles/admin", member.id);
+    // Only admins grant tenant roles; a tenant role is not the global one.
+    problem(
+        h.put(&grant, &json!({}), &member_token).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let elsewhere = format!("/tenants/globex/users/{}/roles/admin", member.id);
+    assert_eq!(
+        h.put(&elsewhere, &json!({}), &boss_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        h.get("/tenant/settings", Some(&member_token)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        h.put(&grant, &json!({}), &boss_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let settings = h.get("/tenant/settings", Some(&member_token)).await;
+    assert_eq!(settings.status(), StatusCode::OK);
+    assert_eq!(
+        settings.json::<Value>().await.unwrap(),
+        json!({"tenant": "acme"})
+    );
+    assert_eq!(
+        delete(h, &grant, &boss_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let body = problem(
+        delete(h, &grant, &boss_token).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        body["detail"],
+        format!("`{}` holds no role `admin` in tenant `acme`", member.id)
+    );
+    problem(
+        h.get("/tenant/settings", Some(&member_token)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // The globex grant is untouched.
+    let engine = h.module.policy_engine().unwrap();
+    assert_eq!(
+        engine.roles_in_domain(member.id.as_str(), "globex").await,
+        vec!["admin"]
+    );
+}
+
 async fn all_flows(h: &Harness) {
+    tenant_roles_over_http(h).await;
     service_permissions_over_http(h).await;
     health_and_readiness(h).await;
     register_login_me_refresh_logout(h).await;

@@ -58,6 +58,23 @@ use crate::invalidation::{Change, ChangeBus, Notice, Origin, PolicyOp};
 #[error("policy engine: {0}")]
 pub struct PolicyError(#[from] casbin::Error);
 
+/// casbin's RBAC with domains: `g, user, role, tenant` gives a user a role in one tenant, and
+/// `p, role, tenant, object, action` what the role may do there (objects may use `keyMatch`
+/// wildcards, actions `*`). The default model of `auth_axum::AuthModule::configure`, which
+/// `#[require_tenant_roles]` guards read.
+pub const TENANT_MODEL: &str = "
+[request_definition]
+r = sub, dom, obj, act
+[policy_definition]
+p = sub, dom, obj, act
+[role_definition]
+g = _, _, _
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && keyMatch(r.obj, p.obj) && (r.act == p.act || p.act == \"*\")
+";
+
 /// An ABAC model over subject, resource and environment attributes, ready to use with
 /// [`Subject`], [`Resource`] and [`Environment`]. A rule allows an action on a kind of
 /// resource to a subject condition, within a UTC time window, from an IP range, for matching

@@ -50,4 +50,4 @@ pub use self::requirement::Requirement;
 pub use self::roles::{RoleError, RoleHierarchy};
 pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};
 pub use self::service::{AuthorizationService, Decision, Reason};
-pub use self::store::{load_roles, LoadRolesError, RoleRecord, RoleStore};
+pub use self::store::{compose_roles, load_roles, LoadRolesError, RoleRecord, RoleStore};

@@ -62,13 +62,24 @@ pub async fn load_roles(
     store: &dyn RoleStore,
     base: &RoleHierarchy,
 ) -> Result<RoleHierarchy, LoadRolesError> {
+    Ok(compose_roles(base, &store.list_roles().await?)?)
+}
+
+/// `base` composed with `records` (stored role definitions).
+///
+/// # Errors
+/// [`RoleError`] naming the roles of a cycle or an unknown parent.
+pub fn compose_roles(
+    base: &RoleHierarchy,
+    records: &[RoleRecord],
+) -> Result<RoleHierarchy, RoleError> {
     let mut builder = RoleHierarchy::builder();
-    for role in store.list_roles().await? {
+    for role in records {
         let inherits: Vec<&str> = role.inherits.iter().map(String::as_str).collect();
         let permissions: Vec<&str> = role.permissions.iter().map(String::as_str).collect();
         builder = builder.role(&role.name, &inherits, &permissions);
     }
     // Parents may live in `base`, so resolve only after composing.
     let stored = builder.definitions_unresolved();
-    Ok(base.compose(&stored)?)
+    base.compose(&stored)
 }

@@ -187,6 +187,63 @@ async fn set_service_values(
     ))
 }
 
+/// `GET /tenant/settings`: only for admins of the caller's tenant (the token's `tenant`
+/// claim; `[authz.tenant]` can take it from a header or a path parameter instead).
+#[require_tenant_roles(Role::Admin)]
+async fn tenant_settings(Auth(me): Auth) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "tenant": me.tenant }))
+}
+
+fn policies(state: &AppState) -> Result<&auth_axum::core::authz::engine::PolicyEngine, Problem> {
+    state
+        .auth
+        .policy_engine()
+        .map(AsRef::as_ref)
+        .ok_or_else(|| AuthError::Internal("no policy engine".to_owned()).into())
+}
+
+fn policy_failure(e: &auth_axum::core::authz::engine::PolicyError) -> Problem {
+    tracing::error!(error = %e, "tenant role change failed");
+    AuthError::Internal("policy store".to_owned()).into()
+}
+
+/// `PUT /tenants/{tenant}/users/{user_id}/roles/{role}`: admins give a user a role in one
+/// tenant (204; idempotent).
+#[require_roles(Role::Admin)]
+async fn grant_tenant_role(
+    State(state): State<AppState>,
+    Path((tenant, user_id, role)): Path<(String, String, String)>,
+) -> Result<StatusCode, Problem> {
+    policies(&state)?
+        .add_grouping_policy([user_id.as_str(), role.as_str(), tenant.as_str()])
+        .await
+        .map_err(|e| policy_failure(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /tenants/{tenant}/users/{user_id}/roles/{role}`: admins take it back (204, or 404
+/// when the user did not hold it).
+#[require_roles(Role::Admin)]
+async fn revoke_tenant_role(
+    State(state): State<AppState>,
+    Path((tenant, user_id, role)): Path<(String, String, String)>,
+) -> Result<StatusCode, Problem> {
+    let removed = policies(&state)?
+        .remove_grouping_policy([user_id.as_str(), role.as_str(), tenant.as_str()])
+        .await
+        .map_err(|e| policy_failure(&e))?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            format!("`{user_id}` holds no role `{role}` in tenant `{tenant}`"),
+        ))
+    }
+}
+
 /// Who may call what: deny by default, so every route below is guarded or `#[public]`, and
 /// the table doubles as the access-control matrix (`auth-service routes`).
 pub fn routes(state: &AppState) -> AuthRouter<AppState> {
@@ -201,6 +258,15 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .put(
             "/services/{service}/users/{user_id}/permissions",
             set_service_values,
+        )
+        .get("/tenant/settings", tenant_settings)
+        .put(
+            "/tenants/{tenant}/users/{user_id}/roles/{role}",
+            grant_tenant_role,
+        )
+        .delete(
+            "/tenants/{tenant}/users/{user_id}/roles/{role}",
+            revoke_tenant_role,
         )
 }
 

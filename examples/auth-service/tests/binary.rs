@@ -208,6 +208,9 @@ GET     /admin/users                                     requires any of the rol
 PUT     /services/{service}/permissions                  requires any of the roles `admin`
 GET     /services/{service}/permissions                  requires authentication
 PUT     /services/{service}/users/{user_id}/permissions  requires authentication
+GET     /tenant/settings                                 requires any of the roles `admin` in the request's tenant
+PUT     /tenants/{tenant}/users/{user_id}/roles/{role}   requires any of the roles `admin`
+DELETE  /tenants/{tenant}/users/{user_id}/roles/{role}   requires any of the roles `admin`
 "
     );
     assert!(

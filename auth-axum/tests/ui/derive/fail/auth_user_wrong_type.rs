@@ -9,7 +9,9 @@ struct User {
     #[auth(active)]
     active: String,
     #[auth(roles)]
-    roles: String,
+    // A type with no `AsRef` impls: the error then lists no other types, whose order and
+    // paths change with the dependency graph.
+    roles: u32,
 }
 
 fn main() {}
