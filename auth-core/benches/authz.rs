@@ -2,6 +2,10 @@
 //! `HashSet` lookup of the user's precomputed permissions (the floor), and casbin `enforce` on
 //! the same roles and policies, for a small and a large policy set.
 //!
+//! A second group measures what wrapping casbin costs: `PolicyEngine` against the same
+//! `Enforcer` called directly, for an ABAC request (attribute structs, not cached) and for a
+//! string RBAC request (answered from the decision cache).
+//!
 //! `cargo bench -p auth-core --bench authz`
 
 #![allow(
@@ -14,6 +18,7 @@
 use std::collections::HashSet;
 use std::hint::black_box;
 
+use auth_core::authz::engine::{PolicyEngine, Resource, Subject};
 use auth_core::authz::RoleHierarchy;
 use casbin::prelude::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -130,5 +135,100 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+const ABAC_MODEL: &str = r#"
+[request_definition]
+r = sub, obj, act
+[policy_definition]
+p = sub, obj, act
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = r.sub.id == r.obj.owner || (r.sub.tenant == r.obj.tenant && r.act == "read")
+"#;
+
+fn subject() -> Subject {
+    let claims: auth_core::Claims = serde_json::from_value(serde_json::json!({
+        "sub": "alice", "exp": 2, "iat": 1, "nbf": 1, "jti": "j", "typ": "access",
+        "tenant": "acme"
+    }))
+    .unwrap();
+    Subject::from_principal(&auth_core::Principal::from_claims(&claims))
+}
+
+fn wrapping(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut group = c.benchmark_group("casbin_wrapped");
+    let sub = subject();
+    let obj = Resource::new("report", "r1")
+        .owned_by("bob")
+        .in_tenant("acme");
+    let (direct, engine) = runtime.block_on(async {
+        let model = DefaultModel::from_str(ABAC_MODEL).await.unwrap();
+        let direct = Enforcer::new(model, MemoryAdapter::default())
+            .await
+            .unwrap();
+        let engine = PolicyEngine::in_memory(ABAC_MODEL).await.unwrap();
+        (direct, engine)
+    });
+    assert!(direct.enforce((&sub, &obj, "read")).unwrap());
+    group.bench_function("abac/casbin_direct", |b| {
+        b.iter(|| direct.enforce(black_box((&sub, &obj, "read"))).unwrap());
+    });
+    group.bench_function("abac/policy_engine", |b| {
+        b.to_async(&runtime).iter(|| async {
+            engine
+                .enforce_with(black_box((&sub, &obj, "read")))
+                .await
+                .unwrap()
+        });
+    });
+
+    let f = fixture(&runtime, 100, 1_000);
+    let engine = runtime.block_on(async {
+        let engine = PolicyEngine::in_memory(MODEL).await.unwrap();
+        for i in 0..100 {
+            let role = format!("r{i}");
+            let resource = format!("res{i}");
+            for action in ["read", "write"] {
+                engine
+                    .add_policy([role.as_str(), resource.as_str(), action])
+                    .await
+                    .unwrap();
+            }
+            if i % 10 != 0 {
+                let parent = format!("r{}", i - 1);
+                engine
+                    .add_grouping_policy([role.as_str(), parent.as_str()])
+                    .await
+                    .unwrap();
+            }
+        }
+        for u in 0..1_000 {
+            let user = format!("u{u}");
+            let role = format!("r{}", u % 100);
+            engine
+                .add_grouping_policy([user.as_str(), role.as_str()])
+                .await
+                .unwrap();
+        }
+        engine
+    });
+    assert!(runtime
+        .block_on(engine.enforce(["u5", "res0", "read"]))
+        .unwrap());
+    group.bench_function("rbac_100r_1000u/casbin_direct", |b| {
+        b.iter(|| f.casbin.enforce(black_box(("u5", "res0", "read"))).unwrap());
+    });
+    group.bench_function("rbac_100r_1000u/policy_engine_cached", |b| {
+        b.to_async(&runtime).iter(|| async {
+            engine
+                .enforce(black_box(["u5", "res0", "read"]))
+                .await
+                .unwrap()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, wrapping);
 criterion_main!(benches);
