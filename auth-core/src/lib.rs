@@ -46,6 +46,7 @@ pub mod password;
 pub mod principal;
 pub mod random;
 pub mod service;
+pub mod session;
 pub mod store;
 pub mod token;
 pub mod user;

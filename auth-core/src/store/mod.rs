@@ -7,6 +7,7 @@
 //! same conformance suite.
 
 pub mod memory;
+pub mod redis;
 pub mod sql;
 
 use std::error::Error as StdError;

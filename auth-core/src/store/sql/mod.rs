@@ -16,6 +16,7 @@
 
 mod casbin_adapter;
 mod services;
+mod session;
 mod token;
 mod user;
 

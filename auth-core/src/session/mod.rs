@@ -1,0 +1,307 @@
+//! Device-aware sessions: one per login, recording the device (user agent, IP, a name the
+//! client may give), when it started and when it was last used.
+//!
+//! - A session ends when it is revoked, when it has been idle longer than its idle timeout, or
+//!   at its absolute expiry, whichever comes first.
+//! - `max_sessions_per_user` evicts the least recently used sessions when a login goes over it.
+//! - Every access token carries its session id (`sid`), and ending a session revokes its
+//!   tokens, so revoking a session logs that device out everywhere.
+//!
+//! Stores: [`MemoryStore`](crate::store::MemoryStore), [`SqlStore`](crate::store::SqlStore)
+//! and [`RedisStore`](crate::store::redis::RedisStore), with one conformance suite.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use auth_core::session::{Device, SessionManager, SessionSettings};
+//! use auth_core::{ManualClock, store::MemoryStore};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::StoreError> {
+//! let clock = Arc::new(ManualClock::new(1_000));
+//! let settings = SessionSettings { idle_timeout: 600, lifetime: 86_400, max_per_user: Some(2) };
+//! let sessions = SessionManager::new(Arc::new(MemoryStore::new()), clock.clone(), settings);
+//! let (first, _) = sessions.create("s1", "u1", Device::named("laptop")).await?;
+//! clock.advance(10);
+//! sessions.create("s2", "u1", Device::default()).await?;
+//! clock.advance(10);
+//! // A third login evicts the least recently used session.
+//! let (_, evicted) = sessions.create("s3", "u1", Device::default()).await?;
+//! assert_eq!(evicted, vec![first.id]);
+//! assert_eq!(sessions.list("u1").await?.len(), 2);
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::store::StoreError;
+
+/// Longest user agent or device name kept; longer ones are cut.
+const MAX_DEVICE_FIELD: usize = 256;
+
+/// The device a session was started from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Device {
+    /// The `User-Agent` of the login request.
+    pub user_agent: Option<String>,
+    /// The client IP address of the login request.
+    pub ip: Option<String>,
+    /// A name the client gave the device ("Ada's phone").
+    pub name: Option<String>,
+}
+
+fn bounded(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.chars().take(MAX_DEVICE_FIELD).collect::<String>())
+        .filter(|v| !v.trim().is_empty())
+}
+
+impl Device {
+    /// A device with only a name.
+    #[must_use]
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: bounded(Some(name.into())),
+            ..Self::default()
+        }
+    }
+
+    /// A device from what a login request says about itself; over-long values are cut and
+    /// blank ones dropped.
+    #[must_use]
+    pub fn new(user_agent: Option<String>, ip: Option<String>, name: Option<String>) -> Self {
+        Self {
+            user_agent: bounded(user_agent),
+            ip: bounded(ip),
+            name: bounded(name),
+        }
+    }
+}
+
+/// A login session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Session {
+    /// The session id (also the refresh-token family id and the tokens' `sid`).
+    pub id: String,
+    /// The user.
+    pub user_id: String,
+    /// Where it was started.
+    pub device: Device,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last use, seconds since the Unix epoch.
+    pub last_seen: i64,
+    /// Absolute end, seconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Seconds of inactivity after which it ends.
+    pub idle_timeout: i64,
+}
+
+impl Session {
+    /// Whether the session is still usable at `now`.
+    #[must_use]
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at && now < self.last_seen.saturating_add(self.idle_timeout)
+    }
+
+    /// When it ends if unused from now on.
+    #[must_use]
+    pub fn ends_at(&self) -> i64 {
+        self.expires_at
+            .min(self.last_seen.saturating_add(self.idle_timeout))
+    }
+}
+
+/// Where sessions are kept. Implementations must make [`create`](Self::create) and its
+/// eviction one atomic step per user, so concurrent logins on several instances never leave
+/// more than the limit.
+#[async_trait]
+pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores `session` and, when `max_per_user` is set, deletes the user's least recently
+    /// used sessions beyond it; returns the ids it deleted.
+    async fn create_session(
+        &self,
+        session: &Session,
+        max_per_user: Option<u32>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The session, live or not, if it exists.
+    async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Records a use at `now`; returns whether the session exists.
+    async fn touch_session(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// The user's sessions, most recently used first.
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, StoreError>;
+
+    /// Deletes one session; returns it if it existed.
+    async fn delete_session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Deletes every session of the user except `keep`; returns the ids deleted.
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+}
+
+/// Session lifetimes and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// Seconds of inactivity after which a session ends.
+    pub idle_timeout: i64,
+    /// Seconds after its start at which a session ends, used or not.
+    pub lifetime: i64,
+    /// Most concurrent sessions per user; the least recently used go first.
+    pub max_per_user: Option<u32>,
+}
+
+impl SessionSettings {
+    /// Settings with an idle timeout, an absolute lifetime and an optional limit.
+    #[must_use]
+    pub fn new(idle_timeout: i64, lifetime: i64, max_per_user: Option<u32>) -> Self {
+        Self {
+            idle_timeout,
+            lifetime,
+            max_per_user,
+        }
+    }
+}
+
+/// Sessions over a [`SessionStore`]: creation with eviction, use, listing and revocation.
+/// Ending the tokens of an ended session is the caller's part
+/// ([`AuthService`](crate::AuthService) does it).
+#[derive(Clone)]
+pub struct SessionManager {
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+    settings: SessionSettings,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("store", &self.store)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A use less than this many seconds after the last recorded one is not written again: a
+/// busy session costs one write a minute, not one per request.
+const TOUCH_EVERY: i64 = 60;
+
+impl SessionManager {
+    /// A manager over `store`.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+        settings: SessionSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            settings,
+        }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> SessionSettings {
+        self.settings
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    /// Starts session `id` for `user_id`; returns it and the ids of the sessions evicted to
+    /// stay within `max_per_user`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn create(
+        &self,
+        id: &str,
+        user_id: &str,
+        device: Device,
+    ) -> Result<(Session, Vec<String>), StoreError> {
+        let now = self.clock.now();
+        let session = Session {
+            id: id.to_owned(),
+            user_id: user_id.to_owned(),
+            device,
+            created_at: now,
+            last_seen: now,
+            expires_at: now.saturating_add(self.settings.lifetime),
+            idle_timeout: self.settings.idle_timeout,
+        };
+        let evicted = self
+            .store
+            .create_session(&session, self.settings.max_per_user)
+            .await?;
+        Ok((session, evicted))
+    }
+
+    /// The live session `id`, recording the use; `None` when it is unknown, idle too long or
+    /// past its lifetime.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn use_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let now = self.clock.now();
+        let Some(mut session) = self.store.get_session(id).await? else {
+            return Ok(None);
+        };
+        if !session.is_live(now) {
+            return Ok(None);
+        }
+        if now - session.last_seen >= TOUCH_EVERY && self.store.touch_session(id, now).await? {
+            session.last_seen = now;
+        }
+        Ok(Some(session))
+    }
+
+    /// The user's live sessions, most recently used first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn list(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        let now = self.clock.now();
+        let mut sessions = self.store.list_sessions(user_id).await?;
+        sessions.retain(|s| s.is_live(now));
+        Ok(sessions)
+    }
+
+    /// Ends session `id` if it belongs to `user_id`; returns it. Another user's session is
+    /// treated as unknown.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn revoke(&self, user_id: &str, id: &str) -> Result<Option<Session>, StoreError> {
+        match self.store.get_session(id).await? {
+            Some(session) if session.user_id == user_id => self.store.delete_session(id).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// Ends every session of the user except `keep`; returns the ids ended.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn revoke_all(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.store.delete_user_sessions(user_id, keep).await
+    }
+}

@@ -1,0 +1,285 @@
+//! Redis backend for the state several instances share: sessions (and, as they move here,
+//! revocations and counters). One [`RedisStore`] is a multiplexed, self-reconnecting
+//! connection ([`ConnectionManager`]); every key starts with the configured prefix
+//! (`AUTH__REDIS__PREFIX`, default `auth:`).
+//!
+//! Sessions are hashes `<prefix>session:<id>` expiring at the session's absolute end (as a
+//! time to live, so the Redis server's clock does not matter), indexed
+//! per user by a sorted set `<prefix>user-sessions:<user>` scored by last use. Creation with
+//! eviction, touch and deletion are Lua scripts, so each is atomic across instances. (The
+//! scripts touch keys they derive, so they assume a single Redis, not a cluster.)
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::StoreError;
+use crate::session::{Device, Session, SessionStore};
+
+/// A Redis-backed store.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`); keys start with `prefix`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when Redis cannot be reached.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// Answers when Redis does.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    fn session_key(&self, id: &str) -> String {
+        format!("{}session:{id}", self.prefix)
+    }
+
+    fn user_key(&self, user_id: &str) -> String {
+        format!("{}user-sessions:{user_id}", self.prefix)
+    }
+}
+
+fn session_from(id: &str, mut fields: HashMap<String, String>) -> Result<Option<Session>, StoreError> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let number = |fields: &HashMap<String, String>, name: &str| -> Result<i64, StoreError> {
+        fields
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("session field `{name}`")))
+    };
+    let text = |fields: &mut HashMap<String, String>, name: &str| {
+        fields.remove(name).filter(|v| !v.is_empty())
+    };
+    Ok(Some(Session {
+        id: id.to_owned(),
+        created_at: number(&fields, "created_at")?,
+        last_seen: number(&fields, "last_seen")?,
+        expires_at: number(&fields, "expires_at")?,
+        idle_timeout: number(&fields, "idle_timeout")?,
+        user_id: text(&mut fields, "user_id")
+            .ok_or_else(|| StoreError::Corrupt("session field `user_id`".to_owned()))?,
+        device: Device {
+            user_agent: text(&mut fields, "user_agent"),
+            ip: text(&mut fields, "ip"),
+            name: text(&mut fields, "name"),
+        },
+    }))
+}
+
+/// KEYS: session hash, user index. ARGV: id, user, user_agent, ip, name, created_at,
+/// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix.
+/// Returns the evicted ids.
+const CREATE: &str = r"
+redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'user_agent', ARGV[3], 'ip', ARGV[4],
+  'name', ARGV[5], 'created_at', ARGV[6], 'last_seen', ARGV[7], 'expires_at', ARGV[8],
+  'idle_timeout', ARGV[9])
+-- Relative to the caller's clock, so Redis's own clock does not matter.
+redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7])))
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+local max = tonumber(ARGV[10])
+local evicted = {}
+if max == 0 then return evicted end
+local all = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+local others = {}
+for i = 1, #all, 2 do
+  local id = all[i]
+  if id ~= ARGV[1] then
+    if redis.call('EXISTS', ARGV[11] .. id) == 1 then
+      table.insert(others, {id = id, seen = tonumber(all[i + 1])})
+    else
+      redis.call('ZREM', KEYS[2], id)
+    end
+  end
+end
+table.sort(others, function(a, b)
+  if a.seen ~= b.seen then return a.seen > b.seen end
+  return a.id < b.id
+end)
+for i = max, #others do
+  local id = others[i].id
+  redis.call('DEL', ARGV[11] .. id)
+  redis.call('ZREM', KEYS[2], id)
+  table.insert(evicted, id)
+end
+return evicted
+";
+
+/// KEYS: session hash. ARGV: now, user index prefix, session key prefix. Returns 1 when the
+/// session exists.
+const TOUCH: &str = r"
+local fields = redis.call('HMGET', KEYS[1], 'user_id', 'last_seen')
+if not fields[1] then return 0 end
+local now = tonumber(ARGV[1])
+if now > tonumber(fields[2]) then
+  redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
+  redis.call('ZADD', ARGV[2] .. fields[1], ARGV[1], string.sub(KEYS[1], #ARGV[3] + 1))
+end
+return 1
+";
+
+/// KEYS: session hash. ARGV: id, user index prefix. Returns the deleted hash as a flat list.
+const DELETE: &str = r"
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return fields end
+local user = redis.call('HGET', KEYS[1], 'user_id')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', ARGV[2] .. user, ARGV[1])
+return fields
+";
+
+/// KEYS: user index. ARGV: id to keep (or empty), session key prefix. Returns deleted ids.
+const DELETE_USER: &str = r"
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local deleted = {}
+for _, id in ipairs(ids) do
+  if id ~= ARGV[1] then
+    local existed = redis.call('DEL', ARGV[2] .. id)
+    redis.call('ZREM', KEYS[1], id)
+    if existed == 1 then table.insert(deleted, id) end
+  end
+end
+return deleted
+";
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn create_session(
+        &self,
+        s: &Session,
+        max_per_user: Option<u32>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Script::new(CREATE)
+            .key(self.session_key(&s.id))
+            .key(self.user_key(&s.user_id))
+            .arg(&s.id)
+            .arg(&s.user_id)
+            .arg(s.device.user_agent.as_deref().unwrap_or(""))
+            .arg(s.device.ip.as_deref().unwrap_or(""))
+            .arg(s.device.name.as_deref().unwrap_or(""))
+            .arg(s.created_at)
+            .arg(s.last_seen)
+            .arg(s.expires_at)
+            .arg(s.idle_timeout)
+            .arg(max_per_user.unwrap_or(0))
+            .arg(self.session_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = conn
+            .hgetall(self.session_key(id))
+            .await
+            .map_err(unavailable)?;
+        session_from(id, fields)
+    }
+
+    async fn touch_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let found: i64 = Script::new(TOUCH)
+            .key(self.session_key(id))
+            .arg(now)
+            .arg(self.user_key(""))
+            .arg(self.session_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(found == 1)
+    }
+
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        let mut conn = self.conn.clone();
+        let ids: Vec<String> = conn
+            .zrange(self.user_key(user_id), 0, -1)
+            .await
+            .map_err(unavailable)?;
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in ids {
+            // Expired hashes are gone; their index entries go at the next login.
+            if let Some(session) = self.get_session(&id).await? {
+                sessions.push(session);
+            }
+        }
+        super::memory::by_recent_use(&mut sessions);
+        Ok(sessions)
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let mut conn = self.conn.clone();
+        let flat: Vec<String> = Script::new(DELETE)
+            .key(self.session_key(id))
+            .arg(id)
+            .arg(self.user_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let fields = flat
+            .chunks_exact(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect();
+        session_from(id, fields)
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Script::new(DELETE_USER)
+            .key(self.user_key(user_id))
+            .arg(keep.unwrap_or(""))
+            .arg(self.session_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+}

@@ -1,0 +1,167 @@
+//! One behaviour suite for every session store: memory, SQLite, PostgreSQL and Redis.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+
+use auth_axum::core::session::{Device, Session, SessionManager, SessionSettings, SessionStore};
+use auth_axum::core::store::redis::RedisStore;
+use auth_axum::core::store::sql::{SqlOptions, SqlStore};
+use auth_axum::core::store::MemoryStore;
+use auth_axum::core::ManualClock;
+use tests::{redis_url, sqlite_url, unique_prefix, PgDatabase};
+
+fn session(id: &str, user: &str, at: i64) -> Session {
+    let mut s = serde_json::from_value::<Session>(serde_json::json!({
+        "id": id, "user_id": user, "device": {"user_agent": null, "ip": null, "name": null},
+        "created_at": at, "last_seen": at, "expires_at": at + 1_000, "idle_timeout": 100
+    }))
+    .unwrap();
+    s.device = Device::new(
+        Some("Mozilla/5.0".to_owned()),
+        Some("127.0.0.1".to_owned()),
+        Some(format!("device {id}")),
+    );
+    s
+}
+
+fn ids(sessions: &[Session]) -> Vec<&str> {
+    sessions.iter().map(|s| s.id.as_str()).collect()
+}
+
+async fn sessions_conform(store: Arc<dyn SessionStore>) {
+    let s = store.as_ref();
+    // Create, read back exactly, list most recent first (ties by id).
+    assert!(s.create_session(&session("a1", "ann", 10), None).await.unwrap().is_empty());
+    assert!(s.create_session(&session("a2", "ann", 20), None).await.unwrap().is_empty());
+    assert!(s.create_session(&session("a0", "ann", 20), None).await.unwrap().is_empty());
+    s.create_session(&session("b1", "bob", 15), None).await.unwrap();
+    assert_eq!(s.get_session("a1").await.unwrap(), Some(session("a1", "ann", 10)));
+    assert_eq!(s.get_session("nope").await.unwrap(), None);
+    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a0", "a2", "a1"]);
+    assert!(s.list_sessions("nobody").await.unwrap().is_empty());
+
+    // Touch moves a session to the front; never backwards; unknown ids say so.
+    assert!(s.touch_session("a1", 30).await.unwrap());
+    assert!(s.touch_session("a1", 25).await.unwrap());
+    assert_eq!(s.get_session("a1").await.unwrap().unwrap().last_seen, 30);
+    assert!(!s.touch_session("nope", 30).await.unwrap());
+    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a1", "a0", "a2"]);
+
+    // Eviction: a new session over the limit drops the least recently used.
+    let evicted = s.create_session(&session("a3", "ann", 40), Some(2)).await.unwrap();
+    assert_eq!(evicted, ["a0", "a2"]);
+    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a3", "a1"]);
+    assert_eq!(s.get_session("a2").await.unwrap(), None);
+    assert_eq!(ids(&s.list_sessions("bob").await.unwrap()), ["b1"], "other users untouched");
+
+    // Delete one; delete all but one; delete all.
+    assert_eq!(
+        s.delete_session("a1").await.unwrap().map(|x| x.id),
+        Some("a1".to_owned())
+    );
+    assert_eq!(s.delete_session("a1").await.unwrap(), None);
+    s.create_session(&session("a4", "ann", 50), None).await.unwrap();
+    s.create_session(&session("a5", "ann", 60), None).await.unwrap();
+    let mut gone = s.delete_user_sessions("ann", Some("a4")).await.unwrap();
+    gone.sort();
+    assert_eq!(gone, ["a3", "a5"]);
+    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a4"]);
+    assert_eq!(s.delete_user_sessions("ann", None).await.unwrap(), ["a4"]);
+    assert!(s.list_sessions("ann").await.unwrap().is_empty());
+    assert_eq!(ids(&s.list_sessions("bob").await.unwrap()), ["b1"]);
+
+    // Concurrent logins never leave more than the limit.
+    let logins: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .create_session(&session(&format!("c{i}"), "cat", 100 + i), Some(3))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut evicted = 0;
+    for login in logins {
+        evicted += login.await.unwrap().len();
+    }
+    assert_eq!(store.list_sessions("cat").await.unwrap().len(), 3);
+    assert_eq!(evicted, 5);
+
+    // The manager on top: idle timeout, absolute lifetime, ownership.
+    let clock = Arc::new(ManualClock::new(1_000));
+    let manager = SessionManager::new(
+        Arc::clone(&store),
+        clock.clone(),
+        SessionSettings::new(300, 3_600, Some(5)),
+    );
+    let (dan, evicted) = manager.create("d1", "dan", Device::named("phone")).await.unwrap();
+    assert!(evicted.is_empty());
+    assert_eq!((dan.created_at, dan.expires_at), (1_000, 4_600));
+    clock.advance(299);
+    assert!(manager.use_session("d1").await.unwrap().is_some(), "just inside idle timeout");
+    clock.advance(299);
+    assert!(manager.use_session("d1").await.unwrap().is_some(), "the use above kept it alive");
+    assert_eq!(store.get_session("d1").await.unwrap().unwrap().last_seen, 1_598);
+    clock.advance(300);
+    assert!(manager.use_session("d1").await.unwrap().is_none(), "idle too long");
+    assert!(manager.list("dan").await.unwrap().is_empty());
+    manager.create("d2", "dan", Device::default()).await.unwrap();
+    for _ in 0..20 {
+        clock.advance(200);
+        if manager.use_session("d2").await.unwrap().is_none() {
+            break;
+        }
+    }
+    assert_eq!(clock_now(&clock) - 1_898, 3_600, "ended at the absolute lifetime");
+    manager.create("d3", "dan", Device::default()).await.unwrap();
+    assert!(manager.revoke("eve", "d3").await.unwrap().is_none(), "not eve's");
+    assert!(manager.revoke("dan", "d3").await.unwrap().is_some());
+    assert!(manager.revoke("dan", "d3").await.unwrap().is_none());
+}
+
+fn clock_now(clock: &ManualClock) -> i64 {
+    use auth_axum::core::Clock;
+    clock.now()
+}
+
+#[tokio::test]
+async fn memory_sessions_conform() {
+    sessions_conform(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sessions_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    sessions_conform(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sessions_conform() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = SqlStore::connect(&db.url, SqlOptions::default())
+        .await
+        .unwrap();
+    sessions_conform(Arc::new(store.clone())).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_sessions_conform() {
+    let Some(url) = redis_url().await else {
+        return;
+    };
+    let store = RedisStore::connect(&url, &format!("{}:", unique_prefix("sessions")))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    sessions_conform(Arc::new(store)).await;
+}
