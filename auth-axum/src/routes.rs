@@ -7,6 +7,9 @@
 //! | `POST /auth/refresh` | JSON `{refresh_token}`, or the form `grant_type=refresh_token&refresh_token=` | 200, token response with the rotated refresh token |
 //! | `POST /auth/logout` | bearer token; optional JSON `{refresh_token}` | 200, the session's tokens are revoked |
 //! | `GET /auth/me` | bearer token | 200, the public user |
+//! | `GET /auth/sessions` | bearer token | 200, the user's live sessions, most recently used first |
+//! | `DELETE /auth/sessions/{id}` | bearer token | 204; that session's tokens stop working; 404 if not the user's |
+//! | `DELETE /auth/sessions` | bearer token | 200 `{revoked}`: every other session of the user ends |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -16,11 +19,17 @@ use auth_core::service::{LoginRequest, LoginResponse, RegisterRequest};
 use auth_core::AuthError;
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use std::net::SocketAddr;
+
+use auth_core::session::{Device, Session};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Path, Request, State,
+};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, USER_AGENT};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 
@@ -39,6 +48,11 @@ where
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
+        .route(
+            "/auth/sessions",
+            get(sessions).delete(revoke_other_sessions),
+        )
+        .route("/auth/sessions/{id}", delete(revoke_session))
         .layer(DefaultBodyLimit::max(body_limit))
 }
 
@@ -88,6 +102,9 @@ struct LoginJson {
     #[serde(default)]
     login: Option<String>,
     password: String,
+    /// A name for the device, shown in the session list.
+    #[serde(default)]
+    device_name: Option<String>,
 }
 
 /// The OAuth2 token-endpoint form (RFC 6749 sections 4.3.2 and 6).
@@ -168,17 +185,44 @@ fn required(field: &'static str, value: Option<String>) -> Result<String, Proble
         .ok_or_else(|| AuthError::invalid(field, "is required").into())
 }
 
+/// What the login request says about the device: `User-Agent`, the peer address (when the
+/// server records it with `into_make_service_with_connect_info`), and a name from the body.
+struct ClientInfo {
+    user_agent: Option<String>,
+    ip: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            user_agent: parts
+                .headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            ip: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        })
+    }
+}
+
 async fn login(
     State(module): State<AuthModule>,
+    client: ClientInfo,
     body: TokenBody<LoginJson>,
 ) -> Result<Response, Problem> {
+    let device = |name| Device::new(client.user_agent.clone(), client.ip.clone(), name);
     let request = match body {
         TokenBody::Json(json) => {
             let login = json.login.or(json.username).or(json.email);
             let login = login
                 .filter(|l| !l.trim().is_empty())
                 .ok_or_else(|| AuthError::invalid("username", "send `username` or `email`"))?;
-            LoginRequest::new(login, json.password)
+            LoginRequest::new(login, json.password).from_device(device(json.device_name))
         }
         TokenBody::Form(form) => {
             if form.grant_type != "password" {
@@ -188,6 +232,7 @@ async fn login(
                 required("username", form.username)?,
                 required("password", form.password)?,
             )
+            .from_device(device(None))
         }
     };
     Ok(token_response(module.service().login(request).await?))
@@ -241,4 +286,69 @@ async fn logout(
 
 async fn me(CurrentUser(user): CurrentUser) -> Json<auth_core::PublicUser> {
     Json(user)
+}
+
+/// One session as `GET /auth/sessions` shows it.
+#[derive(serde::Serialize)]
+struct SessionView {
+    id: String,
+    /// Whether the request came through this session.
+    current: bool,
+    device: Device,
+    created_at: i64,
+    last_seen: i64,
+    /// When it ends if unused from now on (idle timeout or absolute end).
+    expires_at: i64,
+}
+
+impl SessionView {
+    fn new(session: Session, current: Option<&str>) -> Self {
+        Self {
+            current: current == Some(session.id.as_str()),
+            expires_at: session.ends_at(),
+            created_at: session.created_at,
+            last_seen: session.last_seen,
+            id: session.id,
+            device: session.device,
+        }
+    }
+}
+
+async fn sessions(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+) -> Result<Json<Vec<SessionView>>, Problem> {
+    let sessions = module.service().sessions(&principal).await?;
+    let current = principal.session_id.as_deref();
+    Ok(Json(
+        sessions
+            .into_iter()
+            .map(|s| SessionView::new(s, current))
+            .collect(),
+    ))
+}
+
+async fn revoke_session(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    if module.service().revoke_session(&principal, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            "no such session of yours",
+        ))
+    }
+}
+
+async fn revoke_other_sessions(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let revoked = module.service().revoke_other_sessions(&principal).await?;
+    Ok(Json(serde_json::json!({ "revoked": revoked })))
 }

@@ -19,6 +19,8 @@ use crate::events::{AuthEvent, EventSink, TracingEventSink};
 use crate::password::{PasswordError, PasswordHasher, Verification};
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
+use crate::session::{Device, Session, SessionManager, SessionSettings, SessionStore};
+use crate::store::redis::RedisStore;
 use crate::store::sql::{SqlOptions, SqlStore};
 use crate::store::{MemoryStore, StoreError};
 use crate::token::refresh::{
@@ -73,8 +75,12 @@ pub struct Stores {
     pub roles: Arc<dyn RoleStore>,
     /// Service-scoped permission schemas and values.
     pub services: Arc<dyn ServicePermissionStore>,
+    /// Login sessions.
+    pub sessions: Arc<dyn SessionStore>,
     /// The SQL store behind them, if any, for readiness checks.
     pub sql: Option<SqlStore>,
+    /// The Redis store, if sessions live there, for readiness checks.
+    pub redis: Option<RedisStore>,
 }
 
 impl Stores {
@@ -87,8 +93,10 @@ impl Stores {
             revocations: store.clone(),
             refresh_tokens: store.clone(),
             roles: store.clone(),
+            sessions: store.clone(),
             services: store,
             sql: None,
+            redis: None,
         }
     }
 
@@ -101,9 +109,19 @@ impl Stores {
             revocations: shared.clone(),
             refresh_tokens: shared.clone(),
             roles: shared.clone(),
+            sessions: shared.clone(),
             services: shared,
             sql: Some(store),
+            redis: None,
         }
+    }
+
+    /// The same stores with sessions in Redis.
+    #[must_use]
+    pub fn with_redis_sessions(mut self, redis: RedisStore) -> Self {
+        self.sessions = Arc::new(redis.clone());
+        self.redis = Some(redis);
+        self
     }
 }
 
@@ -153,6 +171,8 @@ pub struct LoginRequest {
     pub login: String,
     /// Password in clear.
     pub password: SecretString,
+    /// The device logging in, recorded with the session.
+    pub device: Device,
 }
 
 impl LoginRequest {
@@ -162,7 +182,15 @@ impl LoginRequest {
         Self {
             login: login.into(),
             password: SecretString::from(password.into()),
+            device: Device::default(),
         }
+    }
+
+    /// The same login from `device`.
+    #[must_use]
+    pub fn from_device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
     }
 }
 
@@ -232,7 +260,9 @@ struct Inner {
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
+    sessions: SessionManager,
     sql: Option<SqlStore>,
+    redis: Option<RedisStore>,
     tokens: TokenManager,
     passwords: PasswordHasher,
     codec: RefreshTokenCodec,
@@ -330,8 +360,23 @@ impl AuthServiceBuilder {
         let stores = self.stores.unwrap_or_else(Stores::memory);
         let jwt = &self.config.jwt;
         let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        let refresh_ttl = secs(jwt.refresh_token_ttl());
+        let family_ttl = secs(jwt.refresh_family_ttl()).max(refresh_ttl);
+        // A bearer session lives as long as its refresh tokens do: idle for at most the
+        // refresh-token lifetime, and never past the family's absolute lifetime.
+        let sessions = SessionManager::new(
+            stores.sessions,
+            Arc::clone(&self.clock),
+            SessionSettings::new(
+                refresh_ttl,
+                family_ttl,
+                self.config.session.max_sessions_per_user,
+            ),
+        );
         Ok(AuthService {
             inner: Arc::new(Inner {
+                sessions,
+                redis: stores.redis,
                 roles: stores.roles,
                 services: stores.services,
                 users: stores.users,
@@ -349,8 +394,8 @@ impl AuthServiceBuilder {
                 clock: self.clock,
                 events: self.events,
                 settings: Settings {
-                    refresh_ttl: secs(jwt.refresh_token_ttl()),
-                    family_ttl: secs(jwt.refresh_family_ttl()).max(secs(jwt.refresh_token_ttl())),
+                    refresh_ttl,
+                    family_ttl,
                     reuse_grace: i64::try_from(jwt.refresh_reuse_grace_seconds).unwrap_or(0),
                     default_roles: self.config.users.default_roles.clone(),
                 },
@@ -420,9 +465,12 @@ impl AuthService {
                 config.database.acquire_timeout_seconds,
             ));
         let store = SqlStore::connect(&config.database.url, options).await?;
-        let service = Self::builder(config.clone())
-            .with_stores(Stores::sql(store))
-            .build()?;
+        let mut stores = Stores::sql(store);
+        if let Some(url) = &config.redis.url {
+            stores =
+                stores.with_redis_sessions(RedisStore::connect(url, &config.redis.prefix).await?);
+        }
+        let service = Self::builder(config.clone()).with_stores(stores).build()?;
         service.warm_up().await?;
         Ok(service)
     }
@@ -530,7 +578,56 @@ impl AuthService {
         if let Some(sql) = &self.inner.sql {
             sql.ping().await.map_err(AuthError::ServiceUnavailable)?;
         }
+        if let Some(redis) = &self.inner.redis {
+            redis.ping().await.map_err(AuthError::ServiceUnavailable)?;
+        }
         Ok(())
+    }
+
+    /// The principal's live sessions, most recently used first.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when the session store is down.
+    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<Session>> {
+        Ok(self.inner.sessions.list(principal.user_id.as_str()).await?)
+    }
+
+    /// Ends one of the principal's sessions (a device logged out remotely): its refresh
+    /// tokens and access tokens stop working. Returns whether the principal had it.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn revoke_session(&self, principal: &Principal, session_id: &str) -> Result<bool> {
+        let Some(session) = self
+            .inner
+            .sessions
+            .revoke(principal.user_id.as_str(), session_id)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.end_session(&session.id, "revoked").await?;
+        self.emit(AuthEvent::LoggedOut {
+            user_id: principal.user_id.to_string(),
+            session_id: Some(session.id),
+        });
+        Ok(true)
+    }
+
+    /// Ends every session of the principal except the one it is using; returns how many.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn revoke_other_sessions(&self, principal: &Principal) -> Result<usize> {
+        let ended = self
+            .inner
+            .sessions
+            .revoke_all(principal.user_id.as_str(), principal.session_id.as_deref())
+            .await?;
+        for id in &ended {
+            self.end_session(id, "revoked").await?;
+        }
+        Ok(ended.len())
     }
 
     fn emit(&self, event: AuthEvent) {
@@ -609,7 +706,7 @@ impl AuthService {
         } else {
             user
         };
-        self.start_session(&user).await
+        self.start_session(&user, request.device).await
     }
 
     /// Upgrades an outdated hash; a failure is logged and does not fail the login.
@@ -635,10 +732,19 @@ impl AuthService {
     }
 
     /// Starts a session for an already authenticated user: a refresh family and an access token.
-    async fn start_session(&self, user: &User) -> Result<LoginResponse> {
+    async fn start_session(&self, user: &User, device: Device) -> Result<LoginResponse> {
         let now = self.inner.clock.now();
         let s = &self.inner.settings;
         let session_id = self.inner.random.uuid().to_string();
+        let (_, evicted) = self
+            .inner
+            .sessions
+            .create(&session_id, user.id.as_str(), device)
+            .await?;
+        for old in evicted {
+            // Over `max_sessions_per_user`: the least recently used logins end, tokens too.
+            self.end_session(&old, "evicted").await?;
+        }
         let refresh_token = self.inner.codec.generate();
         let family = RefreshFamily::new(
             session_id.clone(),
@@ -715,6 +821,12 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidRefreshToken),
         };
+        // The session must still be there (not revoked, evicted or idle too long); a refresh
+        // counts as a use of it.
+        if self.inner.sessions.use_session(&family.id).await?.is_none() {
+            self.end_session(&family.id, "session_ended").await?;
+            return Err(AuthError::InvalidRefreshToken);
+        }
         let successor = self.inner.codec.successor(refresh_token);
         let successor_record = RefreshTokenRecord::new(
             RefreshTokenCodec::hash(&successor),
@@ -776,9 +888,15 @@ impl AuthService {
         now + self.inner.tokens.access_ttl() + LEEWAY_MARGIN
     }
 
-    /// Ends a session: revokes its refresh family (if it has one) and every access token of it.
+    /// Ends a session: its record, its refresh family (if it has one) and every access token
+    /// of it.
     async fn end_session(&self, session_id: &str, reason: &str) -> Result<()> {
         let now = self.inner.clock.now();
+        self.inner
+            .sessions
+            .store()
+            .delete_session(session_id)
+            .await?;
         self.inner
             .refresh
             .revoke_family(session_id, now, reason)
@@ -849,6 +967,10 @@ impl AuthService {
         self.inner
             .refresh
             .revoke_user_families(user_id.as_str(), now, "logout_all")
+            .await?;
+        self.inner
+            .sessions
+            .revoke_all(user_id.as_str(), None)
             .await?;
         self.emit(AuthEvent::AllSessionsRevoked {
             user_id: user_id.to_string(),

@@ -813,7 +813,147 @@ async fn tenant_roles_over_http(h: &Harness) {
     );
 }
 
+async fn login_from(h: &Harness, username: &str, device: &str) -> Value {
+    let response = h
+        .send(
+            h.http
+                .post(h.server.url("/auth/login"))
+                .header("user-agent", format!("agent-{device}"))
+                .json(&json!({"username": username, "password": PASSWORD, "device_name": device})),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn assert_revoked(h: &Harness, tokens: &Value) {
+    let body = problem(
+        h.get("/auth/me", Some(&token(tokens, "access_token")))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(body["detail"], "token has been revoked");
+    problem(
+        h.post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(tokens, "refresh_token")}),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+}
+
+/// `GET /auth/sessions`, `DELETE /auth/sessions/{id}`, `DELETE /auth/sessions`.
+async fn sessions_over_http(h: &Harness) {
+    h.register("sam").await;
+    h.register("sid").await;
+    let laptop = login_from(h, "sam", "laptop").await;
+    let phone = login_from(h, "sam", "phone").await;
+    let laptop_access = token(&laptop, "access_token");
+    problem(
+        h.get("/auth/sessions", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
+
+    let listed: Value = h
+        .get("/auth/sessions", Some(&laptop_access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    let find = |id: &Value| {
+        listed
+            .iter()
+            .find(|s| &s["id"] == id)
+            .unwrap_or_else(|| panic!("session {id} listed"))
+            .clone()
+    };
+    let mine = find(&laptop["session_id"]);
+    assert_eq!(mine["current"], true);
+    assert_eq!(mine["device"]["name"], "laptop");
+    assert_eq!(mine["device"]["user_agent"], "agent-laptop");
+    assert!(mine["created_at"].as_i64().unwrap() <= mine["last_seen"].as_i64().unwrap());
+    assert!(mine["expires_at"].as_i64().unwrap() > mine["last_seen"].as_i64().unwrap());
+    assert_eq!(find(&phone["session_id"])["current"], false);
+
+    // Someone else cannot end sam's session: it is simply not theirs.
+    let sid = token(&h.login("sid").await, "access_token");
+    let phone_url = format!("/auth/sessions/{}", phone["session_id"].as_str().unwrap());
+    let body = problem(
+        delete(h, &phone_url, &sid).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(body["detail"], "no such session of yours");
+    assert_eq!(
+        h.get("/auth/me", Some(&token(&phone, "access_token")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Ending the phone's session from the laptop logs the phone out, tokens and all.
+    assert_eq!(
+        delete(h, &phone_url, &laptop_access).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_revoked(h, &phone).await;
+    problem(
+        delete(h, &phone_url, &laptop_access).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // "Log out every other device".
+    let tablet = login_from(h, "sam", "tablet").await;
+    let desktop = login_from(h, "sam", "desktop").await;
+    let revoked: Value = delete(h, "/auth/sessions", &laptop_access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revoked, json!({"revoked": 2}));
+    assert_revoked(h, &tablet).await;
+    assert_revoked(h, &desktop).await;
+    assert_eq!(
+        h.get("/auth/me", Some(&laptop_access)).await.status(),
+        StatusCode::OK
+    );
+    let listed: Value = h
+        .get("/auth/sessions", Some(&laptop_access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // Refreshing keeps the session (same id, still current).
+    let refreshed: Value = h
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&laptop, "refresh_token")}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refreshed["session_id"], laptop["session_id"]);
+}
+
 async fn all_flows(h: &Harness) {
+    sessions_over_http(h).await;
     tenant_roles_over_http(h).await;
     service_permissions_over_http(h).await;
     health_and_readiness(h).await;

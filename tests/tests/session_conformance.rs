@@ -32,13 +32,33 @@ fn ids(sessions: &[Session]) -> Vec<&str> {
 async fn sessions_conform(store: Arc<dyn SessionStore>) {
     let s = store.as_ref();
     // Create, read back exactly, list most recent first (ties by id).
-    assert!(s.create_session(&session("a1", "ann", 10), None).await.unwrap().is_empty());
-    assert!(s.create_session(&session("a2", "ann", 20), None).await.unwrap().is_empty());
-    assert!(s.create_session(&session("a0", "ann", 20), None).await.unwrap().is_empty());
-    s.create_session(&session("b1", "bob", 15), None).await.unwrap();
-    assert_eq!(s.get_session("a1").await.unwrap(), Some(session("a1", "ann", 10)));
+    assert!(s
+        .create_session(&session("a1", "ann", 10), None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .create_session(&session("a2", "ann", 20), None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .create_session(&session("a0", "ann", 20), None)
+        .await
+        .unwrap()
+        .is_empty());
+    s.create_session(&session("b1", "bob", 15), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_session("a1").await.unwrap(),
+        Some(session("a1", "ann", 10))
+    );
     assert_eq!(s.get_session("nope").await.unwrap(), None);
-    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a0", "a2", "a1"]);
+    assert_eq!(
+        ids(&s.list_sessions("ann").await.unwrap()),
+        ["a0", "a2", "a1"]
+    );
     assert!(s.list_sessions("nobody").await.unwrap().is_empty());
 
     // Touch moves a session to the front; never backwards; unknown ids say so.
@@ -46,14 +66,24 @@ async fn sessions_conform(store: Arc<dyn SessionStore>) {
     assert!(s.touch_session("a1", 25).await.unwrap());
     assert_eq!(s.get_session("a1").await.unwrap().unwrap().last_seen, 30);
     assert!(!s.touch_session("nope", 30).await.unwrap());
-    assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a1", "a0", "a2"]);
+    assert_eq!(
+        ids(&s.list_sessions("ann").await.unwrap()),
+        ["a1", "a0", "a2"]
+    );
 
     // Eviction: a new session over the limit drops the least recently used.
-    let evicted = s.create_session(&session("a3", "ann", 40), Some(2)).await.unwrap();
+    let evicted = s
+        .create_session(&session("a3", "ann", 40), Some(2))
+        .await
+        .unwrap();
     assert_eq!(evicted, ["a0", "a2"]);
     assert_eq!(ids(&s.list_sessions("ann").await.unwrap()), ["a3", "a1"]);
     assert_eq!(s.get_session("a2").await.unwrap(), None);
-    assert_eq!(ids(&s.list_sessions("bob").await.unwrap()), ["b1"], "other users untouched");
+    assert_eq!(
+        ids(&s.list_sessions("bob").await.unwrap()),
+        ["b1"],
+        "other users untouched"
+    );
 
     // Delete one; delete all but one; delete all.
     assert_eq!(
@@ -61,8 +91,12 @@ async fn sessions_conform(store: Arc<dyn SessionStore>) {
         Some("a1".to_owned())
     );
     assert_eq!(s.delete_session("a1").await.unwrap(), None);
-    s.create_session(&session("a4", "ann", 50), None).await.unwrap();
-    s.create_session(&session("a5", "ann", 60), None).await.unwrap();
+    s.create_session(&session("a4", "ann", 50), None)
+        .await
+        .unwrap();
+    s.create_session(&session("a5", "ann", 60), None)
+        .await
+        .unwrap();
     let mut gone = s.delete_user_sessions("ann", Some("a4")).await.unwrap();
     gone.sort();
     assert_eq!(gone, ["a3", "a5"]);
@@ -97,27 +131,55 @@ async fn sessions_conform(store: Arc<dyn SessionStore>) {
         clock.clone(),
         SessionSettings::new(300, 3_600, Some(5)),
     );
-    let (dan, evicted) = manager.create("d1", "dan", Device::named("phone")).await.unwrap();
+    let (dan, evicted) = manager
+        .create("d1", "dan", Device::named("phone"))
+        .await
+        .unwrap();
     assert!(evicted.is_empty());
     assert_eq!((dan.created_at, dan.expires_at), (1_000, 4_600));
     clock.advance(299);
-    assert!(manager.use_session("d1").await.unwrap().is_some(), "just inside idle timeout");
+    assert!(
+        manager.use_session("d1").await.unwrap().is_some(),
+        "just inside idle timeout"
+    );
     clock.advance(299);
-    assert!(manager.use_session("d1").await.unwrap().is_some(), "the use above kept it alive");
-    assert_eq!(store.get_session("d1").await.unwrap().unwrap().last_seen, 1_598);
+    assert!(
+        manager.use_session("d1").await.unwrap().is_some(),
+        "the use above kept it alive"
+    );
+    assert_eq!(
+        store.get_session("d1").await.unwrap().unwrap().last_seen,
+        1_598
+    );
     clock.advance(300);
-    assert!(manager.use_session("d1").await.unwrap().is_none(), "idle too long");
+    assert!(
+        manager.use_session("d1").await.unwrap().is_none(),
+        "idle too long"
+    );
     assert!(manager.list("dan").await.unwrap().is_empty());
-    manager.create("d2", "dan", Device::default()).await.unwrap();
+    manager
+        .create("d2", "dan", Device::default())
+        .await
+        .unwrap();
     for _ in 0..20 {
         clock.advance(200);
         if manager.use_session("d2").await.unwrap().is_none() {
             break;
         }
     }
-    assert_eq!(clock_now(&clock) - 1_898, 3_600, "ended at the absolute lifetime");
-    manager.create("d3", "dan", Device::default()).await.unwrap();
-    assert!(manager.revoke("eve", "d3").await.unwrap().is_none(), "not eve's");
+    assert_eq!(
+        clock_now(&clock) - 1_898,
+        3_600,
+        "ended at the absolute lifetime"
+    );
+    manager
+        .create("d3", "dan", Device::default())
+        .await
+        .unwrap();
+    assert!(
+        manager.revoke("eve", "d3").await.unwrap().is_none(),
+        "not eve's"
+    );
     assert!(manager.revoke("dan", "d3").await.unwrap().is_some());
     assert!(manager.revoke("dan", "d3").await.unwrap().is_none());
 }

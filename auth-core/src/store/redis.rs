@@ -82,7 +82,10 @@ impl RedisStore {
     }
 }
 
-fn session_from(id: &str, mut fields: HashMap<String, String>) -> Result<Option<Session>, StoreError> {
+fn session_from(
+    id: &str,
+    mut fields: HashMap<String, String>,
+) -> Result<Option<Session>, StoreError> {
     if fields.is_empty() {
         return Ok(None);
     }
