@@ -91,11 +91,10 @@ impl AuthModule {
             Some(sql) => PolicyEngine::new(&model, SqlCasbinAdapter::new(sql.clone())).await?,
             None => PolicyEngine::in_memory(&model).await?,
         };
-        let redis = config.redis.clone();
+        let bus = service.bus().cloned();
         let module = Self::new(service, config).with_policy_engine(Arc::new(engine));
         module.reload_roles().await?;
-        if let Some(url) = &redis.url {
-            let bus = ChangeBus::redis(url, &redis.changes_channel()).await?;
+        if let Some(bus) = bus {
             // The tasks live as long as the process; nothing needs to stop them.
             drop(module.follow(&bus));
         }
@@ -186,7 +185,8 @@ impl AuthModule {
                     Ok(Notice::Change(envelope)) => {
                         envelope.origin != module.inner.origin && envelope.change == Change::Roles
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Ok(Notice::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Ok(_) => false,
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
                 if reload {

@@ -16,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthConfig, ConfigError};
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::{AuthEvent, EventSink, TracingEventSink};
+use crate::invalidation::ChangeBus;
 use crate::password::{PasswordError, PasswordHasher, Verification};
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
@@ -28,6 +29,7 @@ use crate::token::refresh::{
 };
 use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
 use crate::token::setup::{load_keys, KeySetupError, KeySource};
+use crate::token::RevocationView;
 use crate::token::{Claims, KeySet, TokenError, TokenManager, TokenSubject, TokenType};
 use crate::user::{
     validate_email, validate_username, AuthUser, PublicUser, User, UserId, UserStore,
@@ -81,6 +83,8 @@ pub struct Stores {
     pub sql: Option<SqlStore>,
     /// The Redis store, if sessions live there, for readiness checks.
     pub redis: Option<RedisStore>,
+    /// The bus instances announce changes on, when there are several.
+    pub bus: Option<ChangeBus>,
 }
 
 impl Stores {
@@ -97,6 +101,7 @@ impl Stores {
             services: store,
             sql: None,
             redis: None,
+            bus: None,
         }
     }
 
@@ -113,6 +118,7 @@ impl Stores {
             services: shared,
             sql: Some(store),
             redis: None,
+            bus: None,
         }
     }
 
@@ -121,6 +127,20 @@ impl Stores {
     pub fn with_redis_sessions(mut self, redis: RedisStore) -> Self {
         self.sessions = Arc::new(redis.clone());
         self.redis = Some(redis);
+        self
+    }
+
+    /// The same stores for one of several instances sharing `bus`: revocation checks answer
+    /// from a local [`RevocationView`] kept complete through the bus (no round trip per
+    /// request), and the bus is there for the auth module to join. Spawns the view's task, so
+    /// call it within a Tokio runtime.
+    #[must_use]
+    pub fn shared_through(mut self, bus: ChangeBus, clock: Arc<dyn Clock>) -> Self {
+        let view = Arc::new(RevocationView::new(self.revocations, bus.clone(), clock));
+        // The task lives as long as the view.
+        drop(view.follow());
+        self.revocations = view;
+        self.bus = Some(bus);
         self
     }
 }
@@ -260,6 +280,7 @@ struct Inner {
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
+    bus: Option<ChangeBus>,
     sessions: SessionManager,
     sql: Option<SqlStore>,
     redis: Option<RedisStore>,
@@ -376,6 +397,7 @@ impl AuthServiceBuilder {
         Ok(AuthService {
             inner: Arc::new(Inner {
                 sessions,
+                bus: stores.bus,
                 redis: stores.redis,
                 roles: stores.roles,
                 services: stores.services,
@@ -495,6 +517,13 @@ impl AuthService {
     #[must_use]
     pub fn users(&self) -> &Arc<dyn UserStore> {
         &self.inner.users
+    }
+
+    /// The bus this instance shares changes with others on, when configured
+    /// (`AUTH__REDIS__URL`).
+    #[must_use]
+    pub fn bus(&self) -> Option<&ChangeBus> {
+        self.inner.bus.as_ref()
     }
 
     /// The SQL store, when the service runs on one (for casbin's adapter and health checks).

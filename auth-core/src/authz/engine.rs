@@ -540,6 +540,9 @@ impl PolicyEngine {
                     Notice::Change(envelope) if envelope.origin == engine.origin => Ok(()),
                     Notice::Change(envelope) => engine.apply(&envelope.change).await,
                     Notice::Resync => engine.reload().await,
+                    // Policies may lag until the resync that follows; a policy check is not a
+                    // revocation, so it keeps answering from what it has.
+                    _ => Ok(()),
                 };
                 if let Err(e) = applied {
                     tracing::error!(error = %e, "policy change from another instance not applied; reloading");

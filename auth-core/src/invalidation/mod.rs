@@ -7,6 +7,10 @@
 //! its changes with an origin so it can skip its own. A subscriber that may have missed
 //! messages (the Redis connection dropped, or it fell behind) receives [`Notice::Resync`] and
 //! reloads everything from the store, so a missed message costs a reload, never a stale view.
+//! Between losing the connection and getting it back they receive [`Notice::Disconnected`],
+//! and views that must never be stale (revocations) ask the store meanwhile. The Redis
+//! subscription is pinged every 500 ms with a 500 ms deadline, so even a connection that dies
+//! silently is noticed within a second.
 //!
 //! ```
 //! use auth_core::invalidation::{Change, ChangeBus, Notice, Origin};
@@ -83,6 +87,8 @@ pub enum Change {
     PolicyReload,
     /// Stored role definitions changed: recompile the role hierarchy.
     Roles,
+    /// A token, session or user's tokens were revoked.
+    Revoked(crate::token::revocation::Revocation),
 }
 
 /// A change and who made it.
@@ -103,6 +109,9 @@ pub enum Notice {
     /// Changes may have been missed (the connection to Redis dropped and came back): reload
     /// everything from the store.
     Resync,
+    /// The connection to Redis dropped or stopped answering: until [`Notice::Resync`], changes
+    /// of other instances may not arrive, so views must ask the store instead.
+    Disconnected,
 }
 
 /// Why a change could not be published or the bus could not start.

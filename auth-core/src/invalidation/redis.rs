@@ -12,6 +12,8 @@ use super::{BusError, Envelope, Notice};
 /// How long to wait between attempts to resubscribe after the connection dropped.
 const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// How often the subscription is pinged, and how long a ping may take.
+const HEARTBEAT: Duration = Duration::from_millis(500);
 
 pub(super) struct RedisBus {
     publisher: ConnectionManager,
@@ -111,19 +113,33 @@ async fn subscribe_loop(
             }
         };
         delay = RETRY_MIN;
-        let mut messages = pubsub.into_on_message();
-        while let Some(msg) = messages.next().await {
-            let envelope = msg
-                .get_payload::<String>()
-                .ok()
-                .and_then(|payload| serde_json::from_str::<Envelope>(&payload).ok());
-            match envelope {
-                Some(envelope) => {
-                    let _ = tx.send(Notice::Change(envelope));
+        let (mut sink, mut messages) = pubsub.split();
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                msg = messages.next() => {
+                    let Some(msg) = msg else { break };
+                    let envelope = msg
+                        .get_payload::<String>()
+                        .ok()
+                        .and_then(|payload| serde_json::from_str::<Envelope>(&payload).ok());
+                    match envelope {
+                        Some(envelope) => {
+                            let _ = tx.send(Notice::Change(envelope));
+                        }
+                        None => tracing::warn!(%channel, "change bus: ignoring a malformed message"),
+                    }
                 }
-                None => tracing::warn!(%channel, "change bus: ignoring a malformed message"),
+                _ = heartbeat.tick() => {
+                    let pong = tokio::time::timeout(HEARTBEAT, sink.ping::<redis::Value>()).await;
+                    if !matches!(pong, Ok(Ok(_))) {
+                        break;
+                    }
+                }
             }
         }
-        tracing::warn!(%channel, "change bus: Redis subscription dropped; reconnecting");
+        tracing::warn!(%channel, "change bus: Redis subscription lost; reconnecting");
+        let _ = tx.send(Notice::Disconnected);
     }
 }

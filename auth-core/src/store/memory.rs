@@ -11,15 +11,15 @@ use crate::authz::services::{PermissionSpec, ServicePermissionStore};
 use crate::authz::{RoleRecord, RoleStore};
 use crate::session::{Session, SessionStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
-use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+use crate::token::revocation::{
+    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+};
 use crate::user::{normalize, Page, User, UserId, UserStore};
 
 #[derive(Debug, Default)]
 struct State {
     users: HashMap<UserId, User>,
-    revoked_tokens: HashMap<String, i64>,
-    revoked_sessions: HashMap<String, i64>,
-    user_cutoffs: HashMap<String, UserCutoff>,
+    revocations: RevocationSet,
     families: HashMap<String, RefreshFamily>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
     roles: std::collections::BTreeMap<String, RoleRecord>,
@@ -161,56 +161,41 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl RevocationStore for MemoryStore {
     async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.state()
-            .revoked_tokens
-            .insert(jti.to_owned(), expires_at);
+        self.state().revocations.insert(Revocation::Token {
+            jti: jti.to_owned(),
+            expires_at,
+        });
         Ok(())
     }
 
     async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        let mut state = self.state();
-        let entry = state
-            .revoked_sessions
-            .entry(session_id.to_owned())
-            .or_insert(expires_at);
-        *entry = (*entry).max(expires_at);
+        self.state().revocations.insert(Revocation::Session {
+            id: session_id.to_owned(),
+            expires_at,
+        });
         Ok(())
     }
 
     async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
-        let mut state = self.state();
-        let entry = state
-            .user_cutoffs
-            .entry(user_id.to_owned())
-            .or_insert(cutoff);
-        entry.issued_before = entry.issued_before.max(cutoff.issued_before);
-        entry.epoch_below = entry.epoch_below.max(cutoff.epoch_below);
-        entry.expires_at = entry.expires_at.max(cutoff.expires_at);
+        self.state().revocations.insert(Revocation::User {
+            user_id: user_id.to_owned(),
+            cutoff,
+        });
         Ok(())
     }
 
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
-        let state = self.state();
-        Ok(state.revoked_tokens.contains_key(check.jti)
-            || check
-                .session_id
-                .is_some_and(|sid| state.revoked_sessions.contains_key(sid))
-            || state
-                .user_cutoffs
-                .get(check.user_id)
-                .is_some_and(|c| check.issued_at < c.issued_before || check.epoch < c.epoch_below))
+        Ok(self.state().revocations.is_revoked(check))
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let mut state = self.state();
-        let before =
-            state.revoked_tokens.len() + state.revoked_sessions.len() + state.user_cutoffs.len();
-        state.revoked_tokens.retain(|_, exp| *exp >= now);
-        state.revoked_sessions.retain(|_, exp| *exp >= now);
-        state.user_cutoffs.retain(|_, c| c.expires_at >= now);
-        let after =
-            state.revoked_tokens.len() + state.revoked_sessions.len() + state.user_cutoffs.len();
-        Ok((before - after) as u64)
+        Ok(self.state().revocations.purge(now))
+    }
+
+    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
+        let mut set = self.state().revocations.clone();
+        set.purge(now);
+        Ok(set)
     }
 }
 

@@ -36,6 +36,7 @@ mod error;
 pub mod keys;
 pub mod refresh;
 pub mod revocation;
+mod revocation_view;
 pub mod setup;
 
 use std::fmt;
@@ -52,6 +53,7 @@ pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
 pub use self::error::TokenError;
 use self::keys::jwt_algorithm;
 pub use self::keys::{JwtKey, KeySet};
+pub use self::revocation_view::RevocationView;
 use crate::clock::Clock;
 use crate::config::{JwtAlgorithm, JwtConfig};
 use crate::random::{OsRandom, Random};

@@ -7,6 +7,8 @@
 //! Entries carry an expiry after which no token they could match is still valid, so stores can
 //! purge them.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use crate::store::StoreError;
@@ -27,7 +29,7 @@ pub struct RevocationCheck<'a> {
 }
 
 /// A cut-off for all of one user's tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserCutoff {
     /// Tokens issued strictly before this time (seconds since the Unix epoch) are revoked.
     pub issued_before: i64,
@@ -54,4 +56,118 @@ pub trait RevocationStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Deletes entries that expired before `now`; returns how many.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+
+    /// Every entry still in force at `now`, for a local view of the revocations.
+    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError>;
+}
+
+/// One revocation, as stores record it and instances tell each other.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "of", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Revocation {
+    /// One token.
+    Token {
+        /// Its id.
+        jti: String,
+        /// When the entry may go.
+        expires_at: i64,
+    },
+    /// Every token of a session.
+    Session {
+        /// The session id.
+        id: String,
+        /// When the entry may go.
+        expires_at: i64,
+    },
+    /// A user's tokens by cut-off.
+    User {
+        /// The user.
+        user_id: String,
+        /// The cut-off.
+        cutoff: UserCutoff,
+    },
+}
+
+/// Revocation entries in memory: the in-memory store's state, and the local view every
+/// instance keeps ([`RevocationView`](super::RevocationView)). Merging is monotonic: an
+/// entry only ever grows, so applying the same revocations in any order gives the same set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationSet {
+    tokens: HashMap<String, i64>,
+    sessions: HashMap<String, i64>,
+    users: HashMap<String, UserCutoff>,
+}
+
+impl RevocationSet {
+    /// Adds one revocation (idempotent; later expiries and cut-offs win).
+    pub fn insert(&mut self, revocation: Revocation) {
+        match revocation {
+            Revocation::Token { jti, expires_at } => {
+                let entry = self.tokens.entry(jti).or_insert(expires_at);
+                *entry = (*entry).max(expires_at);
+            }
+            Revocation::Session { id, expires_at } => {
+                let entry = self.sessions.entry(id).or_insert(expires_at);
+                *entry = (*entry).max(expires_at);
+            }
+            Revocation::User { user_id, cutoff } => {
+                let entry = self.users.entry(user_id).or_insert(cutoff);
+                entry.issued_before = entry.issued_before.max(cutoff.issued_before);
+                entry.epoch_below = entry.epoch_below.max(cutoff.epoch_below);
+                entry.expires_at = entry.expires_at.max(cutoff.expires_at);
+            }
+        }
+    }
+
+    /// Whether a token is revoked by any of the three rules.
+    #[must_use]
+    pub fn is_revoked(&self, check: &RevocationCheck<'_>) -> bool {
+        self.tokens.contains_key(check.jti)
+            || check
+                .session_id
+                .is_some_and(|sid| self.sessions.contains_key(sid))
+            || self
+                .users
+                .get(check.user_id)
+                .is_some_and(|c| check.issued_at < c.issued_before || check.epoch < c.epoch_below)
+    }
+
+    /// Drops entries that expired before `now`; returns how many.
+    pub fn purge(&mut self, now: i64) -> u64 {
+        let before = self.len();
+        self.tokens.retain(|_, exp| *exp >= now);
+        self.sessions.retain(|_, exp| *exp >= now);
+        self.users.retain(|_, c| c.expires_at >= now);
+        (before - self.len()) as u64
+    }
+
+    /// How many entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tokens.len() + self.sessions.len() + self.users.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = Revocation> + '_ {
+        let tokens = self.tokens.iter().map(|(jti, exp)| Revocation::Token {
+            jti: jti.clone(),
+            expires_at: *exp,
+        });
+        let sessions = self.sessions.iter().map(|(id, exp)| Revocation::Session {
+            id: id.clone(),
+            expires_at: *exp,
+        });
+        let users = self.users.iter().map(|(user, cutoff)| Revocation::User {
+            user_id: user.clone(),
+            cutoff: *cutoff,
+        });
+        tokens.chain(sessions).chain(users)
+    }
 }

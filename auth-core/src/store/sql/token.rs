@@ -5,7 +5,9 @@ use sqlx::Row;
 use super::{map_err, SqlStore};
 use crate::store::StoreError;
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
-use crate::token::revocation::{RevocationCheck, RevocationStore, UserCutoff};
+use crate::token::revocation::{
+    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+};
 
 #[async_trait]
 impl RevocationStore for SqlStore {
@@ -89,6 +91,53 @@ impl RevocationStore for SqlStore {
                 .rows_affected();
         }
         Ok(purged)
+    }
+
+    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
+        let mut set = RevocationSet::default();
+        let rows = sqlx::query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at >= $1")
+            .bind(now)
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        for row in rows {
+            set.insert(Revocation::Token {
+                jti: row.try_get("jti").map_err(map_err)?,
+                expires_at: row.try_get("expires_at").map_err(map_err)?,
+            });
+        }
+        let rows = sqlx::query(
+            "SELECT session_id, expires_at FROM revoked_sessions WHERE expires_at >= $1",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        for row in rows {
+            set.insert(Revocation::Session {
+                id: row.try_get("session_id").map_err(map_err)?,
+                expires_at: row.try_get("expires_at").map_err(map_err)?,
+            });
+        }
+        let rows = sqlx::query(
+            "SELECT user_id, issued_before, epoch_below, expires_at FROM user_revocations \
+             WHERE expires_at >= $1",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        for row in rows {
+            set.insert(Revocation::User {
+                user_id: row.try_get("user_id").map_err(map_err)?,
+                cutoff: UserCutoff {
+                    issued_before: row.try_get("issued_before").map_err(map_err)?,
+                    epoch_below: row.try_get("epoch_below").map_err(map_err)?,
+                    expires_at: row.try_get("expires_at").map_err(map_err)?,
+                },
+            });
+        }
+        Ok(set)
     }
 }
 
