@@ -39,9 +39,17 @@ impl Drop for Service {
 
 /// Starts the service and waits (bounded) for its "ready" log line.
 fn start(dir: &std::path::Path, port: u16) -> (Service, Vec<String>) {
+    start_with(dir, port, &[])
+}
+
+/// [`start`] with extra environment variables.
+fn start_with(dir: &std::path::Path, port: u16, env: &[(&str, String)]) -> (Service, Vec<String>) {
+    let mut cmd = command(dir);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
     let mut child = Service(
-        command(dir)
-            .env("AUTH__SERVER__BIND", format!("127.0.0.1:{port}"))
+        cmd.env("AUTH__SERVER__BIND", format!("127.0.0.1:{port}"))
             .env("AUTH__PASSWORD__MEMORY_KIB", "1024")
             .env("AUTH__PASSWORD__ITERATIONS", "1")
             .stdout(Stdio::piped())
@@ -217,4 +225,147 @@ DELETE  /tenants/{tenant}/users/{user_id}/roles/{role}   requires any of the rol
         !dir.path().join("auth.db").exists(),
         "printing routes touches no database"
     );
+}
+
+/// Two processes sharing one PostgreSQL database and one Redis agree within a second: a token
+/// from A works on B, a logout on B kills it on A, a session revoked on A is refused on B, and
+/// the session limit holds across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_postgres_and_redis() {
+    let Some(redis) = tests::redis_url().await else {
+        return;
+    };
+    let Some(db) = tests::PgDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("AUTH__DATABASE__URL", db.url.clone()),
+        ("AUTH__REDIS__URL", redis),
+        (
+            "AUTH__REDIS__PREFIX",
+            format!("{}:", tests::unique_prefix("instances")),
+        ),
+        ("AUTH__JWT__SECRET_KEY", tests::random_secret()),
+        ("AUTH__JWT__REFRESH_TOKEN_SECRET", tests::random_secret()),
+        ("AUTH__SESSION__MAX_SESSIONS_PER_USER", "2".to_owned()),
+    ];
+    let (port_a, port_b) = (free_port(), free_port());
+    let (_a, _) = start_with(dir.path(), port_a, &env);
+    let (_b, _) = start_with(dir.path(), port_b, &env);
+    let a = format!("http://127.0.0.1:{port_a}");
+    let b = format!("http://127.0.0.1:{port_b}");
+    let http = reqwest::Client::new();
+    let me = |base: &str, token: &str| {
+        http.get(format!("{base}/auth/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    let login = |base: String, device: &'static str| {
+        let http = http.clone();
+        async move {
+            let body = json!({"username": "ada", "password": "correct horse battery", "device_name": device});
+            let response = http
+                .post(format!("{base}/auth/login"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let body =
+        json!({"username": "ada", "email": "ada@example.com", "password": "correct horse battery"});
+    let registered = http
+        .post(format!("{a}/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+
+    // Log in on A, use the token on B.
+    let first = login(a.clone(), "first").await;
+    let first_token = first["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&b, &first_token).await.unwrap().status(), 200);
+    // Warm A's answer for this token, so a stale local view would show.
+    assert_eq!(me(&a, &first_token).await.unwrap().status(), 200);
+
+    // Log out on B: the token fails on A within one second.
+    let out = http
+        .post(format!("{b}/auth/logout"))
+        .bearer_auth(&first_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert!(
+        tests::eventually(Duration::from_secs(1), || async {
+            me(&a, &first_token).await.unwrap().status() == 401
+        })
+        .await,
+        "logout on B is honoured on A within a second"
+    );
+
+    // Revoke a session on A: B refuses it.
+    let second = login(b.clone(), "second").await;
+    let third = login(a.clone(), "third").await;
+    let second_token = second["access_token"].as_str().unwrap().to_owned();
+    let third_token = third["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&b, &second_token).await.unwrap().status(), 200);
+    let revoke = http
+        .delete(format!(
+            "{a}/auth/sessions/{}",
+            second["session_id"].as_str().unwrap()
+        ))
+        .bearer_auth(&third_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    assert!(
+        tests::eventually(Duration::from_secs(1), || async {
+            me(&b, &second_token).await.unwrap().status() == 401
+        })
+        .await,
+        "a session revoked on A is refused on B within a second"
+    );
+
+    // The limit of two sessions holds across both instances: logins alternate, the least
+    // recently used session goes, and its token stops working on both. (Session times have
+    // one-second resolution: wait, so "least recently used" is not a tie.)
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let fourth = login(b.clone(), "fourth").await;
+    let fifth = login(a.clone(), "fifth").await;
+    let fifth_token = fifth["access_token"].as_str().unwrap().to_owned();
+    let sessions: Value = http
+        .get(format!("{b}/auth/sessions"))
+        .bearer_auth(&fifth_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["device"]["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fifth", "fourth"]);
+    for base in [&a, &b] {
+        assert!(
+            tests::eventually(Duration::from_secs(1), || async {
+                me(base, &third_token).await.unwrap().status() == 401
+            })
+            .await,
+            "the evicted session is refused on {base}"
+        );
+        let fourth_token = fourth["access_token"].as_str().unwrap();
+        assert_eq!(me(base, fourth_token).await.unwrap().status(), 200);
+    }
+    db.drop_database().await;
 }
