@@ -85,6 +85,8 @@ pub struct Stores {
     pub redis: Option<RedisStore>,
     /// The bus instances announce changes on, when there are several.
     pub bus: Option<ChangeBus>,
+    /// The local revocation view, when revocation checks answer from memory.
+    pub revocation_view: Option<Arc<RevocationView>>,
 }
 
 impl Stores {
@@ -102,6 +104,7 @@ impl Stores {
             sql: None,
             redis: None,
             bus: None,
+            revocation_view: None,
         }
     }
 
@@ -119,6 +122,7 @@ impl Stores {
             sql: Some(store),
             redis: None,
             bus: None,
+            revocation_view: None,
         }
     }
 
@@ -139,7 +143,8 @@ impl Stores {
         let view = Arc::new(RevocationView::new(self.revocations, bus.clone(), clock));
         // The task lives as long as the view.
         drop(view.follow());
-        self.revocations = view;
+        self.revocations = view.clone();
+        self.revocation_view = Some(view);
         self.bus = Some(bus);
         self
     }
@@ -281,6 +286,7 @@ struct Inner {
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
     bus: Option<ChangeBus>,
+    revocation_view: Option<Arc<RevocationView>>,
     sessions: SessionManager,
     sql: Option<SqlStore>,
     redis: Option<RedisStore>,
@@ -398,6 +404,7 @@ impl AuthServiceBuilder {
             inner: Arc::new(Inner {
                 sessions,
                 bus: stores.bus,
+                revocation_view: stores.revocation_view,
                 redis: stores.redis,
                 roles: stores.roles,
                 services: stores.services,
@@ -489,8 +496,10 @@ impl AuthService {
         let store = SqlStore::connect(&config.database.url, options).await?;
         let mut stores = Stores::sql(store);
         if let Some(url) = &config.redis.url {
-            stores =
-                stores.with_redis_sessions(RedisStore::connect(url, &config.redis.prefix).await?);
+            let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
+            stores = stores
+                .with_redis_sessions(RedisStore::connect(url, &config.redis.prefix).await?)
+                .shared_through(bus, Arc::new(SystemClock));
         }
         let service = Self::builder(config.clone()).with_stores(stores).build()?;
         service.warm_up().await?;
@@ -524,6 +533,16 @@ impl AuthService {
     #[must_use]
     pub fn bus(&self) -> Option<&ChangeBus> {
         self.inner.bus.as_ref()
+    }
+
+    /// Whether revocation checks answer from the local view right now (no store round trip);
+    /// false without a view, and while the change bus is down or the view reloads.
+    #[must_use]
+    pub fn revocations_in_memory(&self) -> bool {
+        self.inner
+            .revocation_view
+            .as_ref()
+            .is_some_and(|view| view.is_complete())
     }
 
     /// The SQL store, when the service runs on one (for casbin's adapter and health checks).

@@ -17,7 +17,8 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::StoreError> {
 //! let clock = Arc::new(ManualClock::new(1_000));
-//! let settings = SessionSettings { idle_timeout: 600, lifetime: 86_400, max_per_user: Some(2) };
+//! // Idle for at most 10 minutes, at most a day, at most two per user.
+//! let settings = SessionSettings::new(600, 86_400, Some(2));
 //! let sessions = SessionManager::new(Arc::new(MemoryStore::new()), clock.clone(), settings);
 //! let (first, _) = sessions.create("s1", "u1", Device::named("laptop")).await?;
 //! clock.advance(10);
