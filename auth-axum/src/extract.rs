@@ -1,12 +1,13 @@
 use std::sync::Arc;
 
+use auth_core::principal::CredentialKind;
 use auth_core::token::Claims;
 use auth_core::{AuthError, Principal, PublicUser};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
@@ -65,13 +66,89 @@ where
     if let Some(claims) = parts.extensions.get::<Arc<Claims>>() {
         return Ok(Some(Arc::clone(claims)));
     }
-    let Some(token) = bearer_token(&parts.headers)? else {
+    let module = AuthModule::from_ref(state);
+    // An explicit bearer token wins over an ambient cookie.
+    if let Some(token) = bearer_token(&parts.headers)? {
+        let claims = Arc::new(module.service().verify_access(token).await?);
+        parts.extensions.insert(Arc::clone(&claims));
+        return Ok(Some(claims));
+    }
+    let session = &module.config().session;
+    let Some(secret) = cookie_value(&parts.headers, &session.session_cookie()) else {
         return Ok(None);
     };
-    let module = AuthModule::from_ref(state);
-    let claims = Arc::new(module.service().verify_access(token).await?);
+    check_csrf(parts, secret, &session.allowed_origins)?;
+    let claims = module.service().verify_cookie(secret).await?;
     parts.extensions.insert(Arc::clone(&claims));
+    parts.extensions.insert(CookieAuthenticated);
     Ok(Some(claims))
+}
+
+/// Marks a request authenticated by its session cookie.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CookieAuthenticated;
+
+/// The principal of verified claims, with the credential the request used.
+pub(crate) fn principal_of(parts: &Parts, claims: &Claims) -> Principal {
+    let mut principal = Principal::from_claims(claims);
+    if parts.extensions.get::<CookieAuthenticated>().is_some() {
+        principal.credential = CredentialKind::Cookie;
+    }
+    principal
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+        .filter(|v| !v.is_empty())
+}
+
+/// The `host[:port]` of an origin or URL (`https://app.example.com:8443/path`).
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Cross-site request forgery checks for a state-changing request authenticated by cookie:
+/// the `Origin` (or, without one, the `Referer`) must be this service's host or an allowed
+/// origin, and `X-CSRF-Token` must be the token of the session's cookie. Safe methods pass.
+fn check_csrf(parts: &Parts, secret: &str, allowed: &[String]) -> Result<(), AuthError> {
+    if matches!(
+        parts.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return Ok(());
+    }
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let source = header(ORIGIN)
+        .or_else(|| header(REFERER))
+        .ok_or(AuthError::CsrfFailed(
+            "a state-changing request with the session cookie must carry Origin or Referer",
+        ))?;
+    let host = header(HOST).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    let same_site = host.is_some_and(|host| authority(source).eq_ignore_ascii_case(host));
+    let allowed = allowed
+        .iter()
+        .any(|origin| authority(origin).eq_ignore_ascii_case(authority(source)));
+    if !same_site && !allowed {
+        return Err(AuthError::CsrfFailed("the request comes from another site"));
+    }
+    let token = header(HeaderName::from_static("x-csrf-token")).ok_or(AuthError::CsrfFailed(
+        "send the CSRF token in the X-CSRF-Token header",
+    ))?;
+    if !auth_core::session::cookie::csrf_matches(secret, token) {
+        return Err(AuthError::CsrfFailed(
+            "the CSRF token does not match the session",
+        ));
+    }
+    Ok(())
 }
 
 /// As [`verified_claims`], refusing a request without credentials with 401.
@@ -139,7 +216,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let claims = required_claims(parts, state).await?;
-        Ok(Self(Principal::from_claims(&claims)))
+        Ok(Self(principal_of(parts, &claims)))
     }
 }
 
@@ -156,7 +233,7 @@ where
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(verified_claims(parts, state)
             .await?
-            .map(|claims| Self(Principal::from_claims(&claims))))
+            .map(|claims| Self(principal_of(parts, &claims))))
     }
 }
 

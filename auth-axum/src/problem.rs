@@ -199,6 +199,18 @@ impl From<AuthError> for Problem {
             AuthError::Forbidden(detail) => {
                 Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
             }
+            AuthError::InvalidSession => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Invalid session",
+                err.to_string(),
+            ),
+            AuthError::CsrfFailed(reason) => Self::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "Cross-site request refused",
+                reason,
+            ),
             AuthError::Conflict { .. } => {
                 Self::new(StatusCode::CONFLICT, code, "Conflict", err.to_string())
             }

@@ -3,7 +3,7 @@
 //! | route | body | answer |
 //! |---|---|---|
 //! | `POST /auth/register` | JSON `{username, email, password}` | 201, the public user |
-//! | `POST /auth/login` | JSON `{username or email, password}`, or the OAuth2 form `grant_type=password&username=&password=` | 200, token response |
+//! | `POST /auth/login` | JSON `{username or email, password, device_name?, cookie?}`, or the OAuth2 form `grant_type=password&username=&password=` | 200, token response; with `cookie: true` `{session_id, csrf_token, expires_in, user}` and the session and CSRF cookies instead of tokens |
 //! | `POST /auth/refresh` | JSON `{refresh_token}`, or the form `grant_type=refresh_token&refresh_token=` | 200, token response with the rotated refresh token |
 //! | `POST /auth/logout` | bearer token; optional JSON `{refresh_token}` | 200, the session's tokens are revoked |
 //! | `GET /auth/me` | bearer token | 200, the public user |
@@ -21,16 +21,20 @@ use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
 use std::net::SocketAddr;
 
+use auth_core::config::SessionConfig;
+use auth_core::principal::CredentialKind;
+use auth_core::service::CookieLogin;
 use auth_core::session::{Device, Session};
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Path, Request, State,
 };
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, USER_AGENT};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::extract::json_problem;
@@ -105,6 +109,70 @@ struct LoginJson {
     /// A name for the device, shown in the session list.
     #[serde(default)]
     device_name: Option<String>,
+    /// A browser login: the session goes in an HttpOnly cookie instead of tokens in the body.
+    #[serde(default)]
+    cookie: bool,
+}
+
+/// A `Set-Cookie` value. `http_only` for the session, not for the CSRF cookie scripts read.
+fn set_cookie(
+    session: &SessionConfig,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax");
+    if http_only {
+        cookie.push_str("; HttpOnly");
+    }
+    if session.cookie_secure {
+        cookie.push_str("; Secure");
+    }
+    // Names come from configuration and values are base64url: always a valid header.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The body of a cookie login: no tokens, the CSRF token scripts must echo.
+#[derive(serde::Serialize)]
+struct CookieLoginBody {
+    session_id: String,
+    csrf_token: String,
+    expires_in: i64,
+    user: auth_core::PublicUser,
+}
+
+fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Response {
+    let secret = login.secret.expose_secret().to_owned();
+    let cookies = [
+        set_cookie(
+            session,
+            &session.session_cookie(),
+            &secret,
+            login.max_age,
+            session.cookie_httponly,
+        ),
+        set_cookie(
+            session,
+            &session.csrf_cookie(),
+            &login.csrf_token,
+            login.max_age,
+            false,
+        ),
+    ];
+    let mut response = Json(CookieLoginBody {
+        session_id: login.session_id,
+        csrf_token: login.csrf_token,
+        expires_in: login.max_age,
+        user: login.user,
+    })
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for cookie in cookies {
+        headers.append(SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// The OAuth2 token-endpoint form (RFC 6749 sections 4.3.2 and 6).
@@ -222,7 +290,13 @@ async fn login(
             let login = login
                 .filter(|l| !l.trim().is_empty())
                 .ok_or_else(|| AuthError::invalid("username", "send `username` or `email`"))?;
-            LoginRequest::new(login, json.password).from_device(device(json.device_name))
+            let request =
+                LoginRequest::new(login, json.password).from_device(device(json.device_name));
+            if json.cookie {
+                let login = module.service().login_with_cookie(request).await?;
+                return Ok(cookie_response(&module.config().session, login));
+            }
+            request
         }
         TokenBody::Form(form) => {
             if form.grant_type != "password" {
@@ -269,7 +343,7 @@ async fn logout(
     State(module): State<AuthModule>,
     Auth(principal): Auth,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Response, Problem> {
     let refresh_token = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -281,7 +355,16 @@ async fn logout(
         .service()
         .logout(&principal, refresh_token.as_deref())
         .await?;
-    Ok(Json(serde_json::json!({ "message": "logged out" })))
+    let mut response = Json(serde_json::json!({ "message": "logged out" })).into_response();
+    if principal.credential == CredentialKind::Cookie {
+        let session = &module.config().session;
+        for name in [session.session_cookie(), session.csrf_cookie()] {
+            response
+                .headers_mut()
+                .append(SET_COOKIE, set_cookie(session, &name, "", 0, true));
+        }
+    }
+    Ok(response)
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> Json<auth_core::PublicUser> {

@@ -405,6 +405,9 @@ pub struct SessionConfig {
     pub cookie_httponly: bool,
     /// `AUTH__SESSION__MAX_SESSIONS_PER_USER`: concurrent sessions per user; unlimited when unset.
     pub max_sessions_per_user: Option<u32>,
+    /// `AUTH__SESSION__ALLOWED_ORIGINS`: origins (`https://app.example.com`) besides the
+    /// service's own host that may send state-changing requests with the session cookie.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for SessionConfig {
@@ -415,6 +418,31 @@ impl Default for SessionConfig {
             cookie_secure: true,
             cookie_httponly: true,
             max_sessions_per_user: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The session cookie's name: `__Host-<cookie_name>` when `Secure` (the prefix makes
+    /// browsers refuse it from subdomains or without `Secure`, `Path=/`), the bare name
+    /// otherwise (plain-HTTP development).
+    #[must_use]
+    pub fn session_cookie(&self) -> String {
+        self.prefixed(&self.cookie_name)
+    }
+
+    /// The CSRF cookie's name (`__Host-csrf`, or `csrf` without `Secure`).
+    #[must_use]
+    pub fn csrf_cookie(&self) -> String {
+        self.prefixed("csrf")
+    }
+
+    fn prefixed(&self, name: &str) -> String {
+        if self.cookie_secure {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
         }
     }
 }

@@ -54,6 +54,12 @@ pub enum AuthError {
     /// A bug or an unexpected internal failure (a hashing task that panicked, corrupt data).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The session cookie names no live session (unknown, expired, revoked).
+    #[error("the session cookie is unknown, expired or revoked; log in again")]
+    InvalidSession,
+    /// A state-changing request authenticated by cookie failed the CSRF checks.
+    #[error("cross-site request refused: {0}")]
+    CsrfFailed(&'static str),
 }
 
 impl AuthError {
@@ -72,6 +78,8 @@ impl AuthError {
             Self::Validation(_) => "validation_failed",
             Self::ServiceUnavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
+            Self::InvalidSession => "invalid_session",
+            Self::CsrfFailed(_) => "csrf_failed",
         }
     }
 

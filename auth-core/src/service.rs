@@ -4,6 +4,7 @@
 //!
 //! Every flow returns [`PublicUser`] or tokens, never the stored [`User`](crate::User).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use crate::invalidation::ChangeBus;
 use crate::password::{PasswordError, PasswordHasher, Verification};
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
+use crate::session::cookie;
 use crate::session::{Device, Session, SessionManager, SessionSettings, SessionStore};
 use crate::store::redis::RedisStore;
 use crate::store::sql::{SqlOptions, SqlStore};
@@ -276,6 +278,42 @@ struct Settings {
     family_ttl: i64,
     reuse_grace: i64,
     default_roles: Vec<String>,
+    /// Idle timeout of browser (cookie) sessions.
+    cookie_idle: i64,
+}
+
+/// How long a verified session cookie is answered from memory before the session is read
+/// again (revocations still apply at once: they are checked on every request).
+const COOKIE_CACHE_SECONDS: i64 = 30;
+/// Most cookies remembered; the cache starts over beyond.
+const COOKIE_CACHE_CAPACITY: usize = 100_000;
+
+/// Sessions recently verified by cookie: secret hash to claims and when they were read.
+type CookieCache = std::sync::Mutex<HashMap<String, (Arc<Claims>, i64)>>;
+
+/// A browser login: the cookie secret to set and the CSRF token that goes with it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct CookieLogin {
+    /// The session cookie's value. Secret: set it in an HttpOnly cookie, never in a body.
+    pub secret: SecretString,
+    /// The CSRF token for `X-CSRF-Token` (and the readable CSRF cookie).
+    pub csrf_token: String,
+    /// The session id.
+    pub session_id: String,
+    /// Seconds the cookie may live (the session's absolute lifetime).
+    pub max_age: i64,
+    /// The user.
+    pub user: PublicUser,
+}
+
+impl fmt::Debug for CookieLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CookieLogin")
+            .field("session_id", &self.session_id)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
 }
 
 struct Inner {
@@ -285,6 +323,7 @@ struct Inner {
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
+    cookies: CookieCache,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
     sessions: SessionManager,
@@ -404,6 +443,7 @@ impl AuthServiceBuilder {
             inner: Arc::new(Inner {
                 sessions,
                 bus: stores.bus,
+                cookies: CookieCache::default(),
                 revocation_view: stores.revocation_view,
                 redis: stores.redis,
                 roles: stores.roles,
@@ -425,6 +465,9 @@ impl AuthServiceBuilder {
                 settings: Settings {
                     refresh_ttl,
                     family_ttl,
+                    cookie_idle: i64::try_from(self.config.session.timeout_minutes)
+                        .unwrap_or(i64::MAX / 120)
+                        .saturating_mul(60),
                     reuse_grace: i64::try_from(jwt.refresh_reuse_grace_seconds).unwrap_or(0),
                     default_roles: self.config.users.default_roles.clone(),
                 },
@@ -718,6 +761,13 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
+        let user = self.check_credentials(&request).await?;
+        self.start_session(&user, request.device).await
+    }
+
+    /// Checks a login's credentials (same work for every kind of failure); the user on
+    /// success, with an outdated hash upgraded.
+    async fn check_credentials(&self, request: &LoginRequest) -> Result<User> {
         let password = request.password.expose_secret();
         let passwords = &self.inner.passwords;
         // Refuse over-long input before any hashing (OWASP); says nothing about the account.
@@ -754,7 +804,181 @@ impl AuthService {
         } else {
             user
         };
-        self.start_session(&user, request.device).await
+        Ok(user)
+    }
+
+    /// Checks credentials and starts a browser session authenticated by a cookie instead of
+    /// tokens. The session is new, so a cookie planted before login is never upgraded
+    /// (fixation); its idle timeout is `session.timeout_minutes`.
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    pub async fn login_with_cookie(&self, request: LoginRequest) -> Result<CookieLogin> {
+        let user = self.check_credentials(&request).await?;
+        let session_id = self.inner.random.uuid().to_string();
+        let secret = cookie::new_secret(self.inner.random.as_ref());
+        let (session, evicted) = self
+            .inner
+            .sessions
+            .create_with(
+                &session_id,
+                user.id.as_str(),
+                request.device,
+                self.inner.settings.cookie_idle,
+                Some(cookie::secret_hash(&secret)),
+            )
+            .await?;
+        for old in evicted {
+            self.end_session(&old, "evicted").await?;
+        }
+        self.emit(AuthEvent::LoginSucceeded {
+            user_id: user.id.to_string(),
+            session_id: session_id.clone(),
+        });
+        Ok(CookieLogin {
+            csrf_token: cookie::csrf_token(&secret),
+            secret: SecretString::from(secret),
+            max_age: session.expires_at - session.created_at,
+            session_id,
+            user: user.to_public(),
+        })
+    }
+
+    /// Gives the principal's cookie session a new secret (call it when the session's
+    /// privileges change, e.g. after a step-up): the old cookie stops working at once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidSession`] when the principal has no live session.
+    pub async fn rotate_cookie(&self, principal: &Principal) -> Result<CookieLogin> {
+        let session_id = principal
+            .session_id
+            .as_deref()
+            .ok_or(AuthError::InvalidSession)?;
+        let session = self
+            .inner
+            .sessions
+            .use_session(session_id)
+            .await?
+            .ok_or(AuthError::InvalidSession)?;
+        let user = self
+            .inner
+            .users
+            .get_by_id(&UserId(session.user_id.clone()))
+            .await?
+            .ok_or(AuthError::InvalidSession)?;
+        let secret = cookie::new_secret(self.inner.random.as_ref());
+        if !self
+            .inner
+            .sessions
+            .store()
+            .set_session_secret(session_id, &cookie::secret_hash(&secret))
+            .await?
+        {
+            return Err(AuthError::InvalidSession);
+        }
+        if let Some(old) = &session.secret_hash {
+            self.cookie_cache().remove(old);
+        }
+        Ok(CookieLogin {
+            csrf_token: cookie::csrf_token(&secret),
+            secret: SecretString::from(secret),
+            max_age: session.expires_at - self.inner.clock.now(),
+            session_id: session.id,
+            user: user.to_public(),
+        })
+    }
+
+    fn cookie_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Claims>, i64)>> {
+        self.inner
+            .cookies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Verifies a session cookie: the claims of its session, as an access token would carry
+    /// them (`sid` the session, `jti` `cookie:<session>`). Sessions read in the last 30 s are
+    /// answered from memory; revocation is checked on every call.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidSession`] for an unknown, ended or revoked session;
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn verify_cookie(&self, secret: &str) -> Result<Arc<Claims>> {
+        if secret.is_empty() || secret.len() > cookie::MAX_SECRET_LEN {
+            return Err(AuthError::InvalidSession);
+        }
+        let hash = cookie::secret_hash(secret);
+        let now = self.inner.clock.now();
+        let cached = self
+            .cookie_cache()
+            .get(&hash)
+            .filter(|(_, at)| now - at < COOKIE_CACHE_SECONDS)
+            .map(|(claims, _)| Arc::clone(claims));
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.read_cookie_session(&hash).await?);
+                let mut cache = self.cookie_cache();
+                if cache.len() >= COOKIE_CACHE_CAPACITY {
+                    cache.clear();
+                }
+                cache.insert(hash.clone(), (Arc::clone(&claims), now));
+                claims
+            }
+        };
+        let check = RevocationCheck {
+            jti: &claims.jti,
+            session_id: claims.sid.as_deref(),
+            user_id: &claims.sub,
+            issued_at: claims.iat,
+            epoch: claims.epc,
+        };
+        let revoked = self
+            .inner
+            .revocations
+            .is_revoked(&check)
+            .await
+            .map_err(AuthError::ServiceUnavailable)?;
+        if revoked || claims.exp <= now {
+            self.cookie_cache().remove(&hash);
+            return Err(AuthError::InvalidSession);
+        }
+        Ok(claims)
+    }
+
+    /// Reads the session a cookie secret hash names, and its user, into claims.
+    async fn read_cookie_session(&self, hash: &str) -> Result<Claims> {
+        let session = self
+            .inner
+            .sessions
+            .use_cookie(hash)
+            .await?
+            .ok_or(AuthError::InvalidSession)?;
+        let user = match self
+            .inner
+            .users
+            .get_by_id(&UserId(session.user_id.clone()))
+            .await?
+        {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidSession),
+        };
+        Ok(Claims {
+            sub: user.id.to_string(),
+            exp: session.ends_at(),
+            iat: session.created_at,
+            nbf: session.created_at,
+            jti: format!("cookie:{}", session.id),
+            iss: None,
+            aud: None,
+            sid: Some(session.id),
+            typ: TokenType::Access,
+            epc: user.security_epoch,
+            auth_time: Some(session.created_at),
+            amr: vec!["pwd".to_owned()],
+            roles: user.roles,
+            permissions: user.permissions,
+            tenant: user.tenant,
+        })
     }
 
     /// Upgrades an outdated hash; a failure is logged and does not fail the login.

@@ -105,6 +105,55 @@ async fn sessions_conform(store: Arc<dyn SessionStore>) {
     assert!(s.list_sessions("ann").await.unwrap().is_empty());
     assert_eq!(ids(&s.list_sessions("bob").await.unwrap()), ["b1"]);
 
+    // Cookie secrets: found by hash, rebound (the old one stops working), gone with the
+    // session, with eviction, and with "all others".
+    let mut e1 = session("e1", "eve", 200);
+    e1.secret_hash = Some("hash-1".to_owned());
+    s.create_session(&e1, None).await.unwrap();
+    assert_eq!(
+        s.find_session_by_secret("hash-1")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some("e1".to_owned())
+    );
+    assert_eq!(s.find_session_by_secret("hash-x").await.unwrap(), None);
+    assert!(s.set_session_secret("e1", "hash-2").await.unwrap());
+    assert!(!s.set_session_secret("nope", "hash-9").await.unwrap());
+    assert_eq!(
+        s.find_session_by_secret("hash-1").await.unwrap(),
+        None,
+        "rotated"
+    );
+    let found = s.find_session_by_secret("hash-2").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.secret_hash.as_deref()),
+        ("e1", Some("hash-2"))
+    );
+    let mut e2 = session("e2", "eve", 210);
+    e2.secret_hash = Some("hash-3".to_owned());
+    assert_eq!(s.create_session(&e2, Some(1)).await.unwrap(), ["e1"]);
+    assert_eq!(
+        s.find_session_by_secret("hash-2").await.unwrap(),
+        None,
+        "evicted"
+    );
+    s.delete_session("e2").await.unwrap();
+    assert_eq!(
+        s.find_session_by_secret("hash-3").await.unwrap(),
+        None,
+        "deleted"
+    );
+    let mut e3 = session("e3", "eve", 220);
+    e3.secret_hash = Some("hash-4".to_owned());
+    s.create_session(&e3, None).await.unwrap();
+    s.delete_user_sessions("eve", None).await.unwrap();
+    assert_eq!(
+        s.find_session_by_secret("hash-4").await.unwrap(),
+        None,
+        "all ended"
+    );
+
     // Concurrent logins never leave more than the limit.
     let logins: Vec<_> = (0..8)
         .map(|i| {

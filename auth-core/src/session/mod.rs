@@ -31,6 +31,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cookie;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -100,6 +102,10 @@ pub struct Session {
     pub expires_at: i64,
     /// Seconds of inactivity after which it ends.
     pub idle_timeout: i64,
+    /// SHA-256 (hex) of the browser cookie that authenticates it, for cookie sessions. Never
+    /// the cookie itself; not serialized.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
 }
 
 impl Session {
@@ -148,6 +154,16 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
         user_id: &str,
         keep: Option<&str>,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// The session a cookie secret (by its hash) authenticates.
+    async fn find_session_by_secret(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>, StoreError>;
+
+    /// Binds session `id` to a new cookie secret (by its hash); the old one stops working.
+    /// Returns whether the session exists.
+    async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError>;
 }
 
 /// Session lifetimes and limits.
@@ -235,6 +251,23 @@ impl SessionManager {
         user_id: &str,
         device: Device,
     ) -> Result<(Session, Vec<String>), StoreError> {
+        self.create_with(id, user_id, device, self.settings.idle_timeout, None)
+            .await
+    }
+
+    /// [`create`](Self::create) with its own idle timeout, bound to a cookie secret (by its
+    /// hash) when given.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn create_with(
+        &self,
+        id: &str,
+        user_id: &str,
+        device: Device,
+        idle_timeout: i64,
+        secret_hash: Option<String>,
+    ) -> Result<(Session, Vec<String>), StoreError> {
         let now = self.clock.now();
         let session = Session {
             id: id.to_owned(),
@@ -243,7 +276,8 @@ impl SessionManager {
             created_at: now,
             last_seen: now,
             expires_at: now.saturating_add(self.settings.lifetime),
-            idle_timeout: self.settings.idle_timeout,
+            idle_timeout,
+            secret_hash,
         };
         let evicted = self
             .store
@@ -258,14 +292,29 @@ impl SessionManager {
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn use_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let found = self.store.get_session(id).await?;
+        self.used(found).await
+    }
+
+    /// The live session a cookie secret authenticates (by its hash), recording the use.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn use_cookie(&self, secret_hash: &str) -> Result<Option<Session>, StoreError> {
+        let found = self.store.find_session_by_secret(secret_hash).await?;
+        self.used(found).await
+    }
+
+    async fn used(&self, found: Option<Session>) -> Result<Option<Session>, StoreError> {
         let now = self.clock.now();
-        let Some(mut session) = self.store.get_session(id).await? else {
+        let Some(mut session) = found else {
             return Ok(None);
         };
+        let id = session.id.clone();
         if !session.is_live(now) {
             return Ok(None);
         }
-        if now - session.last_seen >= TOUCH_EVERY && self.store.touch_session(id, now).await? {
+        if now - session.last_seen >= TOUCH_EVERY && self.store.touch_session(&id, now).await? {
             session.last_seen = now;
         }
         Ok(Some(session))

@@ -503,4 +503,25 @@ impl SessionStore for MemoryStore {
         }
         Ok(ids)
     }
+
+    async fn find_session_by_secret(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .state()
+            .sessions
+            .values()
+            .find(|s| s.secret_hash.as_deref() == Some(secret_hash))
+            .cloned())
+    }
+
+    async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .sessions
+            .get_mut(id)
+            .map(|s| s.secret_hash = Some(secret_hash.to_owned()))
+            .is_some())
+    }
 }

@@ -80,6 +80,10 @@ impl RedisStore {
     fn user_key(&self, user_id: &str) -> String {
         format!("{}user-sessions:{user_id}", self.prefix)
     }
+
+    fn secret_key(&self, hash: &str) -> String {
+        format!("{}session-secret:{hash}", self.prefix)
+    }
 }
 
 fn session_from(
@@ -106,6 +110,7 @@ fn session_from(
         idle_timeout: number(&fields, "idle_timeout")?,
         user_id: text(&mut fields, "user_id")
             .ok_or_else(|| StoreError::Corrupt("session field `user_id`".to_owned()))?,
+        secret_hash: text(&mut fields, "secret_hash"),
         device: Device {
             user_agent: text(&mut fields, "user_agent"),
             ip: text(&mut fields, "ip"),
@@ -114,15 +119,27 @@ fn session_from(
     }))
 }
 
+/// Deletes a session hash and its cookie-secret index entry. Prepended to the scripts that
+/// delete sessions.
+const DROP: &str = r"
+local function drop(sessions, secrets, id)
+  local hash = redis.call('HGET', sessions .. id, 'secret_hash')
+  if hash and hash ~= '' then redis.call('DEL', secrets .. hash) end
+  return redis.call('DEL', sessions .. id)
+end
+";
+
 /// KEYS: session hash, user index. ARGV: id, user, user_agent, ip, name, created_at,
-/// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix.
-/// Returns the evicted ids.
+/// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix, secret hash
+/// (or empty), secret key prefix. Returns the evicted ids.
 const CREATE: &str = r"
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'user_agent', ARGV[3], 'ip', ARGV[4],
   'name', ARGV[5], 'created_at', ARGV[6], 'last_seen', ARGV[7], 'expires_at', ARGV[8],
-  'idle_timeout', ARGV[9])
+  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12])
 -- Relative to the caller's clock, so Redis's own clock does not matter.
-redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7])))
+local ttl = math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7]))
+redis.call('EXPIRE', KEYS[1], ttl)
+if ARGV[12] ~= '' then redis.call('SET', ARGV[13] .. ARGV[12], ARGV[1], 'EX', ttl) end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 local max = tonumber(ARGV[10])
 local evicted = {}
@@ -145,7 +162,7 @@ table.sort(others, function(a, b)
 end)
 for i = max, #others do
   local id = others[i].id
-  redis.call('DEL', ARGV[11] .. id)
+  drop(ARGV[11], ARGV[13], id)
   redis.call('ZREM', KEYS[2], id)
   table.insert(evicted, id)
 end
@@ -165,29 +182,51 @@ end
 return 1
 ";
 
-/// KEYS: session hash. ARGV: id, user index prefix. Returns the deleted hash as a flat list.
+/// KEYS: session hash. ARGV: id, user index prefix, session key prefix, secret key prefix.
+/// Returns the deleted hash as a flat list.
 const DELETE: &str = r"
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return fields end
 local user = redis.call('HGET', KEYS[1], 'user_id')
-redis.call('DEL', KEYS[1])
+drop(ARGV[3], ARGV[4], ARGV[1])
 redis.call('ZREM', ARGV[2] .. user, ARGV[1])
 return fields
 ";
 
-/// KEYS: user index. ARGV: id to keep (or empty), session key prefix. Returns deleted ids.
+/// KEYS: user index. ARGV: id to keep (or empty), session key prefix, secret key prefix.
+/// Returns deleted ids.
 const DELETE_USER: &str = r"
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local deleted = {}
 for _, id in ipairs(ids) do
   if id ~= ARGV[1] then
-    local existed = redis.call('DEL', ARGV[2] .. id)
+    local existed = drop(ARGV[2], ARGV[3], id)
     redis.call('ZREM', KEYS[1], id)
     if existed == 1 then table.insert(deleted, id) end
   end
 end
 return deleted
 ";
+
+/// KEYS: session hash. ARGV: id, new secret hash, secret key prefix. Returns 1 when the
+/// session exists.
+const SET_SECRET: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[1], 'secret_hash')
+if old and old ~= '' then redis.call('DEL', ARGV[3] .. old) end
+redis.call('HSET', KEYS[1], 'secret_hash', ARGV[2])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then
+  redis.call('SET', ARGV[3] .. ARGV[2], ARGV[1], 'EX', ttl)
+else
+  redis.call('SET', ARGV[3] .. ARGV[2], ARGV[1])
+end
+return 1
+";
+
+fn with_drop(script: &str) -> Script {
+    Script::new(&format!("{DROP}{script}"))
+}
 
 #[async_trait]
 impl SessionStore for RedisStore {
@@ -197,7 +236,7 @@ impl SessionStore for RedisStore {
         max_per_user: Option<u32>,
     ) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn.clone();
-        Script::new(CREATE)
+        with_drop(CREATE)
             .key(self.session_key(&s.id))
             .key(self.user_key(&s.user_id))
             .arg(&s.id)
@@ -211,6 +250,8 @@ impl SessionStore for RedisStore {
             .arg(s.idle_timeout)
             .arg(max_per_user.unwrap_or(0))
             .arg(self.session_key(""))
+            .arg(s.secret_hash.as_deref().unwrap_or(""))
+            .arg(self.secret_key(""))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)
@@ -257,10 +298,12 @@ impl SessionStore for RedisStore {
 
     async fn delete_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         let mut conn = self.conn.clone();
-        let flat: Vec<String> = Script::new(DELETE)
+        let flat: Vec<String> = with_drop(DELETE)
             .key(self.session_key(id))
             .arg(id)
             .arg(self.user_key(""))
+            .arg(self.session_key(""))
+            .arg(self.secret_key(""))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -277,12 +320,43 @@ impl SessionStore for RedisStore {
         keep: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn.clone();
-        Script::new(DELETE_USER)
+        with_drop(DELETE_USER)
             .key(self.user_key(user_id))
             .arg(keep.unwrap_or(""))
             .arg(self.session_key(""))
+            .arg(self.secret_key(""))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)
+    }
+
+    async fn find_session_by_secret(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        let mut conn = self.conn.clone();
+        let id: Option<String> = conn
+            .get(self.secret_key(secret_hash))
+            .await
+            .map_err(unavailable)?;
+        let Some(id) = id else { return Ok(None) };
+        // The index is only a pointer: the session must still name this secret.
+        Ok(self
+            .get_session(&id)
+            .await?
+            .filter(|s| s.secret_hash.as_deref() == Some(secret_hash)))
+    }
+
+    async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let found: i64 = Script::new(SET_SECRET)
+            .key(self.session_key(id))
+            .arg(id)
+            .arg(secret_hash)
+            .arg(self.secret_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(found == 1)
     }
 }

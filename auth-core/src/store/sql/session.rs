@@ -6,8 +6,8 @@ use super::{map_err, Backend, SqlStore};
 use crate::session::{Device, Session, SessionStore};
 use crate::store::StoreError;
 
-const COLUMNS: &str =
-    "id, user_id, user_agent, ip, name, created_at, last_seen, expires_at, idle_timeout";
+const COLUMNS: &str = "id, user_id, user_agent, ip, name, created_at, last_seen, expires_at, \
+                       idle_timeout, secret_hash";
 
 fn session(row: &AnyRow) -> Result<Session, StoreError> {
     Ok(Session {
@@ -22,6 +22,7 @@ fn session(row: &AnyRow) -> Result<Session, StoreError> {
         last_seen: row.try_get("last_seen").map_err(map_err)?,
         expires_at: row.try_get("expires_at").map_err(map_err)?,
         idle_timeout: row.try_get("idle_timeout").map_err(map_err)?,
+        secret_hash: row.try_get("secret_hash").map_err(map_err)?,
     })
 }
 
@@ -43,7 +44,7 @@ impl SessionStore for SqlStore {
         }
         // (SQLite: the INSERT takes the database's write lock until commit.)
         sqlx::query(&format!(
-            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(&s.id)
         .bind(&s.user_id)
@@ -54,6 +55,7 @@ impl SessionStore for SqlStore {
         .bind(s.last_seen)
         .bind(s.expires_at)
         .bind(s.idle_timeout)
+        .bind(s.secret_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -143,5 +145,31 @@ impl SessionStore for SqlStore {
         .fetch_all(self.pool())
         .await
         .map_err(map_err)
+    }
+
+    async fn find_session_by_secret(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE secret_hash = $1"
+        ))
+        .bind(secret_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(session)
+        .transpose()
+    }
+
+    async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sessions SET secret_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(secret_hash)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
     }
 }
