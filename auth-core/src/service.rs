@@ -128,10 +128,12 @@ impl Stores {
         }
     }
 
-    /// The same stores with sessions in Redis.
+    /// The same stores with sessions and revocations in Redis.
     #[must_use]
-    pub fn with_redis_sessions(mut self, redis: RedisStore) -> Self {
-        self.sessions = Arc::new(redis.clone());
+    pub fn with_redis(mut self, redis: RedisStore) -> Self {
+        let shared = Arc::new(redis.clone());
+        self.sessions = shared.clone();
+        self.revocations = shared;
         self.redis = Some(redis);
         self
     }
@@ -541,7 +543,7 @@ impl AuthService {
         if let Some(url) = &config.redis.url {
             let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
             stores = stores
-                .with_redis_sessions(RedisStore::connect(url, &config.redis.prefix).await?)
+                .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
                 .shared_through(bus, Arc::new(SystemClock));
         }
         let service = Self::builder(config.clone()).with_stores(stores).build()?;

@@ -190,7 +190,7 @@ fn check<'a>(
     }
 }
 
-async fn revocations_conform(store: &dyn AllStores) {
+async fn revocations_conform(store: &dyn RevocationStore) {
     let live = check("jti-1", Some("sid-1"), "u1", 100, 0);
     assert!(!store.is_revoked(&live).await.unwrap());
 
@@ -268,6 +268,13 @@ async fn revocations_conform(store: &dyn AllStores) {
             .unwrap(),
         "another user"
     );
+
+    // What a local view loads: the entries still in force, merged.
+    let active = store.active(1001).await.unwrap();
+    assert_eq!(active.len(), 2, "jti-1 expired at 1000");
+    assert!(active.is_revoked(&check("x", Some("sid-1"), "u9", 0, 0)));
+    assert!(active.is_revoked(&check("jti-3", None, "u1", 199, 5)));
+    assert!(!active.is_revoked(&check("jti-3", None, "u1", 200, 1)));
 
     // jti-1 (1000) expires; the session (2000) and the user cut-off (3000) stay.
     assert_eq!(store.purge_expired(1001).await.unwrap(), 1);
@@ -578,7 +585,7 @@ async fn conform(store: Arc<dyn AllStores>) {
     service_permissions_conform(store.as_ref()).await;
     roles_conform(store.as_ref()).await;
     users_conform(store.as_ref()).await;
-    revocations_conform(store.as_ref()).await;
+    revocations_conform(store.as_ref() as &dyn RevocationStore).await;
     refresh_tokens_conform(store).await;
 }
 
@@ -647,4 +654,18 @@ async fn unreachable_database_is_reported_unavailable() {
         SqlStore::connect("mysql://x", SqlOptions::default()).await,
         Err(StoreError::Unavailable(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_revocations_conform() {
+    let Some(url) = tests::redis_url().await else {
+        return;
+    };
+    let store = auth_axum::core::store::redis::RedisStore::connect(
+        &url,
+        &format!("{}:", tests::unique_prefix("revocations")),
+    )
+    .await
+    .unwrap();
+    revocations_conform(&store).await;
 }

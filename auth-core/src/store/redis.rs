@@ -1,5 +1,4 @@
-//! Redis backend for the state several instances share: sessions (and, as they move here,
-//! revocations and counters). One [`RedisStore`] is a multiplexed, self-reconnecting
+//! Redis backend for the state several instances share: sessions and token revocations. One [`RedisStore`] is a multiplexed, self-reconnecting
 //! connection ([`ConnectionManager`]); every key starts with the configured prefix
 //! (`AUTH__REDIS__PREFIX`, default `auth:`).
 //!
@@ -8,6 +7,10 @@
 //! per user by a sorted set `<prefix>user-sessions:<user>` scored by last use. Creation with
 //! eviction, touch and deletion are Lua scripts, so each is atomic across instances. (The
 //! scripts touch keys they derive, so they assume a single Redis, not a cluster.)
+//!
+//! Revocations are three hashes, `<prefix>revoked-tokens`, `-sessions` and `-users`, whose
+//! entries carry their own expiry (purged by `purge_expired`); merging keeps the later expiry
+//! and cut-off, like the SQL store.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,6 +21,9 @@ use redis::{AsyncCommands, Script};
 
 use super::StoreError;
 use crate::session::{Device, Session, SessionStore};
+use crate::token::revocation::{
+    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+};
 
 /// A Redis-backed store.
 #[derive(Clone)]
@@ -83,6 +89,10 @@ impl RedisStore {
 
     fn secret_key(&self, hash: &str) -> String {
         format!("{}session-secret:{hash}", self.prefix)
+    }
+
+    fn revoked_key(&self, what: &str) -> String {
+        format!("{}revoked-{what}", self.prefix)
     }
 }
 
@@ -223,6 +233,153 @@ else
 end
 return 1
 ";
+
+/// KEYS: a revocation hash. ARGV: field, value, its expiry (the first `:`-separated number of
+/// a user cut-off, or the value itself). Keeps whichever entry expires later, merging cut-offs
+/// field by field.
+const REVOKE: &str = r"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+local function parts(v)
+  local out = {}
+  for n in string.gmatch(v, '[^:]+') do table.insert(out, tonumber(n)) end
+  return out
+end
+local a, b = parts(current), parts(ARGV[2])
+local merged = {}
+for i = 1, #b do merged[i] = math.max(a[i] or b[i], b[i]) end
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(merged, ':'))
+return 1
+";
+
+/// KEYS: the three revocation hashes. ARGV: now. Deletes entries that expired before `now`
+/// (for cut-offs, the last number is the expiry); returns how many.
+const PURGE: &str = r"
+local purged = 0
+for _, key in ipairs(KEYS) do
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    local last = tonumber(string.match(all[i + 1], '([^:]+)$'))
+    if last < tonumber(ARGV[1]) then
+      redis.call('HDEL', key, all[i])
+      purged = purged + 1
+    end
+  end
+end
+return purged
+";
+
+fn cutoff_value(c: &UserCutoff) -> String {
+    format!("{}:{}:{}", c.issued_before, c.epoch_below, c.expires_at)
+}
+
+fn cutoff_from(value: &str) -> Result<UserCutoff, StoreError> {
+    let mut parts = value.split(':').map(str::parse::<i64>);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(issued_before)), Some(Ok(epoch_below)), Some(Ok(expires_at))) => Ok(UserCutoff {
+            issued_before,
+            epoch_below,
+            expires_at,
+        }),
+        _ => Err(StoreError::Corrupt("user revocation entry".to_owned())),
+    }
+}
+
+impl RedisStore {
+    async fn revoke(&self, what: &str, field: &str, value: String) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        Script::new(REVOKE)
+            .key(self.revoked_key(what))
+            .arg(field)
+            .arg(value)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl RevocationStore for RedisStore {
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.revoke("tokens", jti, expires_at.to_string()).await
+    }
+
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.revoke("sessions", session_id, expires_at.to_string())
+            .await
+    }
+
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
+        self.revoke("users", user_id, cutoff_value(&cutoff)).await
+    }
+
+    async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
+        // One round trip for the three rules.
+        let mut conn = self.conn.clone();
+        let (token, session, cutoff): (bool, bool, Option<String>) = redis::pipe()
+            .hexists(self.revoked_key("tokens"), check.jti)
+            .hexists(self.revoked_key("sessions"), check.session_id.unwrap_or(""))
+            .hget(self.revoked_key("users"), check.user_id)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let by_user = match cutoff {
+            Some(value) => {
+                let c = cutoff_from(&value)?;
+                check.issued_at < c.issued_before || check.epoch < c.epoch_below
+            }
+            None => false,
+        };
+        Ok(token || (session && check.session_id.is_some()) || by_user)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let purged: u64 = Script::new(PURGE)
+            .key(self.revoked_key("tokens"))
+            .key(self.revoked_key("sessions"))
+            .key(self.revoked_key("users"))
+            .arg(now)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(purged)
+    }
+
+    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
+        let mut conn = self.conn.clone();
+        let (tokens, sessions, users): (
+            HashMap<String, i64>,
+            HashMap<String, i64>,
+            HashMap<String, String>,
+        ) = redis::pipe()
+            .hgetall(self.revoked_key("tokens"))
+            .hgetall(self.revoked_key("sessions"))
+            .hgetall(self.revoked_key("users"))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let mut set = RevocationSet::default();
+        for (jti, expires_at) in tokens {
+            set.insert(Revocation::Token { jti, expires_at });
+        }
+        for (id, expires_at) in sessions {
+            set.insert(Revocation::Session { id, expires_at });
+        }
+        for (user_id, value) in users {
+            set.insert(Revocation::User {
+                user_id,
+                cutoff: cutoff_from(&value)?,
+            });
+        }
+        set.purge(now);
+        Ok(set)
+    }
+}
 
 fn with_drop(script: &str) -> Script {
     Script::new(&format!("{DROP}{script}"))
