@@ -128,12 +128,13 @@ impl Stores {
         }
     }
 
-    /// The same stores with sessions and revocations in Redis.
+    /// The same stores with sessions, revocations and refresh-token families in Redis.
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
         let shared = Arc::new(redis.clone());
         self.sessions = shared.clone();
-        self.revocations = shared;
+        self.revocations = shared.clone();
+        self.refresh_tokens = shared;
         self.redis = Some(redis);
         self
     }

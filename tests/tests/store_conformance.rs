@@ -297,7 +297,7 @@ fn token(hash: &str, family: &str, at: i64) -> RefreshTokenRecord {
     RefreshTokenRecord::new(hash.to_owned(), family.to_owned(), at, at + 100)
 }
 
-async fn refresh_tokens_conform(store: Arc<dyn AllStores>) {
+async fn refresh_tokens_conform(store: Arc<dyn RefreshTokenStore>) {
     let family = RefreshFamily::new("fam-1".to_owned(), "u1".to_owned(), 10, 1000);
     store
         .create_family(&family, &token("h0", "fam-1", 10))
@@ -586,7 +586,7 @@ async fn conform(store: Arc<dyn AllStores>) {
     roles_conform(store.as_ref()).await;
     users_conform(store.as_ref()).await;
     revocations_conform(store.as_ref() as &dyn RevocationStore).await;
-    refresh_tokens_conform(store).await;
+    refresh_tokens_conform(store as Arc<dyn RefreshTokenStore>).await;
 }
 
 #[tokio::test]
@@ -657,7 +657,7 @@ async fn unreachable_database_is_reported_unavailable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_revocations_conform() {
+async fn redis_revocations_and_refresh_tokens_conform() {
     let Some(url) = tests::redis_url().await else {
         return;
     };
@@ -668,4 +668,5 @@ async fn redis_revocations_conform() {
     .await
     .unwrap();
     revocations_conform(&store).await;
+    refresh_tokens_conform(Arc::new(store)).await;
 }
