@@ -48,6 +48,7 @@ pub mod random;
 pub mod service;
 pub mod session;
 pub mod store;
+pub mod throttle;
 pub mod token;
 pub mod user;
 

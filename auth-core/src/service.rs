@@ -26,6 +26,7 @@ use crate::session::{Device, Session, SessionManager, SessionSettings, SessionSt
 use crate::store::redis::RedisStore;
 use crate::store::sql::{SqlOptions, SqlStore};
 use crate::store::{MemoryStore, StoreError};
+use crate::throttle::CounterStore;
 use crate::token::refresh::{
     RefreshFamily, RefreshTokenCodec, RefreshTokenRecord, RefreshTokenStore, RotateOutcome,
 };
@@ -81,6 +82,8 @@ pub struct Stores {
     pub services: Arc<dyn ServicePermissionStore>,
     /// Login sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// Rate-limit and lockout counters.
+    pub counters: Arc<dyn CounterStore>,
     /// The SQL store behind them, if any, for readiness checks.
     pub sql: Option<SqlStore>,
     /// The Redis store, if sessions live there, for readiness checks.
@@ -102,6 +105,7 @@ impl Stores {
             refresh_tokens: store.clone(),
             roles: store.clone(),
             sessions: store.clone(),
+            counters: store.clone(),
             services: store,
             sql: None,
             redis: None,
@@ -120,6 +124,7 @@ impl Stores {
             refresh_tokens: shared.clone(),
             roles: shared.clone(),
             sessions: shared.clone(),
+            counters: shared.clone(),
             services: shared,
             sql: Some(store),
             redis: None,
@@ -128,13 +133,15 @@ impl Stores {
         }
     }
 
-    /// The same stores with sessions, revocations and refresh-token families in Redis.
+    /// The same stores with sessions, revocations, refresh-token families and counters in
+    /// Redis.
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
         let shared = Arc::new(redis.clone());
         self.sessions = shared.clone();
         self.revocations = shared.clone();
-        self.refresh_tokens = shared;
+        self.refresh_tokens = shared.clone();
+        self.counters = shared;
         self.redis = Some(redis);
         self
     }
@@ -326,6 +333,7 @@ struct Inner {
     users: Arc<dyn UserStore>,
     revocations: Arc<dyn RevocationStore>,
     refresh: Arc<dyn RefreshTokenStore>,
+    counters: Arc<dyn CounterStore>,
     cookies: CookieCache,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
@@ -447,6 +455,7 @@ impl AuthServiceBuilder {
                 sessions,
                 bus: stores.bus,
                 cookies: CookieCache::default(),
+                counters: stores.counters,
                 revocation_view: stores.revocation_view,
                 redis: stores.redis,
                 roles: stores.roles,
@@ -595,6 +604,12 @@ impl AuthService {
     #[must_use]
     pub fn sql_store(&self) -> Option<&SqlStore> {
         self.inner.sql.as_ref()
+    }
+
+    /// Rate-limit and lockout counters (Redis when configured, so instances count together).
+    #[must_use]
+    pub fn counters(&self) -> &Arc<dyn CounterStore> {
+        &self.inner.counters
     }
 
     /// Role definitions managed at run time.

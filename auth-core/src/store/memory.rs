@@ -10,6 +10,7 @@ use super::StoreError;
 use crate::authz::services::{PermissionSpec, ServicePermissionStore};
 use crate::authz::{RoleRecord, RoleStore};
 use crate::session::{Session, SessionStore};
+use crate::throttle::{window_start, CounterStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{
     Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
@@ -29,6 +30,8 @@ struct State {
     service_values: std::collections::BTreeMap<(String, String, String), serde_json::Value>,
     service_admins: std::collections::BTreeSet<(String, String)>,
     sessions: HashMap<String, Session>,
+    /// key -> (window start, count).
+    counters: HashMap<String, (i64, u64)>,
 }
 
 /// Every store trait, in memory.
@@ -523,5 +526,34 @@ impl SessionStore for MemoryStore {
             .get_mut(id)
             .map(|s| s.secret_hash = Some(secret_hash.to_owned()))
             .is_some())
+    }
+}
+
+#[async_trait]
+impl CounterStore for MemoryStore {
+    async fn hit(&self, key: &str, now: i64, window: i64) -> Result<u64, StoreError> {
+        let start = window_start(now, window);
+        let mut state = self.state();
+        let entry = state.counters.entry(key.to_owned()).or_insert((start, 0));
+        if entry.0 != start {
+            *entry = (start, 0);
+        }
+        entry.1 += 1;
+        Ok(entry.1)
+    }
+
+    async fn count(&self, key: &str, now: i64, window: i64) -> Result<u64, StoreError> {
+        let start = window_start(now, window);
+        Ok(self
+            .state()
+            .counters
+            .get(key)
+            .filter(|(at, _)| *at == start)
+            .map_or(0, |(_, count)| *count))
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StoreError> {
+        self.state().counters.remove(key);
+        Ok(())
     }
 }

@@ -17,6 +17,7 @@
 mod casbin_adapter;
 mod services;
 mod session;
+mod throttle;
 mod token;
 mod user;
 
