@@ -78,6 +78,12 @@ impl Problem {
         }
     }
 
+    /// 404 with `code` `not_found`.
+    #[must_use]
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
     /// 400: the body is not valid JSON.
     #[must_use]
     pub fn malformed_json(detail: impl Into<String>) -> Self {

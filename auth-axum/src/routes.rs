@@ -419,12 +419,7 @@ async fn revoke_session(
     if module.service().revoke_session(&principal, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Not found",
-            "no such session of yours",
-        ))
+        Err(Problem::not_found("no such session of yours"))
     }
 }
 

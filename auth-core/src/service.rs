@@ -943,20 +943,7 @@ impl AuthService {
                 claims
             }
         };
-        let check = RevocationCheck {
-            jti: &claims.jti,
-            session_id: claims.sid.as_deref(),
-            user_id: &claims.sub,
-            issued_at: claims.iat,
-            epoch: claims.epc,
-        };
-        let revoked = self
-            .inner
-            .revocations
-            .is_revoked(&check)
-            .await
-            .map_err(AuthError::ServiceUnavailable)?;
-        if revoked || claims.exp <= now {
+        if self.is_revoked(&claims).await? || claims.exp <= now {
             self.cookie_cache().remove(&hash);
             return Err(AuthError::InvalidSession);
         }
@@ -1275,6 +1262,14 @@ impl AuthService {
     /// store cannot be asked (the request must not pass).
     pub async fn verify_access(&self, token: &str) -> Result<Claims> {
         let claims = self.inner.tokens.verify(token, TokenType::Access)?;
+        if self.is_revoked(&claims).await? {
+            return Err(AuthError::InvalidToken(TokenError::Revoked));
+        }
+        Ok(claims)
+    }
+
+    /// Whether verified claims are revoked by token, session or user cut-off.
+    async fn is_revoked(&self, claims: &Claims) -> Result<bool> {
         let check = RevocationCheck {
             jti: &claims.jti,
             session_id: claims.sid.as_deref(),
@@ -1282,16 +1277,11 @@ impl AuthService {
             issued_at: claims.iat,
             epoch: claims.epc,
         };
-        if self
-            .inner
+        self.inner
             .revocations
             .is_revoked(&check)
             .await
-            .map_err(AuthError::ServiceUnavailable)?
-        {
-            return Err(AuthError::InvalidToken(TokenError::Revoked));
-        }
-        Ok(claims)
+            .map_err(AuthError::ServiceUnavailable)
     }
 
     /// The principal an access token stands for (verified, unrevoked). No user lookup.

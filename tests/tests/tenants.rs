@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use auth_axum::core::authz::engine::PolicyEngine;
+use auth_axum::core::authz::engine::{PolicyEngine, TENANT_MODEL};
 use auth_axum::core::config::TenantConfig;
 use auth_axum::core::service::Stores;
 use auth_axum::core::token::TokenSubject;
@@ -20,19 +20,6 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 use tests::{test_config, TestServer};
-
-const RBAC_WITH_DOMAINS: &str = "
-[request_definition]
-r = sub, dom, obj, act
-[policy_definition]
-p = sub, dom, obj, act
-[role_definition]
-g = _, _, _
-[policy_effect]
-e = some(where (p.eft == allow))
-[matchers]
-m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
-";
 
 #[derive(Debug, Clone, Copy, Roles)]
 enum Role {
@@ -94,7 +81,7 @@ impl Harness {
             .with_role_schema::<Role>()
             .unwrap();
         if engine {
-            let policies = PolicyEngine::in_memory(RBAC_WITH_DOMAINS).await.unwrap();
+            let policies = PolicyEngine::in_memory(TENANT_MODEL).await.unwrap();
             for rule in [
                 ["user-1", "admin", "acme"],
                 ["user-1", "viewer", "globex"],

@@ -387,22 +387,37 @@ impl PolicyEngine {
         }
     }
 
+    /// Applies one rule change here (adapter, model, role links), empties the cache under the
+    /// same lock, and tells the other instances when something changed.
+    async fn change(
+        &self,
+        op: PolicyOp,
+        sec: &str,
+        rule: Vec<String>,
+    ) -> Result<bool, PolicyError> {
+        let changed = {
+            let mut enforcer = self.enforcer.write().await;
+            let changed = match (op, sec) {
+                (PolicyOp::Add, "p") => enforcer.add_policy(rule.clone()).await?,
+                (PolicyOp::Remove, "p") => enforcer.remove_policy(rule.clone()).await?,
+                (PolicyOp::Add, _) => enforcer.add_grouping_policy(rule.clone()).await?,
+                (PolicyOp::Remove, _) => enforcer.remove_grouping_policy(rule.clone()).await?,
+            };
+            self.clear_cache();
+            changed
+        };
+        if changed {
+            self.publish(op, sec, sec, rule).await;
+        }
+        Ok(changed)
+    }
+
     /// Adds a `p` rule; returns whether it was new.
     ///
     /// # Errors
     /// [`PolicyError`] when the adapter cannot store it.
     pub async fn add_policy<const N: usize>(&self, rule: [&str; N]) -> Result<bool, PolicyError> {
-        let rule = strings(rule);
-        let added = {
-            let mut enforcer = self.enforcer.write().await;
-            let added = enforcer.add_policy(rule.clone()).await?;
-            self.clear_cache();
-            added
-        };
-        if added {
-            self.publish(PolicyOp::Add, "p", "p", rule).await;
-        }
-        Ok(added)
+        self.change(PolicyOp::Add, "p", strings(rule)).await
     }
 
     /// Removes a `p` rule; returns whether it existed.
@@ -413,17 +428,7 @@ impl PolicyEngine {
         &self,
         rule: [&str; N],
     ) -> Result<bool, PolicyError> {
-        let rule = strings(rule);
-        let removed = {
-            let mut enforcer = self.enforcer.write().await;
-            let removed = enforcer.remove_policy(rule.clone()).await?;
-            self.clear_cache();
-            removed
-        };
-        if removed {
-            self.publish(PolicyOp::Remove, "p", "p", rule).await;
-        }
-        Ok(removed)
+        self.change(PolicyOp::Remove, "p", strings(rule)).await
     }
 
     /// Adds a `g` rule (role assignment, with a domain where the model has one).
@@ -434,17 +439,7 @@ impl PolicyEngine {
         &self,
         rule: [&str; N],
     ) -> Result<bool, PolicyError> {
-        let rule = strings(rule);
-        let added = {
-            let mut enforcer = self.enforcer.write().await;
-            let added = enforcer.add_grouping_policy(rule.clone()).await?;
-            self.clear_cache();
-            added
-        };
-        if added {
-            self.publish(PolicyOp::Add, "g", "g", rule).await;
-        }
-        Ok(added)
+        self.change(PolicyOp::Add, "g", strings(rule)).await
     }
 
     /// Removes a `g` rule; returns whether it existed.
@@ -455,17 +450,7 @@ impl PolicyEngine {
         &self,
         rule: [&str; N],
     ) -> Result<bool, PolicyError> {
-        let rule = strings(rule);
-        let removed = {
-            let mut enforcer = self.enforcer.write().await;
-            let removed = enforcer.remove_grouping_policy(rule.clone()).await?;
-            self.clear_cache();
-            removed
-        };
-        if removed {
-            self.publish(PolicyOp::Remove, "g", "g", rule).await;
-        }
-        Ok(removed)
+        self.change(PolicyOp::Remove, "g", strings(rule)).await
     }
 
     /// Reloads every policy from the adapter.

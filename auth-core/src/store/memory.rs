@@ -308,11 +308,7 @@ impl RefreshTokenStore for MemoryStore {
             .filter(|f| f.user_id == user_id && f.revoked_at.is_none() && f.expires_at > now)
             .cloned()
             .collect();
-        families.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
+        crate::token::refresh::newest_first(&mut families);
         Ok(families)
     }
 

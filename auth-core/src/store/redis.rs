@@ -814,11 +814,7 @@ impl RefreshTokenStore for RedisStore {
             .map(|(id, flat)| family_from(&id, &pairs(flat)))
             .collect::<Result<Vec<_>, _>>()?;
         families.retain(|f| f.revoked_at.is_none() && f.expires_at > now);
-        families.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
+        crate::token::refresh::newest_first(&mut families);
         Ok(families)
     }
 

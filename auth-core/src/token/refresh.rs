@@ -84,6 +84,15 @@ impl RefreshTokenRecord {
     }
 }
 
+/// Newest first, ties by id descending: the order `list_user_families` answers in.
+pub(crate) fn newest_first(families: &mut [RefreshFamily]) {
+    families.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+}
+
 /// The result of an attempted rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RotateOutcome {

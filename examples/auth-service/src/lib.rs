@@ -235,12 +235,9 @@ async fn revoke_tenant_role(
     if removed {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Not found",
-            format!("`{user_id}` holds no role `{role}` in tenant `{tenant}`"),
-        ))
+        Err(Problem::not_found(format!(
+            "`{user_id}` holds no role `{role}` in tenant `{tenant}`"
+        )))
     }
 }
 

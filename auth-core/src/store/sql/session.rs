@@ -26,6 +26,26 @@ fn session(row: &AnyRow) -> Result<Session, StoreError> {
     })
 }
 
+impl SqlStore {
+    /// The session whose `column` (`id` or `secret_hash`, both unique) equals `value`.
+    async fn session_where(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE {column} = $1"
+        ))
+        .bind(value)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(session)
+        .transpose()
+    }
+}
+
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn create_session(
@@ -85,14 +105,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM sessions WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?
-            .as_ref()
-            .map(session)
-            .transpose()
+        self.session_where("id", id).await
     }
 
     async fn touch_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
@@ -151,16 +164,7 @@ impl SessionStore for SqlStore {
         &self,
         secret_hash: &str,
     ) -> Result<Option<Session>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM sessions WHERE secret_hash = $1"
-        ))
-        .bind(secret_hash)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_err)?
-        .as_ref()
-        .map(session)
-        .transpose()
+        self.session_where("secret_hash", secret_hash).await
     }
 
     async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError> {
