@@ -29,6 +29,8 @@ pub struct JwtKey {
     decoding: DecodingKey,
     /// Built once with the key: only this key's algorithm is allowed.
     validation: Validation,
+    /// For HMAC keys, the aws-lc-rs key built once, so verifying is one HMAC.
+    hmac: Option<aws_lc_rs::hmac::Key>,
     retired_at: Option<i64>,
 }
 
@@ -80,6 +82,7 @@ impl JwtKey {
             encoding,
             decoding,
             validation,
+            hmac: None,
             retired_at: None,
         }
     }
@@ -109,12 +112,19 @@ impl JwtKey {
                 ),
             ));
         }
-        Ok(Self::assemble(
+        let mut key = Self::assemble(
             kid.unwrap_or_else(|| derive_kid(algorithm, &Sha256::digest(secret))),
             algorithm,
             Some(EncodingKey::from_secret(secret)),
             DecodingKey::from_secret(secret),
-        ))
+        );
+        let hmac = match algorithm {
+            JwtAlgorithm::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
+            JwtAlgorithm::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
+            _ => aws_lc_rs::hmac::HMAC_SHA256,
+        };
+        key.hmac = Some(aws_lc_rs::hmac::Key::new(hmac, secret));
+        Ok(key)
     }
 
     /// A signing key (RS256, ES256, EdDSA) from an unencrypted PKCS#8 PEM private key; the
@@ -279,6 +289,10 @@ impl JwtKey {
 
     pub(crate) fn validation(&self) -> &Validation {
         &self.validation
+    }
+
+    pub(crate) fn hmac_key(&self) -> Option<&aws_lc_rs::hmac::Key> {
+        self.hmac.as_ref()
     }
 }
 

@@ -283,15 +283,37 @@ impl TokenManager {
             }
         }
 
-        let data = jsonwebtoken::decode::<Claims>(token, key.decoding(), key.validation())
-            .map_err(|e| match e.kind() {
-                ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
-                ErrorKind::Json(e) => missing_claim(&e.to_string())
-                    .map_or(TokenError::Malformed, TokenError::MissingClaim),
-                _ => TokenError::Malformed,
-            })?;
-        let claims = data.claims;
+        let claims = match key.hmac_key() {
+            // HMAC: one split, one HMAC with the key built at load, one pass over the claims.
+            Some(hmac) => {
+                let (payload_b64, signature_b64) =
+                    rest.split_once('.').ok_or(TokenError::Malformed)?;
+                let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+                let tag = URL_SAFE_NO_PAD
+                    .decode(signature_b64)
+                    .map_err(|_| TokenError::Malformed)?;
+                aws_lc_rs::hmac::verify(hmac, signing_input.as_bytes(), &tag)
+                    .map_err(|_| TokenError::BadSignature)?;
+                let payload = URL_SAFE_NO_PAD
+                    .decode(payload_b64)
+                    .map_err(|_| TokenError::Malformed)?;
+                serde_json::from_slice::<Claims>(&payload).map_err(|e| {
+                    missing_claim(&e.to_string())
+                        .map_or(TokenError::Malformed, TokenError::MissingClaim)
+                })?
+            }
+            None => {
+                jsonwebtoken::decode::<Claims>(token, key.decoding(), key.validation())
+                    .map_err(|e| match e.kind() {
+                        ErrorKind::InvalidSignature => TokenError::BadSignature,
+                        ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
+                        ErrorKind::Json(e) => missing_claim(&e.to_string())
+                            .map_or(TokenError::Malformed, TokenError::MissingClaim),
+                        _ => TokenError::Malformed,
+                    })?
+                    .claims
+            }
+        };
 
         if claims.exp.saturating_add(s.leeway) <= now {
             return Err(TokenError::Expired);
