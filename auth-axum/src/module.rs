@@ -1,7 +1,5 @@
 use std::fmt;
-use std::sync::Arc;
-
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use auth_core::authz::engine::{PolicyEngine, TENANT_MODEL};
 use auth_core::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
@@ -23,8 +21,9 @@ struct Inner {
     service: AuthService,
     config: AuthConfig,
     authz: Arc<AuthorizationService>,
-    /// Typed and configured roles: what stored roles compose with on every reload.
-    base: RoleHierarchy,
+    /// Typed and configured roles: what stored roles compose with on every reload. Shared
+    /// by every clone, like `authz`, so a bus listener started earlier sees roles added later.
+    base: Arc<RwLock<RoleHierarchy>>,
     policies: Option<Arc<PolicyEngine>>,
     bus: OnceLock<ChangeBus>,
     origin: Origin,
@@ -101,6 +100,14 @@ impl AuthModule {
         Ok(module)
     }
 
+    fn base(&self) -> RoleHierarchy {
+        self.inner
+            .base
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = (*self.inner).clone();
         change(&mut inner);
@@ -117,7 +124,8 @@ impl AuthModule {
     /// # Errors
     /// [`LoadRolesError`]; the hierarchy in use stays as it was.
     pub async fn reload_roles(&self) -> Result<(), LoadRolesError> {
-        let roles = load_roles(self.inner.service.role_store().as_ref(), &self.inner.base).await?;
+        let base = self.base();
+        let roles = load_roles(self.inner.service.role_store().as_ref(), &base).await?;
         self.inner.authz.set_roles(roles);
         Ok(())
     }
@@ -134,7 +142,7 @@ impl AuthModule {
         let mut records = store.list_roles().await?;
         records.retain(|r| r.name != role.name);
         records.push(role.clone());
-        let roles = compose_roles(&self.inner.base, &records)?;
+        let roles = compose_roles(&self.base(), &records)?;
         store.put_role(&role).await?;
         self.inner.authz.set_roles(roles);
         self.announce(Change::Roles).await;
@@ -150,7 +158,7 @@ impl AuthModule {
         let store = self.inner.service.role_store();
         let mut records = store.list_roles().await?;
         records.retain(|r| r.name != name);
-        let roles = compose_roles(&self.inner.base, &records)?;
+        let roles = compose_roles(&self.base(), &records)?;
         let existed = store.delete_role(name).await?;
         self.inner.authz.set_roles(roles);
         if existed {
@@ -212,7 +220,7 @@ impl AuthModule {
                 service,
                 config,
                 authz: Arc::new(AuthorizationService::new(roles.clone())),
-                base: roles,
+                base: Arc::new(RwLock::new(roles)),
                 policies: None,
                 bus: OnceLock::new(),
                 origin: Origin::new(),
@@ -220,18 +228,23 @@ impl AuthModule {
         }
     }
 
-    /// Adds these roles to the module's (configured ones included): role inheritance and
-    /// the permissions roles grant, for guards and [`authorization`](Self::authorization).
+    /// Adds these roles to the module's (configured and stored ones included): role
+    /// inheritance and the permissions roles grant, for guards and
+    /// [`authorization`](Self::authorization). Every clone of the module shares its roles, so
+    /// they also hold for the bus listener [`configure`](Self::configure) started.
     ///
     /// # Errors
-    /// [`RoleError`] when the union has a cycle or an unknown parent.
+    /// [`RoleError`] when the union has a cycle or an unknown parent; nothing changes then.
     pub fn with_roles(self, roles: &RoleHierarchy) -> Result<Self, RoleError> {
         let composed = self.inner.authz.roles().compose(roles)?;
-        let base = self.inner.base.compose(roles)?;
-        Ok(self.with_inner(|inner| {
-            inner.authz = Arc::new(AuthorizationService::new(composed));
-            inner.base = base;
-        }))
+        let base = self.base().compose(roles)?;
+        *self
+            .inner
+            .base
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = base;
+        self.inner.authz.set_roles(composed);
+        Ok(self)
     }
 
     /// Adds the hierarchy of a `#[derive(Roles)]` enum.

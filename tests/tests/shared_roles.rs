@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use auth_axum::core::authz::{LoadRolesError, RoleRecord};
+use auth_axum::core::authz::{LoadRolesError, RoleHierarchy, RoleRecord};
 use auth_axum::AuthModule;
 use tests::{eventually, redis_url, test_config, unique_prefix, PgDatabase};
 
@@ -37,12 +37,26 @@ async fn role_changes_reach_every_instance() {
     });
     config.authz.roles = roles;
     // `configure` joins the bus on `<prefix>changes` because a Redis URL is set.
-    let a = AuthModule::configure(config.clone()).await.unwrap();
-    let b = AuthModule::configure(config.clone()).await.unwrap();
+    // Typed roles added after `configure`, as a service does with `with_role_schema`: the
+    // bus listener started by `configure` must see them too.
+    let typed = RoleHierarchy::builder()
+        .role("typed", &[], &["typed.read"])
+        .build()
+        .unwrap();
+    let a = AuthModule::configure(config.clone())
+        .await
+        .unwrap()
+        .with_roles(&typed)
+        .unwrap();
+    let b = AuthModule::configure(config.clone())
+        .await
+        .unwrap()
+        .with_roles(&typed)
+        .unwrap();
 
     a.put_role(RoleRecord::new(
         "auditor",
-        vec!["viewer".to_owned()],
+        vec!["viewer".to_owned(), "typed".to_owned()],
         vec!["reports.read".to_owned()],
     ))
     .await
@@ -50,10 +64,10 @@ async fn role_changes_reach_every_instance() {
     assert!(has(&a, "auditor", "reports.read"), "in force here at once");
     assert!(
         eventually(Duration::from_secs(1), || async {
-            has(&b, "auditor", "articles.read")
+            has(&b, "auditor", "articles.read") && has(&b, "auditor", "typed.read")
         })
         .await,
-        "B compiles the new role, with what it inherits, within a second"
+        "B compiles the new role, with what it inherits (configured and typed), within a second"
     );
 
     // A cycle through a stored and a configured role is refused and nothing is stored.
