@@ -301,6 +301,11 @@ const COOKIE_CACHE_CAPACITY: usize = 100_000;
 /// Sessions recently verified by cookie: secret hash to claims and when they were read.
 type CookieCache = std::sync::Mutex<HashMap<String, (Arc<Claims>, i64)>>;
 
+/// The token id of the claims a cookie stands for: `cookie:` and 128 bits of its hash.
+fn cookie_jti(secret_hash: &str) -> String {
+    format!("cookie:{}", secret_hash.get(..32).unwrap_or(secret_hash))
+}
+
 /// A browser login: the cookie secret to set and the CSRF token that goes with it.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -896,6 +901,12 @@ impl AuthService {
         }
         if let Some(old) = &session.secret_hash {
             self.cookie_cache().remove(old);
+            // Instances that verified the old cookie recently hold it in their cache; revoking
+            // its id reaches them through the revocation check every request makes.
+            self.inner
+                .revocations
+                .revoke_token(&cookie_jti(old), session.expires_at)
+                .await?;
         }
         Ok(CookieLogin {
             csrf_token: cookie::csrf_token(&secret),
@@ -914,7 +925,8 @@ impl AuthService {
     }
 
     /// Verifies a session cookie: the claims of its session, as an access token would carry
-    /// them (`sid` the session, `jti` `cookie:<session>`). Sessions read in the last 30 s are
+    /// them (`sid` the session, `jti` `cookie:` and a prefix of the cookie's hash, so that one
+    /// cookie of a session can be revoked on its own). Sessions read in the last 30 s are
     /// answered from memory; revocation is checked on every call.
     ///
     /// # Errors
@@ -972,7 +984,7 @@ impl AuthService {
             exp: session.ends_at(),
             iat: session.created_at,
             nbf: session.created_at,
-            jti: format!("cookie:{}", session.id),
+            jti: cookie_jti(hash),
             iss: None,
             aud: None,
             sid: Some(session.id),

@@ -397,3 +397,37 @@ async fn fixation_rotation_and_revocation() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_cookie_is_refused_by_instances_that_cached_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&sqlite_url(dir.path()), dir.path());
+    let a = AuthModule::configure(config.clone()).await.unwrap();
+    let b = AuthModule::configure(config).await.unwrap();
+    a.service()
+        .register(auth_axum::core::service::RegisterRequest::new(
+            "ada",
+            "ada@example.com",
+            PASSWORD,
+        ))
+        .await
+        .unwrap();
+    let login = a
+        .service()
+        .login_with_cookie(auth_axum::core::service::LoginRequest::new("ada", PASSWORD))
+        .await
+        .unwrap();
+    use secrecy::ExposeSecret;
+    let old = login.secret.expose_secret().to_owned();
+    // B verifies the cookie and caches it; A rotates it.
+    let claims = b.service().verify_cookie(&old).await.unwrap();
+    let principal = auth_axum::core::Principal::from_claims(&claims);
+    a.service().rotate_cookie(&principal).await.unwrap();
+    assert!(
+        matches!(
+            b.service().verify_cookie(&old).await,
+            Err(auth_axum::core::AuthError::InvalidSession)
+        ),
+        "the old cookie is refused on B at once, cache or not"
+    );
+}
