@@ -840,31 +840,53 @@ impl AuthService {
         let user = self.check_credentials(&request).await?;
         let session_id = self.inner.random.uuid().to_string();
         let secret = cookie::new_secret(self.inner.random.as_ref());
-        let (session, evicted) = self
-            .inner
-            .sessions
-            .create_with(
+        let session = self
+            .open_session(
                 &session_id,
-                user.id.as_str(),
+                &user,
                 request.device,
                 self.inner.settings.cookie_idle,
                 Some(cookie::secret_hash(&secret)),
             )
             .await?;
-        for old in evicted {
-            self.end_session(&old, "evicted").await?;
-        }
         self.emit(AuthEvent::LoginSucceeded {
             user_id: user.id.to_string(),
-            session_id: session_id.clone(),
+            session_id: session.id.clone(),
         });
         Ok(CookieLogin {
             csrf_token: cookie::csrf_token(&secret),
             secret: SecretString::from(secret),
             max_age: session.expires_at - session.created_at,
-            session_id,
+            session_id: session.id,
             user: user.to_public(),
         })
+    }
+
+    /// Records session `session_id` for a login; logins over `max_sessions_per_user` end the
+    /// least recently used sessions, tokens too.
+    async fn open_session(
+        &self,
+        session_id: &str,
+        user: &User,
+        device: Device,
+        idle_timeout: i64,
+        secret_hash: Option<String>,
+    ) -> Result<Session> {
+        let (session, evicted) = self
+            .inner
+            .sessions
+            .create_with(
+                session_id,
+                user.id.as_str(),
+                device,
+                idle_timeout,
+                secret_hash,
+            )
+            .await?;
+        for old in evicted {
+            self.end_session(&old, "evicted").await?;
+        }
+        Ok(session)
     }
 
     /// Gives the principal's cookie session a new secret (call it when the session's
@@ -1024,16 +1046,10 @@ impl AuthService {
     async fn start_session(&self, user: &User, device: Device) -> Result<LoginResponse> {
         let now = self.inner.clock.now();
         let s = &self.inner.settings;
+        let idle = self.inner.sessions.settings().idle_timeout;
         let session_id = self.inner.random.uuid().to_string();
-        let (_, evicted) = self
-            .inner
-            .sessions
-            .create(&session_id, user.id.as_str(), device)
+        self.open_session(&session_id, user, device, idle, None)
             .await?;
-        for old in evicted {
-            // Over `max_sessions_per_user`: the least recently used logins end, tokens too.
-            self.end_session(&old, "evicted").await?;
-        }
         let refresh_token = self.inner.codec.generate();
         let family = RefreshFamily::new(
             session_id.clone(),

@@ -110,21 +110,15 @@ fn session_from(
     if fields.is_empty() {
         return Ok(None);
     }
-    let number = |fields: &HashMap<String, String>, name: &str| -> Result<i64, StoreError> {
-        fields
-            .get(name)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("session field `{name}`")))
-    };
     let text = |fields: &mut HashMap<String, String>, name: &str| {
         fields.remove(name).filter(|v| !v.is_empty())
     };
     Ok(Some(Session {
         id: id.to_owned(),
-        created_at: number(&fields, "created_at")?,
-        last_seen: number(&fields, "last_seen")?,
-        expires_at: number(&fields, "expires_at")?,
-        idle_timeout: number(&fields, "idle_timeout")?,
+        created_at: number(&fields, "created_at", "session")?,
+        last_seen: number(&fields, "last_seen", "session")?,
+        expires_at: number(&fields, "expires_at", "session")?,
+        idle_timeout: number(&fields, "idle_timeout", "session")?,
         user_id: text(&mut fields, "user_id")
             .ok_or_else(|| StoreError::Corrupt("session field `user_id`".to_owned()))?,
         secret_hash: text(&mut fields, "secret_hash"),
@@ -471,11 +465,7 @@ impl SessionStore for RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let fields = flat
-            .chunks_exact(2)
-            .map(|pair| (pair[0].clone(), pair[1].clone()))
-            .collect();
-        session_from(id, fields)
+        session_from(id, pairs(flat))
     }
 
     async fn delete_user_sessions(

@@ -122,16 +122,18 @@ async fn keep_current(view: Weak<RevocationView>, mut notices: broadcast::Receiv
     // the view cannot have.
     let mut connected = true;
     loop {
+        let mut failed = false;
         if connected {
             let Some(view) = view.upgrade() else { return };
             if !view.is_complete() && view.reload().await.is_err() {
                 tracing::warn!("revocation view not loaded; checks ask the store");
+                failed = true;
             }
         }
         let notice = tokio::select! {
             notice = notices.recv() => notice,
-            // While incomplete, retry loading now and then.
-            _ = retry.tick() => continue,
+            // Only after a failed load: retry now and then.
+            _ = retry.tick(), if failed => continue,
         };
         let Some(view) = view.upgrade() else { return };
         match notice {
