@@ -13,7 +13,7 @@ use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::signature::KeyPair as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 const SECRET: &[u8] = b"an hs256 test secret that is long enough!";
 const NOW: i64 = 1_800_000_000;
@@ -81,6 +81,109 @@ fn every_algorithm_round_trips() {
         assert_eq!(claims.nbf, claims.iat);
         assert!(!claims.jti.is_empty());
     }
+}
+
+/// Our lean signing and verification speak the same JWS as jsonwebtoken: tokens we sign
+/// decode there, tokens it signs verify here, for every asymmetric algorithm.
+#[test]
+fn signatures_interoperate_with_jsonwebtoken() {
+    for alg in [
+        JwtAlgorithm::RS256,
+        JwtAlgorithm::ES256,
+        JwtAlgorithm::EdDSA,
+    ] {
+        let (key, pem) = JwtKey::generate(alg).unwrap();
+        let kid = key.kid().to_owned();
+        let pem = secrecy::ExposeSecret::expose_secret(&pem).to_owned();
+        let der = pem_body(&pem);
+        let (jwt_alg, encoding, decoding) = match alg {
+            JwtAlgorithm::RS256 => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
+                (
+                    Algorithm::RS256,
+                    EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+                    DecodingKey::from_rsa_der(pair.public_key().as_ref()),
+                )
+            }
+            JwtAlgorithm::ES256 => {
+                let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &der,
+                )
+                .unwrap();
+                (
+                    Algorithm::ES256,
+                    EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+                    DecodingKey::from_ec_der(pair.public_key().as_ref()),
+                )
+            }
+            _ => {
+                let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&der).unwrap();
+                (
+                    Algorithm::EdDSA,
+                    EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
+                    DecodingKey::from_ed_der(pair.public_key().as_ref()),
+                )
+            }
+        };
+        let (manager, _) = manager_with(key, &JwtConfig::default());
+        let ours = manager.issue(&subject()).unwrap();
+        let mut validation = Validation::new(jwt_alg);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        let decoded = jsonwebtoken::decode::<Claims>(&ours.token, &decoding, &validation)
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(decoded.claims, ours.claims, "{alg}");
+        assert_eq!(decoded.header.kid.as_deref(), Some(kid.as_str()), "{alg}");
+        assert_eq!(decoded.header.typ.as_deref(), Some("at+jwt"), "{alg}");
+
+        let mut header = Header::new(jwt_alg);
+        header.kid = Some(kid);
+        let theirs = jsonwebtoken::encode(&header, &ours.claims, &encoding).unwrap();
+        assert_eq!(
+            manager.verify(&theirs, TokenType::Access).as_ref(),
+            Ok(&ours.claims),
+            "{alg}"
+        );
+    }
+}
+
+/// A token carrying exactly the header we write skips the header parse, so the fast path
+/// must still refuse what the full path refuses: a header that differs by one byte is parsed.
+#[test]
+fn a_header_we_did_not_write_is_parsed_and_checked() {
+    let (manager, _) = hs256();
+    let token = manager.issue(&subject()).unwrap().token;
+    let kid = manager.keys().current().kid().to_owned();
+    // Same kid and alg, plus `crit`: refused although the key and signature would match.
+    let header = serde_json::json!({"typ": "at+jwt", "alg": "HS256", "kid": kid, "crit": ["exp"]});
+    let (_, rest) = token.split_once('.').unwrap();
+    let payload = rest.split_once('.').unwrap().0;
+    let input = format!(
+        "{}.{payload}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap())
+    );
+    let tag = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET),
+        input.as_bytes(),
+    );
+    let signed = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    assert_eq!(
+        manager.verify(&signed, TokenType::Access),
+        Err(TokenError::UnsupportedCritical)
+    );
+    // A header in another key order, otherwise the same, is parsed and accepted.
+    let header = serde_json::json!({"kid": kid, "alg": "HS256"});
+    let input = format!(
+        "{}.{payload}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap())
+    );
+    let tag = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET),
+        input.as_bytes(),
+    );
+    let signed = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    assert!(manager.verify(&signed, TokenType::Access).is_ok());
 }
 
 #[test]

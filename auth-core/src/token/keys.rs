@@ -2,35 +2,65 @@
 //!
 //! Keys are parsed once, when a [`JwtKey`] is built, never per request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, PublicEncryptingKey};
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING,
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
 };
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use secrecy::SecretString;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::TokenError;
+use super::{TokenError, TokenType};
 use crate::config::JwtAlgorithm;
 
+/// What a key signs with, parsed once from the key material.
+#[allow(clippy::large_enum_variant, reason = "built once per key, kept behind an Arc")]
+enum Signer {
+    Hmac(hmac::Key),
+    Ed25519(Ed25519KeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
+/// What a key verifies with, parsed once from the key material.
+#[allow(clippy::large_enum_variant, reason = "built once per key, kept behind an Arc")]
+enum Verifier {
+    Hmac(hmac::Key),
+    Public(ParsedPublicKey),
+}
+
+/// The JOSE header this crate writes. Field order is the serialized order.
+#[derive(Serialize)]
+struct WrittenHeader<'a> {
+    typ: &'a str,
+    alg: &'a str,
+    kid: &'a str,
+}
+
 /// One key: its id, its algorithm, and the parsed material to verify (and maybe sign) with.
+///
+/// The cryptography is aws-lc-rs's, with keys parsed once when the `JwtKey` is built: an
+/// HMAC key, an Ed25519/ECDSA/RSA key pair, or a parsed public key. Nothing is parsed per
+/// token.
 #[derive(Clone)]
 pub struct JwtKey {
     kid: String,
     algorithm: JwtAlgorithm,
-    encoding: Option<EncodingKey>,
-    decoding: DecodingKey,
-    /// Built once with the key: only this key's algorithm is allowed.
-    validation: Validation,
-    /// For HMAC keys, the aws-lc-rs key built once, so verifying is one HMAC.
-    hmac: Option<aws_lc_rs::hmac::Key>,
+    signer: Option<Arc<Signer>>,
+    verifier: Arc<Verifier>,
+    /// The base64url headers this key writes: for access tokens (`typ: at+jwt`) and for other
+    /// tokens (`typ: JWT`). A token carrying one of them needs no header parse.
+    headers: [String; 2],
     retired_at: Option<i64>,
 }
 
@@ -40,7 +70,7 @@ impl fmt::Debug for JwtKey {
         f.debug_struct("JwtKey")
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
-            .field("can_sign", &self.encoding.is_some())
+            .field("can_sign", &self.signer.is_some())
             .field("retired_at", &self.retired_at)
             .finish()
     }
@@ -62,29 +92,36 @@ fn derive_kid(algorithm: JwtAlgorithm, material: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(&hasher.finalize()[..12])
 }
 
+/// The base64url of the header a key writes for tokens of type `typ`.
+fn written_header(algorithm: JwtAlgorithm, kid: &str, typ: &str) -> Result<String, TokenError> {
+    let json = serde_json::to_vec(&WrittenHeader {
+        typ,
+        alg: algorithm.as_str(),
+        kid,
+    })
+    .map_err(|e| invalid(algorithm, e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
 impl JwtKey {
     fn assemble(
         kid: String,
         algorithm: JwtAlgorithm,
-        encoding: Option<EncodingKey>,
-        decoding: DecodingKey,
-    ) -> Self {
-        let mut validation = Validation::new(jwt_algorithm(algorithm));
-        // The time-based claims, `iss` and `aud` are checked by the token manager against its
-        // clock and configuration; jsonwebtoken would use the system time and skip `nbf`.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims = HashSet::new();
-        Self {
+        signer: Option<Signer>,
+        verifier: Verifier,
+    ) -> Result<Self, TokenError> {
+        let headers = [
+            written_header(algorithm, &kid, "at+jwt")?,
+            written_header(algorithm, &kid, "JWT")?,
+        ];
+        Ok(Self {
             kid,
             algorithm,
-            encoding,
-            decoding,
-            validation,
-            hmac: None,
+            signer: signer.map(Arc::new),
+            verifier: Arc::new(verifier),
+            headers,
             retired_at: None,
-        }
+        })
     }
 
     /// An HMAC key (HS256/384/512) from a shared secret.
@@ -112,19 +149,18 @@ impl JwtKey {
                 ),
             ));
         }
-        let mut key = Self::assemble(
+        let hash = match algorithm {
+            JwtAlgorithm::HS384 => hmac::HMAC_SHA384,
+            JwtAlgorithm::HS512 => hmac::HMAC_SHA512,
+            _ => hmac::HMAC_SHA256,
+        };
+        let key = hmac::Key::new(hash, secret);
+        Self::assemble(
             kid.unwrap_or_else(|| derive_kid(algorithm, &Sha256::digest(secret))),
             algorithm,
-            Some(EncodingKey::from_secret(secret)),
-            DecodingKey::from_secret(secret),
-        );
-        let hmac = match algorithm {
-            JwtAlgorithm::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
-            JwtAlgorithm::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
-            _ => aws_lc_rs::hmac::HMAC_SHA256,
-        };
-        key.hmac = Some(aws_lc_rs::hmac::Key::new(hmac, secret));
-        Ok(key)
+            Some(Signer::Hmac(key.clone())),
+            Verifier::Hmac(key),
+        )
     }
 
     /// A signing key (RS256, ES256, EdDSA) from an unencrypted PKCS#8 PEM private key; the
@@ -144,28 +180,22 @@ impl JwtKey {
             )
         })?;
         let rejected = |e: aws_lc_rs::error::KeyRejected| invalid(algorithm, e.to_string());
-        let (public, encoding, decoding) = match algorithm {
+        let (public, signer) = match algorithm {
             JwtAlgorithm::EdDSA => {
                 let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?;
-                let public = pair.public_key().as_ref().to_vec();
-                let encoding = EncodingKey::from_ed_pem(pem.as_bytes());
-                (public.clone(), encoding, DecodingKey::from_ed_der(&public))
+                (pair.public_key().as_ref().to_vec(), Signer::Ed25519(pair))
             }
             JwtAlgorithm::ES256 => {
                 let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
                     .map_err(rejected)?;
-                let public = pair.public_key().as_ref().to_vec();
-                let encoding = EncodingKey::from_ec_pem(pem.as_bytes());
-                (public.clone(), encoding, DecodingKey::from_ec_der(&public))
+                (pair.public_key().as_ref().to_vec(), Signer::Ecdsa(pair))
             }
             JwtAlgorithm::RS256 => {
-                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(rejected)?;
+                let pair = RsaKeyPair::from_pkcs8(&der).map_err(rejected)?;
                 if pair.public_modulus_len() < 256 {
                     return Err(invalid(algorithm, "RSA keys must be at least 2048 bits"));
                 }
-                let public = pair.public_key().as_ref().to_vec();
-                let encoding = EncodingKey::from_rsa_pem(pem.as_bytes());
-                (public.clone(), encoding, DecodingKey::from_rsa_der(&public))
+                (pair.public_key().as_ref().to_vec(), Signer::Rsa(pair))
             }
             _ => {
                 return Err(invalid(
@@ -174,13 +204,13 @@ impl JwtKey {
                 ))
             }
         };
-        let encoding = encoding.map_err(|e| invalid(algorithm, e.to_string()))?;
-        Ok(Self::assemble(
+        let verifier = Verifier::Public(public_key(algorithm, &public)?);
+        Self::assemble(
             kid.unwrap_or_else(|| derive_kid(algorithm, &public)),
             algorithm,
-            Some(encoding),
-            decoding,
-        ))
+            Some(signer),
+            verifier,
+        )
     }
 
     /// A verification-only key (RS256, ES256, EdDSA) from a PEM public key (SPKI).
@@ -192,26 +222,33 @@ impl JwtKey {
         pem: &str,
         kid: Option<String>,
     ) -> Result<Self, TokenError> {
-        let bytes = pem.as_bytes();
-        let decoding = match algorithm {
-            JwtAlgorithm::EdDSA => DecodingKey::from_ed_pem(bytes),
-            JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(bytes),
-            JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(bytes),
-            _ => {
-                return Err(invalid(
-                    algorithm,
-                    "HMAC algorithms take a secret, not a public key",
-                ))
+        if algorithm.is_hmac() {
+            return Err(invalid(
+                algorithm,
+                "HMAC algorithms take a secret, not a public key",
+            ));
+        }
+        let der = pem_to_der(pem, "PUBLIC KEY").ok_or_else(|| {
+            invalid(
+                algorithm,
+                "expected a `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo) PEM block",
+            )
+        })?;
+        if algorithm == JwtAlgorithm::RS256 {
+            let bits = PublicEncryptingKey::from_der(&der)
+                .map_err(|e| invalid(algorithm, e.to_string()))?
+                .key_size_bits();
+            if bits < 2048 {
+                return Err(invalid(algorithm, "RSA keys must be at least 2048 bits"));
             }
         }
-        .map_err(|e| invalid(algorithm, e.to_string()))?;
-        let der = pem_to_der(pem, "PUBLIC KEY").unwrap_or_default();
-        Ok(Self::assemble(
+        let verifier = Verifier::Public(public_key(algorithm, &der)?);
+        Self::assemble(
             kid.unwrap_or_else(|| derive_kid(algorithm, &der)),
             algorithm,
             None,
-            decoding,
-        ))
+            verifier,
+        )
     }
 
     /// Generates a fresh key: 64 random bytes for HMAC, P-256 for ES256, Ed25519 for EdDSA,
@@ -279,21 +316,67 @@ impl JwtKey {
         self
     }
 
-    pub(crate) fn encoding(&self) -> Option<&EncodingKey> {
-        self.encoding.as_ref()
+    /// Whether this key can sign.
+    #[must_use]
+    pub fn can_sign(&self) -> bool {
+        self.signer.is_some()
     }
 
-    pub(crate) fn decoding(&self) -> &DecodingKey {
-        &self.decoding
+    /// The base64url header this key writes for tokens of type `typ`.
+    pub(crate) fn header(&self, typ: TokenType) -> &str {
+        if typ == TokenType::Access {
+            &self.headers[0]
+        } else {
+            &self.headers[1]
+        }
     }
 
-    pub(crate) fn validation(&self) -> &Validation {
-        &self.validation
+    /// Whether `header` is byte for byte one this key writes.
+    pub(crate) fn writes_header(&self, header: &str) -> bool {
+        self.headers.iter().any(|h| h == header)
     }
 
-    pub(crate) fn hmac_key(&self) -> Option<&aws_lc_rs::hmac::Key> {
-        self.hmac.as_ref()
+    /// Signs `message` (the JWS signing input); JWS encodings: the HMAC tag, the raw Ed25519
+    /// signature, ECDSA `r || s`, RSASSA-PKCS1-v1_5.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, TokenError> {
+        match self.signer.as_deref().ok_or(TokenError::Signing)? {
+            Signer::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+            Signer::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+            Signer::Ecdsa(pair) => pair
+                .sign(&SystemRandom::new(), message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| TokenError::Signing),
+            Signer::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| TokenError::Signing)?;
+                Ok(signature)
+            }
+        }
     }
+
+    /// Whether `signature` is this key's valid signature of `message`.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &*self.verifier {
+            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+            Verifier::Public(key) => key.verify_sig(message, signature).is_ok(),
+        }
+    }
+}
+
+/// Parses a public key (raw or SubjectPublicKeyInfo) once, for the algorithm's verification.
+fn public_key(algorithm: JwtAlgorithm, der: &[u8]) -> Result<ParsedPublicKey, TokenError> {
+    let verification: &'static dyn aws_lc_rs::signature::VerificationAlgorithm = match algorithm {
+        JwtAlgorithm::EdDSA => &ED25519,
+        JwtAlgorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
+        _ => &RSA_PKCS1_2048_8192_SHA256,
+    };
+    ParsedPublicKey::new(verification, der).map_err(|e| invalid(algorithm, e.to_string()))
 }
 
 /// The keys a [`TokenManager`](super::TokenManager) knows: one current signing key, and older
@@ -310,7 +393,7 @@ impl KeySet {
     /// # Errors
     /// [`TokenError::InvalidKey`] when `current` cannot sign.
     pub fn new(current: JwtKey) -> Result<Self, TokenError> {
-        if current.encoding.is_none() {
+        if current.signer.is_none() {
             return Err(invalid(
                 current.algorithm,
                 "the current key must be able to sign",
@@ -364,6 +447,18 @@ impl KeySet {
         self.by_kid.get(kid).map(AsRef::as_ref)
     }
 
+    /// The key that writes exactly this base64url header, if any: a token carrying it needs
+    /// no header parse (the header names that key's id and algorithm and nothing else).
+    pub(crate) fn by_header(&self, header: &str) -> Option<&JwtKey> {
+        if self.current.writes_header(header) {
+            return Some(&self.current);
+        }
+        self.by_kid
+            .values()
+            .map(AsRef::as_ref)
+            .find(|key| key.writes_header(header))
+    }
+
     /// Every key id, current first.
     #[must_use]
     pub fn kids(&self) -> Vec<&str> {
@@ -415,16 +510,4 @@ pub(crate) fn der_to_pem(der: &[u8], label: &str) -> String {
     }
     pem.push_str(&format!("-----END {label}-----\n"));
     pem
-}
-
-/// The `jsonwebtoken` algorithm of ours.
-pub(crate) fn jwt_algorithm(alg: JwtAlgorithm) -> Algorithm {
-    match alg {
-        JwtAlgorithm::HS256 => Algorithm::HS256,
-        JwtAlgorithm::HS384 => Algorithm::HS384,
-        JwtAlgorithm::HS512 => Algorithm::HS512,
-        JwtAlgorithm::RS256 => Algorithm::RS256,
-        JwtAlgorithm::ES256 => Algorithm::ES256,
-        JwtAlgorithm::EdDSA => Algorithm::EdDSA,
-    }
 }

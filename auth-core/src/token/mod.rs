@@ -7,9 +7,12 @@
 //! 1. size limit (`jwt.max_token_bytes`), before any parsing;
 //! 2. header: `crit` refused (we implement no extensions, RFC 7515 section 4.1.11), `kid`
 //!    required and known, `alg` equal to the algorithm bound to that key (so `none` and
-//!    HS/RS confusion are impossible);
-//! 3. signature, with the key parsed once at start-up;
-//! 4. claims with our [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a
+//!    HS/RS confusion are impossible). A header byte for byte as one of our keys writes it skips the parse: it names that key
+//!    and nothing else;
+//! 3. an expired `exp` is refused before any signature work;
+//! 4. signature, with aws-lc-rs and the key parsed once at start-up (an HMAC key, a key pair
+//!    or a parsed public key; never per token);
+//! 5. claims with our [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a
 //!    leeway of at most 60 s, `iat` not in the future, `iss`/`aud` required when configured,
 //!    `typ` equal to what the caller expects.
 //!
@@ -45,13 +48,10 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::Header;
 use serde::Deserialize;
 
 pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
 pub use self::error::TokenError;
-use self::keys::jwt_algorithm;
 pub use self::keys::{JwtKey, KeySet};
 pub use self::revocation_view::RevocationView;
 use crate::clock::Clock;
@@ -111,8 +111,8 @@ impl fmt::Debug for TokenManager {
     }
 }
 
-/// The part of the JOSE header we read before choosing a key. Parsed by us, not by
-/// `jsonwebtoken`, so that `crit` and unknown algorithms are refused before signature work.
+/// The part of the JOSE header we read before choosing a key, so that `crit` and unknown
+/// algorithms are refused before signature work.
 #[derive(Deserialize)]
 struct RawHeader {
     alg: String,
@@ -222,18 +222,16 @@ impl TokenManager {
     pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
         let keys = self.keys.load();
         let key = keys.current();
-        let encoding = key.encoding().ok_or(TokenError::Signing)?;
-        let mut header = Header::new(jwt_algorithm(key.algorithm()));
-        header.kid = Some(key.kid().to_owned());
-        header.typ = Some(
-            if claims.typ == TokenType::Access {
-                "at+jwt"
-            } else {
-                "JWT"
-            }
-            .to_owned(),
-        );
-        jsonwebtoken::encode(&header, claims, encoding).map_err(|_| TokenError::Signing)
+        let header = key.header(claims.typ);
+        let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Signing)?;
+        let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 360);
+        token.push_str(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        let signature = key.sign(token.as_bytes())?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        Ok(token)
     }
 
     /// Verifies `token` and returns its claims if it is a valid token of type `expected`.
@@ -249,71 +247,42 @@ impl TokenManager {
                 max: s.max_token_bytes,
             });
         }
-        let (header_b64, rest) = token.split_once('.').ok_or(TokenError::Malformed)?;
-        if rest.bytes().filter(|b| *b == b'.').count() != 1 {
+        let (signing_input, signature_b64) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let (header_b64, payload_b64) =
+            signing_input.split_once('.').ok_or(TokenError::Malformed)?;
+        if payload_b64.contains('.') {
             return Err(TokenError::Malformed);
         }
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| TokenError::Malformed)?;
-        let header: RawHeader =
-            serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
-        if header.crit.is_some() {
-            return Err(TokenError::UnsupportedCritical);
-        }
-        let alg = match header.alg.as_str() {
-            "HS256" => JwtAlgorithm::HS256,
-            "HS384" => JwtAlgorithm::HS384,
-            "HS512" => JwtAlgorithm::HS512,
-            "RS256" => JwtAlgorithm::RS256,
-            "ES256" => JwtAlgorithm::ES256,
-            "EdDSA" => JwtAlgorithm::EdDSA,
-            _ => return Err(TokenError::AlgorithmNotAllowed),
-        };
-        let kid = header.kid.ok_or(TokenError::MissingKeyId)?;
         let keys = self.keys.load();
-        let key = keys.get(&kid).ok_or(TokenError::UnknownKeyId)?;
-        if key.algorithm() != alg {
-            return Err(TokenError::AlgorithmMismatch);
-        }
+        // A header byte for byte as one of our keys writes it needs no parse.
+        let key = match keys.by_header(header_b64) {
+            Some(key) => key,
+            None => self.key_for_header(&keys, header_b64)?,
+        };
         let now = self.clock.now();
         if let Some(retired_at) = key.retired_at() {
             if now > retired_at.saturating_add(s.grace) {
                 return Err(TokenError::KeyRetired);
             }
         }
-
-        let claims = match key.hmac_key() {
-            // HMAC: one split, one HMAC with the key built at load, one pass over the claims.
-            Some(hmac) => {
-                let (payload_b64, signature_b64) =
-                    rest.split_once('.').ok_or(TokenError::Malformed)?;
-                let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-                let tag = URL_SAFE_NO_PAD
-                    .decode(signature_b64)
-                    .map_err(|_| TokenError::Malformed)?;
-                aws_lc_rs::hmac::verify(hmac, signing_input.as_bytes(), &tag)
-                    .map_err(|_| TokenError::BadSignature)?;
-                let payload = URL_SAFE_NO_PAD
-                    .decode(payload_b64)
-                    .map_err(|_| TokenError::Malformed)?;
-                serde_json::from_slice::<Claims>(&payload).map_err(|e| {
-                    missing_claim(&e.to_string())
-                        .map_or(TokenError::Malformed, TokenError::MissingClaim)
-                })?
-            }
-            None => {
-                jsonwebtoken::decode::<Claims>(token, key.decoding(), key.validation())
-                    .map_err(|e| match e.kind() {
-                        ErrorKind::InvalidSignature => TokenError::BadSignature,
-                        ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
-                        ErrorKind::Json(e) => missing_claim(&e.to_string())
-                            .map_or(TokenError::Malformed, TokenError::MissingClaim),
-                        _ => TokenError::Malformed,
-                    })?
-                    .claims
-            }
-        };
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        // An expired token is refused before any signature work: the answer is a refusal
+        // either way, and nothing is accepted before the signature is checked.
+        if early_exp(&payload).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
+            return Err(TokenError::Expired);
+        }
+        let mut signature = [0_u8; MAX_SIGNATURE_BYTES];
+        let signature_len = URL_SAFE_NO_PAD
+            .decode_slice(signature_b64, &mut signature)
+            .map_err(|_| TokenError::Malformed)?;
+        if !key.verifies(signing_input.as_bytes(), &signature[..signature_len]) {
+            return Err(TokenError::BadSignature);
+        }
+        let claims = serde_json::from_slice::<Claims>(&payload).map_err(|e| {
+            missing_claim(&e.to_string()).map_or(TokenError::Malformed, TokenError::MissingClaim)
+        })?;
 
         if claims.exp.saturating_add(s.leeway) <= now {
             return Err(TokenError::Expired);
@@ -352,6 +321,55 @@ impl TokenManager {
         }
         Ok(claims)
     }
+
+    /// Parses a header we did not write ourselves and finds its key: `crit` refused, `kid`
+    /// required and known, `alg` equal to the key's.
+    fn key_for_header<'k>(
+        &self,
+        keys: &'k KeySet,
+        header_b64: &str,
+    ) -> Result<&'k JwtKey, TokenError> {
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let header: RawHeader =
+            serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
+        if header.crit.is_some() {
+            return Err(TokenError::UnsupportedCritical);
+        }
+        let alg = match header.alg.as_str() {
+            "HS256" => JwtAlgorithm::HS256,
+            "HS384" => JwtAlgorithm::HS384,
+            "HS512" => JwtAlgorithm::HS512,
+            "RS256" => JwtAlgorithm::RS256,
+            "ES256" => JwtAlgorithm::ES256,
+            "EdDSA" => JwtAlgorithm::EdDSA,
+            _ => return Err(TokenError::AlgorithmNotAllowed),
+        };
+        let kid = header.kid.ok_or(TokenError::MissingKeyId)?;
+        let key = keys.get(&kid).ok_or(TokenError::UnknownKeyId)?;
+        if key.algorithm() != alg {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        Ok(key)
+    }
+}
+
+/// The largest signature we accept: RSA with an 8192-bit modulus.
+const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// The `exp` of a payload as this crate writes it (compact JSON, `"exp":` once, at the top
+/// level), found without parsing the claims. Only ever used to refuse early: the claims are
+/// parsed and checked in full after the signature.
+fn early_exp(payload: &[u8]) -> Option<i64> {
+    const KEY: &[u8] = b"\"exp\":";
+    let at = payload.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let digits = &payload[at..];
+    let end = digits
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
 }
 
 /// Names the required claim a deserialization error complains about, if any.
