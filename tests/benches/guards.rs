@@ -15,61 +15,17 @@
 use std::hint::black_box;
 
 use auth_axum::testing::{MockUser, TestKit};
-use auth_axum::{bearer_token, AuthModule, Problem};
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
 use axum::Router;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tower::ServiceExt;
 
-async fn bare() -> &'static str {
-    "ok"
-}
-
-#[auth_axum::require_permissions("articles.read")]
-async fn guarded() -> &'static str {
-    "ok"
-}
-
-/// What a service would write by hand on the same runtime.
-struct CanRead;
-
-impl<S: Send + Sync> FromRequestParts<S> for CanRead
-where
-    AuthModule: FromRef<S>,
-{
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        let module = AuthModule::from_ref(state);
-        let token =
-            bearer_token(&parts.headers)?.ok_or(auth_axum::core::AuthError::NotAuthenticated)?;
-        let claims = module.service().verify_access(token).await?;
-        let principal = auth_axum::core::Principal::from_claims(&claims);
-        if principal.has_permission("articles.read") {
-            Ok(Self)
-        } else {
-            Err(Problem::forbidden("requires permission `articles.read`"))
-        }
-    }
-}
-
-async fn hand_written(_: CanRead) -> &'static str {
-    "ok"
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let kit = rt.block_on(async { TestKit::new() });
-    let token = kit.token(&MockUser::new("user-1").with_permissions(["articles.read"]));
-    let router: Router = Router::new()
-        .route("/bare", get(bare))
-        .route("/guarded", get(guarded))
-        .route("/hand-written", get(hand_written))
-        .with_state(kit.module());
+    let token = kit.token(&MockUser::new("user-1").with_permissions([tests::guarded::PERMISSION]));
+    let router: Router = tests::guarded::routes(kit.module());
     let request = |path: &str| {
         Request::get(path)
             .header("authorization", format!("Bearer {token}"))

@@ -11,6 +11,8 @@
     reason = "test helpers fail loudly"
 )]
 
+pub mod guarded;
+
 use std::net::SocketAddr;
 use std::path::Path;
 

@@ -24,7 +24,10 @@ use super::{TokenError, TokenType};
 use crate::config::JwtAlgorithm;
 
 /// What a key signs with, parsed once from the key material.
-#[allow(clippy::large_enum_variant, reason = "built once per key, kept behind an Arc")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per key, kept behind an Arc"
+)]
 enum Signer {
     Hmac(hmac::Key),
     Ed25519(Ed25519KeyPair),
@@ -33,7 +36,10 @@ enum Signer {
 }
 
 /// What a key verifies with, parsed once from the key material.
-#[allow(clippy::large_enum_variant, reason = "built once per key, kept behind an Arc")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per key, kept behind an Arc"
+)]
 enum Verifier {
     Hmac(hmac::Key),
     Public(ParsedPublicKey),

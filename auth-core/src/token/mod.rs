@@ -265,12 +265,23 @@ impl TokenManager {
                 return Err(TokenError::KeyRetired);
             }
         }
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| TokenError::Malformed)?;
+        // Typical claims fit on the stack; larger ones (up to the size limit) go to the heap.
+        let mut stack = [0_u8; 1536];
+        let heap: Vec<u8>;
+        let payload: &[u8] = if payload_b64.len() / 4 * 3 + 3 <= stack.len() {
+            let len = URL_SAFE_NO_PAD
+                .decode_slice(payload_b64, &mut stack)
+                .map_err(|_| TokenError::Malformed)?;
+            &stack[..len]
+        } else {
+            heap = URL_SAFE_NO_PAD
+                .decode(payload_b64)
+                .map_err(|_| TokenError::Malformed)?;
+            &heap
+        };
         // An expired token is refused before any signature work: the answer is a refusal
         // either way, and nothing is accepted before the signature is checked.
-        if early_exp(&payload).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
+        if early_exp(payload).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
             return Err(TokenError::Expired);
         }
         let mut signature = [0_u8; MAX_SIGNATURE_BYTES];
@@ -280,7 +291,7 @@ impl TokenManager {
         if !key.verifies(signing_input.as_bytes(), &signature[..signature_len]) {
             return Err(TokenError::BadSignature);
         }
-        let claims = serde_json::from_slice::<Claims>(&payload).map_err(|e| {
+        let claims = serde_json::from_slice::<Claims>(payload).map_err(|e| {
             missing_claim(&e.to_string()).map_or(TokenError::Malformed, TokenError::MissingClaim)
         })?;
 
@@ -365,11 +376,15 @@ fn early_exp(payload: &[u8]) -> Option<i64> {
     const KEY: &[u8] = b"\"exp\":";
     let at = payload.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
     let digits = &payload[at..];
-    let end = digits
+    if !digits.first()?.is_ascii_digit() {
+        return None;
+    }
+    digits
         .iter()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(digits.len());
-    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+        .take_while(|b| b.is_ascii_digit())
+        .try_fold(0_i64, |exp, b| {
+            exp.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+        })
 }
 
 /// Names the required claim a deserialization error complains about, if any.

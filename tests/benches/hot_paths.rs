@@ -1,0 +1,170 @@
+//! The hot paths, run a fixed number of times each for the instruction-count regression gate
+//! (`bench/instructions.py`, under `valgrind --tool=callgrind`). Instruction counts do not
+//! depend on what else the machine is doing, so the gate can compare them with a committed
+//! baseline where a timing could not.
+//!
+//! `hot_paths NAME` runs one path: only the `measure_*` function's instructions are counted
+//! (callgrind `--toggle-collect`), not the set-up. Without a name it runs each once, as a
+//! smoke test (this is what `cargo bench` does with it).
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark"
+)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use auth_axum::core::authz::RoleHierarchy;
+use auth_axum::core::config::{JwtAlgorithm, JwtConfig};
+use auth_axum::core::random::SeededRandom;
+use auth_axum::core::token::{JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
+use auth_axum::core::ManualClock;
+use auth_axum::testing::{MockUser, TestKit};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use tower::ServiceExt;
+
+/// Iterations per measured call; the gate divides by it.
+const ITERATIONS: usize = 1_000;
+
+/// Every path the gate measures.
+const PATHS: [&str; 7] = [
+    "verify_hs256_floor",
+    "verify_hs256",
+    "sign_hs256",
+    "authz_check",
+    "handler_bare",
+    "handler_macro_guard",
+    "handler_hand_written",
+];
+
+#[inline(never)]
+fn measure_verify_hs256_floor(key: &aws_lc_rs::hmac::Key, token: &str) {
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    for _ in 0..ITERATIONS {
+        let tag = URL_SAFE_NO_PAD.decode(black_box(signature)).unwrap();
+        assert!(aws_lc_rs::hmac::verify(key, black_box(input).as_bytes(), &tag).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measure_verify_hs256(tokens: &TokenManager, token: &str) {
+    for _ in 0..ITERATIONS {
+        assert!(tokens.verify(black_box(token), TokenType::Access).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measure_sign_hs256(tokens: &TokenManager, token: &str) {
+    let claims = tokens.verify(token, TokenType::Access).unwrap();
+    for _ in 0..ITERATIONS {
+        black_box(tokens.sign(black_box(&claims)).unwrap());
+    }
+}
+
+#[inline(never)]
+fn measure_authz_check(roles: &RoleHierarchy, held: &[String], permission: &str) {
+    for _ in 0..ITERATIONS {
+        assert!(roles.has_permission(black_box(held), &[], black_box(permission)));
+    }
+}
+
+#[inline(never)]
+fn measure_handler(runtime: &tokio::runtime::Runtime, router: &Router, path: &str, token: &str) {
+    let authorization = format!("Bearer {token}");
+    runtime.block_on(async {
+        for _ in 0..ITERATIONS {
+            let request = Request::get(path)
+                .header("authorization", &authorization)
+                .body(Body::empty())
+                .unwrap();
+            let response = router.clone().oneshot(black_box(request)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    });
+}
+
+/// 100 roles in chains of ten; the user holds the sixth role of the first chain and asks for a
+/// permission granted five hops up.
+fn roles() -> RoleHierarchy {
+    let mut builder = RoleHierarchy::builder();
+    for i in 0..100 {
+        let parent = format!("r{}", i.max(1) - 1);
+        let parents: &[&str] = if i % 10 == 0 { &[] } else { &[&parent] };
+        let grants = [format!("res{i}.read"), format!("res{i}.write")];
+        builder = builder.role(&format!("r{i}"), parents, &[&grants[0], &grants[1]]);
+    }
+    builder.build().unwrap()
+}
+
+const SECRET: &[u8] = b"a benchmark hs256 secret, long enough for the key!";
+
+/// A manager over a known HS256 key and a typical access token: session, roles, permission,
+/// tenant.
+fn token_fixture() -> (TokenManager, String) {
+    let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
+    let tokens = TokenManager::new(
+        KeySet::new(key).unwrap(),
+        &JwtConfig::default(),
+        Arc::new(ManualClock::new(1_800_000_000)),
+    )
+    .with_random(Arc::new(SeededRandom::new(0)));
+    let subject = TokenSubject::access("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
+        .with_session("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d11")
+        .with_roles(["editor", "viewer"])
+        .with_permissions([tests::guarded::PERMISSION])
+        .with_tenant("acme");
+    let token = tokens.issue(&subject).unwrap().token;
+    (tokens, token)
+}
+
+fn run(name: &str) {
+    match name {
+        "verify_hs256_floor" => {
+            let (_, token) = token_fixture();
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET);
+            measure_verify_hs256_floor(&key, &token);
+        }
+        "verify_hs256" => {
+            let (tokens, token) = token_fixture();
+            measure_verify_hs256(&tokens, &token);
+        }
+        "sign_hs256" => {
+            let (tokens, token) = token_fixture();
+            measure_sign_hs256(&tokens, &token);
+        }
+        "authz_check" => measure_authz_check(&roles(), &["r5".to_owned()], "res0.read"),
+        handler => {
+            let path = match handler {
+                "handler_bare" => "/bare",
+                "handler_macro_guard" => "/guarded",
+                "handler_hand_written" => "/hand-written",
+                _ => panic!("unknown path {name}; one of {PATHS:?}"),
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let kit = runtime.block_on(async { TestKit::new() });
+            let user = MockUser::new("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
+                .with_roles(["editor", "viewer"])
+                .with_permissions([tests::guarded::PERMISSION]);
+            let token = kit.token(&user);
+            let router = tests::guarded::routes(kit.module());
+            measure_handler(&runtime, &router, path, &token);
+        }
+    }
+}
+
+fn main() {
+    match std::env::args().nth(1).filter(|a| !a.starts_with('-')) {
+        Some(name) => run(&name),
+        None => PATHS.iter().for_each(|name| run(name)),
+    }
+}
