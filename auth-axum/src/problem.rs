@@ -230,6 +230,12 @@ impl From<AuthError> for Problem {
                 problem.inner.errors = Some(errors);
                 problem
             }
+            AuthError::Overloaded => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code,
+                "Overloaded",
+                err.to_string(),
+            ),
             AuthError::ServiceUnavailable(source) => {
                 tracing::error!(error = %source, "auth store unavailable");
                 Self::new(

@@ -372,6 +372,10 @@ pub struct PasswordConfig {
     pub max_parallelism: u32,
     /// `AUTH__PASSWORD__MAX_CONCURRENT_HASHES`: hashes computed at once; default the CPU count.
     pub max_concurrent_hashes: Option<usize>,
+    /// `AUTH__PASSWORD__MAX_QUEUED_HASHES`: hashes that may wait for one of those slots; any
+    /// more are refused at once (503 `overloaded`) instead of queueing without bound. Default
+    /// four per slot.
+    pub max_queued_hashes: Option<usize>,
 }
 
 impl Default for PasswordConfig {
@@ -386,6 +390,7 @@ impl Default for PasswordConfig {
             max_iterations: 16,
             max_parallelism: 16,
             max_concurrent_hashes: None,
+            max_queued_hashes: None,
         }
     }
 }

@@ -51,6 +51,10 @@ pub enum AuthError {
     /// A store (database, cache) could not be reached; the request must not pass.
     #[error("authentication service unavailable")]
     ServiceUnavailable(#[source] StoreError),
+    /// Too many passwords are being checked at once (a login storm); refused at once rather
+    /// than queued without bound. Retry shortly.
+    #[error("too many logins are being checked at once; retry shortly")]
+    Overloaded,
     /// A bug or an unexpected internal failure (a hashing task that panicked, corrupt data).
     #[error("internal error: {0}")]
     Internal(String),
@@ -77,6 +81,7 @@ impl AuthError {
             Self::Conflict { .. } => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::Overloaded => "overloaded",
             Self::Internal(_) => "internal_error",
             Self::InvalidSession => "invalid_session",
             Self::CsrfFailed(_) => "csrf_failed",

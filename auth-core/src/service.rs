@@ -519,6 +519,7 @@ fn password_error(err: PasswordError) -> AuthError {
         PasswordError::TooShort { .. } | PasswordError::TooLong { .. } => {
             AuthError::invalid("password", err.to_string())
         }
+        PasswordError::Busy => AuthError::Overloaded,
         other => AuthError::Internal(other.to_string()),
     }
 }
@@ -807,6 +808,7 @@ impl AuthService {
         let verification = match passwords.verify(password, &hash).await {
             Ok(v) => v,
             Err(PasswordError::Hashing(e)) => return Err(AuthError::Internal(e)),
+            Err(PasswordError::Busy) => return Err(AuthError::Overloaded),
             // An unparsable or over-expensive stored hash can never be satisfied.
             Err(_) => Verification::Invalid,
         };

@@ -4,7 +4,10 @@
 //! - PHC strings, so a stored hash carries its own parameters; verification reports when a
 //!   hash is outdated so the login flow can upgrade it.
 //! - Hashing runs on tokio's blocking pool, at most `max_concurrent_hashes` at once, so it never
-//!   stalls the async runtime.
+//!   stalls the async runtime. At most `max_queued_hashes` more wait for a slot; beyond that a
+//!   hash is refused at once ([`PasswordError::Busy`]): a login storm gets fast refusals, not
+//!   unbounded latency and memory (each running hash holds its Argon2 memory; a waiting one
+//!   holds none).
 //! - The parameters a *stored* hash asks for are capped: a planted hash asking for gigabytes of
 //!   memory is refused, not computed.
 //! - Over-long passwords are refused before any hashing (OWASP Password Storage Cheat Sheet:
@@ -28,13 +31,14 @@
 //! ```
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, Semaphore, TryAcquireError};
 
 use crate::config::PasswordConfig;
 
@@ -63,6 +67,9 @@ pub enum PasswordError {
     /// The stored hash asks for more memory, time or lanes than the caps allow.
     #[error("the stored password hash asks for parameters above the configured caps")]
     ParamsTooExpensive,
+    /// Every hashing slot is busy and the queue is full; retry shortly.
+    #[error("too many passwords are being checked at once")]
+    Busy,
     /// The hashing task failed.
     #[error("password hashing failed: {0}")]
     Hashing(String),
@@ -87,7 +94,32 @@ struct Inner {
     max_length: usize,
     caps: (u32, u32, u32),
     permits: Semaphore,
+    /// Hashes waiting for a permit, and how many may.
+    queued: AtomicUsize,
+    max_queued: usize,
     dummy_hash: OnceCell<String>,
+}
+
+/// A place in the hashing queue, given up when dropped (also when the waiting request is
+/// cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    /// Joins the queue unless `max` are already waiting.
+    fn join(queued: &'a AtomicUsize, max: usize) -> Option<Self> {
+        queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(queued))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Hashes and verifies passwords. Cheap to clone.
@@ -136,6 +168,10 @@ impl PasswordHasher {
                     config.max_parallelism,
                 ),
                 permits: Semaphore::new(permits),
+                queued: AtomicUsize::new(0),
+                max_queued: config
+                    .max_queued_hashes
+                    .unwrap_or(permits.saturating_mul(4)),
                 dummy_hash: OnceCell::new(),
             }),
         })
@@ -180,12 +216,19 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let _permit = match self.inner.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => {
+                let _waiting = Waiting::join(&self.inner.queued, self.inner.max_queued)
+                    .ok_or(PasswordError::Busy)?;
+                self.inner
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| PasswordError::Hashing(e.to_string()))?
+            }
+            Err(e @ TryAcquireError::Closed) => return Err(PasswordError::Hashing(e.to_string())),
+        };
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| PasswordError::Hashing(e.to_string()))
