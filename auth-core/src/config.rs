@@ -376,6 +376,10 @@ pub struct PasswordConfig {
     /// more are refused at once (503 `overloaded`) instead of queueing without bound. Default
     /// four per slot.
     pub max_queued_hashes: Option<usize>,
+    /// `AUTH__PASSWORD__HASH_THREAD_NICE`: the nice value of the hashing threads on Linux
+    /// (0 to 19). Default 10: cheap requests get the CPU before password hashing does. 0
+    /// keeps the process's priority.
+    pub hash_thread_nice: i32,
 }
 
 impl Default for PasswordConfig {
@@ -391,6 +395,7 @@ impl Default for PasswordConfig {
             max_parallelism: 16,
             max_concurrent_hashes: None,
             max_queued_hashes: None,
+            hash_thread_nice: 10,
         }
     }
 }
@@ -785,6 +790,18 @@ impl AuthConfig {
             || pw.parallelism > pw.max_parallelism
         {
             return invalid("AUTH__PASSWORD__MEMORY_KIB", "the Argon2 parameters exceed the configured caps (max_memory_kib, max_iterations, max_parallelism)");
+        }
+        if !(0..=19).contains(&pw.hash_thread_nice) {
+            return invalid(
+                "AUTH__PASSWORD__HASH_THREAD_NICE",
+                "must be between 0 and 19",
+            );
+        }
+        if pw.max_concurrent_hashes == Some(0) {
+            return invalid(
+                "AUTH__PASSWORD__MAX_CONCURRENT_HASHES",
+                "must be at least 1",
+            );
         }
         if let Err(e) = self.authz.hierarchy() {
             return Err(ConfigError::Invalid {

@@ -796,6 +796,8 @@ impl AuthService {
         let passwords = &self.inner.passwords;
         // Refuse over-long input before any hashing (OWASP); says nothing about the account.
         passwords.check_max(password).map_err(password_error)?;
+        // In a login storm, refuse before the database lookup.
+        passwords.check_capacity().map_err(password_error)?;
         let user = self.inner.users.get_by_login(request.login.trim()).await?;
         let Some((user, hash)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
             passwords

@@ -201,6 +201,18 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         assert!(AuthConfig::load().is_err());
         Ok(())
     });
+    for (var, value) in [
+        ("AUTH__PASSWORD__HASH_THREAD_NICE", "20"),
+        ("AUTH__PASSWORD__HASH_THREAD_NICE", "-1"),
+        ("AUTH__PASSWORD__MAX_CONCURRENT_HASHES", "0"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env(var, value);
+            let err = AuthConfig::load().expect_err("out of range accepted");
+            assert!(err.to_string().contains(var), "{var}={value}: {err}");
+            Ok(())
+        });
+    }
 }
 
 #[test]

@@ -101,3 +101,91 @@ async fn dummy_verification_always_fails() {
         Verification::Invalid
     );
 }
+
+/// Hashing runs Argon2 on reused memory and builds the PHC string itself: the argon2 crate's
+/// own hasher and verifier must agree with it both ways, for every variant a stored hash may
+/// use, and many verifications in a row (reusing buffers) must not change the answers.
+#[tokio::test]
+async fn hashes_interoperate_with_the_argon2_crate() {
+    use argon2::password_hash::{rand_core::OsRng, SaltString};
+    use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+
+    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let ours = hasher.hash("correct horse").await.unwrap();
+    let parsed = PasswordHash::new(&ours).unwrap();
+    assert!(argon2::Argon2::default()
+        .verify_password(b"correct horse", &parsed)
+        .is_ok());
+    assert!(argon2::Argon2::default()
+        .verify_password(b"correct horsE", &parsed)
+        .is_err());
+
+    for (algorithm, version, m_cost) in [
+        (argon2::Algorithm::Argon2id, argon2::Version::V0x13, 1024),
+        (argon2::Algorithm::Argon2id, argon2::Version::V0x13, 2048),
+        (argon2::Algorithm::Argon2i, argon2::Version::V0x13, 1024),
+        (argon2::Algorithm::Argon2d, argon2::Version::V0x10, 1024),
+    ] {
+        let params = argon2::Params::new(m_cost, 1, 1, None).unwrap();
+        let theirs = argon2::Argon2::new(algorithm, version, params)
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        let standard = algorithm == argon2::Algorithm::Argon2id
+            && version == argon2::Version::V0x13
+            && m_cost == 1024;
+        for _ in 0..3 {
+            assert_eq!(
+                hasher.verify("correct horse", &theirs).await.unwrap(),
+                Verification::Valid {
+                    needs_rehash: !standard
+                },
+                "{theirs}"
+            );
+            assert_eq!(
+                hasher.verify("correct horsE", &theirs).await.unwrap(),
+                Verification::Invalid,
+                "{theirs}"
+            );
+        }
+    }
+}
+
+/// Hashing runs on threads of its own at the configured nice value, so a login storm leaves
+/// the CPU to cheap requests first.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn hashing_threads_run_at_a_lower_priority() {
+    let mut config = cheap();
+    config.max_concurrent_hashes = Some(2);
+    config.hash_thread_nice = 7;
+    let hasher = PasswordHasher::new(&config).unwrap();
+    hasher.hash("correct horse").await.unwrap();
+    let nice_values: Vec<i64> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| {
+            let path = task.unwrap().path();
+            let name = std::fs::read_to_string(path.join("comm")).unwrap();
+            // Field 19 of stat is the nice value; the name (field 2) may hold spaces.
+            name.starts_with("auth-hash-").then(|| {
+                let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+                let after_name = stat.rsplit_once(')').unwrap().1;
+                after_name
+                    .split_whitespace()
+                    .nth(16)
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+        })
+        .collect();
+    // Other tests of this binary run hashers of their own (default nice 10) at the same time.
+    assert!(
+        nice_values.iter().filter(|n| **n == 7).count() >= 2,
+        "{nice_values:?}"
+    );
+    assert!(
+        nice_values.iter().all(|n| *n == 7 || *n == 10),
+        "{nice_values:?}"
+    );
+}

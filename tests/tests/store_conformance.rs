@@ -642,6 +642,21 @@ async fn migrations_run_once_and_reconnecting_keeps_data() {
     assert!(again.get_by_username("ada").await.unwrap().is_some());
 }
 
+/// A SQLite file runs in write-ahead-log mode, so that token checks (reads) never wait for
+/// logins (writes).
+#[tokio::test]
+async fn sqlite_files_use_write_ahead_logging() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
 #[tokio::test]
 async fn unreachable_database_is_reported_unavailable() {
     let options = SqlOptions::default().with_acquire_timeout(std::time::Duration::from_secs(2));

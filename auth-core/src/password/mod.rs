@@ -3,8 +3,8 @@
 //! - OWASP parameters by default (19 MiB, 2 iterations, 1 lane), configurable.
 //! - PHC strings, so a stored hash carries its own parameters; verification reports when a
 //!   hash is outdated so the login flow can upgrade it.
-//! - Hashing runs on tokio's blocking pool, at most `max_concurrent_hashes` at once, so it never
-//!   stalls the async runtime. At most `max_queued_hashes` more wait for a slot; beyond that a
+//! - Hashing runs on `max_concurrent_hashes` threads of its own, never on the async runtime,
+//!   each reusing its Argon2 memory, at a lower priority on Linux (`hash_thread_nice`). At most `max_queued_hashes` more wait for a slot; beyond that a
 //!   hash is refused at once ([`PasswordError::Busy`]): a login storm gets fast refusals, not
 //!   unbounded latency and memory (each running hash holds its Argon2 memory; a waiting one
 //!   holds none).
@@ -35,12 +35,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::{OnceCell, Semaphore, TryAcquireError};
 
+use self::threads::{HashThreads, Memory};
 use crate::config::PasswordConfig;
+
+mod threads;
 
 /// Why hashing or verifying failed (not "wrong password", which is [`Verification::Invalid`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,6 +98,7 @@ struct Inner {
     max_length: usize,
     caps: (u32, u32, u32),
     permits: Semaphore,
+    threads: HashThreads,
     /// Hashes waiting for a permit, and how many may.
     queued: AtomicUsize,
     max_queued: usize,
@@ -157,6 +162,7 @@ impl PasswordHasher {
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
             })
             .max(1);
+        let block_count = params.block_count();
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
@@ -168,6 +174,7 @@ impl PasswordHasher {
                     config.max_parallelism,
                 ),
                 permits: Semaphore::new(permits),
+                threads: HashThreads::start(permits, block_count, config.hash_thread_nice)?,
                 queued: AtomicUsize::new(0),
                 max_queued: config
                     .max_queued_hashes
@@ -204,6 +211,22 @@ impl PasswordHasher {
         Ok(())
     }
 
+    /// Refuses at once when every hashing slot is busy and the queue is full, so that a caller
+    /// does no other work (a database lookup) for a login that would be refused anyway. A
+    /// cheap early answer only: the hash itself still takes its slot or queue place.
+    ///
+    /// # Errors
+    /// [`PasswordError::Busy`].
+    pub fn check_capacity(&self) -> Result<(), PasswordError> {
+        let inner = &self.inner;
+        if inner.permits.available_permits() == 0
+            && inner.queued.load(Ordering::Acquire) >= inner.max_queued
+        {
+            return Err(PasswordError::Busy);
+        }
+        Ok(())
+    }
+
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(
             Algorithm::Argon2id,
@@ -212,9 +235,10 @@ impl PasswordHasher {
         )
     }
 
-    async fn run_blocking<T: Send + 'static>(
+    /// Runs `work` on a hashing thread once a slot is free; refused when the queue is full.
+    async fn run_hash<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let _permit = match self.inner.permits.try_acquire() {
             Ok(permit) => permit,
@@ -229,9 +253,7 @@ impl PasswordHasher {
             }
             Err(e @ TryAcquireError::Closed) => return Err(PasswordError::Hashing(e.to_string())),
         };
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| PasswordError::Hashing(e.to_string()))
+        self.inner.threads.run(work).await
     }
 
     /// Hashes `password` (policy checked first) into a PHC string.
@@ -246,12 +268,29 @@ impl PasswordHasher {
 
     async fn hash_unchecked(&self, password: SecretString) -> Result<String, PasswordError> {
         let argon2 = self.argon2();
-        self.run_blocking(move || {
+        let params = self.inner.params.clone();
+        self.run_hash(move |memory| {
+            let failed = |e: argon2::password_hash::Error| PasswordError::Hashing(e.to_string());
+            let params = &params;
             let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| PasswordError::Hashing(e.to_string()))
+            let mut salt_bytes = [0_u8; 64];
+            let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
+            let mut out = vec![0_u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+            memory.hash_into(
+                &argon2,
+                params.block_count(),
+                password.expose_secret().as_bytes(),
+                salt_bytes,
+                &mut out,
+            )?;
+            let hash = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(params).map_err(failed)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(Output::new(&out).map_err(failed)?),
+            };
+            Ok(hash.to_string())
         })
         .await?
     }
@@ -288,15 +327,40 @@ impl PasswordHasher {
             || params.m_cost() != ours.m_cost()
             || params.t_cost() != ours.t_cost()
             || params.p_cost() != ours.p_cost();
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err(PasswordError::UnsupportedHash);
+        };
+        let mut salt_bytes = [0_u8; 64];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_bytes)
+            .map_err(|_| PasswordError::UnsupportedHash)?
+            .to_vec();
+        let version = Version::try_from(version).map_err(|_| PasswordError::UnsupportedHash)?;
+        let params = Params::new(
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            Some(expected.len()),
+        )
+        .map_err(|_| PasswordError::UnsupportedHash)?;
+        let expected = expected.as_bytes().to_vec();
         let password = SecretString::from(password.to_owned());
-        let stored = stored.to_owned();
-        self.run_blocking(move || {
-            let parsed = PasswordHash::new(&stored).map_err(|_| PasswordError::UnsupportedHash)?;
-            match Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed) {
-                Ok(()) => Ok(Verification::Valid { needs_rehash }),
-                Err(argon2::password_hash::Error::Password) => Ok(Verification::Invalid),
-                Err(e) => Err(PasswordError::Hashing(e.to_string())),
-            }
+        self.run_hash(move |memory| {
+            let blocks = params.block_count();
+            let argon2 = Argon2::new(algorithm, version, params);
+            let mut out = vec![0_u8; expected.len()];
+            memory.hash_into(
+                &argon2,
+                blocks,
+                password.expose_secret().as_bytes(),
+                &salt_bytes,
+                &mut out,
+            )?;
+            Ok(if bool::from(out.ct_eq(&expected)) {
+                Verification::Valid { needs_rehash }
+            } else {
+                Verification::Invalid
+            })
         })
         .await?
     }

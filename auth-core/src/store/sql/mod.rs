@@ -133,7 +133,17 @@ impl SqlStore {
                 url.push_str("mode=rwc");
             }
         }
+        let file = backend == Backend::Sqlite && !url.contains("memory");
         let pool = pool_options.connect(&url).await.map_err(map_err)?;
+        if file {
+            // Write-ahead logging: readers (every token check) never wait for a writer (a
+            // login storm's sessions). The mode is kept in the file; setting it again is a
+            // no-op.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(map_err)?;
+        }
         let store = Self { pool, backend };
         if options.migrate {
             MIGRATOR
