@@ -89,7 +89,7 @@ where
     let module = AuthModule::from_ref(state);
     // An explicit bearer token wins over an ambient cookie.
     if let Some(token) = bearer_token(&parts.headers)? {
-        let claims = Arc::new(module.service().verify_access(token).await?);
+        let claims = module.service().verify_access_shared(token).await?;
         parts.extensions.insert(Arc::clone(&claims));
         return Ok(Some(claims));
     }

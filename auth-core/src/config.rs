@@ -296,6 +296,10 @@ pub struct JwtConfig {
     pub key_rotation_grace_period_seconds: u64,
     /// `AUTH__JWT__MAX_TOKEN_BYTES`: tokens longer than this are refused before parsing. Default 8192.
     pub max_token_bytes: usize,
+    /// `AUTH__JWT__VERIFY_CACHE_ENTRIES`: how many verified access tokens are remembered, so
+    /// that a token presented again is not verified again (its expiry still is, and
+    /// revocation is checked on every request). Default 4096 (about 4 MiB); 0 turns it off.
+    pub verify_cache_entries: usize,
     /// `AUTH__JWT__INCLUDE_ROLES`: put the user's roles in access tokens. Default true.
     pub include_roles: bool,
     /// `AUTH__JWT__INCLUDE_PERMISSIONS`: put the user's direct permissions in access tokens. Default true.
@@ -322,6 +326,7 @@ impl Default for JwtConfig {
             leeway_seconds: 30,
             key_rotation_grace_period_seconds: 3600,
             max_token_bytes: 8192,
+            verify_cache_entries: 4096,
             include_roles: true,
             include_permissions: true,
         }

@@ -1293,7 +1293,19 @@ impl AuthService {
     /// [`AuthError::InvalidToken`], or [`AuthError::ServiceUnavailable`] when the revocation
     /// store cannot be asked (the request must not pass).
     pub async fn verify_access(&self, token: &str) -> Result<Claims> {
-        let claims = self.inner.tokens.verify(token, TokenType::Access)?;
+        self.verify_access_shared(token)
+            .await
+            .map(Arc::unwrap_or_clone)
+    }
+
+    /// As [`verify_access`](Self::verify_access), with the claims shared: a token presented
+    /// again comes from the verification cache (`jwt.verify_cache_entries`); revocation is
+    /// checked every time.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn verify_access_shared(&self, token: &str) -> Result<Arc<Claims>> {
+        let claims = self.inner.tokens.verify_shared(token, TokenType::Access)?;
         if self.is_revoked(&claims).await? {
             return Err(AuthError::InvalidToken(TokenError::Revoked));
         }

@@ -531,3 +531,89 @@ fn keys_refuse_weak_or_mismatched_material() {
     let key = JwtKey::from_private_pem(JwtAlgorithm::EdDSA, &ed_pem, None).unwrap();
     assert!(!format!("{key:?}").contains("PRIVATE"));
 }
+
+/// The verification cache answers a token presented again, but never past what a full check
+/// would refuse: expiry, a retired key's grace, the expected type, or other bytes.
+#[test]
+fn the_verification_cache_never_outlives_a_check() {
+    let mut config = JwtConfig::default();
+    config.key_rotation_grace_period_seconds = 60;
+    let (manager, clock) = manager_with(
+        JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap(),
+        &config,
+    );
+    let token = manager.issue(&subject()).unwrap().token;
+    let first = manager.verify_shared(&token, TokenType::Access).unwrap();
+    let again = manager.verify_shared(&token, TokenType::Access).unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second answer comes from the cache"
+    );
+
+    // Another expected type is refused, cached or not.
+    assert_eq!(
+        manager.verify(&token, TokenType::Refresh).unwrap_err(),
+        TokenError::WrongTokenType {
+            expected: TokenType::Refresh,
+            found: TokenType::Access
+        }
+    );
+    // A byte changed is another token: checked in full.
+    let (head, sig) = token.rsplit_once('.').unwrap();
+    let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    sig[3] ^= 1;
+    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(sig));
+    assert_eq!(
+        manager.verify(&tampered, TokenType::Access).unwrap_err(),
+        TokenError::BadSignature
+    );
+
+    // Rotation: the old key's tokens stay valid for its 60 s of grace, then are refused even
+    // though they were cached and have not expired.
+    manager
+        .rotate(JwtKey::generate(JwtAlgorithm::HS256).unwrap().0)
+        .unwrap();
+    assert!(manager.verify_shared(&token, TokenType::Access).is_ok());
+    assert!(manager.verify_shared(&token, TokenType::Access).is_ok());
+    clock.advance(60);
+    assert!(
+        manager.verify(&token, TokenType::Access).is_ok(),
+        "last second of grace"
+    );
+    clock.advance(1);
+    assert_eq!(
+        manager.verify(&token, TokenType::Access).unwrap_err(),
+        TokenError::KeyRetired
+    );
+
+    // Expiry: a cached token expires on time (30 min plus the 30 s leeway).
+    let fresh = manager.issue(&subject()).unwrap().token;
+    assert!(manager.verify_shared(&fresh, TokenType::Access).is_ok());
+    clock.advance(30 * 60 + 29);
+    assert!(manager.verify_shared(&fresh, TokenType::Access).is_ok());
+    clock.advance(1);
+    assert_eq!(
+        manager.verify(&fresh, TokenType::Access).unwrap_err(),
+        TokenError::Expired
+    );
+}
+
+#[test]
+fn the_verification_cache_can_be_turned_off() {
+    let mut config = JwtConfig::default();
+    config.verify_cache_entries = 0;
+    let (manager, clock) = manager_with(
+        JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap(),
+        &config,
+    );
+    let token = manager.issue(&subject()).unwrap().token;
+    let first = manager.verify_shared(&token, TokenType::Access).unwrap();
+    let again = manager.verify_shared(&token, TokenType::Access).unwrap();
+    assert!(!Arc::ptr_eq(&first, &again), "verified twice");
+    assert_eq!(first, again);
+    clock.advance(30 * 60 + 30);
+    assert_eq!(
+        manager.verify(&token, TokenType::Access).unwrap_err(),
+        TokenError::Expired
+    );
+}

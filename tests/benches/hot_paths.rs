@@ -34,9 +34,10 @@ use tower::ServiceExt;
 const ITERATIONS: usize = 1_000;
 
 /// Every path the gate measures.
-const PATHS: [&str; 7] = [
+const PATHS: [&str; 8] = [
     "verify_hs256_floor",
     "verify_hs256",
+    "verify_hs256_cached",
     "sign_hs256",
     "authz_check",
     "handler_bare",
@@ -57,6 +58,15 @@ fn measure_verify_hs256_floor(key: &aws_lc_rs::hmac::Key, token: &str) {
 fn measure_verify_hs256(tokens: &TokenManager, token: &str) {
     for _ in 0..ITERATIONS {
         assert!(tokens.verify(black_box(token), TokenType::Access).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measure_verify_hs256_cached(tokens: &TokenManager, token: &str) {
+    for _ in 0..ITERATIONS {
+        assert!(tokens
+            .verify_shared(black_box(token), TokenType::Access)
+            .is_ok());
     }
 }
 
@@ -105,13 +115,17 @@ fn roles() -> RoleHierarchy {
 
 const SECRET: &[u8] = b"a benchmark hs256 secret, long enough for the key!";
 
-/// A manager over a known HS256 key and a typical access token: session, roles, permission,
-/// tenant.
+/// A manager over a known HS256 key, without the verification cache, and a typical access
+/// token: session, roles, permission, tenant. (The handler paths use the test kit's defaults:
+/// the cache is on there, as in a service, and the token is the same on every request.)
 fn token_fixture() -> (TokenManager, String) {
     let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
+    // The lean path itself: no verification cache.
+    let mut config = JwtConfig::default();
+    config.verify_cache_entries = 0;
     let tokens = TokenManager::new(
         KeySet::new(key).unwrap(),
-        &JwtConfig::default(),
+        &config,
         Arc::new(ManualClock::new(1_800_000_000)),
     )
     .with_random(Arc::new(SeededRandom::new(0)));
@@ -134,6 +148,17 @@ fn run(name: &str) {
         "verify_hs256" => {
             let (tokens, token) = token_fixture();
             measure_verify_hs256(&tokens, &token);
+        }
+        "verify_hs256_cached" => {
+            let (_, token) = token_fixture();
+            let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
+            let tokens = TokenManager::new(
+                KeySet::new(key).unwrap(),
+                &JwtConfig::default(),
+                Arc::new(ManualClock::new(1_800_000_000)),
+            );
+            assert!(tokens.verify_shared(&token, TokenType::Access).is_ok());
+            measure_verify_hs256_cached(&tokens, &token);
         }
         "sign_hs256" => {
             let (tokens, token) = token_fixture();

@@ -33,7 +33,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
         let module = AuthModule::from_ref(state);
         let token = bearer_token(&parts.headers)?.ok_or(AuthError::NotAuthenticated)?;
-        let claims = module.service().verify_access(token).await?;
+        let claims = module.service().verify_access_shared(token).await?;
         if Principal::from_claims(&claims).has_permission(PERMISSION) {
             Ok(Self)
         } else {

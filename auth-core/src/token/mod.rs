@@ -34,6 +34,7 @@
 //! # Ok::<(), auth_core::TokenError>(())
 //! ```
 
+mod cache;
 mod claims;
 mod error;
 pub mod keys;
@@ -50,6 +51,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use self::cache::VerifiedCache;
 pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
 pub use self::error::TokenError;
 pub use self::keys::{JwtKey, KeySet};
@@ -100,6 +102,7 @@ pub struct TokenManager {
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
+    cache: Option<Arc<VerifiedCache>>,
 }
 
 impl fmt::Debug for TokenManager {
@@ -141,6 +144,7 @@ impl TokenManager {
             settings: Arc::new(settings),
             clock,
             random: Arc::new(OsRandom),
+            cache: VerifiedCache::new(config.verify_cache_entries).map(Arc::new),
         }
     }
 
@@ -165,6 +169,9 @@ impl TokenManager {
     pub fn rotate(&self, next: JwtKey) -> Result<(), TokenError> {
         let rotated = self.keys.load().rotated(next, self.clock.now())?;
         self.keys.store(Arc::new(rotated));
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
         Ok(())
     }
 
@@ -241,6 +248,44 @@ impl TokenManager {
     /// # Errors
     /// The [`TokenError`] naming the first check that failed.
     pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
+        self.verify_shared(token, expected)
+            .map(Arc::unwrap_or_clone)
+    }
+
+    /// As [`verify`](Self::verify), shared: a token verified before (and still within its
+    /// time) is answered from the verification cache (`jwt.verify_cache_entries`) without
+    /// repeating the signature and claims work.
+    ///
+    /// # Errors
+    /// The [`TokenError`] naming the first check that failed.
+    pub fn verify_shared(
+        &self,
+        token: &str,
+        expected: TokenType,
+    ) -> Result<Arc<Claims>, TokenError> {
+        let Some(cache) = &self.cache else {
+            return self
+                .verify_fully(token, expected)
+                .map(|(claims, _)| Arc::new(claims));
+        };
+        if let Some(claims) = cache.get(token, self.clock.now()) {
+            if claims.typ != expected {
+                return Err(TokenError::WrongTokenType {
+                    expected,
+                    found: claims.typ,
+                });
+            }
+            return Ok(claims);
+        }
+        let (claims, deadline) = self.verify_fully(token, expected)?;
+        let claims = Arc::new(claims);
+        cache.insert(token, &claims, deadline);
+        Ok(claims)
+    }
+
+    /// Every check, no cache: the claims, and the first second at which the token stops
+    /// being accepted (expiry plus leeway, or the end of its key's grace period).
+    fn verify_fully(&self, token: &str, expected: TokenType) -> Result<(Claims, i64), TokenError> {
         let s = &self.settings;
         if token.len() > s.max_token_bytes {
             return Err(TokenError::TooLarge {
@@ -260,10 +305,11 @@ impl TokenManager {
             None => self.key_for_header(&keys, header_b64)?,
         };
         let now = self.clock.now();
-        if let Some(retired_at) = key.retired_at() {
-            if now > retired_at.saturating_add(s.grace) {
-                return Err(TokenError::KeyRetired);
-            }
+        let key_deadline = key.retired_at().map_or(i64::MAX, |retired_at| {
+            retired_at.saturating_add(s.grace).saturating_add(1)
+        });
+        if now >= key_deadline {
+            return Err(TokenError::KeyRetired);
         }
         // Typical claims fit on the stack; larger ones (up to the size limit) go to the heap.
         let mut stack = [0_u8; 1536];
@@ -330,7 +376,8 @@ impl TokenManager {
                 found: claims.typ,
             });
         }
-        Ok(claims)
+        let deadline = claims.exp.saturating_add(s.leeway).min(key_deadline);
+        Ok((claims, deadline))
     }
 
     /// Parses a header we did not write ourselves and finds its key: `crit` refused, `kid`
