@@ -39,7 +39,9 @@ VARIANTS = [
     ("bare", "/bare", None),
     ("ours: macro guard, HS256", "/guarded", "hs256"),
     ("ours: hand-written extractor, HS256", "/hand-written", "hs256"),
+    ("ours: macro guard, HS256, cache off", "/uncached/guarded", "hs256"),
     ("ours: macro guard, EdDSA", "/eddsa/guarded", "eddsa"),
+    ("ours: macro guard, EdDSA, cache off", "/eddsa-uncached/guarded", "eddsa_uncached"),
     ("jsonwebtoken middleware, HS256", "/jwt-middleware", "hs256"),
     ("protect-axum + jsonwebtoken, HS256", "/protect-axum", "hs256"),
 ]

@@ -5,12 +5,14 @@
 //! - `GET /guarded`, `GET /hand-written`: our `#[require_permissions]` guard and a hand-written
 //!   extractor on our runtime, HS256 (`tests::guarded`);
 //! - `GET /eddsa/guarded`: our guard with EdDSA tokens;
+//! - `GET /uncached/guarded`, `GET /eddsa-uncached/guarded`: the same with the verification
+//!   cache off, so every request pays for the signature and the claims;
 //! - `GET /jwt-middleware`: a hand-written axum middleware around `jsonwebtoken::decode`
 //!   (HS256, pre-built key), what a service would write without a framework;
 //! - `GET /protect-axum`: protect-axum's `GrantsLayer` with a jsonwebtoken extractor and its
 //!   `#[protect]` macro;
-//! - `GET /tokens`: `{"hs256": ..., "eddsa": ...}`, tokens with permission `articles.read`
-//!   valid for every variant.
+//! - `GET /tokens`: `{"hs256": ..., "eddsa": ..., "eddsa_uncached": ...}`, tokens with
+//!   permission `articles.read` (`hs256` is good for every HS256 variant).
 //!
 //! `bench-server [ADDR]` serves (default `127.0.0.1:8090`);
 //! `bench-server argon2-floor SECONDS THREADS` prints the Argon2id verifications per second of
@@ -104,8 +106,11 @@ async fn protected() -> &'static str {
     "ok"
 }
 
-fn module(key: JwtKey) -> AuthModule {
-    let config = AuthConfig::default();
+fn module(key: JwtKey, verify_cache: bool) -> AuthModule {
+    let mut config = AuthConfig::default();
+    if !verify_cache {
+        config.jwt.verify_cache_entries = 0;
+    }
     let service = AuthService::builder(config.clone())
         .with_stores(Stores::memory())
         .with_keys(
@@ -128,8 +133,11 @@ fn token(module: &AuthModule) -> String {
 
 async fn serve(addr: &str) {
     let secret = tests::random_secret();
-    let hs256 = module(JwtKey::hmac(JwtAlgorithm::HS256, secret.as_bytes(), None).unwrap());
-    let eddsa = module(JwtKey::generate(JwtAlgorithm::EdDSA).unwrap().0);
+    let hs256_key = JwtKey::hmac(JwtAlgorithm::HS256, secret.as_bytes(), None).unwrap();
+    let hs256 = module(hs256_key.clone(), true);
+    let uncached = module(hs256_key, false);
+    let eddsa = module(JwtKey::generate(JwtAlgorithm::EdDSA).unwrap().0, true);
+    let eddsa_uncached = module(JwtKey::generate(JwtAlgorithm::EdDSA).unwrap().0, false);
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_aud = false;
     validation.set_required_spec_claims(&["exp", "sub"]);
@@ -137,11 +145,17 @@ async fn serve(addr: &str) {
         decoding: DecodingKey::from_secret(secret.as_bytes()),
         validation,
     });
-    let tokens = Arc::new(serde_json::json!({"hs256": token(&hs256), "eddsa": token(&eddsa)}));
+    let tokens = Arc::new(serde_json::json!({
+        "hs256": token(&hs256),
+        "eddsa": token(&eddsa),
+        "eddsa_uncached": token(&eddsa_uncached),
+    }));
 
     let app =
         tests::guarded::routes(hs256)
             .nest("/eddsa", tests::guarded::routes(eddsa))
+            .nest("/uncached", tests::guarded::routes(uncached))
+            .nest("/eddsa-uncached", tests::guarded::routes(eddsa_uncached))
             .route(
                 "/jwt-middleware",
                 get(ok).layer(middleware::from_fn(jwt_middleware)),
