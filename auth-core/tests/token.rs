@@ -25,9 +25,13 @@ fn manager_with(key: JwtKey, config: &JwtConfig) -> (TokenManager, ManualClock) 
 }
 
 fn hs256() -> (TokenManager, ManualClock) {
+    hs256_with(&JwtConfig::default())
+}
+
+fn hs256_with(config: &JwtConfig) -> (TokenManager, ManualClock) {
     manager_with(
         JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap(),
-        &JwtConfig::default(),
+        config,
     )
 }
 
@@ -538,10 +542,7 @@ fn keys_refuse_weak_or_mismatched_material() {
 fn the_verification_cache_never_outlives_a_check() {
     let mut config = JwtConfig::default();
     config.key_rotation_grace_period_seconds = 60;
-    let (manager, clock) = manager_with(
-        JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap(),
-        &config,
-    );
+    let (manager, clock) = hs256_with(&config);
     let token = manager.issue(&subject()).unwrap().token;
     let first = manager.verify_shared(&token, TokenType::Access).unwrap();
     let again = manager.verify_shared(&token, TokenType::Access).unwrap();
@@ -602,10 +603,7 @@ fn the_verification_cache_never_outlives_a_check() {
 fn the_verification_cache_can_be_turned_off() {
     let mut config = JwtConfig::default();
     config.verify_cache_entries = 0;
-    let (manager, clock) = manager_with(
-        JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap(),
-        &config,
-    );
+    let (manager, clock) = hs256_with(&config);
     let token = manager.issue(&subject()).unwrap().token;
     let first = manager.verify_shared(&token, TokenType::Access).unwrap();
     let again = manager.verify_shared(&token, TokenType::Access).unwrap();

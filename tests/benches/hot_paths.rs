@@ -4,8 +4,8 @@
 //! baseline where a timing could not.
 //!
 //! `hot_paths NAME` runs one path: only the `measure_*` function's instructions are counted
-//! (callgrind `--toggle-collect`), not the set-up. Without a name it runs each once, as a
-//! smoke test (this is what `cargo bench` does with it).
+//! (callgrind `--toggle-collect`), not the set-up. `hot_paths --list` names the paths.
+//! Without a name it runs each once, as a smoke test (this is what `cargo bench` does).
 
 #![allow(
     missing_docs,
@@ -188,8 +188,9 @@ fn run(name: &str) {
 }
 
 fn main() {
-    match std::env::args().nth(1).filter(|a| !a.starts_with('-')) {
-        Some(name) => run(&name),
-        None => PATHS.iter().for_each(|name| run(name)),
+    match std::env::args().nth(1).as_deref() {
+        Some("--list") => PATHS.iter().for_each(|name| println!("{name}")),
+        Some(name) if !name.starts_with('-') => run(name),
+        _ => PATHS.iter().for_each(|name| run(name)),
     }
 }
