@@ -7,14 +7,18 @@
 //! 1. size limit (`jwt.max_token_bytes`), before any parsing;
 //! 2. header: `crit` refused (we implement no extensions, RFC 7515 section 4.1.11), `kid`
 //!    required and known, `alg` equal to the algorithm bound to that key (so `none` and
-//!    HS/RS confusion are impossible). A header byte for byte as one of our keys writes it skips the parse: it names that key
-//!    and nothing else;
+//!    HS/RS confusion are impossible). A header byte for byte as one of our keys writes it
+//!    skips the parse: it names that key and nothing else;
 //! 3. an expired `exp` is refused before any signature work;
 //! 4. signature, with aws-lc-rs and the key parsed once at start-up (an HMAC key, a key pair
 //!    or a parsed public key; never per token);
 //! 5. claims with our [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a
 //!    leeway of at most 60 s, `iat` not in the future, `iss`/`aud` required when configured,
 //!    `typ` equal to what the caller expects.
+//!
+//! A token that passed all of this is remembered in a bounded cache
+//! (`jwt.verify_cache_entries`): presented again, it costs a hash and a comparison, and its
+//! expiry (and its key's grace) are still checked.
 //!
 //! Revocation is keyed on the token id (`jti`), the session (`sid`) and the user's security
 //! epoch, never on the token bytes (an ECDSA signature has more than one valid encoding).
