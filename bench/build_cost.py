@@ -28,17 +28,21 @@ axum = {{ version = "0.8", features = ["macros"] }}
 """
 
 
+def routes(n):
+    """`routes(module)`: every generated handler on its own path."""
+    return (["/// Every handler.", "pub fn routes(module: AuthModule) -> Router {",
+             "    Router::new()"]
+            + [f'        .route("/h{i}", get(h{i}))' for i in range(n)]
+            + ["        .with_state(module)", "}"])
+
+
 def guarded(n):
     out = ["//! Generated: handlers behind the guard macro.", "",
            "use auth_axum::AuthModule;", "use axum::{routing::get, Router};", ""]
     for i in range(n):
         out += [f'#[auth_axum::require_permissions("articles.p{i}")]',
                 f"async fn h{i}() -> &'static str {{", '    "ok"', "}", ""]
-    out += ["/// Every handler.", "pub fn routes(module: AuthModule) -> Router {",
-            "    Router::new()"]
-    out += [f'        .route("/h{i}", get(h{i}))' for i in range(n)]
-    out += ["        .with_state(module)", "}"]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + routes(n)) + "\n"
 
 
 def hand_written(n):
@@ -60,11 +64,7 @@ def hand_written(n):
                 f'            Err(Problem::forbidden("requires permission `articles.p{i}`"))',
                 "        }", "    }", "}", "",
                 f"async fn h{i}(_: Can{i}) -> &'static str {{", '    "ok"', "}", ""]
-    out += ["/// Every handler.", "pub fn routes(module: AuthModule) -> Router {",
-            "    Router::new()"]
-    out += [f'        .route("/h{i}", get(h{i}))' for i in range(n)]
-    out += ["        .with_state(module)", "}"]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + routes(n)) + "\n"
 
 
 def main():

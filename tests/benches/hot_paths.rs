@@ -115,14 +115,15 @@ fn roles() -> RoleHierarchy {
 
 const SECRET: &[u8] = b"a benchmark hs256 secret, long enough for the key!";
 
-/// A manager over a known HS256 key, without the verification cache, and a typical access
-/// token: session, roles, permission, tenant. (The handler paths use the test kit's defaults:
+/// A manager over a known HS256 key, with or without the verification cache (the lean path
+/// is measured without), and a typical access token: session, roles, permission, tenant. (The handler paths use the test kit's defaults:
 /// the cache is on there, as in a service, and the token is the same on every request.)
-fn token_fixture() -> (TokenManager, String) {
+fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
     let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
-    // The lean path itself: no verification cache.
     let mut config = JwtConfig::default();
-    config.verify_cache_entries = 0;
+    if !verify_cache {
+        config.verify_cache_entries = 0;
+    }
     let tokens = TokenManager::new(
         KeySet::new(key).unwrap(),
         &config,
@@ -141,27 +142,21 @@ fn token_fixture() -> (TokenManager, String) {
 fn run(name: &str) {
     match name {
         "verify_hs256_floor" => {
-            let (_, token) = token_fixture();
+            let (_, token) = token_fixture(false);
             let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET);
             measure_verify_hs256_floor(&key, &token);
         }
         "verify_hs256" => {
-            let (tokens, token) = token_fixture();
+            let (tokens, token) = token_fixture(false);
             measure_verify_hs256(&tokens, &token);
         }
         "verify_hs256_cached" => {
-            let (_, token) = token_fixture();
-            let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
-            let tokens = TokenManager::new(
-                KeySet::new(key).unwrap(),
-                &JwtConfig::default(),
-                Arc::new(ManualClock::new(1_800_000_000)),
-            );
+            let (tokens, token) = token_fixture(true);
             assert!(tokens.verify_shared(&token, TokenType::Access).is_ok());
             measure_verify_hs256_cached(&tokens, &token);
         }
         "sign_hs256" => {
-            let (tokens, token) = token_fixture();
+            let (tokens, token) = token_fixture(false);
             measure_sign_hs256(&tokens, &token);
         }
         "authz_check" => measure_authz_check(&roles(), &["r5".to_owned()], "res0.read"),

@@ -120,8 +120,9 @@ impl SqlStore {
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if backend == Backend::Sqlite {
-            if url.contains(":memory:") || url.contains("mode=memory") {
+            if in_memory {
                 // Every connection to `:memory:` is a separate database: keep exactly one.
                 pool_options = pool_options
                     .max_connections(1)
@@ -133,9 +134,8 @@ impl SqlStore {
                 url.push_str("mode=rwc");
             }
         }
-        let file = backend == Backend::Sqlite && !url.contains("memory");
         let pool = pool_options.connect(&url).await.map_err(map_err)?;
-        if file {
+        if backend == Backend::Sqlite && !in_memory {
             // Write-ahead logging: readers (every token check) never wait for a writer (a
             // login storm's sessions). The mode is kept in the file; setting it again is a
             // no-op.
