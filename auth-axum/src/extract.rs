@@ -76,45 +76,127 @@ fn is_token68(bytes: &[u8]) -> bool {
         })
 }
 
-/// Verifies the request's bearer token once per request and caches the claims in the
-/// request extensions, so stacked extractors and guards do not verify twice.
-async fn verified_claims<S>(parts: &mut Parts, state: &S) -> Result<Option<Arc<Claims>>, Problem>
+/// Extractor: the request's verified credential, shared rather than copied: the claims of its
+/// bearer token or session cookie, and which of the two it was.
+///
+/// The credential is verified once per request and the result kept in the request
+/// extensions, so guards and the extractors of this crate stacked on one handler
+/// ([`Auth`], [`VerifiedClaims`], [`CurrentUser`]) verify once between them. An explicit bearer
+/// token wins over an ambient cookie; a cookie on a state-changing request must pass the CSRF
+/// checks. Refuses like [`Auth`]; `Option<Authenticated>` gives `None` without credentials.
+///
+/// It is the building block for extractors of your own:
+///
+/// ```
+/// use auth_axum::{AuthModule, Authenticated, Problem};
+/// use axum::extract::{FromRef, FromRequestParts};
+/// use axum::http::request::Parts;
+///
+/// /// Callers whose token carries a tenant.
+/// struct TenantMember(String);
+///
+/// impl<S: Send + Sync> FromRequestParts<S> for TenantMember
+/// where
+///     AuthModule: FromRef<S>,
+/// {
+///     type Rejection = Problem;
+///
+///     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+///         let auth = Authenticated::from_request_parts(parts, state).await?;
+///         match &auth.claims.tenant {
+///             Some(tenant) => Ok(Self(tenant.clone())),
+///             None => Err(Problem::forbidden("requires a tenant")),
+///         }
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Authenticated {
+    /// The verified, unrevoked claims.
+    pub claims: Arc<Claims>,
+    /// How the request presented them: [`CredentialKind::Bearer`] or
+    /// [`CredentialKind::Cookie`].
+    pub credential: CredentialKind,
+}
+
+impl Authenticated {
+    /// The principal the claims describe, with the credential the request used.
+    #[must_use]
+    pub fn principal(&self) -> Principal {
+        let mut principal = Principal::from_claims(&self.claims);
+        principal.credential = self.credential;
+        principal
+    }
+
+    /// The request's credential, verified at its first use in the request: `Ok(None)` when it
+    /// carries neither a bearer token nor a session cookie.
+    async fn of_request<S>(parts: &mut Parts, state: &S) -> Result<Option<Self>, Problem>
+    where
+        AuthModule: FromRef<S>,
+        S: Send + Sync,
+    {
+        if let Some(known) = parts.extensions.get::<Self>() {
+            return Ok(Some(known.clone()));
+        }
+        let module = AuthModule::from_ref(state);
+        let verified = if let Some(token) = bearer_token(&parts.headers)? {
+            Self {
+                claims: module.service().verify_access_shared(token).await?,
+                credential: CredentialKind::Bearer,
+            }
+        } else {
+            let session = &module.config().session;
+            let Some(secret) = cookie_value(&parts.headers, &session.session_cookie()) else {
+                return Ok(None);
+            };
+            check_csrf(parts, secret, &session.allowed_origins)?;
+            Self {
+                claims: module.service().verify_cookie(secret).await?,
+                credential: CredentialKind::Cookie,
+            }
+        };
+        parts.extensions.insert(verified.clone());
+        Ok(Some(verified))
+    }
+
+    /// As [`of_request`](Self::of_request), refusing a request without credentials with 401.
+    pub(crate) async fn required<S>(parts: &mut Parts, state: &S) -> Result<Self, Problem>
+    where
+        AuthModule: FromRef<S>,
+        S: Send + Sync,
+    {
+        Self::of_request(parts, state)
+            .await?
+            .ok_or_else(|| AuthError::NotAuthenticated.into())
+    }
+}
+
+impl<S> FromRequestParts<S> for Authenticated
 where
     AuthModule: FromRef<S>,
     S: Send + Sync,
 {
-    if let Some(claims) = parts.extensions.get::<Arc<Claims>>() {
-        return Ok(Some(Arc::clone(claims)));
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Self::required(parts, state).await
     }
-    let module = AuthModule::from_ref(state);
-    // An explicit bearer token wins over an ambient cookie.
-    if let Some(token) = bearer_token(&parts.headers)? {
-        let claims = module.service().verify_access_shared(token).await?;
-        parts.extensions.insert(Arc::clone(&claims));
-        return Ok(Some(claims));
-    }
-    let session = &module.config().session;
-    let Some(secret) = cookie_value(&parts.headers, &session.session_cookie()) else {
-        return Ok(None);
-    };
-    check_csrf(parts, secret, &session.allowed_origins)?;
-    let claims = module.service().verify_cookie(secret).await?;
-    parts.extensions.insert(Arc::clone(&claims));
-    parts.extensions.insert(CookieAuthenticated);
-    Ok(Some(claims))
 }
 
-/// Marks a request authenticated by its session cookie.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CookieAuthenticated;
+impl<S> OptionalFromRequestParts<S> for Authenticated
+where
+    AuthModule: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
 
-/// The principal of verified claims, with the credential the request used.
-pub(crate) fn principal_of(parts: &Parts, claims: &Claims) -> Principal {
-    let mut principal = Principal::from_claims(claims);
-    if parts.extensions.get::<CookieAuthenticated>().is_some() {
-        principal.credential = CredentialKind::Cookie;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Self::of_request(parts, state).await
     }
-    principal
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
@@ -171,17 +253,6 @@ fn check_csrf(parts: &Parts, secret: &str, allowed: &[String]) -> Result<(), Aut
     Ok(())
 }
 
-/// As [`verified_claims`], refusing a request without credentials with 401.
-pub(crate) async fn required_claims<S>(parts: &mut Parts, state: &S) -> Result<Arc<Claims>, Problem>
-where
-    AuthModule: FromRef<S>,
-    S: Send + Sync,
-{
-    verified_claims(parts, state)
-        .await?
-        .ok_or_else(|| AuthError::NotAuthenticated.into())
-}
-
 /// Extractor: the authenticated caller. Refuses with 401 (`WWW-Authenticate: Bearer`) when the
 /// token is missing, invalid, expired or revoked, 400 when the header is malformed, and 503
 /// when the revocation store cannot be asked.
@@ -235,8 +306,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let claims = required_claims(parts, state).await?;
-        Ok(Self(principal_of(parts, &claims)))
+        let auth = Authenticated::required(parts, state).await?;
+        Ok(Self(auth.principal()))
     }
 }
 
@@ -251,9 +322,9 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(verified_claims(parts, state)
+        Ok(Authenticated::of_request(parts, state)
             .await?
-            .map(|claims| Self(principal_of(parts, &claims))))
+            .map(|auth| Self(auth.principal())))
     }
 }
 
@@ -269,8 +340,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let claims = required_claims(parts, state).await?;
-        Ok(Self((*claims).clone()))
+        let auth = Authenticated::required(parts, state).await?;
+        Ok(Self(Claims::clone(&auth.claims)))
     }
 }
 
@@ -287,9 +358,9 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let claims = required_claims(parts, state).await?;
+        let auth = Authenticated::required(parts, state).await?;
         let module = AuthModule::from_ref(state);
-        Ok(Self(module.service().user_for_claims(&claims).await?))
+        Ok(Self(module.service().user_for_claims(&auth.claims).await?))
     }
 }
 

@@ -10,8 +10,7 @@ use auth_core::Principal;
 use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
 use axum::http::request::Parts;
 
-use crate::extract::{principal_of, required_claims};
-use crate::{AuthModule, Problem};
+use crate::{AuthModule, Authenticated, Problem};
 
 /// The requirement of one guard attribute, implemented by the marker type it generates.
 #[diagnostic::on_unimplemented(
@@ -100,9 +99,8 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let claims = required_claims(parts, state).await?;
+        let principal = Authenticated::required(parts, state).await?.principal();
         let module = AuthModule::from_ref(state);
-        let principal = principal_of(parts, &claims);
         let roles = module.authorization().roles();
         let (path, query) = if G::USES_REQUEST {
             request_params(parts, state).await

@@ -9,6 +9,7 @@
 //! | [`Auth`] | extractor: the verified, unrevoked [`Principal`](auth_core::Principal) of a bearer token; `Option<Auth>` for optional auth |
 //! | [`CurrentUser`] | extractor: the [`PublicUser`](auth_core::PublicUser) behind the token |
 //! | [`VerifiedClaims`] | extractor: the verified claims |
+//! | [`Authenticated`] | extractor: the verified claims, shared, and the credential kind; the building block for your own extractors |
 //! | [`Problem`] | every rejection as `application/problem+json` (RFC 9457), 401 with `WWW-Authenticate` |
 //! | [`routes::auth_routes`] | `POST /auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`, `GET /auth/me` |
 //! | [`routes::health_routes`] | `GET /health`, `GET /ready` |
@@ -155,7 +156,7 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_macros as macros;
 
-pub use self::extract::{bearer_token, Auth, CurrentUser, JsonBody, VerifiedClaims};
+pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
 pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};

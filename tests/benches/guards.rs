@@ -1,6 +1,6 @@
 //! What a guard costs per request, in process, side by side in one run: the same handler
-//! bare, behind `#[require_permissions]`, and behind a hand-written extractor that calls the
-//! same runtime (bearer parsing, `AuthService::verify_access`, a permission check). Requests
+//! bare, behind `#[require_permissions]`, behind a hand-written extractor doing the same on the
+//! same runtime, and behind a minimal one (`tests::guarded` says what each does). Requests
 //! go through the axum router with `tower::ServiceExt::oneshot`; stores are in memory.
 //!
 //! `cargo bench -p tests --bench guards`
@@ -32,7 +32,12 @@ fn bench(c: &mut Criterion) {
             .body(Body::empty())
             .unwrap()
     };
-    for path in ["/bare", "/guarded", "/hand-written"] {
+    for path in [
+        "/bare",
+        "/guarded",
+        "/hand-written",
+        "/hand-written-minimal",
+    ] {
         let status = rt
             .block_on(router.clone().oneshot(request(path)))
             .unwrap()
@@ -45,6 +50,7 @@ fn bench(c: &mut Criterion) {
         ("bare", "/bare"),
         ("macro_guard", "/guarded"),
         ("hand_written_extractor", "/hand-written"),
+        ("hand_written_minimal", "/hand-written-minimal"),
     ] {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {

@@ -6,6 +6,11 @@
 //! `hot_paths NAME` runs one path: only the `measure_*` function's instructions are counted
 //! (callgrind `--toggle-collect`), not the set-up. `hot_paths --list` names the paths.
 //! Without a name it runs each once, as a smoke test (this is what `cargo bench` does).
+//!
+//! `hot_paths --time [--rounds N] NAME...` times the named paths instead, interleaved round by
+//! round, and prints medians and ratios to the first: on a shared, noisy machine the ratio of
+//! interleaved runs holds where criterion's one-after-the-other groups drift. For example
+//! `cargo bench -p tests --bench hot_paths -- --time handler_hand_written handler_macro_guard`.
 
 #![allow(
     missing_docs,
@@ -34,7 +39,7 @@ use tower::ServiceExt;
 const ITERATIONS: usize = 1_000;
 
 /// Every path the gate measures.
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "verify_hs256_floor",
     "verify_hs256",
     "verify_hs256_cached",
@@ -43,6 +48,7 @@ const PATHS: [&str; 8] = [
     "handler_bare",
     "handler_macro_guard",
     "handler_hand_written",
+    "handler_hand_written_minimal",
 ];
 
 #[inline(never)]
@@ -116,8 +122,9 @@ fn roles() -> RoleHierarchy {
 const SECRET: &[u8] = b"a benchmark hs256 secret, long enough for the key!";
 
 /// A manager over a known HS256 key, with or without the verification cache (the lean path
-/// is measured without), and a typical access token: session, roles, permission, tenant. (The handler paths use the test kit's defaults:
-/// the cache is on there, as in a service, and the token is the same on every request.)
+/// is measured without), and a typical access token: session, roles, permission, tenant.
+/// (The handler paths use the test kit's defaults: the cache is on there, as in a service,
+/// and the token is the same on every request.)
 fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
     let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
     let mut config = JwtConfig::default();
@@ -139,32 +146,37 @@ fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
     (tokens, token)
 }
 
-fn run(name: &str) {
+/// A path with its fixtures built: each call runs the measured function once.
+fn prepare(name: &str) -> Box<dyn FnMut()> {
     match name {
         "verify_hs256_floor" => {
             let (_, token) = token_fixture(false);
             let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET);
-            measure_verify_hs256_floor(&key, &token);
+            Box::new(move || measure_verify_hs256_floor(&key, &token))
         }
         "verify_hs256" => {
             let (tokens, token) = token_fixture(false);
-            measure_verify_hs256(&tokens, &token);
+            Box::new(move || measure_verify_hs256(&tokens, &token))
         }
         "verify_hs256_cached" => {
             let (tokens, token) = token_fixture(true);
             assert!(tokens.verify_shared(&token, TokenType::Access).is_ok());
-            measure_verify_hs256_cached(&tokens, &token);
+            Box::new(move || measure_verify_hs256_cached(&tokens, &token))
         }
         "sign_hs256" => {
             let (tokens, token) = token_fixture(false);
-            measure_sign_hs256(&tokens, &token);
+            Box::new(move || measure_sign_hs256(&tokens, &token))
         }
-        "authz_check" => measure_authz_check(&roles(), &["r5".to_owned()], "res0.read"),
+        "authz_check" => {
+            let (roles, held) = (roles(), ["r5".to_owned()]);
+            Box::new(move || measure_authz_check(&roles, &held, "res0.read"))
+        }
         handler => {
             let path = match handler {
                 "handler_bare" => "/bare",
                 "handler_macro_guard" => "/guarded",
                 "handler_hand_written" => "/hand-written",
+                "handler_hand_written_minimal" => "/hand-written-minimal",
                 _ => panic!("unknown path {name}; one of {PATHS:?}"),
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -177,15 +189,61 @@ fn run(name: &str) {
                 .with_permissions([tests::guarded::PERMISSION]);
             let token = kit.token(&user);
             let router = tests::guarded::routes(kit.module());
-            measure_handler(&runtime, &router, path, &token);
+            Box::new(move || measure_handler(&runtime, &router, path, &token))
         }
     }
 }
 
+/// Times `names` interleaved: each round runs every path once (in an order that rotates from
+/// round to round), so that a load spike on the shared machine hits all of them alike. Prints
+/// the median time per iteration and the ratio to the first path.
+fn time_interleaved(names: &[&str], rounds: usize) {
+    let mut paths: Vec<_> = names.iter().map(|name| prepare(name)).collect();
+    paths.iter_mut().for_each(|run| run());
+    let mut samples = vec![Vec::with_capacity(rounds); names.len()];
+    for round in 0..rounds {
+        for k in 0..names.len() {
+            let i = (round + k) % names.len();
+            let start = std::time::Instant::now();
+            paths[i]();
+            samples[i].push(start.elapsed().as_nanos() as f64 / ITERATIONS as f64);
+        }
+    }
+    let medians: Vec<f64> = samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect();
+    println!("| path | median ns per call | ratio to {} |", names[0]);
+    println!("|---|---:|---:|");
+    for (name, median) in names.iter().zip(&medians) {
+        println!("| {name} | {median:.0} | {:.2}x |", median / medians[0]);
+    }
+}
+
 fn main() {
-    match std::env::args().nth(1).as_deref() {
+    // `cargo bench` appends `--bench` to a harness-less benchmark's arguments.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.first().map(String::as_str) {
         Some("--list") => PATHS.iter().for_each(|name| println!("{name}")),
-        Some(name) if !name.starts_with('-') => run(name),
-        _ => PATHS.iter().for_each(|name| run(name)),
+        Some("--time") => {
+            let mut names: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+            let mut rounds = 31;
+            if let Some(at) = names.iter().position(|a| *a == "--rounds") {
+                rounds = names[at + 1].parse().expect("--rounds N");
+                names.drain(at..=at + 1);
+            }
+            if names.is_empty() {
+                names = PATHS.to_vec();
+            }
+            time_interleaved(&names, rounds);
+        }
+        Some(name) if !name.starts_with('-') => prepare(name)(),
+        _ => PATHS.iter().for_each(|name| prepare(name)()),
     }
 }

@@ -5,12 +5,38 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use auth_axum::core::session::cookie::csrf_token;
-use auth_axum::AuthModule;
+use auth_axum::{require_auth, Auth, AuthModule, Authenticated};
+use axum::routing::get;
+use axum::Router;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tests::{sqlite_url, test_config, TestServer};
 
 const PASSWORD: &str = "correct horse battery";
+
+/// Which credential a cookie-only guard, [`Authenticated`] and [`Auth`] each saw.
+#[require_auth(any(cookie))]
+async fn cookie_only(auth: Authenticated, Auth(principal): Auth) -> String {
+    format!(
+        "{} {} {}",
+        auth.credential.as_str(),
+        principal.credential.as_str(),
+        auth.claims.sub
+    )
+}
+
+/// The credential of the request, if it has one.
+async fn maybe(auth: Option<Authenticated>) -> String {
+    auth.map_or("anonymous", |auth| auth.credential.as_str())
+        .to_owned()
+}
+
+fn credential_routes(module: AuthModule) -> Router {
+    Router::new()
+        .route("/credential/cookie-only", get(cookie_only))
+        .route("/credential/maybe", get(maybe))
+        .with_state(module)
+}
 
 struct Browser {
     server: TestServer,
@@ -32,7 +58,10 @@ impl Browser {
         let dir = tempfile::tempdir().unwrap();
         let config = test_config(&sqlite_url(dir.path()), dir.path());
         let module = AuthModule::configure(config).await.unwrap();
-        let server = TestServer::spawn(auth_service::app(module.clone()).unwrap()).await;
+        let app = auth_service::app(module.clone())
+            .unwrap()
+            .merge(credential_routes(module.clone()));
+        let server = TestServer::spawn(app).await;
         let http = Client::new();
         let body = json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD});
         let response = http
@@ -237,6 +266,91 @@ async fn cookies_and_bearer_tokens_work_on_the_same_routes() {
         "the session cookie is unknown, expired or revoked; log in again",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extractors_and_guards_see_which_credential_the_request_used() {
+    let b = Browser::start().await;
+    let login = b.login_with_cookie(None).await;
+    let user_id = login.body["user"]["id"].as_str().unwrap().to_owned();
+    let by_cookie = b
+        .send(
+            Method::GET,
+            "/credential/cookie-only",
+            &login.secret,
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(by_cookie.status(), StatusCode::OK);
+    assert_eq!(
+        by_cookie.text().await.unwrap(),
+        format!("cookie cookie {user_id}")
+    );
+    let by_cookie = b
+        .send(
+            Method::GET,
+            "/credential/maybe",
+            &login.secret,
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(by_cookie.text().await.unwrap(), "cookie");
+
+    let tokens = b.bearer().await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let bearer = |path: &str, token: &str| b.http.get(b.server.url(path)).bearer_auth(token).send();
+    problem(
+        bearer("/credential/cookie-only", access).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "requires authentication with any of `cookie`",
+    )
+    .await;
+    let maybe = bearer("/credential/maybe", access).await.unwrap();
+    assert_eq!(maybe.text().await.unwrap(), "bearer");
+    // An explicit bearer token wins over the ambient cookie.
+    let both = b
+        .http
+        .get(b.server.url("/credential/maybe"))
+        .bearer_auth(access)
+        .header("cookie", format!("__Host-session={}", login.secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.text().await.unwrap(), "bearer");
+
+    // Without credentials the optional extractor gives none and the guard refuses; a bad
+    // credential is refused by both.
+    let anonymous = b
+        .http
+        .get(b.server.url("/credential/maybe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.text().await.unwrap(), "anonymous");
+    let anonymous = b
+        .http
+        .get(b.server.url("/credential/cookie-only"))
+        .send()
+        .await
+        .unwrap();
+    problem(
+        anonymous,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+        "send `Authorization: Bearer <access token>`",
+    )
+    .await;
+    let forged = bearer("/credential/maybe", "not.a.token").await.unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        forged.json::<Value>().await.unwrap()["code"],
+        "invalid_token"
+    );
 }
 
 async fn logout(b: &Browser, secret: &str, origin: Option<&str>, csrf: Option<&str>) -> Response {
