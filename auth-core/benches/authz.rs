@@ -1,6 +1,7 @@
 //! Authorization check cost, side by side in one run: our compiled RBAC check, a plain
 //! `HashSet` lookup of the user's precomputed permissions (the floor), and casbin `enforce` on
-//! the same roles and policies, for a small and a large policy set.
+//! the same roles and policies, for small to large policy sets; allowed (casbin's typical
+//! case) and denied (its worst).
 //!
 //! A second group measures what wrapping casbin costs: `PolicyEngine` against the same
 //! `Enforcer` called directly, for an ABAC request (attribute structs, not cached) and for a
@@ -51,8 +52,10 @@ struct Fixture {
 
 /// `roles` roles in chains of ten (each inherits the previous one in its chain), each granting
 /// read and write on its own resource; `users` users, each holding one role. The checked user
-/// holds the sixth role of a chain and asks for the chain's first resource (five hops up;
-/// casbin's default role manager stops at ten levels of inheritance).
+/// holds the sixth role of the middle chain and asks for the chain's first resource (five hops
+/// up; casbin's default role manager stops at ten levels of inheritance). casbin walks its
+/// policy lines in order and stops at the first allow, so the middle chain is its typical
+/// case; a request nobody is granted (the `_denied` variants) is its worst.
 fn fixture(runtime: &tokio::runtime::Runtime, roles: usize, users: usize) -> Fixture {
     let mut builder = RoleHierarchy::builder();
     let mut policies = Vec::new();
@@ -79,9 +82,10 @@ fn fixture(runtime: &tokio::runtime::Runtime, roles: usize, users: usize) -> Fix
         groupings.push(vec![format!("u{u}"), format!("r{}", u % roles)]);
     }
     let ours = builder.build().unwrap();
-    let user_index = 5; // holds r5
-    let held = vec![format!("r{}", user_index % roles)];
-    let floor: HashSet<String> = (0..=9)
+    let chain = roles / 2 / 10 * 10;
+    let user_index = chain + 5; // holds r{chain + 5}
+    let held = vec![format!("r{user_index}")];
+    let floor: HashSet<String> = (chain..=user_index)
         .flat_map(|i| [format!("res{i}.read"), format!("res{i}.write")])
         .collect();
     let casbin = runtime.block_on(async {
@@ -99,7 +103,7 @@ fn fixture(runtime: &tokio::runtime::Runtime, roles: usize, users: usize) -> Fix
         floor,
         casbin,
         user: format!("u{user_index}"),
-        resource: "res0".to_owned(),
+        resource: format!("res{chain}"),
     }
 }
 
@@ -128,6 +132,25 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 f.casbin
                     .enforce(black_box((f.user.as_str(), f.resource.as_str(), "read")))
+                    .unwrap()
+            });
+        });
+        // A permission no role grants: ours costs the same, casbin reads every policy line.
+        assert!(!f.ours.has_permission(&f.held, &[], "nothing.read"));
+        assert!(!f
+            .casbin
+            .enforce((f.user.as_str(), "nothing", "read"))
+            .unwrap());
+        group.bench_with_input(BenchmarkId::new("ours_denied", &size), &f, |b, f| {
+            b.iter(|| {
+                f.ours
+                    .has_permission(black_box(&f.held), &[], black_box("nothing.read"))
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("casbin_denied", &size), &f, |b, f| {
+            b.iter(|| {
+                f.casbin
+                    .enforce(black_box((f.user.as_str(), "nothing", "read")))
                     .unwrap()
             });
         });
