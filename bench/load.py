@@ -39,6 +39,7 @@ VARIANTS = [
     ("bare", "/bare", None),
     ("ours: macro guard, HS256", "/guarded", "hs256"),
     ("ours: hand-written extractor, HS256", "/hand-written", "hs256"),
+    ("ours: minimal hand-written extractor, HS256", "/hand-written-minimal", "hs256"),
     ("ours: macro guard, HS256, cache off", "/uncached/guarded", "hs256"),
     ("ours: macro guard, EdDSA", "/eddsa/guarded", "eddsa"),
     ("ours: macro guard, EdDSA, cache off", "/eddsa-uncached/guarded", "eddsa_uncached"),
