@@ -22,7 +22,6 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "bench", "instructions-baseline.json")
-ITERATIONS = 1000
 TOLERANCE = 1.10
 # Ratios the issue sets targets on, in instructions: (name, numerator, denominator, target).
 RATIOS = [
@@ -51,7 +50,7 @@ def executable():
     sys.exit("hot_paths executable not found")
 
 
-def count(exe, path):
+def count(exe, path, iterations):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         env = dict(os.environ, OPENSSL_ia32cap="0:0")
@@ -63,7 +62,7 @@ def count(exe, path):
         with open(out) as f:
             for line in f:
                 if line.startswith("totals:") or line.startswith("summary:"):
-                    return int(line.split()[1]) / ITERATIONS
+                    return int(line.split()[1]) / iterations
     sys.exit(f"no totals in callgrind output for {path}")
 
 
@@ -72,7 +71,9 @@ def main():
     exe = executable()
     paths = subprocess.run([exe, "--list"], check=True, capture_output=True,
                            text=True).stdout.split()
-    counts = {path: count(exe, path) for path in paths}
+    iterations = int(subprocess.run([exe, "--iterations"], check=True, capture_output=True,
+                                    text=True).stdout)
+    counts = {path: count(exe, path, iterations) for path in paths}
     baseline = {}
     if os.path.exists(BASELINE):
         with open(BASELINE) as f:

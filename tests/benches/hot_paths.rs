@@ -4,7 +4,8 @@
 //! baseline where a timing could not.
 //!
 //! `hot_paths NAME` runs one path: only the `measure_*` function's instructions are counted
-//! (callgrind `--toggle-collect`), not the set-up. `hot_paths --list` names the paths.
+//! (callgrind `--toggle-collect`), not the set-up. `hot_paths --list` names the paths,
+//! `hot_paths --iterations` says how many times each measured function runs its path.
 //! Without a name it runs each once, as a smoke test (this is what `cargo bench` does).
 //!
 //! `hot_paths --time [--rounds N] NAME...` times the named paths instead, interleaved round by
@@ -231,6 +232,7 @@ fn main() {
         .collect();
     match args.first().map(String::as_str) {
         Some("--list") => PATHS.iter().for_each(|name| println!("{name}")),
+        Some("--iterations") => println!("{ITERATIONS}"),
         Some("--time") => {
             let mut names: Vec<&str> = args[1..].iter().map(String::as_str).collect();
             let mut rounds = 31;
