@@ -46,9 +46,9 @@ def guarded(n):
 
 
 def hand_written(n):
+    """What the guard does, by hand on the same runtime (as `tests::guarded`'s `CanRead`)."""
     out = ["//! Generated: handlers behind hand-written extractors.", "",
-           "use auth_axum::core::{AuthError, Principal};",
-           "use auth_axum::{bearer_token, AuthModule, Problem};",
+           "use auth_axum::{AuthModule, Authenticated, Problem};",
            "use axum::extract::{FromRef, FromRequestParts};",
            "use axum::http::request::Parts;", "use axum::{routing::get, Router};", ""]
     for i in range(n):
@@ -56,10 +56,11 @@ def hand_written(n):
                 f"impl<S: Send + Sync> FromRequestParts<S> for Can{i}",
                 "where", "    AuthModule: FromRef<S>,", "{", "    type Rejection = Problem;", "",
                 "    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {",
-                "        let module = AuthModule::from_ref(state);",
-                "        let token = bearer_token(&parts.headers)?.ok_or(AuthError::NotAuthenticated)?;",
-                "        let claims = module.service().verify_access_shared(token).await?;",
-                f'        if Principal::from_claims(&claims).has_permission("articles.p{i}") {{',
+                "        let principal = Authenticated::from_request_parts(parts, state)",
+                "            .await?",
+                "            .principal();",
+                "        let roles = AuthModule::from_ref(state).authorization().roles();",
+                f'        if roles.has_permission(&principal.roles, &principal.permissions, "articles.p{i}") {{',
                 "            Ok(Self)", "        } else {",
                 f'            Err(Problem::forbidden("requires permission `articles.p{i}`"))',
                 "        }", "    }", "}", "",
