@@ -302,7 +302,8 @@ async fn extractors_and_guards_see_which_credential_the_request_used() {
 
     let tokens = b.bearer().await;
     let access = tokens["access_token"].as_str().unwrap();
-    let bearer = |path: &str, token: &str| b.http.get(b.server.url(path)).bearer_auth(token).send();
+    let get = |path: &str| b.http.get(b.server.url(path));
+    let bearer = |path: &str, token: &str| get(path).bearer_auth(token).send();
     problem(
         bearer("/credential/cookie-only", access).await.unwrap(),
         StatusCode::FORBIDDEN,
@@ -313,9 +314,7 @@ async fn extractors_and_guards_see_which_credential_the_request_used() {
     let maybe = bearer("/credential/maybe", access).await.unwrap();
     assert_eq!(maybe.text().await.unwrap(), "bearer");
     // An explicit bearer token wins over the ambient cookie.
-    let both = b
-        .http
-        .get(b.server.url("/credential/maybe"))
+    let both = get("/credential/maybe")
         .bearer_auth(access)
         .header("cookie", format!("__Host-session={}", login.secret))
         .send()
@@ -325,32 +324,24 @@ async fn extractors_and_guards_see_which_credential_the_request_used() {
 
     // Without credentials the optional extractor gives none and the guard refuses; a bad
     // credential is refused by both.
-    let anonymous = b
-        .http
-        .get(b.server.url("/credential/maybe"))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = get("/credential/maybe").send().await.unwrap();
     assert_eq!(anonymous.text().await.unwrap(), "anonymous");
-    let anonymous = b
-        .http
-        .get(b.server.url("/credential/cookie-only"))
-        .send()
-        .await
-        .unwrap();
     problem(
-        anonymous,
+        get("/credential/cookie-only").send().await.unwrap(),
         StatusCode::UNAUTHORIZED,
         "not_authenticated",
         "send `Authorization: Bearer <access token>`",
     )
     .await;
-    let forged = bearer("/credential/maybe", "not.a.token").await.unwrap();
-    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        forged.json::<Value>().await.unwrap()["code"],
-        "invalid_token"
-    );
+    for path in ["/credential/maybe", "/credential/cookie-only"] {
+        let forged = bearer(path, "not.a.token").await.unwrap();
+        assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            forged.json::<Value>().await.unwrap()["code"],
+            "invalid_token",
+            "{path}"
+        );
+    }
 }
 
 async fn logout(b: &Browser, secret: &str, origin: Option<&str>, csrf: Option<&str>) -> Response {
