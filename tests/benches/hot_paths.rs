@@ -217,7 +217,7 @@ fn time_interleaved(names: &[&str], rounds: usize) {
             s[s.len() / 2]
         })
         .collect();
-    println!("| path | median ns per call | ratio to {} |", names[0]);
+    println!("| path | median ns per iteration | ratio to {} |", names[0]);
     println!("|---|---:|---:|");
     for (name, median) in names.iter().zip(&medians) {
         println!("| {name} | {median:.0} | {:.2}x |", median / medians[0]);
