@@ -12,7 +12,9 @@ Fails (exit 1) when a path needs more than 10% more instructions than its baseli
 Instruction counts do not move with the machine's load, so this gate is stable where a timed
 one would not be. They do move with the compiler, the dependency versions (Cargo.lock) and
 the CPU features the code selects at run time: aws-lc is pinned to its portable code with
-OPENSSL_ia32cap so that the counts do not depend on the CPU.
+OPENSSL_ia32cap so that the counts do not depend on the CPU. (RustCrypto's SHA-1 under
+totp-rs picks its code by CPUID as valgrind reports it: a baseline taken on a machine
+of another kind may need `--update`.)
 """
 import json
 import os

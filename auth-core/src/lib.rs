@@ -10,6 +10,7 @@
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`] and the [`UserStore`] trait |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
+//! | [`mfa`] | second factors: [`Totp`](mfa::Totp) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
@@ -42,6 +43,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod invalidation;
+pub mod mfa;
 pub mod password;
 pub mod principal;
 pub mod random;

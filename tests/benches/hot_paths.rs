@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use auth_axum::core::authz::RoleHierarchy;
 use auth_axum::core::config::{JwtAlgorithm, JwtConfig};
+use auth_axum::core::mfa::{Totp, TotpSecret, TotpSettings};
 use auth_axum::core::random::SeededRandom;
 use auth_axum::core::token::{JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
 use auth_axum::core::ManualClock;
@@ -40,12 +41,13 @@ use tower::ServiceExt;
 const ITERATIONS: usize = 1_000;
 
 /// Every path the gate measures.
-const PATHS: [&str; 9] = [
+const PATHS: [&str; 10] = [
     "verify_hs256_floor",
     "verify_hs256",
     "verify_hs256_cached",
     "sign_hs256",
     "authz_check",
+    "totp_verify",
     "handler_bare",
     "handler_macro_guard",
     "handler_hand_written",
@@ -89,6 +91,15 @@ fn measure_sign_hs256(tokens: &TokenManager, token: &str) {
 fn measure_authz_check(roles: &RoleHierarchy, held: &[String], permission: &str) {
     for _ in 0..ITERATIONS {
         assert!(roles.has_permission(black_box(held), &[], black_box(permission)));
+    }
+}
+
+#[inline(never)]
+fn measure_totp_verify(totp: &Totp, code: &str, now: i64, last_step: u64) {
+    for _ in 0..ITERATIONS {
+        assert!(totp
+            .verify(black_box(code), black_box(now), Some(last_step))
+            .is_ok());
     }
 }
 
@@ -171,6 +182,14 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
         "authz_check" => {
             let (roles, held) = (roles(), ["r5".to_owned()]);
             Box::new(move || measure_authz_check(&roles, &held, "res0.read"))
+        }
+        "totp_verify" => {
+            let secret = TotpSecret::from_bytes(b"a 20-byte totp key!!").unwrap();
+            let totp = Totp::new(&TotpSettings::new("Bench"), secret, "ada").unwrap();
+            let now = 1_800_000_000;
+            let code = totp.code_at(now);
+            let last_step = totp.step_at(now) - 5;
+            Box::new(move || measure_totp_verify(&totp, &code, now, last_step))
         }
         handler => {
             let path = match handler {
