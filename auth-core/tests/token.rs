@@ -444,6 +444,24 @@ fn oversized_and_malformed_tokens_are_refused_before_parsing() {
             "{bad:?}"
         );
     }
+    // Our own header (recognised without a parse), then a payload split by a fourth segment
+    // or holding bytes that are not base64url or not UTF-8: malformed, never a parse.
+    let token = manager.issue(&subject()).unwrap().token;
+    let (header, rest) = token.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    let (left, right) = payload.split_at(8);
+    let not_utf8 = URL_SAFE_NO_PAD.encode(b"{\"sub\":\"\xff\"}");
+    for bad in [
+        format!("{header}.{left}.{right}.{signature}"),
+        format!("{header}.{left}+{right}.{signature}"),
+        format!("{header}.{not_utf8}.{signature}"),
+    ] {
+        assert_eq!(
+            manager.verify(&bad, TokenType::Access),
+            Err(TokenError::Malformed),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]

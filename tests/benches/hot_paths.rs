@@ -12,6 +12,8 @@
 //! round, and prints medians and ratios to the first: on a shared, noisy machine the ratio of
 //! interleaved runs holds where criterion's one-after-the-other groups drift. For example
 //! `cargo bench -p tests --bench hot_paths -- --time handler_hand_written handler_macro_guard`.
+//! `--time` also knows the asymmetric verifications and their raw floors
+//! (`verify_rs256_floor verify_rs256`, and `eddsa`, `es256`), which the gate leaves out.
 
 #![allow(
     missing_docs,
@@ -30,15 +32,28 @@ use auth_axum::core::random::SeededRandom;
 use auth_axum::core::token::{JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
 use auth_axum::core::ManualClock;
 use auth_axum::testing::{MockUser, TestKit};
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use secrecy::ExposeSecret as _;
 use tower::ServiceExt;
 
 /// Iterations per measured call; the gate divides by it.
 const ITERATIONS: usize = 1_000;
+
+/// Paths `--time` knows besides [`PATHS`], kept out of the gate: asymmetric signatures cost
+/// too many instructions to run 1 000 times under callgrind in CI.
+const TIMED_ONLY: [&str; 6] = [
+    "verify_eddsa_floor",
+    "verify_eddsa",
+    "verify_es256_floor",
+    "verify_es256",
+    "verify_rs256_floor",
+    "verify_rs256",
+];
 
 /// Every path the gate measures.
 const PATHS: [&str; 10] = [
@@ -64,7 +79,18 @@ fn measure_verify_hs256_floor(key: &aws_lc_rs::hmac::Key, token: &str) {
 }
 
 #[inline(never)]
-fn measure_verify_hs256(tokens: &TokenManager, token: &str) {
+fn measure_verify_public_floor(key: &ParsedPublicKey, token: &str) {
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    for _ in 0..ITERATIONS {
+        let signature = URL_SAFE_NO_PAD.decode(black_box(signature)).unwrap();
+        assert!(key
+            .verify_sig(black_box(input).as_bytes(), &signature)
+            .is_ok());
+    }
+}
+
+#[inline(never)]
+fn measure_verify(tokens: &TokenManager, token: &str) {
     for _ in 0..ITERATIONS {
         assert!(tokens.verify(black_box(token), TokenType::Access).is_ok());
     }
@@ -149,13 +175,73 @@ fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
         Arc::new(ManualClock::new(1_800_000_000)),
     )
     .with_random(Arc::new(SeededRandom::new(0)));
-    let subject = TokenSubject::access("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
+    let token = tokens.issue(&typical_subject()).unwrap().token;
+    (tokens, token)
+}
+
+/// A typical access token's subject: session, roles, permission, tenant.
+fn typical_subject() -> TokenSubject {
+    TokenSubject::access("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
         .with_session("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d11")
         .with_roles(["editor", "viewer"])
         .with_permissions([tests::guarded::PERMISSION])
-        .with_tenant("acme");
-    let token = tokens.issue(&subject).unwrap().token;
-    (tokens, token)
+        .with_tenant("acme")
+}
+
+/// The algorithm a `verify_<alg>[_floor]` path name asks for.
+fn public_algorithm(name: &str) -> JwtAlgorithm {
+    match name.split('_').nth(1) {
+        Some("eddsa") => JwtAlgorithm::EdDSA,
+        Some("es256") => JwtAlgorithm::ES256,
+        _ => JwtAlgorithm::RS256,
+    }
+}
+
+/// An asymmetric key of `alg` (fresh), a manager over it without the verification cache,
+/// a typical access token, and the raw floor's public key parsed beforehand.
+fn public_key_fixture(alg: JwtAlgorithm) -> (TokenManager, String, ParsedPublicKey) {
+    let (key, pem) = JwtKey::generate(alg).unwrap();
+    let body: String = pem
+        .expose_secret()
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = STANDARD.decode(body).unwrap();
+    let public = match alg {
+        JwtAlgorithm::EdDSA => {
+            let pair = signature::Ed25519KeyPair::from_pkcs8(&der).unwrap();
+            ParsedPublicKey::new(&signature::ED25519, pair.public_key().as_ref())
+        }
+        JwtAlgorithm::ES256 => {
+            let pair = signature::EcdsaKeyPair::from_pkcs8(
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &der,
+            )
+            .unwrap();
+            ParsedPublicKey::new(
+                &signature::ECDSA_P256_SHA256_FIXED,
+                pair.public_key().as_ref(),
+            )
+        }
+        _ => {
+            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
+            ParsedPublicKey::new(
+                &signature::RSA_PKCS1_2048_8192_SHA256,
+                pair.public_key().as_ref(),
+            )
+        }
+    }
+    .unwrap();
+    let mut config = JwtConfig::default();
+    config.verify_cache_entries = 0;
+    let tokens = TokenManager::new(
+        KeySet::new(key).unwrap(),
+        &config,
+        Arc::new(ManualClock::new(1_800_000_000)),
+    )
+    .with_random(Arc::new(SeededRandom::new(0)));
+    let token = tokens.issue(&typical_subject()).unwrap().token;
+    (tokens, token, public)
 }
 
 /// A path with its fixtures built: each call runs the measured function once.
@@ -168,12 +254,20 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
         }
         "verify_hs256" => {
             let (tokens, token) = token_fixture(false);
-            Box::new(move || measure_verify_hs256(&tokens, &token))
+            Box::new(move || measure_verify(&tokens, &token))
         }
         "verify_hs256_cached" => {
             let (tokens, token) = token_fixture(true);
             assert!(tokens.verify_shared(&token, TokenType::Access).is_ok());
             Box::new(move || measure_verify_hs256_cached(&tokens, &token))
+        }
+        "verify_eddsa_floor" | "verify_es256_floor" | "verify_rs256_floor" => {
+            let (_, token, public) = public_key_fixture(public_algorithm(name));
+            Box::new(move || measure_verify_public_floor(&public, &token))
+        }
+        "verify_eddsa" | "verify_es256" | "verify_rs256" => {
+            let (tokens, token, _) = public_key_fixture(public_algorithm(name));
+            Box::new(move || measure_verify(&tokens, &token))
         }
         "sign_hs256" => {
             let (tokens, token) = token_fixture(false);
@@ -197,7 +291,7 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
                 "handler_macro_guard" => "/guarded",
                 "handler_hand_written" => "/hand-written",
                 "handler_hand_written_minimal" => "/hand-written-minimal",
-                _ => panic!("unknown path {name}; one of {PATHS:?}"),
+                _ => panic!("unknown path {name}; one of {PATHS:?} or {TIMED_ONLY:?}"),
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
