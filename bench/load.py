@@ -342,8 +342,9 @@ def main():
     bench_server, auth_service = build()
     os.makedirs(args.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="auth-load-")
+    only = f" --only {args.only}" if args.only else ""
     lines = [f"Load run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-             f"`python3 bench/load.py --duration {args.duration} --rounds {args.rounds}`, "
+             f"`python3 bench/load.py --duration {args.duration} --rounds {args.rounds}{only}`, "
              f"{os.cpu_count()} cores.", ""]
 
     if args.only in (None, "throughput"):
@@ -353,7 +354,9 @@ def main():
     if args.only in (None, "storm"):
         lines += storm_report(bench_server, auth_service, args, workdir)
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(args.out, "load.md"), "w") as f:
+    # A partial run writes beside the full report, never over it.
+    report = f"load-{args.only}.md" if args.only else "load.md"
+    with open(os.path.join(args.out, report), "w") as f:
         f.write(text)
     print(text)
     shutil.rmtree(workdir, ignore_errors=True)

@@ -165,6 +165,12 @@ const SECRET: &[u8] = b"a benchmark hs256 secret, long enough for the key!";
 /// and the token is the same on every request.)
 fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
     let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
+    manager_and_token(key, verify_cache)
+}
+
+/// A manager over `key` alone and a token it issued for a typical subject: session, roles,
+/// permission, tenant.
+fn manager_and_token(key: JwtKey, verify_cache: bool) -> (TokenManager, String) {
     let mut config = JwtConfig::default();
     if !verify_cache {
         config.verify_cache_entries = 0;
@@ -175,17 +181,13 @@ fn token_fixture(verify_cache: bool) -> (TokenManager, String) {
         Arc::new(ManualClock::new(1_800_000_000)),
     )
     .with_random(Arc::new(SeededRandom::new(0)));
-    let token = tokens.issue(&typical_subject()).unwrap().token;
-    (tokens, token)
-}
-
-/// A typical access token's subject: session, roles, permission, tenant.
-fn typical_subject() -> TokenSubject {
-    TokenSubject::access("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
+    let subject = TokenSubject::access("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
         .with_session("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d11")
         .with_roles(["editor", "viewer"])
         .with_permissions([tests::guarded::PERMISSION])
-        .with_tenant("acme")
+        .with_tenant("acme");
+    let token = tokens.issue(&subject).unwrap().token;
+    (tokens, token)
 }
 
 /// The algorithm a `verify_<alg>[_floor]` path name asks for.
@@ -232,15 +234,7 @@ fn public_key_fixture(alg: JwtAlgorithm) -> (TokenManager, String, ParsedPublicK
         }
     }
     .unwrap();
-    let mut config = JwtConfig::default();
-    config.verify_cache_entries = 0;
-    let tokens = TokenManager::new(
-        KeySet::new(key).unwrap(),
-        &config,
-        Arc::new(ManualClock::new(1_800_000_000)),
-    )
-    .with_random(Arc::new(SeededRandom::new(0)));
-    let token = tokens.issue(&typical_subject()).unwrap().token;
+    let (tokens, token) = manager_and_token(key, false);
     (tokens, token, public)
 }
 
