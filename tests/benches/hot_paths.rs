@@ -12,8 +12,9 @@
 //! round, and prints medians and ratios to the first: on a shared, noisy machine the ratio of
 //! interleaved runs holds where criterion's one-after-the-other groups drift. For example
 //! `cargo bench -p tests --bench hot_paths -- --time handler_hand_written handler_macro_guard`.
-//! `--time` also knows the asymmetric verifications and their raw floors
-//! (`verify_rs256_floor verify_rs256`, and `eddsa`, `es256`), which the gate leaves out.
+//! `--time` also knows paths the gate leaves out: the asymmetric verifications and their raw
+//! floors (`verify_rs256_floor verify_rs256`, and `eddsa`, `es256`), and jsonwebtoken's
+//! `decode` of the HS256 token (`verify_hs256_jsonwebtoken`).
 
 #![allow(
     missing_docs,
@@ -29,7 +30,7 @@ use auth_axum::core::authz::RoleHierarchy;
 use auth_axum::core::config::{JwtAlgorithm, JwtConfig};
 use auth_axum::core::mfa::{Totp, TotpSecret, TotpSettings};
 use auth_axum::core::random::SeededRandom;
-use auth_axum::core::token::{JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
+use auth_axum::core::token::{Claims, JwtKey, KeySet, TokenManager, TokenSubject, TokenType};
 use auth_axum::core::ManualClock;
 use auth_axum::testing::{MockUser, TestKit};
 use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
@@ -38,6 +39,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret as _;
 use tower::ServiceExt;
 
@@ -46,7 +48,8 @@ const ITERATIONS: usize = 1_000;
 
 /// Paths `--time` knows besides [`PATHS`], kept out of the gate: asymmetric signatures cost
 /// too many instructions to run 1 000 times under callgrind in CI.
-const TIMED_ONLY: [&str; 6] = [
+const TIMED_ONLY: [&str; 7] = [
+    "verify_hs256_jsonwebtoken",
     "verify_eddsa_floor",
     "verify_eddsa",
     "verify_es256_floor",
@@ -93,6 +96,13 @@ fn measure_verify_public_floor(key: &ParsedPublicKey, token: &str) {
 fn measure_verify(tokens: &TokenManager, token: &str) {
     for _ in 0..ITERATIONS {
         assert!(tokens.verify(black_box(token), TokenType::Access).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measure_verify_jsonwebtoken(key: &DecodingKey, validation: &Validation, token: &str) {
+    for _ in 0..ITERATIONS {
+        assert!(jsonwebtoken::decode::<Claims>(black_box(token), key, validation).is_ok());
     }
 }
 
@@ -249,6 +259,16 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
         "verify_hs256" => {
             let (tokens, token) = token_fixture(false);
             Box::new(move || measure_verify(&tokens, &token))
+        }
+        "verify_hs256_jsonwebtoken" => {
+            // What a hand-written middleware calls: jsonwebtoken 10 (aws-lc-rs backend), the
+            // key built beforehand, the same token.
+            let (_, token) = token_fixture(false);
+            let key = DecodingKey::from_secret(SECRET);
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.validate_aud = false;
+            validation.set_required_spec_claims(&["exp", "sub"]);
+            Box::new(move || measure_verify_jsonwebtoken(&key, &validation, &token))
         }
         "verify_hs256_cached" => {
             let (tokens, token) = token_fixture(true);
