@@ -185,6 +185,62 @@ fn a_header_we_did_not_write_is_parsed_and_checked() {
     assert!(manager.verify(&signed, TokenType::Access).is_ok());
 }
 
+/// Signs `payload` (JSON text, as is) with the HS256 test secret under `manager`'s key.
+fn signed_payload(manager: &TokenManager, payload: &str) -> String {
+    let kid = manager.keys().current().kid().to_owned();
+    let header = serde_json::json!({"alg": "HS256", "kid": kid});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let tag = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET),
+        input.as_bytes(),
+    );
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+/// Our own tokens' claims are read in the one shape we write; claims another writer shaped
+/// differently (field order, whitespace, escapes, `null`, unknown fields) are read the
+/// general way to the same claims, and what the general parse refuses is still refused.
+#[test]
+fn claims_in_another_shape_are_read_the_same() {
+    let (manager, _) = hs256();
+    let ours = claims(&manager);
+    let compact = serde_json::to_string(&ours).unwrap();
+    assert_eq!(
+        manager.verify(&signed_payload(&manager, &compact), TokenType::Access),
+        Ok(ours.clone())
+    );
+    let mut reordered = serde_json::to_value(&ours).unwrap();
+    let object = reordered.as_object_mut().unwrap();
+    object.insert("tenant".to_owned(), serde_json::Value::Null);
+    object.insert("x-extra".to_owned(), serde_json::json!({"nested": [1, 2]}));
+    // serde_json's map is sorted: `epc` now comes before `exp`, `sub` near the end.
+    let pretty = serde_json::to_string_pretty(&reordered)
+        .unwrap()
+        .replace("\"editor\"", "\"edi\\u0074or\"");
+    assert!(pretty.find("\"epc\"") < pretty.find("\"exp\""), "{pretty}");
+    assert_eq!(
+        manager.verify(&signed_payload(&manager, &pretty), TokenType::Access),
+        Ok(ours)
+    );
+    for refused in [
+        compact.replace("\"epc\":0", "\"epc\":0,\"epc\":0"),
+        compact.replace("\"epc\":0", "\"epc\":00"),
+        compact.replace("\"epc\":0", "\"epc\":0.5"),
+        compact.replace("\"access\"", "\"Access\""),
+    ] {
+        assert_ne!(refused, compact);
+        assert_eq!(
+            manager.verify(&signed_payload(&manager, &refused), TokenType::Access),
+            Err(TokenError::Malformed),
+            "{refused}"
+        );
+    }
+}
+
 #[test]
 fn tampered_signature_is_refused() {
     let (manager, _) = hs256();
@@ -462,6 +518,30 @@ fn oversized_and_malformed_tokens_are_refused_before_parsing() {
             "{bad:?}"
         );
     }
+    // Signatures: up to 1 024 bytes (RSA-8192) are decoded and checked, whether they fit the
+    // stack buffer or not; a longer one is malformed before any decoding.
+    for (bytes, expected) in [
+        (256, TokenError::BadSignature),
+        (600, TokenError::BadSignature),
+        (1024, TokenError::BadSignature),
+        (1025, TokenError::Malformed),
+    ] {
+        let long = URL_SAFE_NO_PAD.encode(vec![7_u8; bytes]);
+        assert_eq!(
+            manager.verify(&format!("{header}.{payload}.{long}"), TokenType::Access),
+            Err(expected),
+            "{bytes} signature bytes"
+        );
+    }
+    // Payloads beyond the stack buffer are decoded on the heap and verified alike.
+    let mut big = subject();
+    big.roles = (0..60).map(|i| format!("role-number-{i}")).collect();
+    let issued = manager.issue(&big).unwrap();
+    assert!(issued.token.split('.').nth(1).unwrap().len() > 1024);
+    assert_eq!(
+        manager.verify(&issued.token, TokenType::Access),
+        Ok(issued.claims)
+    );
 }
 
 #[test]

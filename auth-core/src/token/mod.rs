@@ -12,9 +12,11 @@
 //! 3. an expired `exp` is refused before any signature work;
 //! 4. signature, with aws-lc-rs and the key parsed once at start-up (an HMAC key, a key pair
 //!    or a parsed public key; never per token);
-//! 5. claims with our [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a
-//!    leeway of at most 60 s, `iat` not in the future, `iss`/`aud` required when configured,
-//!    `typ` equal to what the caller expects.
+//! 5. claims, read in the one shape this crate writes them without a general JSON parse (any
+//!    other shape is parsed by `serde_json`, which decides), and checked with our
+//!    [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a leeway of at most
+//!    60 s, `iat` not in the future, `iss`/`aud` required when configured, `typ` equal to what
+//!    the caller expects.
 //!
 //! A token that passed all of this is remembered in a bounded cache
 //! (`jwt.verify_cache_entries`): presented again, it costs a hash and a comparison, and its
@@ -41,6 +43,7 @@
 mod cache;
 mod claims;
 mod error;
+mod fast_claims;
 pub mod keys;
 pub mod refresh;
 pub mod revocation;
@@ -317,19 +320,8 @@ impl TokenManager {
             return Err(TokenError::KeyRetired);
         }
         // Typical claims fit on the stack; larger ones (up to the size limit) go to the heap.
-        let mut stack = [0_u8; 1536];
-        let heap: Vec<u8>;
-        let payload: &[u8] = if payload_b64.len() / 4 * 3 + 3 <= stack.len() {
-            let len = URL_SAFE_NO_PAD
-                .decode_slice(payload_b64, &mut stack)
-                .map_err(|_| TokenError::Malformed)?;
-            &stack[..len]
-        } else {
-            heap = URL_SAFE_NO_PAD
-                .decode(payload_b64)
-                .map_err(|_| TokenError::Malformed)?;
-            &heap
-        };
+        let (mut payload_stack, mut payload_heap) = ([0_u8; 512], Vec::new());
+        let payload = decode_segment(payload_b64, &mut payload_stack, &mut payload_heap)?;
         // Validated once here, so the claims parse below need not check each string again.
         let payload = std::str::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
         // An expired token is refused before any signature work: the answer is a refusal
@@ -337,16 +329,24 @@ impl TokenManager {
         if early_exp(payload.as_bytes()).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
             return Err(TokenError::Expired);
         }
-        let mut signature = [0_u8; MAX_SIGNATURE_BYTES];
-        let signature_len = URL_SAFE_NO_PAD
-            .decode_slice(signature_b64, &mut signature)
-            .map_err(|_| TokenError::Malformed)?;
-        if !key.verifies(signing_input.as_bytes(), &signature[..signature_len]) {
+        // Unpadded base64 of at most `MAX_SIGNATURE_BYTES`.
+        if signature_b64.len() > (MAX_SIGNATURE_BYTES * 4).div_ceil(3) {
+            return Err(TokenError::Malformed);
+        }
+        // Up to RSA-4096 on the stack.
+        let (mut signature_stack, mut signature_heap) = ([0_u8; 512], Vec::new());
+        let signature = decode_segment(signature_b64, &mut signature_stack, &mut signature_heap)?;
+        if !key.verifies(signing_input.as_bytes(), signature) {
             return Err(TokenError::BadSignature);
         }
-        let claims = serde_json::from_str::<Claims>(payload).map_err(|e| {
-            missing_claim(&e.to_string()).map_or(TokenError::Malformed, TokenError::MissingClaim)
-        })?;
+        // Our own tokens are read in the one shape we write; anything else the general way.
+        let claims = match fast_claims::parse(payload) {
+            Some(claims) => claims,
+            None => serde_json::from_str::<Claims>(payload).map_err(|e| {
+                missing_claim(&e.to_string())
+                    .map_or(TokenError::Malformed, TokenError::MissingClaim)
+            })?,
+        };
 
         if claims.exp.saturating_add(s.leeway) <= now {
             return Err(TokenError::Expired);
@@ -422,6 +422,26 @@ impl TokenManager {
 
 /// The largest signature we accept: RSA with an 8192-bit modulus.
 const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// Decodes a base64url segment into `stack` when it surely fits, else into `heap`. (Only the
+/// buffer used is written; a zeroed stack buffer is cheaper than an allocation.)
+fn decode_segment<'b>(
+    b64: &str,
+    stack: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+) -> Result<&'b [u8], TokenError> {
+    if b64.len() / 4 * 3 + 3 <= stack.len() {
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(b64, stack)
+            .map_err(|_| TokenError::Malformed)?;
+        stack.get(..len).ok_or(TokenError::Malformed)
+    } else {
+        URL_SAFE_NO_PAD
+            .decode_vec(b64, heap)
+            .map_err(|_| TokenError::Malformed)?;
+        Ok(heap)
+    }
+}
 
 /// The `exp` of a payload as this crate writes it (compact JSON, `"exp":` once, at the top
 /// level), found without parsing the claims. Only ever used to refuse early: the claims are
