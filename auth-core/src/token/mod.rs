@@ -43,19 +43,21 @@
 mod cache;
 mod claims;
 mod error;
-mod fast_claims;
+mod fast_json;
 pub mod keys;
 pub mod refresh;
 pub mod revocation;
 mod revocation_view;
 pub mod setup;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use self::cache::VerifiedCache;
@@ -124,12 +126,13 @@ impl fmt::Debug for TokenManager {
 /// The part of the JOSE header we read before choosing a key, so that `crit` and unknown
 /// algorithms are refused before signature work.
 #[derive(Deserialize)]
-struct RawHeader {
-    alg: String,
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
     #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
+    crit: Option<IgnoredAny>,
 }
 
 impl TokenManager {
@@ -322,13 +325,13 @@ impl TokenManager {
         // Typical claims fit on the stack; larger ones (up to the size limit) go to the heap.
         let (mut payload_stack, mut payload_heap) = ([0_u8; 512], Vec::new());
         let payload = decode_segment(payload_b64, &mut payload_stack, &mut payload_heap)?;
-        // Validated once here, so the claims parse below need not check each string again.
-        let payload = std::str::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
         // An expired token is refused before any signature work: the answer is a refusal
         // either way, and nothing is accepted before the signature is checked.
-        if early_exp(payload.as_bytes()).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
+        if early_exp(payload).is_some_and(|exp| exp.saturating_add(s.leeway) <= now) {
             return Err(TokenError::Expired);
         }
+        // Validated once here, so the claims parse below need not check each string again.
+        let payload = std::str::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
         // Unpadded base64 of at most `MAX_SIGNATURE_BYTES`.
         if signature_b64.len() > (MAX_SIGNATURE_BYTES * 4).div_ceil(3) {
             return Err(TokenError::Malformed);
@@ -340,7 +343,7 @@ impl TokenManager {
             return Err(TokenError::BadSignature);
         }
         // Our own tokens are read in the one shape we write; anything else the general way.
-        let claims = match fast_claims::parse(payload) {
+        let claims = match fast_json::claims(payload) {
             Some(claims) => claims,
             None => serde_json::from_str::<Claims>(payload).map_err(|e| {
                 missing_claim(&e.to_string())
@@ -389,20 +392,24 @@ impl TokenManager {
 
     /// Parses a header we did not write ourselves and finds its key: `crit` refused, `kid`
     /// required and known, `alg` equal to the key's.
+    #[inline(never)] // off the hot path, which has recognised our own header
     fn key_for_header<'k>(
         &self,
         keys: &'k KeySet,
         header_b64: &str,
     ) -> Result<&'k JwtKey, TokenError> {
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| TokenError::Malformed)?;
-        let header: RawHeader =
-            serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
+        let (mut stack, mut heap) = ([0_u8; 256], Vec::new());
+        let header_json = decode_segment(header_b64, &mut stack, &mut heap)?;
+        let header_json = std::str::from_utf8(header_json).map_err(|_| TokenError::Malformed)?;
+        // A flat header of plain strings is read without a general JSON parse.
+        let header = match fast_json::header(header_json) {
+            Some(header) => header,
+            None => serde_json::from_str(header_json).map_err(|_| TokenError::Malformed)?,
+        };
         if header.crit.is_some() {
             return Err(TokenError::UnsupportedCritical);
         }
-        let alg = match header.alg.as_str() {
+        let alg = match &*header.alg {
             "HS256" => JwtAlgorithm::HS256,
             "HS384" => JwtAlgorithm::HS384,
             "HS512" => JwtAlgorithm::HS512,

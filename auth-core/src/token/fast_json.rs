@@ -1,23 +1,29 @@
-//! The claims of a verified token, read in the one shape [`TokenManager::sign`] writes.
+//! Fast paths for the JSON inside a token: the claims in the one shape
+//! [`TokenManager::sign`] writes them, and a header that is a flat object of plain strings.
 //!
 //! Every token this crate issues carries its claims as compact `serde_json` output: fields in
 //! the order [`Claims`] declares them, absent options and empty lists left out, no whitespace.
 //! Reading exactly that shape is a walk from one expected field to the next, with no field-name
-//! lookup: under half the time of the general parse (see BENCHMARKS.md).
+//! lookup: under half the time of the general parse (see BENCHMARKS.md). Headers (read only
+//! when one is not byte for byte one of ours) are walked member by member.
 //!
 //! Anything else (another writer's field order, whitespace, escaped strings, `null`, unknown
-//! or repeated fields, numbers that are not plain `i64` integers) is declined, and the caller
-//! parses the payload with `serde_json`, which decides. So this never accepts a payload that
-//! `serde_json` refuses, nor reads a value differently; the tests below check that claim over
-//! generated and mutated payloads.
+//! or repeated fields, numbers that are not plain `i64` integers; in a header, any value that
+//! is not a plain string, a repeated `alg` or `kid`, any `crit`) is declined, and the caller
+//! parses it with `serde_json`, which decides. So these never accept what `serde_json` would
+//! refuse, nor read a value differently; the tests below check that over generated and
+//! damaged inputs.
 //!
 //! [`TokenManager::sign`]: super::TokenManager::sign
 
+use std::borrow::Cow;
+
 use super::claims::{Audience, Claims, TokenType};
+use super::RawHeader;
 
 /// The claims in `payload` if it has the shape this crate writes; `None` means "parse it the
 /// general way", never "invalid".
-pub(super) fn parse(payload: &str) -> Option<Claims> {
+pub(super) fn claims(payload: &str) -> Option<Claims> {
     let mut c = Cursor {
         rest: payload.strip_prefix('{')?,
         first: true,
@@ -62,6 +68,42 @@ pub(super) fn parse(payload: &str) -> Option<Claims> {
         roles,
         permissions,
         tenant,
+    })
+}
+
+/// `alg` and `kid` of a header that is a flat object of plain strings without `crit`; `None`
+/// means "parse it the general way", never "invalid".
+pub(super) fn header(json: &str) -> Option<RawHeader<'_>> {
+    let mut c = Cursor {
+        rest: json.strip_prefix('{')?,
+        first: true,
+    };
+    let (mut alg, mut kid) = (None, None);
+    loop {
+        if !c.first {
+            c.rest = c.rest.strip_prefix(',')?;
+        }
+        c.first = false;
+        let name = c.str()?;
+        c.rest = c.rest.strip_prefix(':')?;
+        let value = c.str()?;
+        let slot = match name {
+            "alg" => Some(&mut alg),
+            "kid" => Some(&mut kid),
+            "crit" => return None,
+            _ => None, // ignored, as serde_json ignores unknown members
+        };
+        if slot.is_some_and(|slot| slot.replace(Cow::Borrowed(value)).is_some()) {
+            return None; // repeated: serde_json refuses it
+        }
+        if c.rest == "}" {
+            break;
+        }
+    }
+    Some(RawHeader {
+        alg: alg?,
+        kid,
+        crit: None,
     })
 }
 
@@ -115,7 +157,7 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters, borrowed from the payload.
     fn str(&mut self) -> Option<&'a str> {
         let body = self.rest.strip_prefix('"')?;
-        let end = body.find('"')?;
+        let end = memchr::memchr(b'"', body.as_bytes())?;
         let value = body.get(..end)?;
         // A backslash declines the string, so the quote found cannot be an escaped one. (A
         // pass without an early exit: it compiles to a vector loop.)
@@ -189,6 +231,7 @@ impl<'a> Cursor<'a> {
 mod tests {
     use proptest::prelude::*;
 
+    use super::claims as read_claims;
     use super::*;
 
     fn typical() -> Claims {
@@ -220,7 +263,7 @@ mod tests {
     fn reads_what_sign_writes() {
         let claims = typical();
         let payload = serde_json::to_string(&claims).unwrap();
-        assert_eq!(parse(&payload), Some(claims));
+        assert_eq!(read_claims(&payload), Some(claims));
 
         let mut minimal = typical();
         (minimal.iss, minimal.aud, minimal.sid, minimal.auth_time) = (None, None, None, None);
@@ -229,7 +272,7 @@ mod tests {
         minimal.typ = TokenType::Refresh;
         minimal.aud = Some(Audience::One("api".to_owned()));
         let payload = serde_json::to_string(&minimal).unwrap();
-        assert_eq!(parse(&payload), Some(minimal));
+        assert_eq!(read_claims(&payload), Some(minimal));
     }
 
     /// Each of these is declined, and the general parse gives the answer (shown beside).
@@ -266,8 +309,60 @@ mod tests {
             ),
         ];
         for (payload, accepted) in cases {
-            assert_eq!(parse(&payload), None, "{payload}");
+            assert_eq!(read_claims(&payload), None, "{payload}");
             assert_eq!(general(&payload).is_some(), accepted, "{payload}");
+        }
+    }
+
+    #[test]
+    fn reads_flat_headers() {
+        for (json, alg, kid) in [
+            (
+                r#"{"typ":"at+jwt","alg":"HS256","kid":"k1"}"#,
+                "HS256",
+                Some("k1"),
+            ),
+            (
+                r#"{"typ":"JWT","alg":"RS256","kid":"not-a-key"}"#,
+                "RS256",
+                Some("not-a-key"),
+            ),
+            (r#"{"alg":"EdDSA"}"#, "EdDSA", None),
+            (
+                r#"{"kid":"k1","x5t":"abc","alg":"none"}"#,
+                "none",
+                Some("k1"),
+            ),
+        ] {
+            let read = header(json).unwrap();
+            assert_eq!((&*read.alg, read.kid.as_deref()), (alg, kid), "{json}");
+            assert!(read.crit.is_none());
+        }
+    }
+
+    /// Each of these is declined, and the general parse gives the answer (shown beside).
+    #[test]
+    fn declines_every_other_header() {
+        for (json, accepted) in [
+            (r#"{"alg":"HS256","kid":"k1","crit":["exp"]}"#, true),
+            (r#"{"alg":"HS256","crit":null}"#, true),
+            (r#"{"alg":"HS256","jwk":{"kid":"k2"}}"#, true),
+            (r#"{"alg":"HS256","n":1}"#, true),
+            (r#"{"alg":"HS256","kid":null}"#, true),
+            (r#"{"alg":"H\u0053256"}"#, true),
+            (r#"{"a\u006cg":"HS256"}"#, true),
+            (r#"{ "alg":"HS256"}"#, true),
+            (r#"{"alg":"HS256"} "#, true),
+            (r#"{"alg":"HS256","alg":"HS256"}"#, false),
+            (r#"{"alg":"HS256","kid":"a","kid":"b"}"#, false),
+            (r#"{"kid":"k1"}"#, false),
+            (r#"{}"#, false),
+            (r#"{"alg":"HS256",}"#, false),
+            (r#"{"alg":"HS256""#, false),
+        ] {
+            assert!(header(json).is_none(), "{json}");
+            let general = serde_json::from_str::<RawHeader<'_>>(json);
+            assert_eq!(general.is_ok(), accepted, "{json}");
         }
     }
 
@@ -302,14 +397,85 @@ mod tests {
         }
     }
 
+    fn member_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9+:._-]{0,10}".prop_map(|v| format!("\"{v}\"")),
+            any::<String>().prop_map(|v| serde_json::to_string(&v).unwrap()),
+            Just("null".to_owned()),
+            Just("12".to_owned()),
+            Just(r#"["exp"]"#.to_owned()),
+            Just(r#"{"kid":"inner"}"#.to_owned()),
+        ]
+    }
+
+    prop_compose! {
+        /// Header members, possibly repeated, and their JSON object.
+        fn any_header()(
+            members in proptest::collection::vec(
+                (prop::sample::select(vec!["alg", "kid", "typ", "crit", "cty"]), member_value()),
+                0..6,
+            )
+        ) -> (Vec<(&'static str, String)>, String) {
+            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let json = format!("{{{}}}", body.join(","));
+            (members, json)
+        }
+    }
+
+    /// Whatever `header` reads, serde_json reads alike (and finds no `crit`).
+    fn agrees_on_header(json: &str) -> Result<(), TestCaseError> {
+        if let Some(fast) = header(json) {
+            let general = serde_json::from_str::<RawHeader<'_>>(json);
+            prop_assert!(general.is_ok(), "{}", json);
+            let general = general.unwrap();
+            prop_assert_eq!(fast.alg, general.alg);
+            prop_assert_eq!(fast.kid, general.kid);
+            prop_assert!(general.crit.is_none());
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Generated headers: read alike, and a flat header of plain strings with one `alg`,
+        /// at most one `kid` and no `crit` is read by the fast path.
+        #[test]
+        fn header_agrees_with_serde((members, json) in any_header()) {
+            agrees_on_header(&json)?;
+            let count = |name: &str| members.iter().filter(|(k, _)| *k == name).count();
+            let plain = members
+                .iter()
+                .all(|(_, v)| v.starts_with('"') && !v.contains('\\'));
+            if plain && count("alg") == 1 && count("kid") <= 1 && count("crit") == 0 {
+                prop_assert!(header(&json).is_some(), "declined {}", json);
+            }
+        }
+
+        /// Damaged headers: whatever `header` reads, serde_json reads alike.
+        #[test]
+        fn header_never_accepts_what_serde_refuses(
+            (_members, json) in any_header(),
+            at in any::<prop::sample::Index>(),
+            len in 0_usize..4,
+            insert in "[0-9a-z.,:{}\\[\\]\"\\\\ -]{0,3}",
+        ) {
+            let mut start = at.index(json.len() + 1);
+            while !json.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + len).min(json.len());
+            while !json.is_char_boundary(end) {
+                end += 1;
+            }
+            agrees_on_header(&format!("{}{insert}{}", &json[..start], &json[end..]))?;
+        }
 
         /// Whatever sign writes is read back exactly, or declined (escaped strings, `i64::MIN`).
         #[test]
         fn agrees_with_serde_on_what_sign_writes(claims in any_claims()) {
             let payload = serde_json::to_string(&claims).unwrap();
-            match parse(&payload) {
+            match read_claims(&payload) {
                 Some(read) => prop_assert_eq!(read, claims),
                 None => prop_assert!(
                     payload.contains('\\') || payload.contains("-9223372036854775808"),
@@ -341,7 +507,7 @@ mod tests {
                 end += 1;
             }
             let damaged = format!("{}{insert}{}", &payload[..start], &payload[end..]);
-            if let Some(read) = parse(&damaged) {
+            if let Some(read) = read_claims(&damaged) {
                 prop_assert_eq!(Some(read), general(&damaged), "{}", damaged);
             }
         }
