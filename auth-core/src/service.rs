@@ -2,7 +2,7 @@
 //! `logout_user`, `get_logged_in_user`, `introspect_token`, `authenticate_request`, plus
 //! refresh-token rotation and "log out everywhere").
 //!
-//! Every flow returns [`PublicUser`] or tokens, never the stored [`User`](crate::User).
+//! Every flow returns [`PublicUser`] or tokens, never the stored [`crate::User`].
 
 use std::collections::HashMap;
 use std::fmt;

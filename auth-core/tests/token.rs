@@ -57,11 +57,10 @@ fn with_header(token: &str, header: &serde_json::Value) -> String {
     )
 }
 
-/// Replaces a token's header and signs it again with the HS256 test secret, keeping its claims.
-fn resigned(token: &str, header: &serde_json::Value) -> String {
-    let payload = token.split('.').nth(1).unwrap();
+/// A token of `header` and the base64url `payload_b64`, signed with the HS256 test secret.
+fn hs256_signed(header: &serde_json::Value, payload_b64: &str) -> String {
     let input = format!(
-        "{}.{payload}",
+        "{}.{payload_b64}",
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap())
     );
     let tag = aws_lc_rs::hmac::sign(
@@ -69,6 +68,11 @@ fn resigned(token: &str, header: &serde_json::Value) -> String {
         input.as_bytes(),
     );
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+/// Replaces a token's header and signs it again with the HS256 test secret, keeping its claims.
+fn resigned(token: &str, header: &serde_json::Value) -> String {
+    hs256_signed(header, token.split('.').nth(1).unwrap())
 }
 
 #[test]
@@ -189,16 +193,7 @@ fn a_header_we_did_not_write_is_parsed_and_checked() {
 fn signed_payload(manager: &TokenManager, payload: &str) -> String {
     let kid = manager.keys().current().kid().to_owned();
     let header = serde_json::json!({"alg": "HS256", "kid": kid});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    let tag = aws_lc_rs::hmac::sign(
-        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET),
-        input.as_bytes(),
-    );
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    hs256_signed(&header, &URL_SAFE_NO_PAD.encode(payload))
 }
 
 /// Our own tokens' claims are read in the one shape we write; claims another writer shaped

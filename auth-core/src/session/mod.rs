@@ -123,9 +123,9 @@ impl Session {
     }
 }
 
-/// Where sessions are kept. Implementations must make [`create`](Self::create) and its
-/// eviction one atomic step per user, so concurrent logins on several instances never leave
-/// more than the limit.
+/// Where sessions are kept. Implementations must make
+/// [`create_session`](Self::create_session) and its eviction one atomic step per user, so
+/// concurrent logins on several instances never leave more than the limit.
 #[async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores `session` and, when `max_per_user` is set, deletes the user's least recently

@@ -4,7 +4,7 @@
 //! Every token this crate issues carries its claims as compact `serde_json` output: fields in
 //! the order [`Claims`] declares them, absent options and empty lists left out, no whitespace.
 //! Reading exactly that shape is a walk from one expected field to the next, with no field-name
-//! lookup: under half the time of the general parse (see BENCHMARKS.md). Headers (read only
+//! lookup: about half the time of the general parse, allocations included (BENCHMARKS.md). Headers (read only
 //! when one is not byte for byte one of ours) are walked member by member.
 //!
 //! Anything else (another writer's field order, whitespace, escaped strings, `null`, unknown
@@ -107,7 +107,8 @@ pub(super) fn header(json: &str) -> Option<RawHeader<'_>> {
     })
 }
 
-/// What is left of the payload, and whether the next field is the first (no comma before it).
+/// What is left of the JSON text, and whether the next member is the first (no comma before
+/// it).
 struct Cursor<'a> {
     rest: &'a str,
     first: bool,
@@ -154,7 +155,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string without escapes or control characters, borrowed from the payload.
+    /// A string without escapes or control characters, borrowed from the input.
     fn str(&mut self) -> Option<&'a str> {
         let body = self.rest.strip_prefix('"')?;
         let end = memchr::memchr(b'"', body.as_bytes())?;
@@ -171,6 +172,7 @@ impl<'a> Cursor<'a> {
         Some(value)
     }
 
+    /// As [`str`](Self::str), owned.
     fn string(&mut self) -> Option<String> {
         self.str().map(str::to_owned)
     }

@@ -14,7 +14,7 @@
 //!    or a parsed public key; never per token);
 //! 5. claims, read in the one shape this crate writes them without a general JSON parse (any
 //!    other shape is parsed by `serde_json`, which decides), and checked with our
-//!    [`Clock`](crate::Clock): `exp` and `nbf` required and checked with a leeway of at most
+//!    [`crate::Clock`]: `exp` and `nbf` required and checked with a leeway of at most
 //!    60 s, `iat` not in the future, `iss`/`aud` required when configured, `typ` equal to what
 //!    the caller expects.
 //!
