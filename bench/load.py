@@ -258,7 +258,6 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
             time.sleep(1)
         result["rss_peak_mib"] = peak_rss_kib(proc.pid) / 1024
         floor_after = float(sh(bench_server, "argon2-floor", str(duration), "2"))
-        result["floor_runs"] = (floor_before, floor_after)
         result["floor"] = (floor_before + floor_after) / 2
         return result
     finally:
@@ -341,16 +340,17 @@ def storm_report(bench_server, auth_service, args, workdir):
              "| storm | logins 200/s | ratio to the raw loop | refused 503/s | other | probe p99, ms | p99 / idle |",
              "|---|---:|---:|---:|---|---:|---:|"]
     for kind in ("polite", "hostile"):
-        rs = [r[kind] for r in runs]
-        other = [r["other"] for r in rs if r["other"]]
+        # Each round's storm of this kind, beside that round's raw loop and idle p99.
+        rounds = [(r[kind], r["floor"], r["idle_p99"]) for r in runs]
+        other = [k["other"] for k, _, _ in rounds if k["other"]]
         lines.append(
-            f"| {kind}, {rs[0]['connections']} connections | "
-            f"{median_and_range([r['logins'] for r in rs], lambda v: f'{v:.1f}')} | "
-            f"{median_and_range([r[kind]['logins'] / r['floor'] for r in runs], lambda v: f'{v:.2f}x')} | "
-            f"{median_and_range([r['refused'] for r in rs], lambda v: f'{v:.1f}')} | "
+            f"| {kind}, {rounds[0][0]['connections']} connections | "
+            f"{median_and_range([k['logins'] for k, _, _ in rounds], lambda v: f'{v:.1f}')} | "
+            f"{median_and_range([k['logins'] / f for k, f, _ in rounds], lambda v: f'{v:.2f}x')} | "
+            f"{median_and_range([k['refused'] for k, _, _ in rounds], lambda v: f'{v:.1f}')} | "
             f"{other or 'none'} | "
-            f"{median_and_range([r['p99'] for r in rs], lambda v: f'{v:.2f}')} | "
-            f"{median_and_range([r[kind]['p99'] / r['idle_p99'] for r in runs], lambda v: f'{v:.2f}x')} |")
+            f"{median_and_range([k['p99'] for k, _, _ in rounds], lambda v: f'{v:.2f}')} | "
+            f"{median_and_range([k['p99'] / i for k, _, i in rounds], lambda v: f'{v:.2f}x')} |")
     return lines
 
 
