@@ -10,9 +10,11 @@
 2. `GET /auth/me` of the example auth service on SQLite and on PostgreSQL (a fresh database),
    server on core 0.
 3. Login storm: the auth service on both cores, OWASP Argon2 parameters, wrk POSTing logins
-   (polite and hostile clients) while a second wrk measures `GET /auth/me` latency; compared
-   with a raw two-thread Argon2 verification loop and with the idle latency; `--rounds`
-   times, medians and ranges reported.
+   (polite and hostile clients) while three light probes measure the latency of
+   `GET /auth/me`, of the same process's `GET /health`, and of a bare handler in another
+   process (the machine's floor under the same load); compared with a raw two-thread Argon2
+   verification loop and with the idle latencies; `--rounds` times, medians and ranges
+   reported.
 
 Writes `load.md` (tables) and `throughput.svg` into `--out` (default bench/results) and prints
 the tables. Needs wrk (Debian package `wrk`; installed with apt-get when missing and allowed).
@@ -34,6 +36,7 @@ PORT_BENCH = 18090
 PORT_SQLITE = 18091
 PORT_PG = 18092
 PORT_STORM = 18093
+PORT_BARE = 18094
 PASSWORD = "correct horse battery"
 
 VARIANTS = [
@@ -94,14 +97,17 @@ def http(method, url, body=None, token=None):
         return json.loads(resp.read() or b"null")
 
 
-def wrk(url, duration, connections=32, token=None, script=None, core=1):
+def wrk_command(url, duration, connections=32, token=None, script=None, core=1):
     cmd = ["taskset", "-c", str(core)] if core is not None else []
     cmd += ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     if script:
         cmd += ["-s", script]
-    out = sh(*cmd, url)
+    return cmd + [url]
+
+
+def wrk_result(out):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def pct(p):
@@ -112,6 +118,24 @@ def wrk(url, duration, connections=32, token=None, script=None, core=1):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "out": out,
             "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def wrk(url, duration, connections=32, token=None, script=None, core=1):
+    return wrk_result(sh(*wrk_command(url, duration, connections, token, script, core)))
+
+
+def probes(targets, duration, script):
+    """Light probes (2 connections, `script` paces them) of every (url, token) at once."""
+    procs = [subprocess.Popen(wrk_command(url, duration, 2, token, script, None),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for url, token in targets]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode:
+            sys.exit(f"probe failed: {err}")
+        results.append(wrk_result(out))
+    return results
 
 
 def throughput(bench_server, duration, rounds):
@@ -225,7 +249,12 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
     floor_before = float(sh(bench_server, "argon2-floor", str(duration), "2"))
     proc = start_service(auth_service, PORT_STORM, f"sqlite://{workdir}/storm-{round_no}.db",
                          workdir, core=None)
+    # The latency floor: a bare handler in another process, probed beside the auth service,
+    # shows what the storm's load does to any request on this machine.
+    bare_server = subprocess.Popen([bench_server, f"127.0.0.1:{PORT_BARE}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        wait_up(f"http://127.0.0.1:{PORT_BARE}/bare", bare_server)
         base = f"http://127.0.0.1:{PORT_STORM}"
         token = register_and_login(PORT_STORM, "stormuser")
         login_lua = os.path.join(workdir, "login.lua")
@@ -234,9 +263,11 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
             f.write(LOGIN_LUA)
         with open(probe_lua, "w") as f:
             f.write(PROBE_LUA)
-        idle = wrk(base + "/auth/me", duration, connections=2, token=token, script=probe_lua,
-                   core=None)
-        result = {"idle_p99": idle["p99"],
+        targets = [(base + "/auth/me", token), (base + "/health", None),
+                   (f"http://127.0.0.1:{PORT_BARE}/bare", None)]
+        idle, health_idle, bare_idle = probes(targets, duration, probe_lua)
+        result = {"idle_p99": idle["p99"], "health_idle_p99": health_idle["p99"],
+                  "bare_idle_p99": bare_idle["p99"],
                   "rss_idle_mib": peak_rss_kib(proc.pid) / 1024}
         for kind, connections in [("polite", 64), ("hostile", 32)]:
             storm_proc = subprocess.Popen(
@@ -244,8 +275,8 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
                  base + "/auth/login", "--", kind],
                 stdout=subprocess.PIPE, text=True)
             time.sleep(0.5)
-            during = wrk(base + "/auth/me", max(1, duration - 1), connections=2, token=token,
-                         script=probe_lua, core=None)
+            during, health_during, bare_during = probes(targets, max(1, duration - 1),
+                                                        probe_lua)
             out, _ = storm_proc.communicate()
             statuses = {int(s): int(n) for s, n in re.findall(r"status (\d+) (\d+)", out)}
             result[kind] = {
@@ -254,6 +285,8 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
                 "refused": statuses.get(503, 0) / duration,
                 "other": {s: n for s, n in statuses.items() if s not in (200, 503)},
                 "p99": during["p99"],
+                "health_p99": health_during["p99"],
+                "bare_p99": bare_during["p99"],
             }
             time.sleep(1)
         result["rss_peak_mib"] = peak_rss_kib(proc.pid) / 1024
@@ -261,8 +294,9 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
         result["floor"] = (floor_before + floor_after) / 2
         return result
     finally:
-        proc.terminate()
-        proc.wait()
+        for p in (bare_server, proc):
+            p.terminate()
+            p.wait()
 
 
 def svg_bars(rows, title, path):
@@ -322,35 +356,58 @@ def storm_report(bench_server, auth_service, args, workdir):
     runs = [storm(bench_server, auth_service, max(args.duration, 5), workdir, n)
             for n in range(args.rounds)]
     floors = [r["floor"] for r in runs]
-    lines = ["", "Login storm: the auth service on both cores (OWASP Argon2id, 2 hashing threads at "
-             "nice 10, 8 queue places), wrk POSTing logins, and a light probe (2 connections, "
-             "one request per 10 ms each) measuring `GET /auth/me`. Polite clients wait the "
-             "`Retry-After` second after a 503; hostile ones retry at once. "
-             f"{args.rounds} rounds, each on a fresh server and database: medians, with the "
-             "range in brackets.", "",
+    # The service reads these from the environment too; the report names what ran.
+    threads = os.environ.get("AUTH__PASSWORD__MAX_CONCURRENT_HASHES", "2")
+    nice = os.environ.get("AUTH__PASSWORD__HASH_THREAD_NICE", "10")
+
+    def ms(v):
+        return f"{v:.2f}"
+
+    def times(v):
+        return f"{v:.2f}x"
+
+    lines = ["", f"Login storm: the auth service on both cores (OWASP Argon2id, {threads} hashing "
+             f"threads at nice {nice}, 8 queue places), wrk POSTing logins, and three light "
+             "probes at once (2 connections each, one request per 10 ms per connection): "
+             "`GET /auth/me` (token, revocation check and user read from the database), "
+             "`GET /health` of the same process (no auth, no database), and `GET /bare` of a "
+             "bench-server in another process (what the same load does to any request on this "
+             "machine). Polite clients wait the `Retry-After` second after a 503; hostile ones "
+             f"retry at once. {args.rounds} rounds, each on a fresh server and database: "
+             "medians, with the range in brackets.", "",
              "Raw two-thread Argon2id verify loop (run before and after each round's storms, "
              f"the round's ratio taken to their mean): {median_and_range(floors, lambda v: f'{v:.1f}')}/s. "
-             "`GET /auth/me` p99 idle: "
-             f"{median_and_range([r['idle_p99'] for r in runs], lambda v: f'{v:.2f}')} ms. "
              "Server peak RSS: "
              f"{median_and_range([r['rss_idle_mib'] for r in runs], lambda v: f'{v:.0f}')} MiB "
              "before, "
              f"{median_and_range([r['rss_peak_mib'] for r in runs], lambda v: f'{v:.0f}')} MiB "
              "after.", "",
-             "| storm | logins 200/s | ratio to the raw loop | refused 503/s | other | probe p99, ms | p99 / idle |",
-             "|---|---:|---:|---:|---|---:|---:|"]
+             "| storm | logins 200/s | ratio to the raw loop | refused 503/s | other |",
+             "|---|---:|---:|---:|---|"]
     for kind in ("polite", "hostile"):
-        # Each round's storm of this kind, beside that round's raw loop and idle p99.
-        rounds = [(r[kind], r["floor"], r["idle_p99"]) for r in runs]
-        other = [k["other"] for k, _, _ in rounds if k["other"]]
+        # Each round's storm of this kind, beside that round's raw loop.
+        rounds = [(r[kind], r["floor"]) for r in runs]
+        other = [k["other"] for k, _ in rounds if k["other"]]
         lines.append(
             f"| {kind}, {rounds[0][0]['connections']} connections | "
-            f"{median_and_range([k['logins'] for k, _, _ in rounds], lambda v: f'{v:.1f}')} | "
-            f"{median_and_range([k['logins'] / f for k, f, _ in rounds], lambda v: f'{v:.2f}x')} | "
-            f"{median_and_range([k['refused'] for k, _, _ in rounds], lambda v: f'{v:.1f}')} | "
-            f"{other or 'none'} | "
-            f"{median_and_range([k['p99'] for k, _, _ in rounds], lambda v: f'{v:.2f}')} | "
-            f"{median_and_range([k['p99'] / i for k, _, i in rounds], lambda v: f'{v:.2f}x')} |")
+            f"{median_and_range([k['logins'] for k, _ in rounds], lambda v: f'{v:.1f}')} | "
+            f"{median_and_range([k['logins'] / f for k, f in rounds], times)} | "
+            f"{median_and_range([k['refused'] for k, _ in rounds], lambda v: f'{v:.1f}')} | "
+            f"{other or 'none'} |")
+    lines += ["", "Probe p99 in ms, and each storm's p99 over the same probe's idle p99 in "
+              "that round:", "",
+              "| | `/auth/me` p99 | / idle | `/health` p99 | / idle | bare, other process, p99 | / idle |",
+              "|---|---:|---:|---:|---:|---:|---:|",
+              f"| idle | {median_and_range([r['idle_p99'] for r in runs], ms)} | | "
+              f"{median_and_range([r['health_idle_p99'] for r in runs], ms)} | | "
+              f"{median_and_range([r['bare_idle_p99'] for r in runs], ms)} | |"]
+    for kind in ("polite", "hostile"):
+        cells = []
+        for probe, idle in (("p99", "idle_p99"), ("health_p99", "health_idle_p99"),
+                            ("bare_p99", "bare_idle_p99")):
+            cells.append(median_and_range([r[kind][probe] for r in runs], ms))
+            cells.append(median_and_range([r[kind][probe] / r[idle] for r in runs], times))
+        lines.append(f"| {kind} storm | " + " | ".join(cells) + " |")
     return lines
 
 
