@@ -657,6 +657,39 @@ async fn sqlite_files_use_write_ahead_logging() {
     assert_eq!(mode, "wal");
 }
 
+/// On a SQLite file every write goes through one connection of its own (SQLite takes one
+/// writer at a time; more writing connections would sleep in its busy handler), reads through
+/// the pool; concurrent writes all land and are read back through the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_write_through_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(store.writes().options().get_max_connections(), 1);
+    assert_eq!(store.pool().options().get_max_connections(), 10);
+
+    let writes = (0..64).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.revoke_token(&format!("jti-{i}"), i64::MAX).await })
+    });
+    for write in writes {
+        write.await.unwrap().unwrap();
+    }
+    let revoked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revoked_tokens")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(revoked, 64);
+
+    // In memory there is one connection, shared by reads and writes.
+    let memory = SqlStore::connect("sqlite::memory:", SqlOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(memory.writes().options().get_max_connections(), 1);
+    assert_eq!(memory.pool().options().get_max_connections(), 1);
+}
+
 #[tokio::test]
 async fn unreachable_database_is_reported_unavailable() {
     let options = SqlOptions::default().with_acquire_timeout(std::time::Duration::from_secs(2));

@@ -82,7 +82,7 @@ impl SqlCasbinAdapter {
     ) -> casbin::Result<bool> {
         let mut tx = self
             .store
-            .pool()
+            .writes()
             .begin()
             .await
             .map_err(|e| adapter_error(map_err(e)))?;
@@ -180,7 +180,7 @@ impl Adapter for SqlCasbinAdapter {
 
     async fn clear_policy(&mut self) -> casbin::Result<()> {
         sqlx::query("DELETE FROM casbin_rules")
-            .execute(self.store.pool())
+            .execute(self.store.writes())
             .await
             .map_err(|e| adapter_error(map_err(e)))?;
         Ok(())

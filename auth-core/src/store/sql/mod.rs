@@ -100,10 +100,19 @@ impl Default for SqlOptions {
     }
 }
 
-/// The SQL store. Cheap to clone (the pool is shared).
+/// The SQL store. Cheap to clone (the pools are shared).
+///
+/// On a SQLite file, writes go through one connection of their own and reads through the
+/// pool: SQLite lets one connection write at a time, and a second writer does not queue, it
+/// sleeps in SQLite's busy handler (1, 2, 5, 10 ms ...) and tries again. One writer
+/// connection queues writes in the pool instead, without the sleeps, and readers (WAL) never
+/// wait for it.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// The one writing connection of a SQLite file; `None` elsewhere (PostgreSQL, and an
+    /// in-memory SQLite, whose pool is already one connection).
+    writer: Option<AnyPool>,
     backend: Backend,
 }
 
@@ -135,6 +144,7 @@ impl SqlStore {
             }
         }
         let pool = pool_options.connect(&url).await.map_err(map_err)?;
+        let mut writer = None;
         if backend == Backend::Sqlite && !in_memory {
             // Write-ahead logging: readers (every token check) never wait for a writer (a
             // login storm's sessions). The mode is kept in the file; setting it again is a
@@ -143,11 +153,23 @@ impl SqlStore {
                 .execute(&pool)
                 .await
                 .map_err(map_err)?;
+            writer = Some(
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect(&url)
+                    .await
+                    .map_err(map_err)?,
+            );
         }
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            writer,
+            backend,
+        };
         if options.migrate {
             MIGRATOR
-                .run(&store.pool)
+                .run(store.writes())
                 .await
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
         }
@@ -160,10 +182,19 @@ impl SqlStore {
         self.backend
     }
 
-    /// The connection pool, for services that keep their own tables beside ours.
+    /// The connection pool, for services that keep their own tables beside ours. On a
+    /// SQLite file, write through [`writes`](Self::writes) instead, so that your writes queue
+    /// with ours rather than wait in SQLite's busy handler.
     #[must_use]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool to write through: on a SQLite file its one writing connection, elsewhere
+    /// the same as [`pool`](Self::pool).
+    #[must_use]
+    pub fn writes(&self) -> &AnyPool {
+        self.writer.as_ref().unwrap_or(&self.pool)
     }
 
     /// Checks the database answers (readiness probes).
@@ -178,8 +209,11 @@ impl SqlStore {
             .map_err(map_err)
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -63,14 +63,14 @@ impl ServicePermissionStore for SqlStore {
         .bind(spec.kind.as_str())
         .bind(serde_json::to_string(&spec.allowed_values).map_err(corrupt)?)
         .bind(spec.default.as_ref().map(Value::to_string))
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(())
     }
 
     async fn delete_permission(&self, service: &str, name: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
         for table in ["service_user_values", "service_permissions"] {
             let sql = format!("DELETE FROM {table} WHERE service = $1 AND name = $2");
             sqlx::query(&sql)
@@ -122,7 +122,7 @@ impl ServicePermissionStore for SqlStore {
         .bind(user_id)
         .bind(name)
         .bind(value.to_string())
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -132,7 +132,7 @@ impl ServicePermissionStore for SqlStore {
         sqlx::query("INSERT INTO service_admins (service, user_id) VALUES ($1, $2) ON CONFLICT (service, user_id) DO NOTHING")
             .bind(service)
             .bind(user_id)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(())

@@ -53,7 +53,7 @@ impl SessionStore for SqlStore {
         s: &Session,
         max_per_user: Option<u32>,
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
         if self.backend() == Backend::Postgres {
             // One login of a user at a time across every instance, so the limit holds.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
@@ -115,7 +115,7 @@ impl SessionStore for SqlStore {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() > 0)
@@ -139,7 +139,7 @@ impl SessionStore for SqlStore {
             "DELETE FROM sessions WHERE id = $1 RETURNING {COLUMNS}"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writes())
         .await
         .map_err(map_err)?;
         found.as_ref().map(session).transpose()
@@ -155,7 +155,7 @@ impl SessionStore for SqlStore {
         )
         .bind(user_id)
         .bind(keep)
-        .fetch_all(self.pool())
+        .fetch_all(self.writes())
         .await
         .map_err(map_err)
     }
@@ -171,7 +171,7 @@ impl SessionStore for SqlStore {
         let done = sqlx::query("UPDATE sessions SET secret_hash = $2 WHERE id = $1")
             .bind(id)
             .bind(secret_hash)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() > 0)

@@ -17,7 +17,7 @@ impl CounterStore for SqlStore {
         )
         .bind(key)
         .bind(window_start(now, window))
-        .fetch_one(self.pool())
+        .fetch_one(self.writes())
         .await
         .map_err(map_err)?;
         Ok(u64::try_from(count).unwrap_or(0))
@@ -37,7 +37,7 @@ impl CounterStore for SqlStore {
     async fn reset(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM counters WHERE key = $1")
             .bind(key)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(())

@@ -15,7 +15,7 @@ impl RevocationStore for SqlStore {
         sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)
             .bind(expires_at)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(())
@@ -30,7 +30,7 @@ impl RevocationStore for SqlStore {
         )
         .bind(session_id)
         .bind(expires_at)
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -52,7 +52,7 @@ impl RevocationStore for SqlStore {
         .bind(cutoff.issued_before)
         .bind(cutoff.epoch_below)
         .bind(cutoff.expires_at)
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -85,7 +85,7 @@ impl RevocationStore for SqlStore {
             let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
             purged += sqlx::query(&sql)
                 .bind(now)
-                .execute(self.pool())
+                .execute(self.writes())
                 .await
                 .map_err(map_err)?
                 .rows_affected();
@@ -164,7 +164,7 @@ impl RefreshTokenStore for SqlStore {
         family: &RefreshFamily,
         first: &RefreshTokenRecord,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
         sqlx::query(
             "INSERT INTO refresh_families (id, user_id, created_at, expires_at, revoked_at, revoked_reason) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -213,7 +213,7 @@ impl RefreshTokenStore for SqlStore {
         used_at: i64,
         successor: &RefreshTokenRecord,
     ) -> Result<RotateOutcome, StoreError> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
         // Compare-and-swap: only the request that flips `used_at` from NULL wins.
         let won = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
@@ -267,7 +267,7 @@ impl RefreshTokenStore for SqlStore {
         .bind(family_id)
         .bind(at)
         .bind(reason)
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(result.rows_affected() > 0)
@@ -286,7 +286,7 @@ impl RefreshTokenStore for SqlStore {
         .bind(user_id)
         .bind(at)
         .bind(reason)
-        .fetch_all(self.pool())
+        .fetch_all(self.writes())
         .await
         .map_err(map_err)
     }
@@ -315,13 +315,13 @@ impl RefreshTokenStore for SqlStore {
              OR family_id IN (SELECT id FROM refresh_families WHERE expires_at < $1)",
         )
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?
         .rows_affected();
         let families = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
             .bind(now)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?
             .rows_affected();

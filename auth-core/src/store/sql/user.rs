@@ -86,7 +86,7 @@ impl UserStore for SqlStore {
         bind_user(query, user)?
             .bind(user.created_at.unix_timestamp())
             .bind(user.updated_at.unix_timestamp())
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(())
@@ -112,7 +112,7 @@ impl UserStore for SqlStore {
         );
         let result = bind_user(query, user)?
             .bind(user.updated_at.unix_timestamp())
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         if result.rows_affected() == 0 {
@@ -144,7 +144,7 @@ impl UserStore for SqlStore {
         let result = sqlx::query("UPDATE users SET is_active = 0, updated_at = $2 WHERE id = $1")
             .bind(id.as_str())
             .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         if result.rows_affected() == 0 {
@@ -158,7 +158,7 @@ impl UserStore for SqlStore {
             "UPDATE users SET security_epoch = security_epoch + 1 WHERE id = $1 RETURNING security_epoch",
         )
         .bind(id.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writes())
         .await
         .map_err(map_err)?;
         epoch.ok_or(StoreError::NotFound)
@@ -177,7 +177,7 @@ impl crate::authz::RoleStore for SqlStore {
         .bind(json_list(&role.inherits)?)
         .bind(json_list(&role.permissions)?)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
-        .execute(self.pool())
+        .execute(self.writes())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -186,7 +186,7 @@ impl crate::authz::RoleStore for SqlStore {
     async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM roles WHERE name = $1")
             .bind(name)
-            .execute(self.pool())
+            .execute(self.writes())
             .await
             .map_err(map_err)?;
         Ok(result.rows_affected() > 0)
