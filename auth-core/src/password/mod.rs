@@ -268,10 +268,9 @@ impl PasswordHasher {
 
     async fn hash_unchecked(&self, password: SecretString) -> Result<String, PasswordError> {
         let argon2 = self.argon2();
-        let params = self.inner.params.clone();
         self.run_hash(move |memory| {
             let failed = |e: argon2::password_hash::Error| PasswordError::Hashing(e.to_string());
-            let params = &params;
+            let params = argon2.params();
             let salt = SaltString::generate(&mut OsRng);
             let mut salt_bytes = [0_u8; 64];
             let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
