@@ -169,9 +169,8 @@ impl AuthModule {
 
     async fn announce(&self, change: Change) {
         if let Some(bus) = self.inner.bus.get() {
-            if let Err(e) = bus.publish(self.inner.origin, change).await {
-                tracing::warn!(error = %e, "role change not published; other instances catch up on their next resync");
-            }
+            bus.publish_or_warn(self.inner.origin, change, "at their next resync")
+                .await;
         }
     }
 

@@ -381,9 +381,8 @@ impl PolicyEngine {
                 ptype: ptype.to_owned(),
                 rules: vec![rule],
             };
-            if let Err(e) = bus.publish(self.origin, change).await {
-                tracing::warn!(error = %e, "policy change not published; other instances catch up on their next resync");
-            }
+            bus.publish_or_warn(self.origin, change, "at their next resync")
+                .await;
         }
     }
 

@@ -204,6 +204,19 @@ impl ChangeBus {
         }
     }
 
+    /// Publishes a change already made here; a failure is logged, not returned, with
+    /// `catch_up`: how the other instances learn of the change without the notice.
+    pub async fn publish_or_warn(&self, origin: Origin, change: Change, catch_up: &'static str) {
+        let kind = match &change {
+            Change::Policy { .. } | Change::PolicyReload => "policy",
+            Change::Roles => "roles",
+            Change::Revoked(_) => "revocation",
+        };
+        if let Err(e) = self.publish(origin, change).await {
+            tracing::warn!(error = %e, change = kind, catch_up, "change not published");
+        }
+    }
+
     /// A new subscription. A subscriber that falls more than 1 024 notices behind gets
     /// [`broadcast::error::RecvError::Lagged`]: treat it as [`Notice::Resync`].
     #[must_use]

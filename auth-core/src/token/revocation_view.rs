@@ -104,14 +104,14 @@ impl RevocationView {
 
     async fn record(&self, revocation: Revocation) {
         self.insert(revocation.clone());
-        if let Err(e) = self
-            .bus
-            .publish(self.origin, Change::Revoked(revocation))
-            .await
-        {
-            // Other instances are disconnected from the same bus, so they ask the store.
-            tracing::warn!(error = %e, "revocation not published; other instances read it from the store");
-        }
+        // Other instances are disconnected from the same bus then, so they ask the store.
+        self.bus
+            .publish_or_warn(
+                self.origin,
+                Change::Revoked(revocation),
+                "from the store, while the bus is down",
+            )
+            .await;
     }
 }
 
