@@ -37,6 +37,9 @@ PORT_SQLITE = 18091
 PORT_PG = 18092
 PORT_STORM = 18093
 PORT_BARE = 18094
+# The storm's latency probes: the auth service's `/auth/me` and `/health`, and a bare handler
+# in another process.
+PROBES = [("me", "`/auth/me`"), ("health", "`/health`"), ("bare", "bare, other process,")]
 PASSWORD = "correct horse battery"
 
 VARIANTS = [
@@ -263,11 +266,15 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
             f.write(LOGIN_LUA)
         with open(probe_lua, "w") as f:
             f.write(PROBE_LUA)
-        targets = [(base + "/auth/me", token), (base + "/health", None),
-                   (f"http://127.0.0.1:{PORT_BARE}/bare", None)]
-        idle, health_idle, bare_idle = probes(targets, duration, probe_lua)
-        result = {"idle_p99": idle["p99"], "health_idle_p99": health_idle["p99"],
-                  "bare_idle_p99": bare_idle["p99"],
+        urls = {"me": (base + "/auth/me", token), "health": (base + "/health", None),
+                "bare": (f"http://127.0.0.1:{PORT_BARE}/bare", None)}
+        targets = [urls[name] for name, _ in PROBES]
+
+        def probe_p99(seconds):
+            return {name: r["p99"]
+                    for (name, _), r in zip(PROBES, probes(targets, seconds, probe_lua))}
+
+        result = {"idle_p99": probe_p99(duration),
                   "rss_idle_mib": peak_rss_kib(proc.pid) / 1024}
         for kind, connections in [("polite", 64), ("hostile", 32)]:
             storm_proc = subprocess.Popen(
@@ -275,8 +282,7 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
                  base + "/auth/login", "--", kind],
                 stdout=subprocess.PIPE, text=True)
             time.sleep(0.5)
-            during, health_during, bare_during = probes(targets, max(1, duration - 1),
-                                                        probe_lua)
+            p99 = probe_p99(max(1, duration - 1))
             out, _ = storm_proc.communicate()
             statuses = {int(s): int(n) for s, n in re.findall(r"status (\d+) (\d+)", out)}
             result[kind] = {
@@ -284,9 +290,7 @@ def storm(bench_server, auth_service, duration, workdir, round_no):
                 "logins": statuses.get(200, 0) / duration,
                 "refused": statuses.get(503, 0) / duration,
                 "other": {s: n for s, n in statuses.items() if s not in (200, 503)},
-                "p99": during["p99"],
-                "health_p99": health_during["p99"],
-                "bare_p99": bare_during["p99"],
+                "p99": p99,
             }
             time.sleep(1)
         result["rss_peak_mib"] = peak_rss_kib(proc.pid) / 1024
@@ -366,6 +370,12 @@ def storm_report(bench_server, auth_service, args, workdir):
     def times(v):
         return f"{v:.2f}x"
 
+    def per_s(v):
+        return f"{v:.1f}"
+
+    def mib(v):
+        return f"{v:.0f}"
+
     lines = ["", f"Login storm: the auth service on both cores (OWASP Argon2id, {threads} hashing "
              f"threads at nice {nice}, 8 queue places), wrk POSTing logins, and three light "
              "probes at once (2 connections each, one request per 10 ms per connection): "
@@ -376,11 +386,10 @@ def storm_report(bench_server, auth_service, args, workdir):
              f"retry at once. {args.rounds} rounds, each on a fresh server and database: "
              "medians, with the range in brackets.", "",
              "Raw two-thread Argon2id verify loop (run before and after each round's storms, "
-             f"the round's ratio taken to their mean): {median_and_range(floors, lambda v: f'{v:.1f}')}/s. "
+             f"the round's ratio taken to their mean): {median_and_range(floors, per_s)}/s. "
              "Server peak RSS: "
-             f"{median_and_range([r['rss_idle_mib'] for r in runs], lambda v: f'{v:.0f}')} MiB "
-             "before, "
-             f"{median_and_range([r['rss_peak_mib'] for r in runs], lambda v: f'{v:.0f}')} MiB "
+             f"{median_and_range([r['rss_idle_mib'] for r in runs], mib)} MiB before, "
+             f"{median_and_range([r['rss_peak_mib'] for r in runs], mib)} MiB "
              "after.", "",
              "| storm | logins 200/s | ratio to the raw loop | refused 503/s | other |",
              "|---|---:|---:|---:|---|"]
@@ -390,23 +399,23 @@ def storm_report(bench_server, auth_service, args, workdir):
         other = [k["other"] for k, _ in rounds if k["other"]]
         lines.append(
             f"| {kind}, {rounds[0][0]['connections']} connections | "
-            f"{median_and_range([k['logins'] for k, _ in rounds], lambda v: f'{v:.1f}')} | "
+            f"{median_and_range([k['logins'] for k, _ in rounds], per_s)} | "
             f"{median_and_range([k['logins'] / f for k, f in rounds], times)} | "
-            f"{median_and_range([k['refused'] for k, _ in rounds], lambda v: f'{v:.1f}')} | "
+            f"{median_and_range([k['refused'] for k, _ in rounds], per_s)} | "
             f"{other or 'none'} |")
     lines += ["", "Probe p99 in ms, and each storm's p99 over the same probe's idle p99 in "
               "that round:", "",
-              "| | `/auth/me` p99 | / idle | `/health` p99 | / idle | bare, other process, p99 | / idle |",
-              "|---|---:|---:|---:|---:|---:|---:|",
-              f"| idle | {median_and_range([r['idle_p99'] for r in runs], ms)} | | "
-              f"{median_and_range([r['health_idle_p99'] for r in runs], ms)} | | "
-              f"{median_and_range([r['bare_idle_p99'] for r in runs], ms)} | |"]
+              "| |" + "".join(f" {label} p99 | / idle |" for _, label in PROBES),
+              "|---|" + "---:|---:|" * len(PROBES),
+              "| idle |" + "".join(
+                  f" {median_and_range([r['idle_p99'][name] for r in runs], ms)} | |"
+                  for name, _ in PROBES)]
     for kind in ("polite", "hostile"):
         cells = []
-        for probe, idle in (("p99", "idle_p99"), ("health_p99", "health_idle_p99"),
-                            ("bare_p99", "bare_idle_p99")):
-            cells.append(median_and_range([r[kind][probe] for r in runs], ms))
-            cells.append(median_and_range([r[kind][probe] / r[idle] for r in runs], times))
+        for name, _ in PROBES:
+            cells.append(median_and_range([r[kind]["p99"][name] for r in runs], ms))
+            cells.append(median_and_range(
+                [r[kind]["p99"][name] / r["idle_p99"][name] for r in runs], times))
         lines.append(f"| {kind} storm | " + " | ".join(cells) + " |")
     return lines
 
