@@ -4,8 +4,8 @@
 //! Every token this crate issues carries its claims as compact `serde_json` output: fields in
 //! the order [`Claims`] declares them, absent options and empty lists left out, no whitespace.
 //! Reading exactly that shape is a walk from one expected field to the next, with no field-name
-//! lookup: about half the time of the general parse, allocations included (BENCHMARKS.md). Headers (read only
-//! when one is not byte for byte one of ours) are walked member by member.
+//! lookup: about half the time of the general parse, allocations included (BENCHMARKS.md).
+//! Headers (read only when one is not byte for byte one of ours) are walked member by member.
 //!
 //! Anything else (another writer's field order, whitespace, escaped strings, `null`, unknown
 //! or repeated fields, numbers that are not plain `i64` integers; in a header, any value that
@@ -80,12 +80,7 @@ pub(super) fn header(json: &str) -> Option<RawHeader<'_>> {
     };
     let (mut alg, mut kid) = (None, None);
     loop {
-        if !c.first {
-            c.rest = c.rest.strip_prefix(',')?;
-        }
-        c.first = false;
-        let name = c.str()?;
-        c.rest = c.rest.strip_prefix(':')?;
+        let name = c.any_field()?;
         let value = c.str()?;
         let slot = match name {
             "alg" => Some(&mut alg),
@@ -134,6 +129,17 @@ impl<'a> Cursor<'a> {
             }
             None => false,
         }
+    }
+
+    /// Consumes `,"name":` whatever the name, and returns the name.
+    fn any_field(&mut self) -> Option<&'a str> {
+        if !self.first {
+            self.rest = self.rest.strip_prefix(',')?;
+        }
+        self.first = false;
+        let name = self.str()?;
+        self.rest = self.rest.strip_prefix(':')?;
+        Some(name)
     }
 
     /// Field `name` read by `value`; `None` when it is not next or not in our shape.
@@ -437,6 +443,15 @@ mod tests {
         Ok(())
     }
 
+    /// `text` with about `len` bytes from `start` (a char boundary) replaced by `insert`.
+    fn spliced(text: &str, start: usize, len: usize, insert: &str) -> String {
+        let mut end = (start + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        format!("{}{insert}{}", &text[..start], &text[end..])
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
 
@@ -466,11 +481,7 @@ mod tests {
             while !json.is_char_boundary(start) {
                 start -= 1;
             }
-            let mut end = (start + len).min(json.len());
-            while !json.is_char_boundary(end) {
-                end += 1;
-            }
-            agrees_on_header(&format!("{}{insert}{}", &json[..start], &json[end..]))?;
+            agrees_on_header(&spliced(&json, start, len, &insert))?;
         }
 
         /// Whatever sign writes is read back exactly, or declined (escaped strings, `i64::MIN`).
@@ -503,12 +514,7 @@ mod tests {
                 .filter(|&(_, c)| "\":,[]{}".contains(c))
                 .flat_map(|(i, _)| [i, i + 1])
                 .collect();
-            let start = joints[at.index(joints.len())];
-            let mut end = (start + len).min(payload.len());
-            while !payload.is_char_boundary(end) {
-                end += 1;
-            }
-            let damaged = format!("{}{insert}{}", &payload[..start], &payload[end..]);
+            let damaged = spliced(&payload, joints[at.index(joints.len())], len, &insert);
             if let Some(read) = read_claims(&damaged) {
                 prop_assert_eq!(Some(read), general(&damaged), "{}", damaged);
             }
