@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use auth_axum::core::config::AuthConfig;
+use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use secrecy::SecretString;
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -82,6 +83,16 @@ pub fn random_secret() -> String {
 #[must_use]
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("auth.db").display())
+}
+
+/// A SQLite file store with the default options in a fresh temporary directory, which lives
+/// as long as the returned guard.
+pub async fn sqlite_store() -> (tempfile::TempDir, SqlStore) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
+        .await
+        .expect("SQLite store");
+    (dir, store)
 }
 
 /// A fresh PostgreSQL database, dropped by [`PgDatabase::drop_database`].

@@ -15,7 +15,7 @@ use auth_axum::core::invalidation::ChangeBus;
 use auth_axum::core::store::sql::{SqlCasbinAdapter, SqlOptions, SqlStore};
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use serde::Serialize;
-use tests::{eventually, redis_url, sqlite_url, unique_prefix, PgDatabase};
+use tests::{eventually, redis_url, unique_prefix, PgDatabase};
 
 const BASIC_RBAC: &str = "
 [request_definition]
@@ -245,10 +245,7 @@ async fn adapter_conforms(store: &SqlStore) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn casbin_models_agree_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     same_decisions(&store).await;
     adapter_conforms(&store).await;
 }
@@ -368,10 +365,7 @@ async fn two_instances(store: &SqlStore, bus_a: &ChangeBus, bus_b: &ChangeBus) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_changes_reach_another_engine_in_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     let bus = ChangeBus::local();
     two_instances(&store, &bus, &bus).await;
 }
@@ -455,10 +449,7 @@ async fn decisions_are_explained_by_the_rules_that_matched() {
 
 #[tokio::test]
 async fn abac_rules_see_subject_resource_and_environment() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     let engine = PolicyEngine::new(ENVIRONMENT_MODEL, SqlCasbinAdapter::new(store.clone()))
         .await
         .unwrap();

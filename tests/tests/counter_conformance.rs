@@ -9,7 +9,7 @@ use auth_axum::core::store::redis::RedisStore;
 use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::store::MemoryStore;
 use auth_axum::core::throttle::{window_start, CounterStore};
-use tests::{redis_url, sqlite_url, unique_prefix, PgDatabase};
+use tests::{redis_url, unique_prefix, PgDatabase};
 
 async fn counters_conform(store: Arc<dyn CounterStore>) {
     let s = store.as_ref();
@@ -61,10 +61,7 @@ async fn memory_counters_conform() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_counters_conform() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     counters_conform(Arc::new(store)).await;
 }
 

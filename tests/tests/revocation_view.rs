@@ -13,7 +13,7 @@ use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::token::revocation::{RevocationCheck, RevocationStore};
 use auth_axum::core::token::RevocationView;
 use auth_axum::core::{StoreError, SystemClock};
-use tests::{eventually, redis_url, sqlite_url, unique_prefix, PgDatabase, TcpProxy};
+use tests::{eventually, redis_url, unique_prefix, PgDatabase, TcpProxy};
 
 const FAR: i64 = 4_000_000_000;
 
@@ -43,10 +43,7 @@ async fn revoked(view: &RevocationView, jti: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn views_share_revocations_and_answer_from_memory() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     // Revoked before either view started: loaded from the store.
     store.revoke_token("old", FAR).await.unwrap();
     let bus = ChangeBus::local();

@@ -9,7 +9,7 @@ use auth_axum::core::store::redis::RedisStore;
 use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::store::MemoryStore;
 use auth_axum::core::ManualClock;
-use tests::{redis_url, sqlite_url, unique_prefix, PgDatabase};
+use tests::{redis_url, unique_prefix, PgDatabase};
 
 fn session(id: &str, user: &str, at: i64) -> Session {
     let mut s = serde_json::from_value::<Session>(serde_json::json!({
@@ -245,10 +245,7 @@ async fn memory_sessions_conform() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_sessions_conform() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     sessions_conform(Arc::new(store)).await;
 }
 

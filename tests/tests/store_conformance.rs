@@ -596,10 +596,7 @@ async fn memory_store_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_conforms() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     store.ping().await.unwrap();
     conform(Arc::new(store)).await;
 }
@@ -646,10 +643,7 @@ async fn migrations_run_once_and_reconnecting_keeps_data() {
 /// logins (writes).
 #[tokio::test]
 async fn sqlite_files_use_write_ahead_logging() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await
@@ -662,10 +656,7 @@ async fn sqlite_files_use_write_ahead_logging() {
 /// the pool; concurrent writes all land and are read back through the pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_files_write_through_one_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&sqlite_url(dir.path()), SqlOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store) = tests::sqlite_store().await;
     assert_eq!(store.writes().options().get_max_connections(), 1);
     assert_eq!(store.pool().options().get_max_connections(), 10);
 
