@@ -799,26 +799,23 @@ impl AuthService {
         // In a login storm, refuse before the database lookup.
         passwords.check_capacity().map_err(password_error)?;
         let user = self.inner.users.get_by_login(request.login.trim()).await?;
-        let Some((user, hash)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
-            passwords
-                .verify_dummy(password)
-                .await
-                .map_err(password_error)?;
-            self.emit(AuthEvent::LoginFailed { user_id: None });
-            return Err(AuthError::InvalidCredentials);
-        };
-        let verification = match passwords.verify(password, &hash).await {
-            Ok(v) => v,
-            Err(PasswordError::Hashing(e)) => return Err(AuthError::Internal(e)),
-            Err(PasswordError::Busy) => return Err(AuthError::Overloaded),
-            // An unparsable or over-expensive stored hash can never be satisfied.
-            Err(_) => Verification::Invalid,
-        };
-        let Verification::Valid { needs_rehash } = verification else {
-            self.emit(AuthEvent::LoginFailed {
-                user_id: Some(user.id.to_string()),
-            });
-            return Err(AuthError::InvalidCredentials);
+        // The same work for every kind of account: no user, no password, an unusable stored
+        // hash and a wrong password all cost one verification.
+        let verification = passwords
+            .verify_login(
+                password,
+                user.as_ref().and_then(|u| u.password_hash.as_deref()),
+            )
+            .await
+            .map_err(password_error)?;
+        let (user, needs_rehash) = match (user, verification) {
+            (Some(user), Verification::Valid { needs_rehash }) => (user, needs_rehash),
+            (user, _) => {
+                self.emit(AuthEvent::LoginFailed {
+                    user_id: user.map(|u| u.id.to_string()),
+                });
+                return Err(AuthError::InvalidCredentials);
+            }
         };
         if !user.is_active {
             self.emit(AuthEvent::LoginFailed {

@@ -105,6 +105,50 @@ async fn dummy_verification_always_fails() {
 /// Hashing runs Argon2 on reused memory and builds the PHC string itself: the argon2 crate's
 /// own hasher and verifier must agree with it both ways, for every variant a stored hash may
 /// use, and many verifications in a row (reusing buffers) must not change the answers.
+/// A login costs one verification whatever the account: no account, no password, a stored
+/// hash that is not Argon2 or asks for too much, or a wrong password. None of them may answer
+/// at once, or the time would tell those accounts apart.
+#[tokio::test]
+async fn every_kind_of_account_costs_one_verification_at_login() {
+    let hasher = PasswordHasher::new(&cheap()).unwrap();
+    let hash = hasher.hash("correct horse").await.unwrap();
+    hasher.verify_dummy("warm up").await.unwrap();
+    let planted = "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE";
+    for stored in [
+        None,
+        Some("not a hash at all"),
+        Some("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"),
+        Some(planted),
+        Some(hash.as_str()),
+    ] {
+        let before = hasher.stats().computed;
+        assert_eq!(
+            hasher.verify_login("wrong horse", stored).await.unwrap(),
+            Verification::Invalid,
+            "{stored:?}"
+        );
+        assert_eq!(
+            hasher.stats().computed,
+            before + 1,
+            "one verification for {stored:?}"
+        );
+    }
+    assert_eq!(
+        hasher
+            .verify_login("correct horse", Some(&hash))
+            .await
+            .unwrap(),
+        Verification::Valid {
+            needs_rehash: false
+        }
+    );
+    assert_eq!(
+        hasher.verify_login(&"x".repeat(200), None).await,
+        Err(PasswordError::TooLong { max: 128 }),
+        "over-long input is refused before any work, account or not"
+    );
+}
+
 #[tokio::test]
 async fn hashes_interoperate_with_the_argon2_crate() {
     use argon2::password_hash::{rand_core::OsRng, SaltString};

@@ -315,6 +315,29 @@ async fn wrong_password_and_unknown_user_look_the_same(h: &Harness) {
     let body: Value = serde_json::from_str(&wrong).unwrap();
     assert_eq!(body["code"], "invalid_credentials");
     assert_eq!(body["status"], 401);
+
+    // An account whose stored hash cannot be checked (imported from elsewhere, damaged)
+    // answers the same, after the same work: one verification, not an instant refusal.
+    let service = h.module.service();
+    let mut odd = service
+        .users()
+        .get_by_username("known")
+        .await
+        .unwrap()
+        .unwrap();
+    odd.password_hash =
+        Some("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW".to_owned());
+    service.users().update(&odd).await.unwrap();
+    let computed = service.passwords().stats().computed;
+    let unusable = h
+        .post(
+            "/auth/login",
+            &json!({"username": "known", "password": "wrong password!"}),
+            None,
+        )
+        .await;
+    assert_eq!(unusable.text().await.unwrap(), wrong);
+    assert_eq!(service.passwords().stats().computed, computed + 1);
 }
 
 async fn bad_input_gets_precise_problems(h: &Harness) {

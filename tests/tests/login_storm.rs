@@ -1,6 +1,7 @@
 //! A login storm against a real server on 127.0.0.1: password hashing is bounded (one slot,
 //! one waiting), the excess is refused at once with 503 `overloaded` and `Retry-After`, and
-//! the service answers normally again as soon as the storm is over.
+//! the service answers normally again as soon as the storm is over; logins whose clients
+//! hang up leave no hashes queued behind the bound.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -92,4 +93,80 @@ async fn a_login_storm_is_refused_at_once_beyond_the_hashing_queue() {
     assert!(body["access_token"].is_string());
     let (status, _, body) = login("wrong password!").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+/// Sends a complete login request on a connection of its own and closes the connection
+/// `after` later, without reading the answer: a client that gives up.
+async fn abandoned_login(addr: std::net::SocketAddr, after: std::time::Duration) {
+    use tokio::io::AsyncWriteExt;
+    let body = json!({"username": "ada", "password": "wrong password!"}).to_string();
+    let request = format!(
+        "POST /auth/login HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return;
+    };
+    let _ = stream.write_all(request.as_bytes()).await;
+    tokio::time::sleep(after).await;
+    drop(stream);
+}
+
+/// Clients that send a login and hang up at once must not leave their password hashes
+/// queued behind the bound: the hash keeps its slot until it has run, and one whose client
+/// is gone before a thread takes it is skipped. Before, each abandoned login freed its slot
+/// while its hash stayed queued, so hundreds of them delayed the next real login by seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_logins_do_not_queue_hashes_beyond_the_bound() {
+    const ABANDONED: usize = 150;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
+    // A hash costs tens of milliseconds: a backlog of abandoned ones would show as seconds.
+    config.password.memory_kib = 2 * 1024;
+    config.password.iterations = 1;
+    config.password.max_concurrent_hashes = Some(2);
+    let module = AuthModule::configure(config).await.unwrap();
+    let hasher = module.service().passwords().clone();
+    let server = TestServer::spawn(auth_service::app(module).unwrap()).await;
+    let http = Client::new();
+    let register = http
+        .post(server.url("/auth/register"))
+        .json(&json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(register.status(), StatusCode::CREATED);
+    let login = || async {
+        let started = std::time::Instant::now();
+        let response = http
+            .post(server.url("/auth/login"))
+            .json(&json!({"username": "ada", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        started.elapsed()
+    };
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(login().await);
+    }
+    idle.sort();
+    let idle = idle[1];
+
+    // One after another, as the attack was run: each gives up before the next one comes,
+    // so a slot it freed early would be taken by the next one's hash at once.
+    for _ in 0..ABANDONED {
+        abandoned_login(server.addr, std::time::Duration::from_millis(3)).await;
+    }
+    let after = login().await;
+    let stats = hasher.stats();
+    assert!(
+        after < idle * 10 + std::time::Duration::from_millis(200),
+        "a login after {ABANDONED} abandoned ones took {after:?}, an idle one {idle:?} \
+         (hashes computed {}, skipped {})",
+        stats.computed,
+        stats.abandoned
+    );
 }

@@ -4,10 +4,14 @@
 //! - PHC strings, so a stored hash carries its own parameters; verification reports when a
 //!   hash is outdated so the login flow can upgrade it.
 //! - Hashing runs on `max_concurrent_hashes` threads of its own, never on the async runtime,
-//!   each reusing its Argon2 memory, at a lower priority on Linux (`hash_thread_nice`). At most `max_queued_hashes` more wait for a slot; beyond that a
-//!   hash is refused at once ([`PasswordError::Busy`]): a login storm gets fast refusals, not
-//!   unbounded latency and memory (each running hash holds its Argon2 memory; a waiting one
-//!   holds none).
+//!   each reusing its Argon2 memory, at a lower priority on Linux (`hash_thread_nice`). At
+//!   most `max_queued_hashes` more wait for a slot; beyond that a hash is refused at once
+//!   ([`PasswordError::Busy`]): a login storm gets fast refusals, not unbounded latency and
+//!   memory (each running hash holds its Argon2 memory; a waiting one holds none).
+//! - A hash keeps its slot until it has run, even when its requester goes away (a client
+//!   that closes the connection right after sending a login): abandoned requests cannot
+//!   queue work beyond the bound, and a hash whose requester is gone before a thread takes it
+//!   is skipped ([`HashStats::abandoned`]).
 //! - The parameters a *stored* hash asks for are capped: a planted hash asking for gigabytes of
 //!   memory is refused, not computed.
 //! - Over-long passwords are refused before any hashing (OWASP Password Storage Cheat Sheet:
@@ -41,6 +45,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::{OnceCell, Semaphore, TryAcquireError};
 
+pub use self::threads::HashStats;
 use self::threads::{HashThreads, Memory};
 use crate::config::PasswordConfig;
 
@@ -97,7 +102,8 @@ struct Inner {
     min_length: usize,
     max_length: usize,
     caps: (u32, u32, u32),
-    permits: Semaphore,
+    /// Hashing slots, one per thread; a job holds its slot until it has run.
+    permits: Arc<Semaphore>,
     threads: HashThreads,
     /// Hashes waiting for a permit, and how many may.
     queued: AtomicUsize,
@@ -173,7 +179,7 @@ impl PasswordHasher {
                     config.max_iterations,
                     config.max_parallelism,
                 ),
-                permits: Semaphore::new(permits),
+                permits: Arc::new(Semaphore::new(permits)),
                 threads: HashThreads::start(permits, block_count, config.hash_thread_nice)?,
                 queued: AtomicUsize::new(0),
                 max_queued: config
@@ -235,25 +241,36 @@ impl PasswordHasher {
         )
     }
 
+    /// What the hashing threads have done since the hasher was built: hashes computed, and
+    /// hashes skipped because their requester had gone away.
+    #[must_use]
+    pub fn stats(&self) -> HashStats {
+        self.inner.threads.stats()
+    }
+
     /// Runs `work` on a hashing thread once a slot is free; refused when the queue is full.
+    /// The slot moves into the job, so it stays taken until the hash has run even if this
+    /// future is dropped (OWASP Denial of Service Cheat Sheet: bound the work, not only the
+    /// requests).
     async fn run_hash<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let _permit = match self.inner.permits.try_acquire() {
-            Ok(permit) => permit,
+        let permits = &self.inner.permits;
+        let slot = match Arc::clone(permits).try_acquire_owned() {
+            Ok(slot) => slot,
             Err(TryAcquireError::NoPermits) => {
+                // A waiting request that is dropped leaves the queue with its place.
                 let _waiting = Waiting::join(&self.inner.queued, self.inner.max_queued)
                     .ok_or(PasswordError::Busy)?;
-                self.inner
-                    .permits
-                    .acquire()
+                Arc::clone(permits)
+                    .acquire_owned()
                     .await
                     .map_err(|e| PasswordError::Hashing(e.to_string()))?
             }
             Err(e @ TryAcquireError::Closed) => return Err(PasswordError::Hashing(e.to_string())),
         };
-        self.inner.threads.run(work).await
+        self.inner.threads.run(slot, work).await
     }
 
     /// Hashes `password` (policy checked first) into a PHC string.
@@ -362,6 +379,33 @@ impl PasswordHasher {
             })
         })
         .await?
+    }
+
+    /// Checks a login's password against the account's stored hash, spending the time of one
+    /// verification whatever the account is like: without an account or a password
+    /// (`stored` is `None`), and with a stored hash that cannot be checked (not an Argon2 PHC
+    /// string, or parameters above the caps), a dummy verification runs and the answer is
+    /// [`Verification::Invalid`]. No class of account is told apart by the time a login takes
+    /// (OWASP Authentication Cheat Sheet: authentication responses).
+    ///
+    /// # Errors
+    /// [`PasswordError::TooLong`] (refused before hashing, whatever the account),
+    /// [`PasswordError::Busy`] or [`PasswordError::Hashing`].
+    pub async fn verify_login(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verification, PasswordError> {
+        let Some(stored) = stored else {
+            return self.verify_dummy(password).await;
+        };
+        match self.verify(password, stored).await {
+            Err(PasswordError::UnsupportedHash | PasswordError::ParamsTooExpensive) => {
+                // Logged by `verify` when over the caps; such a hash can never be satisfied.
+                self.verify_dummy(password).await
+            }
+            other => other,
+        }
     }
 
     /// Spends the time of one verification against a hash of the configured parameters and

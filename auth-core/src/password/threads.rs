@@ -5,15 +5,39 @@
 //! process holds at most one buffer per thread and no hash page-faults its memory in afresh.
 //! On Linux they run at a lower priority (`password.hash_thread_nice`, default 10): in a login
 //! storm the CPU goes to cheap requests first, and hashing takes what is left.
+//!
+//! A job carries the slot (semaphore permit) its requester took, and gives it back only when
+//! it has run or been skipped: a requester that goes away (the client closed the connection)
+//! does not free a slot while its hash still occupies a thread. A job whose requester is gone
+//! by the time a thread takes it is skipped, not computed. The queue holds at most one job
+//! per thread, which the slots already guarantee; it is bounded all the same.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use argon2::{Argon2, Block};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::PasswordError;
 
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// What the hashing threads have done since they started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HashStats {
+    /// Hashes computed.
+    pub computed: u64,
+    /// Hashes skipped because their requester had gone away before a thread took them.
+    pub abandoned: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    computed: AtomicU64,
+    abandoned: AtomicU64,
+}
 
 /// A hashing thread's Argon2 working memory.
 pub(super) struct Memory {
@@ -51,13 +75,16 @@ impl Memory {
 
 /// The hashing threads; dropping this stops them.
 pub(super) struct HashThreads {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+    counters: Arc<Counters>,
 }
 
 impl HashThreads {
     /// Starts `count` threads whose memory fits `standard` blocks, at `nice` on Linux.
     pub(super) fn start(count: usize, standard: usize, nice: i32) -> Result<Self, PasswordError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        // One place per thread: a job enters only with a slot, and there are as many slots as
+        // threads, so a send never finds the queue full.
+        let (jobs, queue) = mpsc::sync_channel::<Job>(count);
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..count {
             let queue = Arc::clone(&queue);
@@ -83,23 +110,48 @@ impl HashThreads {
                     PasswordError::Hashing(format!("cannot start a hashing thread: {e}"))
                 })?;
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            counters: Arc::default(),
+        })
     }
 
-    /// Runs `work` on a hashing thread. The caller bounds how many run at once.
+    /// Runs `work` on a hashing thread, holding `slot` until it has run (or been skipped
+    /// because the caller went away meanwhile).
     pub(super) async fn run<T: Send + 'static>(
         &self,
+        slot: OwnedSemaphorePermit,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |memory| {
-                let _ = done.send(work(memory));
-            }))
-            .map_err(|_| PasswordError::Hashing("the hashing threads stopped".to_owned()))?;
+        let counters = Arc::clone(&self.counters);
+        let job: Job = Box::new(move |memory| {
+            // Released when the job ends, however it ends (a panic included).
+            let _slot = slot;
+            if done.is_closed() {
+                counters.abandoned.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            counters.computed.fetch_add(1, Ordering::Relaxed);
+            let _ = done.send(work(memory));
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => PasswordError::Busy,
+            mpsc::TrySendError::Disconnected(_) => {
+                PasswordError::Hashing("the hashing threads stopped".to_owned())
+            }
+        })?;
         result
             .await
             .map_err(|_| PasswordError::Hashing("a hashing thread failed".to_owned()))
+    }
+
+    /// What the threads have done so far.
+    pub(super) fn stats(&self) -> HashStats {
+        HashStats {
+            computed: self.counters.computed.load(Ordering::Relaxed),
+            abandoned: self.counters.abandoned.load(Ordering::Relaxed),
+        }
     }
 }
 
