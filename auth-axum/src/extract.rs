@@ -124,9 +124,7 @@ impl Authenticated {
     /// The principal the claims describe, with the credential the request used.
     #[must_use]
     pub fn principal(&self) -> Principal {
-        let mut principal = Principal::from_claims(&self.claims);
-        principal.credential = self.credential;
-        principal
+        Principal::from_claims(&self.claims).with_credential(self.credential)
     }
 
     /// The request's credential, verified at its first use in the request: `Ok(None)` when it

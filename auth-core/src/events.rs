@@ -62,6 +62,11 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A user was deactivated: logins refused, every session and token ended.
+    UserDeactivated {
+        /// The user.
+        user_id: String,
+    },
 }
 
 /// Receives events. Implementations must be quick (queue anything slow).

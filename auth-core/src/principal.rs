@@ -98,6 +98,14 @@ impl Principal {
         }
     }
 
+    /// The same principal, authenticated through `credential` (claims of a session cookie
+    /// describe a [`CredentialKind::Cookie`] principal).
+    #[must_use]
+    pub fn with_credential(mut self, credential: CredentialKind) -> Self {
+        self.credential = credential;
+        self
+    }
+
     /// Whether the principal has this role (exactly; inheritance is resolved by the
     /// authorization layer before the roles reach the principal).
     #[must_use]

@@ -19,7 +19,7 @@ use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::{AuthEvent, EventSink, TracingEventSink};
 use crate::invalidation::ChangeBus;
 use crate::password::{PasswordError, PasswordHasher, Verification};
-use crate::principal::Principal;
+use crate::principal::{CredentialKind, Principal};
 use crate::random::{OsRandom, Random};
 use crate::session::cookie;
 use crate::session::{Device, Session, SessionManager, SessionSettings, SessionStore};
@@ -656,21 +656,71 @@ impl AuthService {
             .await
     }
 
+    /// Applies `change` to the user's roles and writes back the roles only, compare-and-set:
+    /// a deactivation or an epoch bump that lands meanwhile is kept, and a concurrent role
+    /// change makes this one start again from the new roles.
     async fn change_roles(
         &self,
         user_id: &UserId,
-        change: impl FnOnce(&mut Vec<String>),
+        change: impl Fn(&mut Vec<String>),
     ) -> Result<PublicUser> {
-        let mut user = self
-            .inner
-            .users
-            .get_by_id(user_id)
-            .await?
-            .ok_or(AuthError::UserNotFound)?;
-        change(&mut user.roles);
-        user.updated_at = self.inner.clock.now_datetime();
-        self.inner.users.update(&user).await?;
-        Ok(user.to_public())
+        const ATTEMPTS: usize = 8;
+        for _ in 0..ATTEMPTS {
+            let mut user = self
+                .inner
+                .users
+                .get_by_id(user_id)
+                .await?
+                .ok_or(AuthError::UserNotFound)?;
+            let mut roles = user.roles.clone();
+            change(&mut roles);
+            let replaced = match self
+                .inner
+                .users
+                .replace_roles(user_id, &user.roles, &roles)
+                .await
+            {
+                Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+                other => other?,
+            };
+            if replaced {
+                user.roles = roles;
+                return Ok(user.to_public());
+            }
+        }
+        Err(AuthError::Internal(format!(
+            "the roles of user {user_id} changed under {ATTEMPTS} attempts to update them"
+        )))
+    }
+
+    /// Deactivates a user: new logins and refreshes are refused, and every session, refresh
+    /// family and access token the user holds ends at once, on every instance (the security
+    /// epoch moves and a user cut-off is revoked, which every guard checks). Idempotent.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn deactivate_user(&self, user_id: &UserId) -> Result<()> {
+        match self.inner.users.deactivate(user_id).await {
+            Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+            other => other?,
+        }
+        self.revoke_everything(user_id, "deactivated").await?;
+        self.emit(AuthEvent::UserDeactivated {
+            user_id: user_id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Lets a deactivated user log in again. Tokens and sessions ended by the deactivation
+    /// stay ended.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn reactivate_user(&self, user_id: &UserId) -> Result<()> {
+        match self.inner.users.activate(user_id).await {
+            Err(StoreError::NotFound) => Err(AuthError::UserNotFound),
+            other => Ok(other?),
+        }
     }
 
     /// The password hasher.
@@ -893,9 +943,16 @@ impl AuthService {
     /// Gives the principal's cookie session a new secret (call it when the session's
     /// privileges change, e.g. after a step-up): the old cookie stops working at once.
     ///
+    /// Only a principal that authenticated with the session cookie may rotate it: a bearer
+    /// token names its session too, and must not become a cookie that outlives it.
+    ///
     /// # Errors
-    /// [`AuthError::InvalidSession`] when the principal has no live session.
+    /// [`AuthError::InvalidSession`] when the principal did not present a session cookie, has
+    /// no live session, or its user is gone or deactivated.
     pub async fn rotate_cookie(&self, principal: &Principal) -> Result<CookieLogin> {
+        if principal.credential != CredentialKind::Cookie {
+            return Err(AuthError::InvalidSession);
+        }
         let session_id = principal
             .session_id
             .as_deref()
@@ -905,13 +962,18 @@ impl AuthService {
             .sessions
             .use_session(session_id)
             .await?
+            // A bearer login's session has no cookie secret: it never becomes a cookie one.
+            .filter(|session| session.secret_hash.is_some())
             .ok_or(AuthError::InvalidSession)?;
-        let user = self
+        let user = match self
             .inner
             .users
             .get_by_id(&UserId(session.user_id.clone()))
             .await?
-            .ok_or(AuthError::InvalidSession)?;
+        {
+            Some(user) if user.is_active && user.id == principal.user_id => user,
+            _ => return Err(AuthError::InvalidSession),
+        };
         let secret = cookie::new_secret(self.inner.random.as_ref());
         if !self
             .inner
@@ -1022,22 +1084,36 @@ impl AuthService {
     }
 
     /// Upgrades an outdated hash; a failure is logged and does not fail the login.
+    /// Writes the hash column only, and only over the hash that was just verified: a
+    /// password change or deactivation that lands meanwhile is kept.
     async fn rehash(&self, mut user: User, password: &str) -> User {
-        match self.inner.passwords.hash(password).await {
-            Ok(hash) => {
+        let Some(current) = user.password_hash.clone() else {
+            return user;
+        };
+        let hash = match self.inner.passwords.hash(password).await {
+            Ok(hash) => hash,
+            Err(e) => {
+                tracing::warn!(user_id = %user.id, error = %e, "could not upgrade password hash");
+                return user;
+            }
+        };
+        match self
+            .inner
+            .users
+            .replace_password_hash(&user.id, &current, &hash)
+            .await
+        {
+            Ok(true) => {
                 user.password_hash = Some(hash);
-                user.updated_at = self.inner.clock.now_datetime();
-                match self.inner.users.update(&user).await {
-                    Ok(()) => self.emit(AuthEvent::PasswordRehashed {
-                        user_id: user.id.to_string(),
-                    }),
-                    Err(e) => {
-                        tracing::warn!(user_id = %user.id, error = %e, "could not store upgraded password hash")
-                    }
-                }
+                self.emit(AuthEvent::PasswordRehashed {
+                    user_id: user.id.to_string(),
+                });
+            }
+            Ok(false) => {
+                tracing::info!(user_id = %user.id, "password changed during login; upgraded hash not stored");
             }
             Err(e) => {
-                tracing::warn!(user_id = %user.id, error = %e, "could not upgrade password hash")
+                tracing::warn!(user_id = %user.id, error = %e, "could not store upgraded password hash")
             }
         }
         user
@@ -1256,6 +1332,17 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
     pub async fn logout_all(&self, user_id: &UserId) -> Result<()> {
+        self.revoke_everything(user_id, "logout_all").await?;
+        self.emit(AuthEvent::AllSessionsRevoked {
+            user_id: user_id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Ends every session, refresh family and access token of a user: the security epoch
+    /// moves and a user cut-off is revoked (in force on every instance through the revocation
+    /// check), then the families and sessions end.
+    async fn revoke_everything(&self, user_id: &UserId, reason: &str) -> Result<()> {
         let now = self.inner.clock.now();
         let epoch = match self.inner.users.bump_security_epoch(user_id).await {
             Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
@@ -1272,15 +1359,12 @@ impl AuthService {
             .await?;
         self.inner
             .refresh
-            .revoke_user_families(user_id.as_str(), now, "logout_all")
+            .revoke_user_families(user_id.as_str(), now, reason)
             .await?;
         self.inner
             .sessions
             .revoke_all(user_id.as_str(), None)
             .await?;
-        self.emit(AuthEvent::AllSessionsRevoked {
-            user_id: user_id.to_string(),
-        });
         Ok(())
     }
 

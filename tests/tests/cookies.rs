@@ -155,6 +155,12 @@ impl Browser {
     }
 }
 
+/// The principal of a session cookie's claims, as the extractors build it.
+fn cookie_principal(claims: &auth_axum::core::token::Claims) -> auth_axum::core::Principal {
+    auth_axum::core::Principal::from_claims(claims)
+        .with_credential(auth_axum::core::principal::CredentialKind::Cookie)
+}
+
 async fn problem(response: Response, status: StatusCode, code: &str, detail: &str) {
     assert_eq!(response.status(), status);
     assert_eq!(
@@ -457,7 +463,7 @@ async fn fixation_rotation_and_revocation() {
         .service()
         .verify_cookie(&login.secret)
         .await
-        .map(|claims| auth_axum::core::Principal::from_claims(&claims))
+        .map(|claims| cookie_principal(&claims))
         .unwrap();
     let rotated = b.module.service().rotate_cookie(&principal).await.unwrap();
     assert_eq!(
@@ -526,8 +532,10 @@ async fn a_rotated_cookie_is_refused_by_instances_that_cached_it() {
     let old = login.secret.expose_secret().to_owned();
     // B verifies the cookie and caches it; A rotates it.
     let claims = b.service().verify_cookie(&old).await.unwrap();
-    let principal = auth_axum::core::Principal::from_claims(&claims);
-    a.service().rotate_cookie(&principal).await.unwrap();
+    a.service()
+        .rotate_cookie(&cookie_principal(&claims))
+        .await
+        .unwrap();
     assert!(
         matches!(
             b.service().verify_cookie(&old).await,
@@ -535,4 +543,49 @@ async fn a_rotated_cookie_is_refused_by_instances_that_cached_it() {
         ),
         "the old cookie is refused on B at once, cache or not"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_cookie_session_of_an_active_user_is_rotated() {
+    use auth_axum::core::principal::CredentialKind;
+    use auth_axum::core::AuthError;
+    let b = Browser::start().await;
+    let service = b.module.service();
+
+    // A stolen access token names its session, but must not become a long-lived cookie:
+    // neither as the bearer principal it is, nor relabelled as a cookie one.
+    let tokens = b.bearer().await;
+    let bearer = service
+        .authenticate(tokens["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(bearer.credential, CredentialKind::Bearer);
+    assert!(matches!(
+        service.rotate_cookie(&bearer).await,
+        Err(AuthError::InvalidSession)
+    ));
+    assert!(matches!(
+        service
+            .rotate_cookie(&bearer.with_credential(CredentialKind::Cookie))
+            .await,
+        Err(AuthError::InvalidSession)
+    ));
+
+    // A cookie session of a user deactivated in the store (sessions still there) is not
+    // rotated either.
+    let login = b.login_with_cookie(None).await;
+    let principal = cookie_principal(&service.verify_cookie(&login.secret).await.unwrap());
+    let user = service
+        .users()
+        .get_by_username("ada")
+        .await
+        .unwrap()
+        .unwrap();
+    service.users().deactivate(&user.id).await.unwrap();
+    assert!(matches!(
+        service.rotate_cookie(&principal).await,
+        Err(AuthError::InvalidSession)
+    ));
+    service.users().activate(&user.id).await.unwrap();
+    assert!(service.rotate_cookie(&principal).await.is_ok());
 }

@@ -629,11 +629,83 @@ async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {
         StatusCode::OK
     );
 
-    h.module.service().users().deactivate(&id).await.unwrap();
+    // Deactivation by an admin ends every credential at once: the bearer guards of ordinary
+    // routes (which load no user) refuse the token, the refresh token and the cookie die,
+    // and logins are refused.
+    let cookie = h
+        .post(
+            "/auth/login",
+            &json!({"username": "everywhere", "password": PASSWORD, "cookie": true}),
+            None,
+        )
+        .await;
+    assert_eq!(cookie.status(), StatusCode::OK);
+    let cookie = cookie
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| v.to_str().unwrap().strip_prefix("__Host-session="))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+    let with_cookie = || {
+        h.http
+            .get(h.server.url("/articles"))
+            .header("cookie", format!("__Host-session={cookie}"))
+            .send()
+    };
+    assert_eq!(with_cookie().await.unwrap().status(), StatusCode::OK);
+    let refreshable = h.login("everywhere").await;
+    assert_eq!(
+        h.get("/articles", Some(&fresh)).await.status(),
+        StatusCode::OK
+    );
+    let deactivate = format!("/admin/users/{}/deactivate", id.as_str());
+    let admin = h.register("deactivator").await;
+    let admin_id = auth_axum::core::UserId(admin["id"].as_str().unwrap().to_owned());
+    h.module
+        .service()
+        .assign_role(&admin_id, "admin")
+        .await
+        .unwrap();
+    let admin_token = token(&h.login("deactivator").await, "access_token");
+    problem(
+        h.post(&deactivate, &json!({}), Some(&fresh)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        h.post(&deactivate, &json!({}), Some(&admin_token))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        h.get("/articles", Some(&fresh)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
     problem(
         h.get("/auth/me", Some(&fresh)).await,
         StatusCode::UNAUTHORIZED,
         "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        with_cookie().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    problem(
+        h.post(
+            "/auth/refresh",
+            &json!({"refresh_token": token(&refreshable, "refresh_token")}),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     )
     .await;
     let login = h
@@ -644,6 +716,38 @@ async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {
         )
         .await;
     problem(login, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let unknown = problem(
+        h.post(
+            "/admin/users/no-such-user/deactivate",
+            &json!({}),
+            Some(&admin_token),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(unknown["detail"], "no such user");
+
+    // Reactivated, the account logs in again; the ended credentials stay ended.
+    let reactivate = format!("/admin/users/{}/reactivate", id.as_str());
+    assert_eq!(
+        h.post(&reactivate, &json!({}), Some(&admin_token))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        h.get("/articles", Some(&fresh)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    let again = token(&h.login("everywhere").await, "access_token");
+    assert_eq!(
+        h.get("/articles", Some(&again)).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn health_and_readiness(h: &Harness) {

@@ -172,6 +172,68 @@ async fn users_conform(store: &dyn AllStores) {
         store.deactivate(&ghost.id).await,
         Err(StoreError::NotFound)
     ));
+
+    // Column updates change their column only, and only over the value the caller read:
+    // the deactivation and the epoch above survive a role change made from an older read.
+    let roles = |list: &[&str]| list.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>();
+    assert!(store
+        .replace_roles(&ada.id, &ada.roles, &roles(&["user", "editor"]))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .replace_roles(&ada.id, &ada.roles, &roles(&["admin"]))
+            .await
+            .unwrap(),
+        "the roles changed since they were read"
+    );
+    let hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    assert!(
+        !store
+            .replace_password_hash(&ada.id, hash, "new")
+            .await
+            .unwrap(),
+        "Ada has no password hash to replace"
+    );
+    let stored = store.get_by_id(&ada.id).await.unwrap().unwrap();
+    assert_eq!(stored.roles, ["user", "editor"]);
+    assert!(!stored.is_active, "the deactivation survives");
+    assert_eq!(stored.security_epoch, 2, "so does the epoch");
+    assert!(matches!(
+        store.replace_roles(&ghost.id, &[], &[]).await,
+        Err(StoreError::NotFound)
+    ));
+    let mut carol = User::new("carol", "carol@example.com", Some(hash.to_owned()), now());
+    carol.is_active = true;
+    UserStore::insert(store, &carol).await.unwrap();
+    assert!(store
+        .replace_password_hash(&carol.id, hash, "upgraded")
+        .await
+        .unwrap());
+    assert!(!store
+        .replace_password_hash(&carol.id, hash, "stale")
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .get_by_id(&carol.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("upgraded")
+    );
+    assert!(matches!(
+        store.replace_password_hash(&ghost.id, hash, "x").await,
+        Err(StoreError::NotFound)
+    ));
+    store.activate(&ada.id).await.unwrap();
+    assert!(store.get_by_id(&ada.id).await.unwrap().unwrap().is_active);
+    assert!(matches!(
+        store.activate(&ghost.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 fn check<'a>(

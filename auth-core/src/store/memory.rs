@@ -146,10 +146,49 @@ impl UserStore for MemoryStore {
         Ok(self.state().users.len() as u64)
     }
 
+    async fn replace_roles(
+        &self,
+        id: &UserId,
+        current: &[String],
+        roles: &[String],
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        if user.roles != current {
+            return Ok(false);
+        }
+        user.roles = roles.to_vec();
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(true)
+    }
+
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        current: &str,
+        hash: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        if user.password_hash.as_deref() != Some(current) {
+            return Ok(false);
+        }
+        user.password_hash = Some(hash.to_owned());
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(true)
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
         let mut state = self.state();
         let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
         user.is_active = false;
+        Ok(())
+    }
+
+    async fn activate(&self, id: &UserId) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.is_active = true;
         Ok(())
     }
 

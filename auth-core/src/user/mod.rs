@@ -216,9 +216,37 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     /// The user with this email, case-insensitively.
     async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
 
-    /// Replaces a stored user (matched by id); [`StoreError::NotFound`] if absent,
-    /// [`StoreError::Conflict`] if the new username or email is taken.
+    /// Replaces a stored user (matched by id), every column; [`StoreError::NotFound`] if
+    /// absent, [`StoreError::Conflict`] if the new username or email is taken.
+    ///
+    /// # Warning
+    /// A whole-row write undoes whatever changed since the user was read (a deactivation, a
+    /// security-epoch bump). Flows change one thing with the column methods below
+    /// ([`replace_roles`](Self::replace_roles),
+    /// [`replace_password_hash`](Self::replace_password_hash),
+    /// [`deactivate`](Self::deactivate), [`bump_security_epoch`](Self::bump_security_epoch));
+    /// use this for administration of a user nobody else is changing.
     async fn update(&self, user: &User) -> Result<(), StoreError>;
+
+    /// Sets the user's roles, only if they are still `current` (compare and set, so two
+    /// concurrent role changes cannot lose one another), and nothing else. Returns whether
+    /// they were set; [`StoreError::NotFound`] if the user is absent.
+    async fn replace_roles(
+        &self,
+        id: &UserId,
+        current: &[String],
+        roles: &[String],
+    ) -> Result<bool, StoreError>;
+
+    /// Sets the password hash, only if the stored one is still `current` (an upgrade at login
+    /// must not undo a password change that landed meanwhile), and nothing else. Returns
+    /// whether it was set; [`StoreError::NotFound`] if the user is absent.
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        current: &str,
+        hash: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Users ordered by creation, one page.
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError>;
@@ -226,8 +254,15 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     /// How many users there are.
     async fn count(&self) -> Result<u64, StoreError>;
 
-    /// Marks a user inactive; [`StoreError::NotFound`] if absent.
+    /// Marks a user inactive, and nothing else; [`StoreError::NotFound`] if absent.
+    ///
+    /// # Warning
+    /// This only refuses new logins. [`AuthService::deactivate_user`](crate::AuthService::deactivate_user)
+    /// also ends every session and token of the user, on every instance.
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError>;
+
+    /// Marks a user active again, and nothing else; [`StoreError::NotFound`] if absent.
+    async fn activate(&self, id: &UserId) -> Result<(), StoreError>;
 
     /// Increments the user's security epoch and returns the new value.
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError>;

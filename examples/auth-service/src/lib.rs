@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_axum::core::authz::services::{self, PermissionSpec, SyncReport};
 use auth_axum::core::authz::RoleError;
-use auth_axum::core::user::Page;
+use auth_axum::core::user::{Page, UserId};
 use auth_axum::prelude::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -123,6 +123,35 @@ async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<PublicUser
         .await
         .map_err(AuthError::from)?;
     Ok(Json(users.iter().map(AuthUser::to_public).collect()))
+}
+
+/// `POST /admin/users/{user_id}/deactivate`: admins disable an account (204, or 404 for an
+/// unknown user): logins are refused and every session and token of the user ends at once,
+/// on every instance.
+#[require_roles(Role::Admin)]
+async fn deactivate_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    match state.auth.service().deactivate_user(&UserId(user_id)).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(AuthError::UserNotFound) => Err(Problem::not_found("no such user")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/users/{user_id}/reactivate`: admins let a deactivated account log in again
+/// (204, or 404 for an unknown user).
+#[require_roles(Role::Admin)]
+async fn reactivate_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    match state.auth.service().reactivate_user(&UserId(user_id)).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(AuthError::UserNotFound) => Err(Problem::not_found("no such user")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `PUT /services/{service}/permissions`: register (sync) a service's permission schema.
@@ -250,6 +279,8 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/articles", create_article)
         .delete("/articles/{id}", delete_article)
         .get("/admin/users", list_users)
+        .post("/admin/users/{user_id}/deactivate", deactivate_user)
+        .post("/admin/users/{user_id}/reactivate", reactivate_user)
         .put("/services/{service}/permissions", sync_service_schema)
         .get("/services/{service}/permissions", service_schema)
         .put(

@@ -75,6 +75,35 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// After a compare-and-set update: whether a row changed, or [`StoreError::NotFound`]
+    /// when the user does not exist (rather than a value that no longer matched).
+    async fn changed_or_absent(&self, id: &UserId, rows: u64) -> Result<bool, StoreError> {
+        if rows > 0 {
+            return Ok(true);
+        }
+        match self.get_by_id(id).await? {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Sets `is_active` and nothing else.
+    async fn set_active(&self, id: &UserId, active: bool) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(i64::from(active))
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
@@ -140,17 +169,53 @@ impl UserStore for SqlStore {
         u64::try_from(count).map_err(corrupt)
     }
 
+    async fn replace_roles(
+        &self,
+        id: &UserId,
+        current: &[String],
+        roles: &[String],
+    ) -> Result<bool, StoreError> {
+        // The list column holds exactly what `json_list` writes, so comparing the text
+        // compares the lists.
+        let result = sqlx::query(
+            "UPDATE users SET roles = $3, updated_at = $4 WHERE id = $1 AND roles = $2",
+        )
+        .bind(id.as_str())
+        .bind(json_list(current)?)
+        .bind(json_list(roles)?)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        self.changed_or_absent(id, result.rows_affected()).await
+    }
+
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        current: &str,
+        hash: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = $3, updated_at = $4 \
+             WHERE id = $1 AND password_hash = $2",
+        )
+        .bind(id.as_str())
+        .bind(current)
+        .bind(hash)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        self.changed_or_absent(id, result.rows_affected()).await
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE users SET is_active = 0, updated_at = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.set_active(id, false).await
+    }
+
+    async fn activate(&self, id: &UserId) -> Result<(), StoreError> {
+        self.set_active(id, true).await
     }
 
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
