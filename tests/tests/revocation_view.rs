@@ -1,7 +1,8 @@
 //! The local revocation view: revocations made on one instance are in force on another
 //! within a second, checks of unrevoked tokens answer from memory (they keep working with the
 //! database gone), and while the bus is cut the view asks the store, so nothing revoked
-//! passes; when the bus is back the view reloads and answers from memory again.
+//! passes; when the bus is back the view reloads and answers from memory again. A revocation
+//! whose message never went out is caught by the store's revocation sequence within a second.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -79,6 +80,39 @@ async fn views_share_revocations_and_answer_from_memory() {
     );
     assert!(revoked(&b, "t2").await);
     assert!(b.is_revoked(&check("t9", Some("s1"))).await.unwrap());
+}
+
+/// A revocation whose message never goes out (written by a process that did not publish, or
+/// whose publish failed) shows as a gap in the store's revocation sequence: views that
+/// answer from memory notice it within a second and reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_without_a_message_is_caught_by_the_sequence() {
+    let (_dir, store) = tests::sqlite_store().await;
+    let bus = ChangeBus::local();
+    let a = view(&store, &bus);
+    assert!(eventually(Duration::from_secs(1), || async { a.is_complete() }).await);
+    a.revoke_token("published", FAR).await.unwrap();
+    assert!(revoked(&a, "published").await);
+
+    // Straight to the store: no view, no message.
+    store.revoke_token("silent", FAR).await.unwrap();
+    assert!(a.is_complete(), "the view cannot know yet");
+    let started = std::time::Instant::now();
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            revoked(&a, "silent").await
+        })
+        .await,
+        "the gap is noticed and the view reloads"
+    );
+    // Within the bound: two comparisons 500 ms apart, then a reload (1 s, and slack).
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(eventually(Duration::from_secs(1), || async { a.is_complete() }).await);
+    assert!(!revoked(&a, "fresh").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -255,9 +255,13 @@ fn check<'a>(
 async fn revocations_conform(store: &dyn RevocationStore) {
     let live = check("jti-1", Some("sid-1"), "u1", 100, 0);
     assert!(!store.is_revoked(&live).await.unwrap());
+    assert_eq!(store.sequence().await.unwrap(), 0);
+    assert_eq!(store.active(0).await.unwrap().sequence, 0);
 
-    store.revoke_token("jti-1", 1000).await.unwrap();
-    store.revoke_token("jti-1", 1000).await.unwrap();
+    // Every revocation written takes the next number, repeats included.
+    assert_eq!(store.revoke_token("jti-1", 1000).await.unwrap(), 1);
+    assert_eq!(store.revoke_token("jti-1", 1000).await.unwrap(), 2);
+    assert_eq!(store.sequence().await.unwrap(), 2);
     assert!(store.is_revoked(&live).await.unwrap());
     assert!(!store
         .is_revoked(&check("jti-2", Some("sid-1"), "u1", 100, 0))
@@ -331,8 +335,12 @@ async fn revocations_conform(store: &dyn RevocationStore) {
         "another user"
     );
 
-    // What a local view loads: the entries still in force, merged.
+    // What a local view loads: the entries still in force, merged, and the number of the
+    // last revocation they include (two tokens, two sessions, two cut-offs).
     let active = store.active(1001).await.unwrap();
+    assert_eq!(active.sequence, 6);
+    assert_eq!(store.sequence().await.unwrap(), 6);
+    let active = active.set;
     assert_eq!(active.len(), 2, "jti-1 expired at 1000");
     assert!(active.is_revoked(&check("x", Some("sid-1"), "u9", 0, 0)));
     assert!(active.is_revoked(&check("jti-3", None, "u1", 199, 5)));

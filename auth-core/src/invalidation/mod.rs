@@ -88,7 +88,13 @@ pub enum Change {
     /// Stored role definitions changed: recompile the role hierarchy.
     Roles,
     /// A token, session or user's tokens were revoked.
-    Revoked(crate::token::revocation::Revocation),
+    Revoked {
+        /// The revocation's number in the store's revocation sequence: receivers notice a
+        /// missed message as a gap.
+        seq: u64,
+        /// What was revoked.
+        revocation: crate::token::revocation::Revocation,
+    },
 }
 
 /// A change and who made it.
@@ -210,7 +216,7 @@ impl ChangeBus {
         let kind = match &change {
             Change::Policy { .. } | Change::PolicyReload => "policy",
             Change::Roles => "roles",
-            Change::Revoked(_) => "revocation",
+            Change::Revoked { .. } => "revocation",
         };
         if let Err(e) = self.publish(origin, change).await {
             tracing::warn!(error = %e, change = kind, catch_up, "change not published");

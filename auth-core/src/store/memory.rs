@@ -13,7 +13,7 @@ use crate::session::{Session, SessionStore};
 use crate::throttle::{window_start, CounterStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{
-    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+    Revocation, RevocationCheck, RevocationSet, RevocationSnapshot, RevocationStore, UserCutoff,
 };
 use crate::user::{normalize, Page, User, UserId, UserStore};
 
@@ -21,6 +21,7 @@ use crate::user::{normalize, Page, User, UserId, UserStore};
 struct State {
     users: HashMap<UserId, User>,
     revocations: RevocationSet,
+    revocation_sequence: u64,
     families: HashMap<String, RefreshFamily>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
     roles: std::collections::BTreeMap<String, RoleRecord>,
@@ -200,30 +201,41 @@ impl UserStore for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Records a revocation and numbers it, in one step.
+    fn revoke(&self, revocation: Revocation) -> u64 {
+        let mut state = self.state();
+        state.revocations.insert(revocation);
+        state.revocation_sequence += 1;
+        state.revocation_sequence
+    }
+}
+
 #[async_trait]
 impl RevocationStore for MemoryStore {
-    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.state().revocations.insert(Revocation::Token {
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
+        Ok(self.revoke(Revocation::Token {
             jti: jti.to_owned(),
             expires_at,
-        });
-        Ok(())
+        }))
     }
 
-    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.state().revocations.insert(Revocation::Session {
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<u64, StoreError> {
+        Ok(self.revoke(Revocation::Session {
             id: session_id.to_owned(),
             expires_at,
-        });
-        Ok(())
+        }))
     }
 
-    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
-        self.state().revocations.insert(Revocation::User {
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<u64, StoreError> {
+        Ok(self.revoke(Revocation::User {
             user_id: user_id.to_owned(),
             cutoff,
-        });
-        Ok(())
+        }))
+    }
+
+    async fn sequence(&self) -> Result<u64, StoreError> {
+        Ok(self.state().revocation_sequence)
     }
 
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
@@ -234,10 +246,11 @@ impl RevocationStore for MemoryStore {
         Ok(self.state().revocations.purge(now))
     }
 
-    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
-        let mut set = self.state().revocations.clone();
+    async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {
+        let state = self.state();
+        let mut set = state.revocations.clone();
         set.purge(now);
-        Ok(set)
+        Ok(RevocationSnapshot::new(set, state.revocation_sequence))
     }
 }
 

@@ -11,7 +11,8 @@
 //!
 //! Revocations are three hashes, `<prefix>revoked-tokens`, `-sessions` and `-users`, whose
 //! entries carry their own expiry (purged by `purge_expired`); merging keeps the later expiry
-//! and cut-off, like the SQL store.
+//! and cut-off, like the SQL store. `<prefix>revoked-sequence` counts them (the revocation
+//! sequence, taken in the same script as the write).
 //!
 //! Refresh families are hashes `<prefix>family:<id>` and tokens `<prefix>refresh:<hash>`,
 //! indexed per user and per family and by expiry for purging; rotation is one compare-and-set
@@ -29,7 +30,7 @@ use crate::session::{Device, Session, SessionStore};
 use crate::throttle::{window_start, CounterStore};
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{
-    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+    Revocation, RevocationCheck, RevocationSet, RevocationSnapshot, RevocationStore, UserCutoff,
 };
 
 /// A Redis-backed store.
@@ -235,14 +236,14 @@ end
 return 1
 ";
 
-/// KEYS: a revocation hash. ARGV: field, value, its expiry (the first `:`-separated number of
-/// a user cut-off, or the value itself). Keeps whichever entry expires later, merging cut-offs
-/// field by field.
+/// KEYS: a revocation hash, the revocation sequence. ARGV: field, value. Keeps whichever
+/// entry expires later, merging cut-offs field by field, and returns the revocation's number
+/// in the sequence (taken in the same atomic step).
 const REVOKE: &str = r"
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return 1
+  return redis.call('INCR', KEYS[2])
 end
 local function parts(v)
   local out = {}
@@ -253,7 +254,7 @@ local a, b = parts(current), parts(ARGV[2])
 local merged = {}
 for i = 1, #b do merged[i] = math.max(a[i] or b[i], b[i]) end
 redis.call('HSET', KEYS[1], ARGV[1], table.concat(merged, ':'))
-return 1
+return redis.call('INCR', KEYS[2])
 ";
 
 /// KEYS: the three revocation hashes. ARGV: now. Deletes entries that expired before `now`
@@ -290,32 +291,41 @@ fn cutoff_from(value: &str) -> Result<UserCutoff, StoreError> {
 }
 
 impl RedisStore {
-    async fn revoke(&self, what: &str, field: &str, value: String) -> Result<(), StoreError> {
+    async fn revoke(&self, what: &str, field: &str, value: String) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         Script::new(REVOKE)
             .key(self.revoked_key(what))
+            .key(self.revoked_key("sequence"))
             .arg(field)
             .arg(value)
-            .invoke_async::<i64>(&mut conn)
+            .invoke_async::<u64>(&mut conn)
             .await
-            .map(|_| ())
             .map_err(unavailable)
     }
 }
 
 #[async_trait]
 impl RevocationStore for RedisStore {
-    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
         self.revoke("tokens", jti, expires_at.to_string()).await
     }
 
-    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<u64, StoreError> {
         self.revoke("sessions", session_id, expires_at.to_string())
             .await
     }
 
-    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<u64, StoreError> {
         self.revoke("users", user_id, cutoff_value(&cutoff)).await
+    }
+
+    async fn sequence(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let sequence: Option<u64> = conn
+            .get(self.revoked_key("sequence"))
+            .await
+            .map_err(unavailable)?;
+        Ok(sequence.unwrap_or(0))
     }
 
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
@@ -351,13 +361,17 @@ impl RevocationStore for RedisStore {
         Ok(purged)
     }
 
-    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
+    async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {
         let mut conn = self.conn.clone();
-        let (tokens, sessions, users): (
+        // One transaction: the sequence number and the entries it counts.
+        let (sequence, tokens, sessions, users): (
+            Option<u64>,
             HashMap<String, i64>,
             HashMap<String, i64>,
             HashMap<String, String>,
         ) = redis::pipe()
+            .atomic()
+            .get(self.revoked_key("sequence"))
             .hgetall(self.revoked_key("tokens"))
             .hgetall(self.revoked_key("sessions"))
             .hgetall(self.revoked_key("users"))
@@ -378,7 +392,7 @@ impl RevocationStore for RedisStore {
             });
         }
         set.purge(now);
-        Ok(set)
+        Ok(RevocationSnapshot::new(set, sequence.unwrap_or(0)))
     }
 }
 

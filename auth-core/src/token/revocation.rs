@@ -6,6 +6,14 @@
 //!
 //! Entries carry an expiry after which no token they could match is still valid, so stores can
 //! purge them.
+//!
+//! Every revocation written gets the next number of a **revocation sequence** kept by the
+//! store with it. Instances that answer checks from a local view
+//! ([`RevocationView`](super::RevocationView)) learn of each other's revocations through
+//! messages carrying that number, and compare the store's number with what they have seen:
+//! a revocation whose message never came (the publish failed, the publisher died) shows as a
+//! gap, and the view reloads. The number only grows; a store that was emptied starts again,
+//! which views also notice.
 
 use std::collections::HashMap;
 
@@ -39,17 +47,25 @@ pub struct UserCutoff {
     pub expires_at: i64,
 }
 
-/// Persistent token revocation. Implemented by the in-memory and SQL stores.
+/// Persistent token revocation. Implemented by the in-memory, SQL and Redis stores.
+///
+/// Each `revoke_*` writes the entry and takes the next number of the store's revocation
+/// sequence in one atomic step, and returns that number.
 #[async_trait]
 pub trait RevocationStore: Send + Sync + std::fmt::Debug + 'static {
-    /// Revokes one token until `expires_at` (its own expiry).
-    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Revokes one token until `expires_at` (its own expiry); returns its sequence number.
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError>;
 
-    /// Revokes every token of a session until `expires_at`.
-    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Revokes every token of a session until `expires_at`; returns its sequence number.
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<u64, StoreError>;
 
     /// Revokes a user's tokens by cut-off. A later cut-off never moves an earlier one back.
-    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError>;
+    /// Returns its sequence number.
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<u64, StoreError>;
+
+    /// The number of the latest revocation written (0 before the first). Every revocation
+    /// up to it is readable by [`active`](Self::active).
+    async fn sequence(&self) -> Result<u64, StoreError>;
 
     /// Whether a token is revoked by any of the three rules.
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError>;
@@ -57,8 +73,28 @@ pub trait RevocationStore: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes entries that expired before `now`; returns how many.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 
-    /// Every entry still in force at `now`, for a local view of the revocations.
-    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError>;
+    /// Every entry still in force at `now`, for a local view of the revocations, with the
+    /// sequence number it is complete up to (at least).
+    async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError>;
+}
+
+/// Every revocation in force at one moment, and the sequence number up to which it is
+/// complete: each revocation numbered up to `sequence` is in `set` (or expired).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RevocationSnapshot {
+    /// The entries.
+    pub set: RevocationSet,
+    /// The revocation sequence number the entries are complete up to.
+    pub sequence: u64,
+}
+
+impl RevocationSnapshot {
+    /// A snapshot of `set`, complete up to `sequence`.
+    #[must_use]
+    pub fn new(set: RevocationSet, sequence: u64) -> Self {
+        Self { set, sequence }
+    }
 }
 
 /// One revocation, as stores record it and instances tell each other.

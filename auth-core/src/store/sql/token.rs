@@ -6,39 +6,75 @@ use super::{map_err, SqlStore};
 use crate::store::StoreError;
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{
-    Revocation, RevocationCheck, RevocationSet, RevocationStore, UserCutoff,
+    Revocation, RevocationCheck, RevocationSet, RevocationSnapshot, RevocationStore, UserCutoff,
 };
+
+impl SqlStore {
+    /// Runs one revocation write with the next number of the revocation sequence, in one
+    /// transaction: the number is visible exactly when the entry is, and (the sequence row
+    /// being locked until commit) numbers become visible in order.
+    async fn numbered(&self, sql: &str, binds: RevocationBinds<'_>) -> Result<u64, StoreError> {
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
+        let sequence: i64 = sqlx::query_scalar(
+            "UPDATE revocation_sequence SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let query = sqlx::query(sql).bind(binds.key);
+        let query = match binds.cutoff {
+            Some(c) => query
+                .bind(c.issued_before)
+                .bind(c.epoch_below)
+                .bind(c.expires_at),
+            None => query.bind(binds.expires_at),
+        };
+        query.execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        u64::try_from(sequence).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// The values of one revocation row: its key, and its expiry or user cut-off.
+struct RevocationBinds<'a> {
+    key: &'a str,
+    expires_at: i64,
+    cutoff: Option<UserCutoff>,
+}
 
 #[async_trait]
 impl RevocationStore for SqlStore {
-    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-            .bind(jti)
-            .bind(expires_at)
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?;
-        Ok(())
+    async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
+        self.numbered(
+            "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (jti) DO NOTHING",
+            RevocationBinds {
+                key: jti,
+                expires_at,
+                cutoff: None,
+            },
+        )
+        .await
     }
 
-    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn revoke_session(&self, session_id: &str, expires_at: i64) -> Result<u64, StoreError> {
+        self.numbered(
             "INSERT INTO revoked_sessions (session_id, expires_at) VALUES ($1, $2) \
              ON CONFLICT (session_id) DO UPDATE SET expires_at = CASE \
              WHEN excluded.expires_at > revoked_sessions.expires_at THEN excluded.expires_at \
              ELSE revoked_sessions.expires_at END",
+            RevocationBinds {
+                key: session_id,
+                expires_at,
+                cutoff: None,
+            },
         )
-        .bind(session_id)
-        .bind(expires_at)
-        .execute(self.writes())
         .await
-        .map_err(map_err)?;
-        Ok(())
     }
 
-    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<(), StoreError> {
+    async fn revoke_user(&self, user_id: &str, cutoff: UserCutoff) -> Result<u64, StoreError> {
         // A later cut-off never moves an earlier one back (CASE, because SQLite has no GREATEST).
-        sqlx::query(
+        self.numbered(
             "INSERT INTO user_revocations (user_id, issued_before, epoch_below, expires_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
              issued_before = CASE WHEN excluded.issued_before > user_revocations.issued_before \
@@ -47,15 +83,21 @@ impl RevocationStore for SqlStore {
                THEN excluded.epoch_below ELSE user_revocations.epoch_below END, \
              expires_at = CASE WHEN excluded.expires_at > user_revocations.expires_at \
                THEN excluded.expires_at ELSE user_revocations.expires_at END",
+            RevocationBinds {
+                key: user_id,
+                expires_at: cutoff.expires_at,
+                cutoff: Some(cutoff),
+            },
         )
-        .bind(user_id)
-        .bind(cutoff.issued_before)
-        .bind(cutoff.epoch_below)
-        .bind(cutoff.expires_at)
-        .execute(self.writes())
         .await
-        .map_err(map_err)?;
-        Ok(())
+    }
+
+    async fn sequence(&self) -> Result<u64, StoreError> {
+        let sequence: i64 = sqlx::query_scalar("SELECT seq FROM revocation_sequence WHERE id = 1")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_err)?;
+        u64::try_from(sequence).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError> {
@@ -93,7 +135,10 @@ impl RevocationStore for SqlStore {
         Ok(purged)
     }
 
-    async fn active(&self, now: i64) -> Result<RevocationSet, StoreError> {
+    async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {
+        // The number first: every revocation numbered up to it is committed, so the rows
+        // read afterwards hold it (and perhaps later ones, which do no harm).
+        let sequence = self.sequence().await?;
         let mut set = RevocationSet::default();
         let rows = sqlx::query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at >= $1")
             .bind(now)
@@ -137,7 +182,7 @@ impl RevocationStore for SqlStore {
                 },
             });
         }
-        Ok(set)
+        Ok(RevocationSnapshot::new(set, sequence))
     }
 }
 
