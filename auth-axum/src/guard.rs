@@ -129,7 +129,44 @@ where
             .roles_in_domain(principal.user_id.as_str(), &tenant)
             .await;
         G::check(&ctx.with_tenant(&tenant, &held))?;
+        // The handler acts on the tenant that was checked, not on one it finds elsewhere.
+        parts.extensions.insert(RequestTenant(tenant));
         Ok(Self(PhantomData))
+    }
+}
+
+/// Extractor: the tenant a `#[require_tenant_roles]` guard resolved and checked for this
+/// request (from the token, a header or a path parameter, as `[authz.tenant]` says).
+///
+/// Act on this tenant, never on one read again from the request or the token: with the
+/// tenant taken from a header, the token's `tenant` claim may name another one, which the
+/// guard did not check. Without a tenant guard on the handler there is nothing checked to
+/// hand out, and the request fails with 500 (a wiring mistake, logged).
+///
+/// ```
+/// use auth_axum::prelude::*;
+///
+/// #[require_tenant_roles("admin")]
+/// async fn settings(RequestTenant(tenant): RequestTenant) -> String {
+///     format!("settings of {tenant}")
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTenant(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestTenant {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Self>().cloned().ok_or_else(|| {
+            tracing::error!(
+                "`RequestTenant` is extracted on a handler without `#[require_tenant_roles]`; \
+                 add the guard, it resolves and checks the tenant"
+            );
+            Problem::from(AuthError::Internal(
+                "the request's tenant was not checked".to_owned(),
+            ))
+        })
     }
 }
 

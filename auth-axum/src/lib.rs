@@ -10,6 +10,7 @@
 //! | [`CurrentUser`] | extractor: the [`PublicUser`](auth_core::PublicUser) behind the token |
 //! | [`VerifiedClaims`] | extractor: the verified claims |
 //! | [`Authenticated`] | extractor: the verified claims, shared, and the credential kind; the building block for your own extractors |
+//! | [`RequestTenant`] | extractor: the tenant a `#[require_tenant_roles]` guard checked for this request |
 //! | [`Problem`] | every rejection as `application/problem+json` (RFC 9457), 401 with `WWW-Authenticate` |
 //! | [`routes::auth_routes`] | `POST /auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`, `GET /auth/me` |
 //! | [`routes::health_routes`] | `GET /health`, `GET /ready` |
@@ -157,6 +158,7 @@ pub use auth_core as core;
 pub use auth_macros as macros;
 
 pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims};
+pub use self::guard::RequestTenant;
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
 pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};
@@ -187,7 +189,7 @@ pub mod prelude {
     pub use crate::{
         auth_module, public, require_auth, require_permissions, require_policy, require_roles,
         require_tenant_roles, Auth, AuthModule, AuthRouter, AuthUser, CurrentUser, JsonBody,
-        Permissions, Problem, Roles, VerifiedClaims,
+        Permissions, Problem, RequestTenant, Roles, VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

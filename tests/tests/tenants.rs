@@ -59,6 +59,19 @@ async fn audit(State(state): State<AppState>) -> &'static str {
     "audit"
 }
 
+/// Answers the tenant the guard checked.
+#[require_tenant_roles(Role::Admin)]
+async fn checked(RequestTenant(tenant): RequestTenant) -> String {
+    tenant
+}
+
+/// Asks for a checked tenant without a tenant guard: a wiring mistake.
+#[require_auth]
+async fn unchecked(State(state): State<AppState>, RequestTenant(tenant): RequestTenant) -> String {
+    state.ran.fetch_add(1, Ordering::SeqCst);
+    tenant
+}
+
 struct Harness {
     server: TestServer,
     module: AuthModule,
@@ -101,6 +114,9 @@ impl Harness {
             .route("/admin", get(admin))
             .route("/view", get(view))
             .route("/audit", get(audit))
+            .route("/checked", get(checked))
+            .route("/unchecked", get(unchecked))
+            .route("/tenants/{tenant}/checked", get(checked))
             .route("/tenants/{tenant}/admin", get(admin))
             .route("/tenants/{tenant}/view", get(view))
             .with_state(state);
@@ -289,6 +305,112 @@ async fn tenant_from_a_header() {
     assert_eq!(
         h.get("/view", Some(&token), Some("globex")).await.0,
         StatusCode::OK
+    );
+    // The handler sees the tenant that was checked, not the token's.
+    assert_eq!(
+        h.get("/checked", Some(&token), Some("acme")).await,
+        (StatusCode::OK, "acme".to_owned())
+    );
+    h.refused(
+        "/checked",
+        Some(&token),
+        Some("globex"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        NOT_ADMIN,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_checked_tenant_of_a_path_and_the_token() {
+    let h = Harness::start(TenantConfig::path("tenant"), true).await;
+    let token = h.token("user-1", Some("globex"));
+    assert_eq!(
+        h.get("/tenants/acme/checked", Some(&token), Some("globex"))
+            .await,
+        (StatusCode::OK, "acme".to_owned())
+    );
+    let h = Harness::start(TenantConfig::token(), true).await;
+    let token = h.token("user-1", Some("acme"));
+    assert_eq!(
+        h.get("/checked", Some(&token), Some("globex")).await,
+        (StatusCode::OK, "acme".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_checked_tenant_without_a_tenant_guard_is_a_server_error() {
+    let h = Harness::start(TenantConfig::header("x-tenant-id"), true).await;
+    let token = h.token("user-1", Some("acme"));
+    h.refused(
+        "/unchecked",
+        Some(&token),
+        Some("acme"),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "internal error",
+    )
+    .await;
+}
+
+/// The example service's `GET /tenant/settings` with the tenant taken from a header: it
+/// answers for the tenant the guard checked, even when the token's claim names another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_service_acts_on_the_checked_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&tests::sqlite_url(dir.path()), dir.path());
+    config.authz.tenant = TenantConfig::header("x-tenant-id");
+    let module = AuthModule::configure(config).await.unwrap();
+    let service = module.service();
+    let registered = service
+        .register(auth_axum::core::service::RegisterRequest::new(
+            "member",
+            "member@example.com",
+            "correct horse battery",
+        ))
+        .await
+        .unwrap();
+    let mut member = service
+        .users()
+        .get_by_username("member")
+        .await
+        .unwrap()
+        .unwrap();
+    member.tenant = Some("acme".to_owned());
+    service.users().update(&member).await.unwrap();
+    module
+        .policy_engine()
+        .unwrap()
+        .add_grouping_policy([registered.id.as_str(), "admin", "globex"])
+        .await
+        .unwrap();
+    let token = service
+        .login(auth_axum::core::service::LoginRequest::new(
+            "member",
+            "correct horse battery",
+        ))
+        .await
+        .unwrap()
+        .access_token;
+    let server = TestServer::spawn(auth_service::app(module).unwrap()).await;
+    let http = reqwest::Client::new();
+    let settings = |tenant: &'static str| {
+        http.get(server.url("/tenant/settings"))
+            .bearer_auth(&token)
+            .header("x-tenant-id", tenant)
+            .send()
+    };
+    let globex = settings("globex").await.unwrap();
+    assert_eq!(globex.status(), StatusCode::OK);
+    assert_eq!(
+        globex.json::<Value>().await.unwrap(),
+        serde_json::json!({"tenant": "globex"}),
+        "the checked tenant, not the token's `acme`"
+    );
+    assert_eq!(
+        settings("acme").await.unwrap().status(),
+        StatusCode::FORBIDDEN
     );
 }
 

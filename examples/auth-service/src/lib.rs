@@ -216,11 +216,12 @@ async fn set_service_values(
     ))
 }
 
-/// `GET /tenant/settings`: only for admins of the caller's tenant (the token's `tenant`
-/// claim; `[authz.tenant]` can take it from a header or a path parameter instead).
+/// `GET /tenant/settings`: only for admins of the request's tenant (the token's `tenant`
+/// claim; `[authz.tenant]` can take it from a header or a path parameter instead). It answers
+/// for the tenant the guard checked, whatever the token's claim says.
 #[require_tenant_roles(Role::Admin)]
-async fn tenant_settings(Auth(me): Auth) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "tenant": me.tenant }))
+async fn tenant_settings(RequestTenant(tenant): RequestTenant) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "tenant": tenant }))
 }
 
 fn policies(state: &AppState) -> Result<&auth_axum::core::authz::engine::PolicyEngine, Problem> {
