@@ -103,7 +103,9 @@ where
         let module = AuthModule::from_ref(state);
         let roles = module.authorization().roles();
         let (path, query) = if G::USES_REQUEST {
-            request_params(parts, state).await
+            let (path, query) = request_params(parts, state).await;
+            refuse_repeated_query::<G>(&query)?;
+            (path, query)
         } else {
             Default::default()
         };
@@ -113,7 +115,7 @@ where
             return Ok(Self(PhantomData));
         }
         let tenant = request_tenant(parts, state, &module.config().authz.tenant, &principal)
-            .await
+            .await?
             .ok_or_else(|| {
                 Problem::forbidden("this route requires a tenant and the request names none")
             })?;
@@ -170,19 +172,27 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestTenant {
     }
 }
 
-/// The tenant the request names, from where `[authz.tenant]` says. An empty name is none.
+/// The tenant the request names, from where `[authz.tenant]` says. An empty name is none;
+/// a tenant header given twice is refused (400), as the guard and the handler could read
+/// different ones.
 async fn request_tenant<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
     config: &TenantConfig,
     principal: &Principal,
-) -> Option<String> {
+) -> Result<Option<String>, Problem> {
     let tenant = match config.from {
-        TenantFrom::Header => parts
-            .headers
-            .get(config.name())
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        TenantFrom::Header => {
+            let mut values = parts.headers.get_all(config.name()).iter();
+            let first = values.next();
+            if values.next().is_some() {
+                return Err(Problem::ambiguous(&format!(
+                    "the tenant header `{}`",
+                    config.name()
+                )));
+            }
+            first.and_then(|v| v.to_str().ok()).map(str::to_owned)
+        }
         TenantFrom::Path => RawPathParams::from_request_parts(parts, state)
             .await
             .ok()
@@ -194,7 +204,26 @@ async fn request_tenant<S: Send + Sync>(
         // `Token` and any source added later: the token's claim.
         _ => principal.tenant.clone(),
     };
-    tenant.filter(|t| !t.is_empty())
+    Ok(tenant.filter(|t| !t.is_empty()))
+}
+
+/// Refuses (400) a request that repeats a query parameter one of `G`'s policies reads: the
+/// policy reads the first value and axum's `Query` the last, so the handler could act on a
+/// value that was never checked.
+fn refuse_repeated_query<G: GuardSpec>(query: &Params) -> Result<(), Problem> {
+    let mut requirements = Vec::new();
+    G::requirements(&mut requirements);
+    for requirement in requirements {
+        let Requirement::Policy(policy) = requirement else {
+            continue;
+        };
+        for name in policy.query {
+            if query.iter().filter(|(k, _)| k == name).count() > 1 {
+                return Err(Problem::ambiguous(&format!("the query parameter `{name}`")));
+            }
+        }
+    }
+    Ok(())
 }
 
 type Params = Vec<(String, String)>;

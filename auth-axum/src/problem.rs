@@ -95,6 +95,19 @@ impl Problem {
         )
     }
 
+    /// 400 with `code` `ambiguous_request`: a value a guard decides on is given more than
+    /// once (`what` names it, e.g. ``the query parameter `owner` ``), so the guard and the
+    /// handler could read different ones.
+    #[must_use]
+    pub fn ambiguous(what: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "ambiguous_request",
+            "Ambiguous request",
+            format!("{what} is given more than once; send it once"),
+        )
+    }
+
     /// 413: the body is larger than the route's limit.
     #[must_use]
     pub fn payload_too_large() -> Self {

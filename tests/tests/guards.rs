@@ -11,7 +11,7 @@ use auth_axum::core::service::Stores;
 use auth_axum::core::token::TokenSubject;
 use auth_axum::core::AuthService;
 use auth_axum::prelude::*;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -119,9 +119,16 @@ async fn owned(Path((owner, id)): Path<(String, u32)>) -> String {
     format!("{owner}/{id}")
 }
 
+#[derive(serde::Deserialize)]
+struct TenantQuery {
+    tenant: String,
+}
+
+/// Answers the tenant the handler's own `Query` reads (axum keeps the last of repeated
+/// values).
 #[require_policy(r#"user.tenant == query.tenant && !has_role("suspended")"#)]
-async fn tenant_scoped() -> &'static str {
-    "tenant"
+async fn tenant_scoped(Query(query): Query<TenantQuery>) -> String {
+    query.tenant
 }
 
 struct Harness {
@@ -526,10 +533,33 @@ async fn require_policy_evaluates_principal_and_request() {
     );
 
     let acme = h.token_in(&[], &[], Some("acme"));
-    assert_eq!(
-        h.get("/tenant?tenant=acme", Some(&acme)).await.status(),
-        StatusCode::OK
-    );
+    let ok = h.get("/tenant?tenant=acme", Some(&acme)).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.text().await.unwrap(), "acme");
+    // A parameter the policy reads, given twice: the policy would check the first and the
+    // handler act on the last. Refused before either runs, however the name is spelt.
+    for path in [
+        "/tenant?tenant=acme&tenant=other",
+        "/tenant?tenant=acme&%74enant=other",
+        "/tenant?tenant=acme&tenant=acme",
+    ] {
+        let body = h
+            .refused(
+                h.get(path, Some(&acme)).await,
+                StatusCode::BAD_REQUEST,
+                "ambiguous_request",
+            )
+            .await;
+        assert_eq!(
+            body["detail"], "the query parameter `tenant` is given more than once; send it once",
+            "{path}"
+        );
+    }
+    // Parameters the policy does not read may repeat.
+    let ok = h
+        .get("/tenant?tenant=acme&page=1&page=2", Some(&acme))
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
     h.refused(
         h.get("/tenant?tenant=other", Some(&acme)).await,
         StatusCode::FORBIDDEN,

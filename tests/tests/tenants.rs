@@ -306,6 +306,25 @@ async fn tenant_from_a_header() {
         h.get("/view", Some(&token), Some("globex")).await.0,
         StatusCode::OK
     );
+    // Two tenant headers: which one would the guard check and which the handler read?
+    let before = h.ran.load(Ordering::SeqCst);
+    let twice = h
+        .http
+        .get(h.server.url("/admin"))
+        .bearer_auth(&token)
+        .header("x-tenant-id", "acme")
+        .header("x-tenant-id", "globex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    let body: Value = twice.json().await.unwrap();
+    assert_eq!(body["code"], "ambiguous_request");
+    assert_eq!(
+        body["detail"],
+        "the tenant header `x-tenant-id` is given more than once; send it once"
+    );
+    assert_eq!(h.ran.load(Ordering::SeqCst), before, "no handler ran");
     // The handler sees the tenant that was checked, not the token's.
     assert_eq!(
         h.get("/checked", Some(&token), Some("acme")).await,

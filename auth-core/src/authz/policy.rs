@@ -135,6 +135,10 @@ pub struct Policy {
     pub source: &'static str,
     /// The compiled expression.
     pub eval: fn(&PolicyContext<'_>) -> bool,
+    /// The query parameters the expression reads (`query.<name>`). A request naming one of
+    /// them more than once is refused before the policy runs: the policy would read one
+    /// value and the handler's `Query` another.
+    pub query: &'static [&'static str],
 }
 
 impl fmt::Debug for Policy {

@@ -81,7 +81,8 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
                     }
                 }
             };
-            quote!(#support::Requirement::Policy(&#support::Policy { source: #source, eval: #marker::__auth_eval }))
+            let query = super::policy::query_params(expr);
+            quote!(#support::Requirement::Policy(&#support::Policy { source: #source, eval: #marker::__auth_eval, query: &[#(#query),*] }))
         }
         Requirement::Public => {
             handler

@@ -255,6 +255,32 @@ pub(crate) fn parse(source: &str) -> Result<Expr, PolicyError> {
     Ok(expr)
 }
 
+/// The query parameters `expr` reads, each once, in order of first use.
+pub(crate) fn query_params(expr: &Expr) -> Vec<&str> {
+    fn walk<'e>(expr: &'e Expr, out: &mut Vec<&'e str>) {
+        match expr {
+            Expr::Or(a, b) | Expr::And(a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            Expr::Not(a) => walk(a, out),
+            Expr::Compare { lhs, rhs, .. } => {
+                for operand in [lhs, rhs] {
+                    if let Operand::Query(name) = operand {
+                        if !out.contains(&name.as_str()) {
+                            out.push(name);
+                        }
+                    }
+                }
+            }
+            Expr::HasRole(_) | Expr::HasPermission(_) | Expr::Authenticated => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(expr, &mut out);
+    out
+}
+
 fn operand(op: &Operand) -> TokenStream {
     match op {
         Operand::UserId => quote!(ctx.user_id()),
@@ -297,6 +323,16 @@ pub(crate) fn codegen(expr: &Expr, support: &TokenStream) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_query_parameters_a_policy_reads_are_listed_once() {
+        let expr = parse(
+            r#"query.owner == user.id || (query.team != "x" && !(query.owner == path.id)) || has_role("a")"#,
+        )
+        .unwrap();
+        assert_eq!(query_params(&expr), ["owner", "team"]);
+        assert!(query_params(&parse("user.id == path.id").unwrap()).is_empty());
+    }
 
     #[test]
     fn parses_the_issue_example() {
