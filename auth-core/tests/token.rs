@@ -687,6 +687,66 @@ fn the_verification_cache_never_outlives_a_check() {
     );
 }
 
+/// A clock that rotates the manager's key at one chosen reading: the reading a verification
+/// takes after it has loaded the key set, so the rotation lands in the middle of it.
+#[derive(Debug)]
+struct RotatingClock {
+    now: ManualClock,
+    /// Readings left until the rotation; it happens when this reaches zero.
+    countdown: std::sync::atomic::AtomicI64,
+    manager: std::sync::OnceLock<TokenManager>,
+    next: std::sync::Mutex<Option<JwtKey>>,
+}
+
+impl Clock for RotatingClock {
+    fn now(&self) -> i64 {
+        use std::sync::atomic::Ordering;
+        if self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let next = self.next.lock().unwrap().take();
+            if let (Some(manager), Some(next)) = (self.manager.get(), next) {
+                manager.rotate(next).unwrap();
+            }
+        }
+        self.now.now()
+    }
+}
+
+/// A verification that loaded the old key set and finished after a rotation emptied the
+/// cache must not leave an entry that outlives the old key's grace.
+#[test]
+fn a_rotation_during_a_verification_leaves_no_entry_past_the_grace() {
+    let mut config = JwtConfig::default();
+    config.key_rotation_grace_period_seconds = 10;
+    let clock = Arc::new(RotatingClock {
+        now: ManualClock::new(NOW),
+        countdown: std::sync::atomic::AtomicI64::new(i64::MAX),
+        manager: std::sync::OnceLock::new(),
+        next: std::sync::Mutex::new(Some(JwtKey::generate(JwtAlgorithm::HS256).unwrap().0)),
+    });
+    let key = JwtKey::hmac(JwtAlgorithm::HS256, SECRET, None).unwrap();
+    let manager = TokenManager::new(KeySet::new(key).unwrap(), &config, clock.clone());
+    clock.manager.set(manager.clone()).unwrap();
+    let token = manager.issue(&subject()).unwrap().token;
+
+    // The cache lookup reads the clock once, the full check once more after loading the
+    // keys: the rotation happens at that second reading.
+    clock
+        .countdown
+        .store(2, std::sync::atomic::Ordering::SeqCst);
+    assert!(manager.verify_shared(&token, TokenType::Access).is_ok());
+    assert_eq!(
+        manager.keys().kids().len(),
+        2,
+        "the key was rotated during the verification"
+    );
+    clock.now.advance(11);
+    assert_eq!(
+        manager.verify(&token, TokenType::Access).unwrap_err(),
+        TokenError::KeyRetired,
+        "past the grace, cache or not"
+    );
+}
+
 #[test]
 fn the_verification_cache_can_be_turned_off() {
     let mut config = JwtConfig::default();

@@ -4,12 +4,16 @@
 //! - A hit needs the presented bytes to equal, all of them, a token that passed every check
 //!   (compared in constant time). Only tokens that verified are ever stored.
 //! - Time is checked on every hit against the entry's deadline: `exp` plus leeway, or the end
-//!   of its key's grace period if that comes first. Key rotation empties the cache.
+//!   of its key's grace period if that comes first. Key rotation empties the cache and moves
+//!   its generation; an entry is served only in the generation of the key set it was
+//!   verified with, so a verification that loaded the old key set and finishes after a
+//!   rotation cannot leave an entry that outlives the old key's grace.
 //! - Revocation is not cached: the service checks it on every request, after verification.
 //! - Fixed size: one slot per hash bucket, a newer token replaces an older one. The slot comes
 //!   from a per-process keyed hash (SipHash) of the signature.
 
 use std::hash::BuildHasher as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
@@ -22,12 +26,16 @@ struct Entry {
     claims: Arc<Claims>,
     /// The first second at which the token is no longer accepted.
     deadline: i64,
+    /// The key-set generation it was verified in.
+    generation: u64,
 }
 
 /// The cache; `entries` slots, a power of two.
 pub(super) struct VerifiedCache {
     slots: Box<[ArcSwapOption<Entry>]>,
     hasher: std::collections::hash_map::RandomState,
+    /// Moves at every key rotation, after the new key set is in place.
+    generation: AtomicU64,
 }
 
 impl VerifiedCache {
@@ -38,7 +46,14 @@ impl VerifiedCache {
                 .map(|_| ArcSwapOption::empty())
                 .collect(),
             hasher: std::collections::hash_map::RandomState::new(),
+            generation: AtomicU64::new(0),
         })
+    }
+
+    /// The current generation. Read it before loading the key set a verification uses, and
+    /// insert with it: a rotation in between makes the entry unusable, never wrongly usable.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     fn slot(&self, token: &str) -> &ArcSwapOption<Entry> {
@@ -59,21 +74,26 @@ impl VerifiedCache {
     pub(super) fn get(&self, token: &str, now: i64) -> Option<Arc<Claims>> {
         let entry = self.slot(token).load();
         let entry = entry.as_ref()?;
-        (same(entry.token.as_bytes(), token.as_bytes()) && now < entry.deadline)
-            .then(|| Arc::clone(&entry.claims))
+        (same(entry.token.as_bytes(), token.as_bytes())
+            && now < entry.deadline
+            && entry.generation == self.generation())
+        .then(|| Arc::clone(&entry.claims))
     }
 
-    /// Remembers that `token` verified to `claims`, until `deadline`.
-    pub(super) fn insert(&self, token: &str, claims: &Arc<Claims>, deadline: i64) {
+    /// Remembers that `token` verified to `claims`, until `deadline`, with the key set of
+    /// `generation`.
+    pub(super) fn insert(&self, token: &str, claims: &Arc<Claims>, deadline: i64, generation: u64) {
         self.slot(token).store(Some(Arc::new(Entry {
             token: token.into(),
             claims: Arc::clone(claims),
             deadline,
+            generation,
         })));
     }
 
-    /// Forgets every token (the key set changed).
+    /// Forgets every token: the key set changed (call after the new one is in place).
     pub(super) fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         for slot in &*self.slots {
             slot.store(None);
         }

@@ -179,6 +179,7 @@ impl TokenManager {
     pub fn rotate(&self, next: JwtKey) -> Result<(), TokenError> {
         let rotated = self.keys.load().rotated(next, self.clock.now())?;
         self.keys.store(Arc::new(rotated));
+        // After the store: a verification that read the new generation loads the new keys.
         if let Some(cache) = &self.cache {
             cache.clear();
         }
@@ -290,9 +291,12 @@ impl TokenManager {
             }
             return Ok(claims);
         }
+        // Before the key set is loaded: if a rotation comes in between, the entry is stale
+        // at once rather than living past the old key's grace.
+        let generation = cache.generation();
         let (claims, deadline) = self.verify_fully(token, expected)?;
         let claims = Arc::new(claims);
-        cache.insert(token, &claims, deadline);
+        cache.insert(token, &claims, deadline, generation);
         Ok(claims)
     }
 
