@@ -44,13 +44,13 @@ pub enum ConfigError {
         /// Why it is needed.
         reason: &'static str,
     },
-    /// A secret is set but is a known default or too short.
+    /// A secret is set but is a known default, too short, or guessable.
     #[error("{var} is too weak: {reason}; set it to at least {min_bytes} random bytes (for example `openssl rand -base64 {min_bytes}`)")]
     WeakSecret {
         /// The environment variable to change.
         var: &'static str,
-        /// What is wrong with it.
-        reason: &'static str,
+        /// What is wrong with it (never the secret or a part of it).
+        reason: String,
         /// The minimum length in bytes.
         min_bytes: usize,
     },
@@ -65,11 +65,15 @@ pub enum ConfigError {
 }
 
 /// The deployment environment. `production` refuses to start without configured secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+///
+/// Unset (the default), missing keys are generated for a local start, and only while the
+/// service listens on a loopback address: a deployment that forgot `AUTH__ENV` refuses to
+/// start rather than sign with generated keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
-    /// Local development: missing signing keys are generated and kept in a file.
-    #[default]
+    /// Local development, chosen explicitly: missing signing keys are generated and kept in a
+    /// file, whatever address the service listens on.
     Development,
     /// Automated tests; behaves like development.
     Test,
@@ -82,8 +86,10 @@ pub enum Environment {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AuthConfig {
-    /// `AUTH__ENV`: `development` (default), `test` or `production`.
-    pub env: Environment,
+    /// `AUTH__ENV`: `development`, `test` or `production`; unset by default (see
+    /// [`Environment`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Environment>,
     /// HTTP server settings (`AUTH__SERVER__*`).
     pub server: ServerConfig,
     /// Database settings (`AUTH__DATABASE__*`).
@@ -658,14 +664,24 @@ const KNOWN_WEAK_SECRETS: &[&str] = &[
     "jwt-secret",
 ];
 
-/// Refuses known defaults, placeholders and short secrets.
+/// The fewest guesses (as a power of ten) a secret's estimate must reach: 10^18, about 60
+/// bits. zxcvbn counts at most 2^64 guesses, and every random secret of the required length
+/// reaches that cap; a secret made of words, repeats, sequences or keyboard rows does not.
+const MIN_SECRET_GUESSES_LOG10: f64 = 18.0;
+
+/// Refuses known defaults, placeholders, short secrets, and secrets an attacker would guess:
+/// the estimate is zxcvbn's (Dropbox's password-strength estimator, as NIST SP 800-63B
+/// section 5.1.1.2 suggests checking against patterns and dictionaries), which finds
+/// repeats (`passwordpassword...`), sequences (`0123456789abcdef...`), keyboard rows and
+/// dictionary words. The error gives the estimate and the kinds of pattern found, never the
+/// secret or a part of it.
 pub(crate) fn check_secret(
     var: &'static str,
     secret: &str,
     min_bytes: usize,
 ) -> Result<(), ConfigError> {
     let normalized = secret.trim().to_ascii_lowercase();
-    let weak = |reason| {
+    let weak = |reason: String| {
         Err(ConfigError::WeakSecret {
             var,
             reason,
@@ -677,18 +693,52 @@ pub(crate) fn check_secret(
         || normalized.contains("changeme")
         || normalized.contains("your-secret")
     {
-        return weak("it is a well-known default or placeholder");
+        return weak("it is a well-known default or placeholder".to_owned());
     }
     if secret.len() < min_bytes {
-        return weak("it is too short");
+        return weak("it is too short".to_owned());
     }
     let mut chars = secret.chars();
     if let Some(first) = chars.next() {
         if chars.all(|c| c == first) {
-            return weak("it repeats a single character");
+            return weak("it repeats a single character".to_owned());
         }
     }
+    let estimate = zxcvbn::zxcvbn(secret, &[]);
+    let guesses = estimate.guesses_log10();
+    if guesses < MIN_SECRET_GUESSES_LOG10 {
+        return weak(format!(
+            "it follows a pattern ({}) and would fall to about 10^{guesses:.0} guesses \
+             (about {bits:.0} bits; a random secret of this length is beyond 10^19)",
+            patterns(&estimate),
+            bits = guesses * std::f64::consts::LOG2_10,
+        ));
+    }
     Ok(())
+}
+
+/// The kinds of pattern zxcvbn found, for the error (no part of the secret).
+fn patterns(estimate: &zxcvbn::Entropy) -> String {
+    use zxcvbn::matching::patterns::MatchPattern;
+    let mut kinds: Vec<&str> = Vec::new();
+    for found in estimate.sequence() {
+        let kind = match found.pattern {
+            MatchPattern::Dictionary(_) => "words",
+            MatchPattern::Spatial(_) => "keyboard rows",
+            MatchPattern::Repeat(_) => "repetition",
+            MatchPattern::Sequence(_) => "a sequence",
+            MatchPattern::Regex(_) | MatchPattern::Date(_) => "dates or years",
+            MatchPattern::BruteForce => continue,
+        };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.is_empty() {
+        "too little variety".to_owned()
+    } else {
+        kinds.join(", ")
+    }
 }
 
 impl AuthConfig {
@@ -713,11 +763,17 @@ impl AuthConfig {
         Ok(config)
     }
 
+    /// Whether `AUTH__ENV` is `production`.
+    #[must_use]
+    pub fn is_production(&self) -> bool {
+        self.env == Some(Environment::Production)
+    }
+
     /// Checks ranges and secrets. In production every secret must be configured.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.bind_addr()?;
         let jwt = &self.jwt;
-        let production = self.env == Environment::Production;
+        let production = self.is_production();
         if jwt.algorithm.is_hmac() {
             match &jwt.secret_key {
                 Some(secret) => check_secret(
@@ -770,6 +826,14 @@ impl AuthConfig {
         };
         if jwt.leeway_seconds > 60 {
             return invalid("AUTH__JWT__LEEWAY_SECONDS", "must be at most 60");
+        }
+        // A longer window would let a stolen refresh token be replayed that long after its
+        // owner used it without tripping reuse detection.
+        if jwt.refresh_reuse_grace_seconds > 60 {
+            return invalid(
+                "AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS",
+                "must be at most 60",
+            );
         }
         if jwt.access_token_expire_minutes == 0 {
             return invalid(

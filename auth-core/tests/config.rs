@@ -16,7 +16,7 @@ const STRONG: &str = "k5Qf0yXo3t8mVq1Zr7Lw2Hs9Jd4Ne6Pb";
 #[test]
 fn defaults_follow_the_seed() {
     let config = AuthConfig::default();
-    assert_eq!(config.env, Environment::Development);
+    assert_eq!(config.env, None, "AUTH__ENV is unset by default");
     assert_eq!(config.jwt.algorithm, JwtAlgorithm::HS256);
     assert_eq!(config.jwt.access_token_expire_minutes, 30);
     assert_eq!(config.jwt.refresh_token_expire_days, 7);
@@ -118,6 +118,50 @@ fn weak_secrets_are_refused_naming_the_variable() {
     });
 }
 
+/// Secrets long enough but made of a pattern are refused with an estimate, and the message
+/// gives the kind of pattern, never the secret.
+#[test]
+fn guessable_secrets_are_refused_with_an_estimate() {
+    for (weak, pattern) in [
+        ("passwordpasswordpasswordpassword", "repetition"),
+        // The example key of the token module's documentation.
+        ("0123456789abcdef0123456789abcdef", "repetition"),
+        ("abcdefghijklmnopqrstuvwxyzabcdef", "a sequence"),
+        ("qwertyuiopasdfghjklzxcvbnmqwerty", "words"),
+        ("1234567890123456789012345678901234567890", ""),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env("AUTH__JWT__REFRESH_TOKEN_SECRET", weak);
+            let err = AuthConfig::load().expect_err("guessable secret accepted");
+            let message = err.to_string();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::WeakSecret {
+                        var: "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                        ..
+                    }
+                ),
+                "{weak}: {message}"
+            );
+            assert!(message.contains("would fall to about 10^"), "{message}");
+            assert!(message.contains(pattern), "{weak}: {message}");
+            assert!(!message.contains(weak), "the secret leaked: {message}");
+            Ok(())
+        });
+    }
+    // Random secrets of the same lengths pass: the test kit's, and base64 of 32 random bytes.
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__REFRESH_TOKEN_SECRET", STRONG);
+        jail.set_env(
+            "AUTH__JWT__SECRET_KEY",
+            "x+Dm3zHCSSbC1FCW9rLPhH4Bs8QJAFDI8FnR+ti4l8Y=",
+        );
+        AuthConfig::load().expect("random secrets");
+        Ok(())
+    });
+}
+
 #[test]
 fn hmac_secret_must_match_the_hash_size() {
     Jail::expect_with(|jail| {
@@ -186,6 +230,17 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
             err.to_string().contains("AUTH__JWT__LEEWAY_SECONDS"),
             "{err}"
         );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS", "61");
+        let err = AuthConfig::load().expect_err("reuse grace 61 accepted");
+        assert_eq!(
+            err.to_string(),
+            "AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS is invalid: must be at most 60"
+        );
+        jail.set_env("AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS", "60");
+        AuthConfig::load().expect("60 is the most");
         Ok(())
     });
     Jail::expect_with(|jail| {
@@ -264,7 +319,7 @@ fn development_keys_are_generated_once_and_kept() {
 fn production_never_generates_keys() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = AuthConfig::default();
-    config.env = Environment::Production;
+    config.env = Some(Environment::Production);
     config.jwt.keys_file = dir.path().join("keys.json");
     let err = load_keys(&config).unwrap_err();
     assert!(
@@ -277,6 +332,78 @@ fn production_never_generates_keys() {
         "{err}"
     );
     assert!(!config.jwt.keys_file.exists());
+}
+
+/// With AUTH__ENV unset, generated keys serve only a loopback address; set explicitly to
+/// development they serve any; configured keys serve any.
+#[test]
+fn generated_keys_serve_only_loopback_unless_development_is_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_on = |bind: &str, env: Option<Environment>| {
+        let mut config = AuthConfig::default();
+        config.server.bind = bind.to_owned();
+        config.env = env;
+        config.jwt.keys_file = dir
+            .path()
+            .join(format!("{}.json", bind.replace([':', '[', ']', '.'], "_")));
+        config
+    };
+    for bind in ["127.0.0.1:8080", "[::1]:8080", "127.0.0.2:9000"] {
+        load_keys(&config_on(bind, None)).unwrap_or_else(|e| panic!("{bind}: {e}"));
+    }
+    for bind in ["0.0.0.0:8080", "10.1.2.3:443", "[::]:8080"] {
+        let config = config_on(bind, None);
+        let err = load_keys(&config).unwrap_err();
+        assert!(
+            matches!(&err, KeySetupError::GeneratedKeysOffLoopback { bind: b, vars }
+                if b == bind && vars == "AUTH__JWT__SECRET_KEY and AUTH__JWT__REFRESH_TOKEN_SECRET"),
+            "{bind}: {err}"
+        );
+        assert!(err.to_string().contains("AUTH__ENV=development"), "{err}");
+        assert!(!config.jwt.keys_file.exists(), "nothing generated");
+        load_keys(&config_on(bind, Some(Environment::Development)))
+            .unwrap_or_else(|e| panic!("explicit development on {bind}: {e}"));
+    }
+    // Only what is missing is named; configured keys serve anywhere.
+    let mut config = config_on("0.0.0.0:8080", None);
+    config.jwt.secret_key = Some(SecretString::from(STRONG.to_owned()));
+    let err = load_keys(&config).unwrap_err();
+    assert!(
+        matches!(&err, KeySetupError::GeneratedKeysOffLoopback { vars, .. } if vars == "AUTH__JWT__REFRESH_TOKEN_SECRET"),
+        "{err}"
+    );
+    config.jwt.refresh_token_secret = Some(SecretString::from(format!("{STRONG}-r")));
+    assert_eq!(load_keys(&config).unwrap().source, KeySource::Configured);
+}
+
+/// A key file other users may read is refused, naming the fix.
+#[cfg(unix)]
+#[test]
+fn a_key_file_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AuthConfig::default();
+    config.jwt.keys_file = dir.path().join("keys.json");
+    load_keys(&config).unwrap();
+    for mode in [0o644, 0o640, 0o604, 0o660] {
+        std::fs::set_permissions(&config.jwt.keys_file, std::fs::Permissions::from_mode(mode))
+            .unwrap();
+        let err = load_keys(&config).unwrap_err();
+        assert!(
+            matches!(err, KeySetupError::KeyFileTooOpen { mode: m, .. } if m == mode),
+            "{mode:o}: {err}"
+        );
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+    }
+    std::fs::set_permissions(
+        &config.jwt.keys_file,
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(
+        load_keys(&config).unwrap().source,
+        KeySource::DevelopmentFile(config.jwt.keys_file.clone())
+    );
 }
 
 #[test]

@@ -31,7 +31,9 @@
 //! use auth_core::SystemClock;
 //! use std::sync::Arc;
 //!
-//! let key = JwtKey::hmac(JwtAlgorithm::HS256, b"0123456789abcdef0123456789abcdef", None)?;
+//! // A fresh random key; a configured one comes from `AUTH__JWT__SECRET_KEY`, where a
+//! // guessable value (such as a run of hex digits) is refused at start-up.
+//! let (key, _material) = JwtKey::generate(JwtAlgorithm::HS256)?;
 //! let manager = TokenManager::new(KeySet::new(key)?, &JwtConfig::default(), Arc::new(SystemClock));
 //! let issued = manager.issue(&TokenSubject::access("user-1").with_roles(["editor"]))?;
 //! let claims = manager.verify(&issued.token, TokenType::Access)?;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{JwtKey, KeySet};
 use super::TokenError;
-use crate::config::{AuthConfig, Environment, JwtAlgorithm, JwtConfig};
+use crate::config::{AuthConfig, JwtAlgorithm, JwtConfig};
 
 /// Why the keys could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,30 @@ pub enum KeySetupError {
     MissingInProduction {
         /// The variable to set.
         var: &'static str,
+    },
+    /// `AUTH__ENV` is unset, keys are missing, and the service listens beyond loopback: a
+    /// deployment that forgot its configuration would sign with generated keys.
+    #[error(
+        "refusing to sign with generated development keys while listening on {bind}, which is \
+         not a loopback address: set {vars} (and AUTH__ENV=production), or set \
+         AUTH__ENV=development to use development keys there"
+    )]
+    GeneratedKeysOffLoopback {
+        /// The listen address.
+        bind: String,
+        /// The variables to set, joined with `and`.
+        vars: String,
+    },
+    /// The development key file can be read by other users of the machine.
+    #[error(
+        "{path} holds signing keys and is readable by other users (mode {mode:o}); run \
+         `chmod 600 {path}`, or delete it to generate new development keys"
+    )]
+    KeyFileTooOpen {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
 }
 
@@ -163,6 +187,7 @@ impl DevKeyFile {
     }
 
     fn read(path: &Path) -> Result<Option<Self>, KeySetupError> {
+        check_private(path)?;
         match fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
@@ -202,6 +227,35 @@ impl DevKeyFile {
     }
 }
 
+/// Refuses a key file that users other than its owner may read or write (as OpenSSH refuses
+/// a private key with open permissions). A missing file passes.
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), KeySetupError> {
+    use std::os::unix::fs::PermissionsExt;
+    match fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(KeySetupError::KeyFileTooOpen {
+                    path: path.to_owned(),
+                    mode,
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(KeySetupError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), KeySetupError> {
+    Ok(())
+}
+
 fn signing_key_from_config(config: &AuthConfig) -> Result<Option<JwtKey>, KeySetupError> {
     let jwt = &config.jwt;
     let alg = jwt.algorithm;
@@ -239,11 +293,41 @@ fn signing_key_from_config(config: &AuthConfig) -> Result<Option<JwtKey>, KeySet
     Ok(None)
 }
 
+/// With `AUTH__ENV` unset, development keys may only serve a loopback address: the one-command
+/// local start keeps working, a deployment that forgot its configuration does not start.
+fn refuse_off_loopback(
+    config: &AuthConfig,
+    need_signing: bool,
+    need_refresh: bool,
+) -> Result<(), KeySetupError> {
+    if config
+        .server
+        .bind_addr()
+        .is_ok_and(|bind| bind.ip().is_loopback())
+    {
+        return Ok(());
+    }
+    let mut vars = Vec::new();
+    if need_signing {
+        vars.push(config.jwt.algorithm.key_variable());
+    }
+    if need_refresh {
+        vars.push("AUTH__JWT__REFRESH_TOKEN_SECRET");
+    }
+    Err(KeySetupError::GeneratedKeysOffLoopback {
+        bind: config.server.bind.clone(),
+        vars: vars.join(" and "),
+    })
+}
+
 /// Builds the key set and refresh secret from `config`.
 ///
 /// Configured keys are used as they are. Otherwise, outside production, keys are read from
 /// `jwt.keys_file` or generated and written there (mode 0600) so tokens survive a restart; the
-/// returned [`KeySource`] says which, for the start-up log. Production never generates keys.
+/// returned [`KeySource`] says which, for the start-up log. Production never generates keys,
+/// and with `AUTH__ENV` unset they serve only a loopback `server.bind`
+/// ([`KeySetupError::GeneratedKeysOffLoopback`]). A key file readable by other users is
+/// refused ([`KeySetupError::KeyFileTooOpen`]).
 ///
 /// # Errors
 /// [`KeySetupError`] naming the variable or file at fault.
@@ -253,7 +337,7 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
     let (signing, refresh_secret, source) = match (configured, &jwt.refresh_token_secret) {
         (Some(key), Some(secret)) => (key, secret.clone(), KeySource::Configured),
         (configured, secret) => {
-            if config.env == Environment::Production {
+            if config.is_production() {
                 return Err(KeySetupError::MissingInProduction {
                     var: if configured.is_none() {
                         jwt.algorithm.key_variable()
@@ -261,6 +345,9 @@ pub fn load_keys(config: &AuthConfig) -> Result<LoadedKeys, KeySetupError> {
                         "AUTH__JWT__REFRESH_TOKEN_SECRET"
                     },
                 });
+            }
+            if config.env.is_none() {
+                refuse_off_loopback(config, configured.is_none(), secret.is_none())?;
             }
             let (file, file_source) =
                 DevKeyFile::load_or_generate(jwt, configured.is_none(), secret.is_none())?;

@@ -178,6 +178,30 @@ fn production_refuses_to_start_without_secrets() {
     );
 }
 
+/// A deployment that forgot its configuration: no AUTH__ENV, no secrets, listening on every
+/// interface. It must not come up signing with generated keys.
+#[test]
+fn generated_keys_do_not_serve_beyond_loopback_without_an_explicit_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .env("AUTH__SERVER__BIND", format!("0.0.0.0:{}", free_port()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        log.contains("refusing to start")
+            && log.contains("not a loopback address")
+            && log.contains("AUTH__JWT__SECRET_KEY and AUTH__JWT__REFRESH_TOKEN_SECRET")
+            && log.contains("AUTH__ENV=development"),
+        "{log}"
+    );
+    assert!(
+        !dir.path().join("auth-keys.json").exists(),
+        "no keys generated"
+    );
+}
+
 #[test]
 fn weak_secret_is_refused_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
@@ -213,6 +237,8 @@ GET     /articles                                        requires permission `ar
 POST    /articles                                        requires permission `articles.write`
 DELETE  /articles/{id}                                   requires any of the roles `admin`
 GET     /admin/users                                     requires any of the roles `admin`
+POST    /admin/users/{user_id}/deactivate                requires any of the roles `admin`
+POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
 PUT     /services/{service}/permissions                  requires any of the roles `admin`
 GET     /services/{service}/permissions                  requires authentication
 PUT     /services/{service}/users/{user_id}/permissions  requires authentication
