@@ -4,6 +4,7 @@
 //! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
 //! auth-service routes                print the access-control matrix
 //! auth-service grant-role USER ROLE  give a user a role (for example the first admin)
+//! auth-service deactivate-user USER  refuse the user's logins and end every session and token
 //! ```
 
 use std::process::ExitCode;
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 use auth_axum::prelude::*;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: auth-service [serve | routes | grant-role <username> <role>]";
+const USAGE: &str =
+    "usage: auth-service [serve | routes | grant-role <username> <role> | deactivate-user <username>]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,6 +46,7 @@ async fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         }
         ["grant-role", username, role] => grant_role(config, username, role).await,
+        ["deactivate-user", username] => deactivate_user(config, username).await,
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -102,8 +105,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<(), String> {
-    let service = AuthService::from_config(&config)
+/// The service over `config` and the user named `username`.
+async fn service_and_user(
+    config: &AuthConfig,
+    username: &str,
+) -> Result<(AuthService, auth_axum::core::User), String> {
+    let service = AuthService::from_config(config)
         .await
         .map_err(|e| e.to_string())?;
     let user = service
@@ -112,6 +119,23 @@ async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<()
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no user named `{username}`"))?;
+    Ok((service, user))
+}
+
+/// Deactivates a user. With Redis configured the running instances hear of it on the change
+/// bus; without, they read revocations from the same database.
+async fn deactivate_user(config: AuthConfig, username: &str) -> Result<(), String> {
+    let (service, user) = service_and_user(&config, username).await?;
+    service
+        .deactivate_user(&user.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("`{username}` is deactivated: logins refused, every session and token ended");
+    Ok(())
+}
+
+async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<(), String> {
+    let (service, user) = service_and_user(&config, username).await?;
     let user = service
         .assign_role(&user.id, role)
         .await

@@ -156,6 +156,42 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
         "a token from before the restart is still valid"
     );
     assert_eq!(me.json::<Value>().await.unwrap()["username"], "ada");
+    assert_eq!(
+        http.get(format!("{base}/articles"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // An operator deactivates the user from another process: the running service refuses
+    // the token on its next request.
+    let output = command(dir.path())
+        .args(["deactivate-user", "ada"])
+        .env("AUTH__PASSWORD__MEMORY_KIB", "1024")
+        .env("AUTH__PASSWORD__ITERATIONS", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("`ada` is deactivated"), "{log}");
+    assert_eq!(
+        http.get(format!("{base}/articles"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let output = command(dir.path())
+        .args(["deactivate-user", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no user named `nobody`"));
     drop(child);
 }
 
