@@ -1,0 +1,153 @@
+//! Accounts: registration, role administration, deactivation, and the one place that says
+//! which stored user may act ([`active_user`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::login::password_error;
+use super::sessions::Sessions;
+use crate::error::{AuthError, Result, ValidationErrors};
+use crate::events::AuthEvent;
+use crate::password::PasswordHasher;
+use crate::store::StoreError;
+use crate::user::{
+    validate_email, validate_username, AuthUser, PublicUser, User, UserId, UserStore,
+};
+
+/// Registration input.
+#[derive(Clone, Deserialize)]
+#[non_exhaustive]
+pub struct RegisterRequest {
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: String,
+    /// Password in clear; hashed before storage, never logged.
+    pub password: String,
+}
+
+impl RegisterRequest {
+    /// A registration.
+    #[must_use]
+    pub fn new(
+        username: impl Into<String>,
+        email: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            username: username.into(),
+            email: email.into(),
+            password: password.into(),
+        }
+    }
+}
+
+impl fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The stored user with this id, if there is one and it may act (is active). Every flow that
+/// acts for a stored user (refresh, cookie sessions, the current user) asks here.
+pub(super) async fn active_user(users: &dyn UserStore, id: &UserId) -> Result<Option<User>> {
+    Ok(users.get_by_id(id).await?.filter(|user| user.is_active))
+}
+
+/// Creates and administers accounts.
+#[derive(Clone)]
+pub(super) struct Accounts {
+    pub(super) users: Arc<dyn UserStore>,
+    pub(super) passwords: PasswordHasher,
+    pub(super) default_roles: Vec<String>,
+    /// For what ends with an account: its sessions and tokens.
+    pub(super) sessions: Sessions,
+}
+
+impl Accounts {
+    /// Registers a user with the configured default roles.
+    pub(super) async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
+        let username = request.username.trim();
+        let email = request.email.trim();
+        let mut errors = ValidationErrors::default();
+        validate_username(username, &mut errors);
+        validate_email(email, &mut errors);
+        if let Err(e) = self.passwords.check_policy(&request.password) {
+            errors.push("password", e.to_string());
+        }
+        errors.into_result()?;
+        let hash = self
+            .passwords
+            .hash(&request.password)
+            .await
+            .map_err(password_error)?;
+        let ctx = &self.sessions.ctx;
+        let mut user = User::new(username, email, Some(hash), ctx.clock.now_datetime());
+        user.roles.clone_from(&self.default_roles);
+        self.users.insert(&user).await?;
+        ctx.emit(AuthEvent::UserRegistered {
+            user_id: user.id.to_string(),
+        });
+        Ok(user.to_public())
+    }
+
+    /// Applies `change` to the user's roles and writes back the roles only, compare-and-set:
+    /// a deactivation or an epoch bump that lands meanwhile is kept, and a concurrent role
+    /// change makes this one start again from the new roles.
+    pub(super) async fn change_roles(
+        &self,
+        user_id: &UserId,
+        change: impl Fn(&mut Vec<String>),
+    ) -> Result<PublicUser> {
+        const ATTEMPTS: usize = 8;
+        for _ in 0..ATTEMPTS {
+            let mut user = self
+                .users
+                .get_by_id(user_id)
+                .await?
+                .ok_or(AuthError::UserNotFound)?;
+            let mut roles = user.roles.clone();
+            change(&mut roles);
+            let replaced = match self.users.replace_roles(user_id, &user.roles, &roles).await {
+                Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+                other => other?,
+            };
+            if replaced {
+                user.roles = roles;
+                return Ok(user.to_public());
+            }
+        }
+        Err(AuthError::Internal(format!(
+            "the roles of user {user_id} changed under {ATTEMPTS} attempts to update them"
+        )))
+    }
+
+    /// Refuses the user's logins, then ends every session and token of it.
+    pub(super) async fn deactivate(&self, user_id: &UserId) -> Result<()> {
+        match self.users.deactivate(user_id).await {
+            Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+            other => other?,
+        }
+        self.sessions
+            .revoke_everything(user_id, "deactivated")
+            .await?;
+        self.sessions.ctx.emit(AuthEvent::UserDeactivated {
+            user_id: user_id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Lets a deactivated user log in again.
+    pub(super) async fn reactivate(&self, user_id: &UserId) -> Result<()> {
+        match self.users.activate(user_id).await {
+            Err(StoreError::NotFound) => Err(AuthError::UserNotFound),
+            other => Ok(other?),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The password login: credentials checked with the same work for every kind of failure, and
+//! an outdated hash upgraded on success.
+
+use std::fmt;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Context;
+use crate::error::{AuthError, Result};
+use crate::events::AuthEvent;
+use crate::password::{PasswordError, PasswordHasher, Verification};
+use crate::session::Device;
+use crate::user::{User, UserStore};
+
+/// Login input: a username or an email, and a password.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct LoginRequest {
+    /// Username, or email when it contains `@`.
+    pub login: String,
+    /// Password in clear.
+    pub password: SecretString,
+    /// The device logging in, recorded with the session.
+    pub device: Device,
+}
+
+impl LoginRequest {
+    /// A login.
+    #[must_use]
+    pub fn new(login: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            login: login.into(),
+            password: SecretString::from(password.into()),
+            device: Device::default(),
+        }
+    }
+
+    /// The same login from `device`.
+    #[must_use]
+    pub fn from_device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A hashing error as the flows report it: policy errors are validation errors of the
+/// `password` field, a full hashing queue is [`AuthError::Overloaded`].
+pub(super) fn password_error(err: PasswordError) -> AuthError {
+    match err {
+        PasswordError::TooShort { .. } | PasswordError::TooLong { .. } => {
+            AuthError::invalid("password", err.to_string())
+        }
+        PasswordError::Busy => AuthError::Overloaded,
+        other => AuthError::Internal(other.to_string()),
+    }
+}
+
+/// Checks passwords at login.
+#[derive(Clone)]
+pub(super) struct PasswordLogin {
+    pub(super) users: Arc<dyn UserStore>,
+    pub(super) passwords: PasswordHasher,
+    pub(super) ctx: Context,
+}
+
+impl PasswordLogin {
+    /// Checks a login's credentials (same work for every kind of failure); the user on
+    /// success, with an outdated hash upgraded.
+    pub(super) async fn check(&self, request: &LoginRequest) -> Result<User> {
+        let password = request.password.expose_secret();
+        let passwords = &self.passwords;
+        // Refuse over-long input before any hashing (OWASP); says nothing about the account.
+        passwords.check_max(password).map_err(password_error)?;
+        // In a login storm, refuse before the database lookup.
+        passwords.check_capacity().map_err(password_error)?;
+        let user = self.users.get_by_login(request.login.trim()).await?;
+        // The same work for every kind of account: no user, no password, an unusable stored
+        // hash and a wrong password all cost one verification.
+        let verification = passwords
+            .verify_login(
+                password,
+                user.as_ref().and_then(|u| u.password_hash.as_deref()),
+            )
+            .await
+            .map_err(password_error)?;
+        let (user, needs_rehash) = match (user, verification) {
+            (Some(user), Verification::Valid { needs_rehash }) => (user, needs_rehash),
+            (user, _) => {
+                self.ctx.emit(AuthEvent::LoginFailed {
+                    user_id: user.map(|u| u.id.to_string()),
+                });
+                return Err(AuthError::InvalidCredentials);
+            }
+        };
+        if !user.is_active {
+            self.ctx.emit(AuthEvent::LoginFailed {
+                user_id: Some(user.id.to_string()),
+            });
+            return Err(AuthError::InvalidCredentials);
+        }
+        Ok(if needs_rehash {
+            self.rehash(user, password).await
+        } else {
+            user
+        })
+    }
+
+    /// Upgrades an outdated hash; a failure is logged and does not fail the login. Writes the
+    /// hash column only, and only over the hash that was just verified: a password change or
+    /// deactivation that lands meanwhile is kept.
+    async fn rehash(&self, mut user: User, password: &str) -> User {
+        let Some(current) = user.password_hash.clone() else {
+            return user;
+        };
+        let hash = match self.passwords.hash(password).await {
+            Ok(hash) => hash,
+            Err(e) => {
+                tracing::warn!(user_id = %user.id, error = %e, "could not upgrade password hash");
+                return user;
+            }
+        };
+        match self
+            .users
+            .replace_password_hash(&user.id, &current, &hash)
+            .await
+        {
+            Ok(true) => {
+                user.password_hash = Some(hash);
+                self.ctx.emit(AuthEvent::PasswordRehashed {
+                    user_id: user.id.to_string(),
+                });
+            }
+            Ok(false) => {
+                tracing::info!(user_id = %user.id, "password changed during login; upgraded hash not stored");
+            }
+            Err(e) => {
+                tracing::warn!(user_id = %user.id, error = %e, "could not store upgraded password hash")
+            }
+        }
+        user
+    }
+}

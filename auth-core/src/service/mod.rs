@@ -1,0 +1,459 @@
+//! [`AuthService`]: the framework-agnostic flows (jwtlib's `register_user`, `login_user`,
+//! `logout_user`, `get_logged_in_user`, `introspect_token`, `authenticate_request`, plus
+//! refresh-token rotation and "log out everywhere").
+//!
+//! Every flow returns [`PublicUser`] or tokens, never the stored [`crate::User`].
+//!
+//! Each flow is a module of its own holding only the collaborators it needs, and
+//! [`AuthService`] forwards to them:
+//!
+//! | module | flow |
+//! |---|---|
+//! | `verify` | access token to claims, principal or user (the extractors' hot path) |
+//! | `login` | password check, the same work for every kind of failure; hash upgrade |
+//! | `bearer` | a login's session, refresh family and access token |
+//! | `refresh` | refresh-token rotation with reuse detection |
+//! | `sessions` | opening and ending sessions, logout, "log out everywhere" |
+//! | `cookie` | browser sessions: start, verify (with a short cache), rotate |
+//! | `account` | registration, roles, deactivation, and `active_user` |
+//! | `setup` | the stores, the builder, and the stack from configuration |
+
+mod account;
+mod bearer;
+mod cookie;
+mod login;
+mod refresh;
+mod sessions;
+mod setup;
+mod verify;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use self::account::RegisterRequest;
+pub use self::bearer::LoginResponse;
+pub use self::cookie::CookieLogin;
+pub use self::login::LoginRequest;
+pub use self::setup::{AuthServiceBuilder, SetupError, Stores};
+pub use self::verify::Introspection;
+
+use self::account::Accounts;
+use self::bearer::Bearer;
+use self::cookie::Cookies;
+use self::login::PasswordLogin;
+use self::refresh::Refresh;
+use self::sessions::Sessions;
+use self::verify::Verifier;
+use crate::authz::services::ServicePermissionStore;
+use crate::authz::RoleStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::AuthConfig;
+use crate::error::{AuthError, Result};
+use crate::events::{AuthEvent, EventSink, TracingEventSink};
+use crate::invalidation::ChangeBus;
+use crate::password::PasswordHasher;
+use crate::principal::Principal;
+use crate::random::{OsRandom, Random};
+use crate::session::Session;
+use crate::store::redis::RedisStore;
+use crate::store::sql::SqlStore;
+use crate::throttle::CounterStore;
+use crate::token::{Claims, RevocationView, TokenManager};
+use crate::user::{PublicUser, UserId, UserStore};
+
+/// What every flow shares: the clock, the source of randomness and where events go.
+#[derive(Clone)]
+struct Context {
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    events: Arc<dyn EventSink>,
+}
+
+impl Context {
+    fn emit(&self, event: AuthEvent) {
+        self.events.emit(&event);
+    }
+}
+
+struct Inner {
+    verifier: Verifier,
+    login: PasswordLogin,
+    bearer: Bearer,
+    refresh: Refresh,
+    sessions: Sessions,
+    cookies: Cookies,
+    accounts: Accounts,
+    // Handed out to administration, adapters and tooling.
+    users: Arc<dyn UserStore>,
+    roles: Arc<dyn RoleStore>,
+    services: Arc<dyn ServicePermissionStore>,
+    counters: Arc<dyn CounterStore>,
+    bus: Option<ChangeBus>,
+    revocation_view: Option<Arc<RevocationView>>,
+    sql: Option<SqlStore>,
+    redis: Option<RedisStore>,
+    tokens: TokenManager,
+    passwords: PasswordHasher,
+    clock: Arc<dyn Clock>,
+}
+
+/// The authentication flows over a set of stores. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthService")
+            .field("tokens", &self.inner.tokens)
+            .field("passwords", &self.inner.passwords)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    /// A builder over `config`.
+    pub fn builder(config: AuthConfig) -> AuthServiceBuilder {
+        AuthServiceBuilder {
+            config,
+            stores: None,
+            keys: None,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            events: Arc::new(TracingEventSink),
+        }
+    }
+
+    /// The whole stack from configuration: connects to `database.url` (SQLite file created and
+    /// migrated on first start, or PostgreSQL), loads or generates keys, and builds the service.
+    ///
+    /// # Errors
+    /// [`SetupError`] naming what to fix.
+    pub async fn from_config(config: &AuthConfig) -> Result<Self, SetupError> {
+        setup::from_config(config).await
+    }
+
+    /// Prepares the dummy password hash now, so the first login for an unknown user costs the
+    /// same as every later one (no timing hint on the first request).
+    ///
+    /// # Errors
+    /// [`SetupError::Password`] when hashing fails.
+    pub async fn warm_up(&self) -> Result<(), SetupError> {
+        self.inner.passwords.verify_dummy("").await?;
+        Ok(())
+    }
+
+    /// The token manager (for key rotation and tooling).
+    #[must_use]
+    pub fn tokens(&self) -> &TokenManager {
+        &self.inner.tokens
+    }
+
+    /// The user store (for administration).
+    #[must_use]
+    pub fn users(&self) -> &Arc<dyn UserStore> {
+        &self.inner.users
+    }
+
+    /// The bus this instance shares changes with others on, when configured
+    /// (`AUTH__REDIS__URL`).
+    #[must_use]
+    pub fn bus(&self) -> Option<&ChangeBus> {
+        self.inner.bus.as_ref()
+    }
+
+    /// Whether revocation checks answer from the local view right now (no store round trip);
+    /// false without a view, and while the change bus is down or the view reloads.
+    #[must_use]
+    pub fn revocations_in_memory(&self) -> bool {
+        self.inner
+            .revocation_view
+            .as_ref()
+            .is_some_and(|view| view.is_complete())
+    }
+
+    /// The SQL store, when the service runs on one (for casbin's adapter and health checks).
+    #[must_use]
+    pub fn sql_store(&self) -> Option<&SqlStore> {
+        self.inner.sql.as_ref()
+    }
+
+    /// Rate-limit and lockout counters (Redis when configured, so instances count together).
+    #[must_use]
+    pub fn counters(&self) -> &Arc<dyn CounterStore> {
+        &self.inner.counters
+    }
+
+    /// Role definitions managed at run time.
+    #[must_use]
+    pub fn role_store(&self) -> &Arc<dyn RoleStore> {
+        &self.inner.roles
+    }
+
+    /// Service-scoped permission schemas, user values and service admins (seed 004); see
+    /// [`authz::services`](crate::authz::services).
+    #[must_use]
+    pub fn service_permissions(&self) -> &Arc<dyn ServicePermissionStore> {
+        &self.inner.services
+    }
+
+    /// The password hasher.
+    #[must_use]
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.inner.passwords
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Checks every store the service needs answers (readiness).
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`].
+    pub async fn check_ready(&self) -> Result<()> {
+        if let Some(sql) = &self.inner.sql {
+            sql.ping().await.map_err(AuthError::ServiceUnavailable)?;
+        }
+        if let Some(redis) = &self.inner.redis {
+            redis.ping().await.map_err(AuthError::ServiceUnavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Registers a user with the configured default roles (jwtlib `register_user`).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a bad username, email or password;
+    /// [`AuthError::Conflict`] when the username or email is taken.
+    pub async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
+        self.inner.accounts.register(request).await
+    }
+
+    /// Gives a user a role (idempotent). It appears in tokens from the next login or refresh;
+    /// tokens already issued keep their roles until they expire.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn assign_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+        self.inner
+            .accounts
+            .change_roles(user_id, |roles| {
+                if !roles.iter().any(|r| r == role) {
+                    roles.push(role.to_owned());
+                }
+            })
+            .await
+    }
+
+    /// Takes a role from a user. Like [`assign_role`](Self::assign_role) it applies to new
+    /// tokens; call [`logout_all`](Self::logout_all) as well to end the user's current
+    /// sessions at once.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn revoke_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+        self.inner
+            .accounts
+            .change_roles(user_id, |roles| roles.retain(|r| r != role))
+            .await
+    }
+
+    /// Deactivates a user: new logins and refreshes are refused, and every session, refresh
+    /// family and access token the user holds ends at once, on every instance (the security
+    /// epoch moves and a user cut-off is revoked, which every guard checks). Idempotent.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn deactivate_user(&self, user_id: &UserId) -> Result<()> {
+        self.inner.accounts.deactivate(user_id).await
+    }
+
+    /// Lets a deactivated user log in again. Tokens and sessions ended by the deactivation
+    /// stay ended.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn reactivate_user(&self, user_id: &UserId) -> Result<()> {
+        self.inner.accounts.reactivate(user_id).await
+    }
+
+    /// Checks credentials and starts a session (jwtlib `login_user`). Unknown users, wrong
+    /// passwords and disabled accounts give the same error after the same work.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password.
+    pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
+        let user = self.inner.login.check(&request).await?;
+        self.inner.bearer.start(&user, request.device).await
+    }
+
+    /// Checks credentials and starts a browser session authenticated by a cookie instead of
+    /// tokens. The session is new, so a cookie planted before login is never upgraded
+    /// (fixation); its idle timeout is `session.timeout_minutes`.
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    pub async fn login_with_cookie(&self, request: LoginRequest) -> Result<CookieLogin> {
+        let user = self.inner.login.check(&request).await?;
+        self.inner.cookies.start(&user, request.device).await
+    }
+
+    /// Rotates a refresh token: returns a new access token and the successor refresh token.
+    ///
+    /// Concurrent uses of one token within `jwt.refresh_reuse_grace_seconds` get the same
+    /// successor; a use after that revokes the whole family (reuse detection).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidRefreshToken`] for unknown, expired, revoked or reused tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
+        self.inner.refresh.rotate(refresh_token).await
+    }
+
+    /// The principal's live sessions, most recently used first.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when the session store is down.
+    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<Session>> {
+        self.inner.sessions.list(principal).await
+    }
+
+    /// Ends one of the principal's sessions (a device logged out remotely): its refresh
+    /// tokens and access tokens stop working. Returns whether the principal had it.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn revoke_session(&self, principal: &Principal, session_id: &str) -> Result<bool> {
+        self.inner.sessions.revoke(principal, session_id).await
+    }
+
+    /// Ends every session of the principal except the one it is using; returns how many.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn revoke_other_sessions(&self, principal: &Principal) -> Result<usize> {
+        self.inner.sessions.revoke_others(principal).await
+    }
+
+    /// Ends the principal's session: its refresh family and every access token of it
+    /// (jwtlib `logout_user`, but enforced server-side). When `refresh_token` names another
+    /// session of the same user, that one ends too.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn logout(&self, principal: &Principal, refresh_token: Option<&str>) -> Result<()> {
+        self.inner.sessions.logout(principal, refresh_token).await
+    }
+
+    /// Revokes every session and token of a user ("log out everywhere", password change):
+    /// bumps the security epoch so every older token dies at once.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn logout_all(&self, user_id: &UserId) -> Result<()> {
+        self.inner.sessions.logout_all(user_id).await
+    }
+
+    /// Gives the principal's cookie session a new secret (call it when the session's
+    /// privileges change, e.g. after a step-up): the old cookie stops working at once.
+    ///
+    /// Only a principal that authenticated with the session cookie may rotate it: a bearer
+    /// token names its session too, and must not become a cookie that outlives it.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidSession`] when the principal did not present a session cookie, has
+    /// no live session, or its user is gone or deactivated.
+    pub async fn rotate_cookie(&self, principal: &Principal) -> Result<CookieLogin> {
+        self.inner.cookies.rotate(principal).await
+    }
+
+    /// Verifies a session cookie: the claims of its session, as an access token would carry
+    /// them (`sid` the session, `jti` `cookie:` and a prefix of the cookie's hash, so that one
+    /// cookie of a session can be revoked on its own). Sessions read in the last 30 s are
+    /// answered from memory; revocation is checked on every call.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidSession`] for an unknown, ended or revoked session;
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn verify_cookie(&self, secret: &str) -> Result<Arc<Claims>> {
+        self.inner.cookies.verify(secret).await
+    }
+
+    /// Verifies an access token: signature, claims, and revocation.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`], or [`AuthError::ServiceUnavailable`] when the revocation
+    /// store cannot be asked (the request must not pass).
+    pub async fn verify_access(&self, token: &str) -> Result<Claims> {
+        self.verify_access_shared(token)
+            .await
+            .map(Arc::unwrap_or_clone)
+    }
+
+    /// As [`verify_access`](Self::verify_access), with the claims shared: a token presented
+    /// again comes from the verification cache (`jwt.verify_cache_entries`); revocation is
+    /// checked every time.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn verify_access_shared(&self, token: &str) -> Result<Arc<Claims>> {
+        self.inner.verifier.access(token).await
+    }
+
+    /// The principal an access token stands for (verified, unrevoked). No user lookup.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.inner.verifier.authenticate(token).await
+    }
+
+    /// The user an access token belongs to (jwtlib `get_logged_in_user`).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`]; [`AuthError::UserNotFound`] when the user is gone or
+    /// disabled.
+    pub async fn current_user(&self, token: &str) -> Result<PublicUser> {
+        self.inner.verifier.current_user(token).await
+    }
+
+    /// The user of verified claims, checking the account is still active and the token's
+    /// security epoch is current.
+    ///
+    /// # Errors
+    /// As [`current_user`](Self::current_user).
+    pub async fn user_for_claims(&self, claims: &Claims) -> Result<PublicUser> {
+        self.inner.verifier.user_for_claims(claims).await
+    }
+
+    /// Token introspection for other services (jwtlib `introspect_token`). Never fails:
+    /// anything but a valid token of an existing, active user is `active: false`. (jwtlib
+    /// reports "valid token, no user" as active; we do not, because RFC 7662 section 2.2 says
+    /// a token that cannot be used is not active.)
+    pub async fn introspect(&self, token: &str) -> Introspection {
+        self.inner.verifier.introspect(token).await
+    }
+
+    /// jwtlib's `authenticate_request`: `Ok(None)` when `should_skip(method, path)` says the
+    /// route is public, otherwise the user of `token`.
+    ///
+    /// # Errors
+    /// [`AuthError::NotAuthenticated`] without a token, otherwise as
+    /// [`current_user`](Self::current_user).
+    pub async fn authenticate_request(
+        &self,
+        should_skip: impl FnOnce(&str, &str) -> bool,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<Option<PublicUser>> {
+        if should_skip(method, path) {
+            return Ok(None);
+        }
+        let token = token.ok_or(AuthError::NotAuthenticated)?;
+        self.current_user(token).await.map(Some)
+    }
+}

@@ -1,0 +1,370 @@
+//! Assembling an [`AuthService`]: the stores it runs on, the builder, and the whole stack
+//! from configuration.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::account::Accounts;
+use super::bearer::{Bearer, RefreshLifetimes};
+use super::cookie::Cookies;
+use super::login::PasswordLogin;
+use super::refresh::Refresh;
+use super::sessions::Sessions;
+use super::verify::Verifier;
+use super::{AuthService, Context, Inner};
+use crate::authz::services::ServicePermissionStore;
+use crate::authz::RoleStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{AuthConfig, ConfigError};
+use crate::events::EventSink;
+use crate::invalidation::ChangeBus;
+use crate::password::{PasswordError, PasswordHasher};
+use crate::random::Random;
+use crate::session::{SessionManager, SessionSettings, SessionStore};
+use crate::store::redis::RedisStore;
+use crate::store::sql::{SqlOptions, SqlStore};
+use crate::store::{MemoryStore, StoreError};
+use crate::throttle::CounterStore;
+use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
+use crate::token::revocation::RevocationStore;
+use crate::token::setup::{load_keys, KeySetupError, KeySource};
+use crate::token::RevocationView;
+use crate::token::{KeySet, TokenManager};
+use crate::user::UserStore;
+
+/// Why an [`AuthService`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The keys could not be loaded or generated.
+    #[error(transparent)]
+    Keys(#[from] KeySetupError),
+    /// The database could not be reached or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The password parameters are invalid.
+    #[error("password hashing: {0}")]
+    Password(#[from] PasswordError),
+    /// The stored roles could not be loaded or do not compose with the typed and configured
+    /// ones.
+    #[error("roles: {0}")]
+    Roles(#[from] crate::authz::LoadRolesError),
+    /// The casbin model or its policies could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] crate::authz::engine::PolicyError),
+    /// The change bus (Redis pub/sub) could not be joined.
+    #[error(transparent)]
+    Bus(#[from] crate::invalidation::BusError),
+}
+
+/// The stores a service runs on.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Stores {
+    /// Users.
+    pub users: Arc<dyn UserStore>,
+    /// Token revocation.
+    pub revocations: Arc<dyn RevocationStore>,
+    /// Refresh tokens.
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    /// Role definitions.
+    pub roles: Arc<dyn RoleStore>,
+    /// Service-scoped permission schemas and values.
+    pub services: Arc<dyn ServicePermissionStore>,
+    /// Login sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// Rate-limit and lockout counters.
+    pub counters: Arc<dyn CounterStore>,
+    /// The SQL store behind them, if any, for readiness checks.
+    pub sql: Option<SqlStore>,
+    /// The Redis store, if sessions live there, for readiness checks.
+    pub redis: Option<RedisStore>,
+    /// The bus instances announce changes on, when there are several.
+    pub bus: Option<ChangeBus>,
+    /// The local revocation view, when revocation checks answer from memory.
+    pub revocation_view: Option<Arc<RevocationView>>,
+}
+
+impl Stores {
+    /// Everything in one in-memory store.
+    #[must_use]
+    pub fn memory() -> Self {
+        let store = Arc::new(MemoryStore::new());
+        Self {
+            users: store.clone(),
+            revocations: store.clone(),
+            refresh_tokens: store.clone(),
+            roles: store.clone(),
+            sessions: store.clone(),
+            counters: store.clone(),
+            services: store,
+            sql: None,
+            redis: None,
+            bus: None,
+            revocation_view: None,
+        }
+    }
+
+    /// Everything in one SQL store.
+    #[must_use]
+    pub fn sql(store: SqlStore) -> Self {
+        let shared = Arc::new(store.clone());
+        Self {
+            users: shared.clone(),
+            revocations: shared.clone(),
+            refresh_tokens: shared.clone(),
+            roles: shared.clone(),
+            sessions: shared.clone(),
+            counters: shared.clone(),
+            services: shared,
+            sql: Some(store),
+            redis: None,
+            bus: None,
+            revocation_view: None,
+        }
+    }
+
+    /// The same stores with sessions, revocations, refresh-token families and counters in
+    /// Redis.
+    #[must_use]
+    pub fn with_redis(mut self, redis: RedisStore) -> Self {
+        let shared = Arc::new(redis.clone());
+        self.sessions = shared.clone();
+        self.revocations = shared.clone();
+        self.refresh_tokens = shared.clone();
+        self.counters = shared;
+        self.redis = Some(redis);
+        self
+    }
+
+    /// The same stores for one of several instances sharing `bus`: revocation checks answer
+    /// from a local [`RevocationView`] kept complete through the bus (no round trip per
+    /// request), and the bus is there for the auth module to join. Spawns the view's task, so
+    /// call it within a Tokio runtime.
+    #[must_use]
+    pub fn shared_through(mut self, bus: ChangeBus, clock: Arc<dyn Clock>) -> Self {
+        let view = Arc::new(RevocationView::new(self.revocations, bus.clone(), clock));
+        // The task lives as long as the view.
+        drop(view.follow());
+        self.revocations = view.clone();
+        self.revocation_view = Some(view);
+        self.bus = Some(bus);
+        self
+    }
+}
+
+/// Builds an [`AuthService`]; see [`AuthService::builder`].
+#[must_use]
+pub struct AuthServiceBuilder {
+    pub(super) config: AuthConfig,
+    pub(super) stores: Option<Stores>,
+    pub(super) keys: Option<(KeySet, SecretString)>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) random: Arc<dyn Random>,
+    pub(super) events: Arc<dyn EventSink>,
+}
+
+impl fmt::Debug for AuthServiceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthServiceBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AuthServiceBuilder {
+    /// Uses these stores (default: in memory).
+    pub fn with_stores(mut self, stores: Stores) -> Self {
+        self.stores = Some(stores);
+        self
+    }
+
+    /// Uses these keys and refresh-token secret (default: from configuration, see
+    /// [`load_keys`]).
+    ///
+    /// # Warning
+    /// The refresh secret must be at least 32 random bytes and the same on every instance.
+    pub fn with_keys(mut self, keys: KeySet, refresh_secret: SecretString) -> Self {
+        self.keys = Some((keys, refresh_secret));
+        self
+    }
+
+    /// Reads time from this clock (default: the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Draws token ids, session ids and refresh tokens from `random` (default: the operating
+    /// system's CSPRNG).
+    ///
+    /// # Warning
+    /// Only tests should replace it, with a [`SeededRandom`](crate::random::SeededRandom).
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// Sends events here (default: `tracing`).
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Builds the service.
+    ///
+    /// # Errors
+    /// [`SetupError`] when the configuration, keys or password parameters are invalid.
+    pub fn build(self) -> Result<AuthService, SetupError> {
+        self.config.validate()?;
+        let (key_set, refresh_secret) = match self.keys {
+            Some(keys) => keys,
+            None => {
+                let loaded = load_keys(&self.config)?;
+                log_key_source(&loaded.source, &self.config);
+                (loaded.key_set, loaded.refresh_secret)
+            }
+        };
+        let stores = self.stores.unwrap_or_else(Stores::memory);
+        let jwt = &self.config.jwt;
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        let refresh_ttl = secs(jwt.refresh_token_ttl());
+        let lifetimes = RefreshLifetimes {
+            token: refresh_ttl,
+            family: secs(jwt.refresh_family_ttl()).max(refresh_ttl),
+        };
+        let ctx = Context {
+            clock: self.clock,
+            random: self.random,
+            events: self.events,
+        };
+        let tokens = TokenManager::new(key_set, jwt, Arc::clone(&ctx.clock))
+            .with_random(Arc::clone(&ctx.random));
+        let passwords = PasswordHasher::new(&self.config.password)?;
+        // A bearer session lives as long as its refresh tokens do: idle for at most the
+        // refresh-token lifetime, and never past the family's absolute lifetime.
+        let sessions = Sessions {
+            manager: SessionManager::new(
+                stores.sessions,
+                Arc::clone(&ctx.clock),
+                SessionSettings::new(
+                    lifetimes.token,
+                    lifetimes.family,
+                    self.config.session.max_sessions_per_user,
+                ),
+            ),
+            refresh: stores.refresh_tokens,
+            revocations: Arc::clone(&stores.revocations),
+            users: Arc::clone(&stores.users),
+            access_ttl: tokens.access_ttl(),
+            ctx: ctx.clone(),
+        };
+        let verifier = Verifier {
+            tokens: tokens.clone(),
+            revocations: stores.revocations,
+            users: Arc::clone(&stores.users),
+        };
+        let bearer = Bearer {
+            sessions: sessions.clone(),
+            tokens: tokens.clone(),
+            codec: Arc::new(RefreshTokenCodec::with_random(
+                refresh_secret.expose_secret().as_bytes(),
+                Arc::clone(&ctx.random),
+            )),
+            lifetimes,
+        };
+        let cookie_idle = i64::try_from(self.config.session.timeout_minutes)
+            .unwrap_or(i64::MAX / 120)
+            .saturating_mul(60);
+        Ok(AuthService {
+            inner: Arc::new(Inner {
+                accounts: Accounts {
+                    users: Arc::clone(&stores.users),
+                    passwords: passwords.clone(),
+                    default_roles: self.config.users.default_roles.clone(),
+                    sessions: sessions.clone(),
+                },
+                login: PasswordLogin {
+                    users: Arc::clone(&stores.users),
+                    passwords: passwords.clone(),
+                    ctx: ctx.clone(),
+                },
+                refresh: Refresh {
+                    bearer: bearer.clone(),
+                    users: Arc::clone(&stores.users),
+                    reuse_grace: i64::try_from(jwt.refresh_reuse_grace_seconds).unwrap_or(0),
+                },
+                cookies: Cookies {
+                    sessions: sessions.clone(),
+                    verifier: verifier.clone(),
+                    idle: cookie_idle,
+                    cache: Arc::new(Mutex::new(HashMap::new())),
+                },
+                bearer,
+                sessions,
+                verifier,
+                users: stores.users,
+                roles: stores.roles,
+                services: stores.services,
+                counters: stores.counters,
+                bus: stores.bus,
+                revocation_view: stores.revocation_view,
+                sql: stores.sql,
+                redis: stores.redis,
+                tokens,
+                passwords,
+                clock: ctx.clock,
+            }),
+        })
+    }
+}
+
+/// The whole stack from configuration: see [`AuthService::from_config`].
+pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, SetupError> {
+    // Validated before connecting, so a bad configuration never creates or migrates a
+    // database; `build` validates again for callers that use the builder directly.
+    config.validate()?;
+    let options = SqlOptions::default()
+        .with_max_connections(config.database.max_connections)
+        .with_acquire_timeout(std::time::Duration::from_secs(
+            config.database.acquire_timeout_seconds,
+        ));
+    let store = SqlStore::connect(&config.database.url, options).await?;
+    let mut stores = Stores::sql(store);
+    if let Some(url) = &config.redis.url {
+        let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
+        stores = stores
+            .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
+            .shared_through(bus, Arc::new(SystemClock));
+    }
+    let service = AuthService::builder(config.clone())
+        .with_stores(stores)
+        .build()?;
+    service.warm_up().await?;
+    Ok(service)
+}
+
+fn log_key_source(source: &KeySource, config: &AuthConfig) {
+    let var = config.jwt.algorithm.key_variable();
+    match source {
+        KeySource::Configured => {
+            tracing::info!(algorithm = %config.jwt.algorithm, "using configured signing key")
+        }
+        KeySource::DevelopmentFile(path) => tracing::warn!(
+            path = %path.display(),
+            algorithm = %config.jwt.algorithm,
+            "using development signing keys kept in {}; set {var} and AUTH__JWT__REFRESH_TOKEN_SECRET in production",
+            path.display()
+        ),
+        KeySource::GeneratedDevelopmentFile(path) => tracing::warn!(
+            path = %path.display(),
+            algorithm = %config.jwt.algorithm,
+            "generated development signing keys and saved them to {}; set {var} and AUTH__JWT__REFRESH_TOKEN_SECRET in production",
+            path.display()
+        ),
+    }
+}
