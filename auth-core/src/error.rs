@@ -3,12 +3,15 @@
 //! Every failure a flow can report is an [`AuthError`] variant with a stable machine
 //! [`code`](AuthError::code). Web adapters map the variants to HTTP statuses; the messages never
 //! contain a secret and never reveal whether an account exists.
+//!
+//! [`StoreError`] is what every store trait and backend reports; flows turn it into an
+//! [`AuthError`] (unavailable stores become 503s, never a pass).
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::store::StoreError;
 use crate::token::TokenError;
 
 /// Result alias for the authentication flows.
@@ -157,4 +160,29 @@ impl fmt::Display for ValidationErrors {
         }
         Ok(())
     }
+}
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached or timed out. Requests that need it must fail (503),
+    /// never pass.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// A unique value is taken.
+    #[error("{field} is already taken")]
+    Conflict {
+        /// The field.
+        field: &'static str,
+    },
+    /// The record does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// Stored data could not be read back (a bug or manual tampering).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The schema could not be migrated.
+    #[error("database migration failed: {0}")]
+    Migration(String),
 }

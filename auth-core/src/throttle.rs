@@ -22,7 +22,7 @@
 
 use async_trait::async_trait;
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// The start of the fixed window of `window` seconds that contains `now`.
 #[must_use]

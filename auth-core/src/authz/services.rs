@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{PermissionDef, PermissionKind};
+use crate::error::StoreError;
 use crate::error::{AuthError, ValidationErrors};
-use crate::store::StoreError;
 
 /// One permission of a service's schema, owned (as registered over HTTP or from a
 /// `#[derive(Permissions)]` enum).

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{RoleError, RoleHierarchy};
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// A role definition as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::login::password_error;
 use super::sessions::Sessions;
+use crate::error::StoreError;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::password::PasswordHasher;
-use crate::store::StoreError;
 use crate::user::{
     validate_email, validate_username, AuthUser, PublicUser, User, UserId, UserStore,
 };

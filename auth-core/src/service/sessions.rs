@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use super::Context;
+use crate::error::StoreError;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
 use crate::principal::Principal;
 use crate::session::{Device, Session, SessionManager};
-use crate::store::StoreError;
 use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
 use crate::token::revocation::{RevocationStore, UserCutoff};
 use crate::user::{User, UserId, UserStore};

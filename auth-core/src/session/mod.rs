@@ -39,7 +39,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// Longest user agent or device name kept; longer ones are cut.
 const MAX_DEVICE_FIELD: usize = 256;

@@ -18,8 +18,8 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::{Digest, Sha256};
 
+use crate::error::StoreError;
 use crate::random::{OsRandom, Random};
-use crate::store::StoreError;
 
 /// One login's chain of refresh tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]

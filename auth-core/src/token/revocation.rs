@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// What a revocation check looks at, taken from verified claims.
 #[derive(Debug, Clone, Copy)]

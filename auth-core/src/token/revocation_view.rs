@@ -35,8 +35,8 @@ use super::revocation::{
     Revocation, RevocationCheck, RevocationSet, RevocationSnapshot, RevocationStore, UserCutoff,
 };
 use crate::clock::Clock;
+use crate::error::StoreError;
 use crate::invalidation::{Change, ChangeBus, Notice, Origin};
-use crate::store::StoreError;
 
 /// How often the view compares the store's revocation sequence with what it has applied.
 const SEQUENCE_CHECK: Duration = Duration::from_millis(500);

@@ -11,8 +11,8 @@ use auth_macros::AuthUser;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error::StoreError;
 use crate::error::ValidationErrors;
-use crate::store::StoreError;
 
 /// A user id: a UUIDv7 string (sortable by creation time).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{map_err, SqlStore};
 use crate::authz::services::{PermissionSpec, ServicePermissionStore};
 use crate::authz::PermissionKind;
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())

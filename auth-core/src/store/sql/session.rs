@@ -3,8 +3,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{map_err, Backend, SqlStore};
+use crate::error::StoreError;
 use crate::session::{Device, Session, SessionStore};
-use crate::store::StoreError;
 
 const COLUMNS: &str = "id, user_id, user_agent, ip, name, created_at, last_seen, expires_at, \
                        idle_timeout, secret_hash";

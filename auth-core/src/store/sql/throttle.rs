@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{map_err, SqlStore};
-use crate::store::StoreError;
+use crate::error::StoreError;
 use crate::throttle::{window_start, CounterStore};
 
 #[async_trait]

@@ -4,7 +4,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{map_err, SqlStore};
-use crate::store::StoreError;
+use crate::error::StoreError;
 use crate::user::{normalize, Page, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
