@@ -273,8 +273,12 @@ where
         out
     }
 
-    /// The axum router.
+    /// The axum router. An unknown path answers 404 and a method a route does not serve 405,
+    /// both as `application/problem+json` like every other error
+    /// ([`routes::not_found`], [`routes::method_not_allowed`]).
     pub fn into_router(self) -> Router<S> {
         self.router
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed)
     }
 }

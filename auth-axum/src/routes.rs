@@ -13,7 +13,8 @@
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
-//! Bodies are limited to `server.body_limit_bytes`; every error is a [`Problem`].
+//! Bodies are limited to `server.body_limit_bytes`; every error is a [`Problem`], an unknown
+//! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
 
 use auth_core::service::{LoginRequest, LoginResponse, RegisterRequest};
 use auth_core::AuthError;
@@ -58,6 +59,26 @@ where
         )
         .route("/auth/sessions/{id}", delete(revoke_session))
         .layer(DefaultBodyLimit::max(body_limit))
+}
+
+/// The answer to a request no route matches: 404 `not_found` as a [`Problem`], like every
+/// other error. [`AuthRouter::into_router`](crate::AuthRouter::into_router) installs it; on a
+/// router of your own, `.fallback(auth_axum::routes::not_found)`.
+pub async fn not_found(uri: axum::http::Uri) -> Problem {
+    Problem::not_found(format!("no route for `{}`", uri.path()))
+}
+
+/// The answer to a route called with a method it does not serve: 405 `method_not_allowed` as
+/// a [`Problem`] (axum adds the `Allow` header). Installed by
+/// [`AuthRouter::into_router`](crate::AuthRouter::into_router); on a router of your own,
+/// `.method_not_allowed_fallback(auth_axum::routes::method_not_allowed)` after the routes.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        format!("`{method}` is not allowed on `{}`", uri.path()),
+    )
 }
 
 /// `GET /health` (liveness) and `GET /ready` (the database answers).

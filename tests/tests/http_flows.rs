@@ -755,6 +755,19 @@ async fn health_and_readiness(h: &Harness) {
     assert_eq!(health["status"], "ok");
     let ready = h.get("/ready", None).await;
     assert_eq!(ready.status(), StatusCode::OK);
+
+    // An unknown path and a wrong method answer in the one problem shape too.
+    let body = problem(
+        h.get("/no/such/route?secret=1", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(body["detail"], "no route for `/no/such/route`");
+    let wrong = h.send(h.http.delete(h.server.url("/auth/me")), None).await;
+    assert_eq!(wrong.headers()["allow"], "GET,HEAD");
+    let body = problem(wrong, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    assert_eq!(body["detail"], "`DELETE` is not allowed on `/auth/me`");
 }
 
 async fn service_permissions_over_http(h: &Harness) {
