@@ -180,16 +180,19 @@ fn hmac_secret_must_match_the_hash_size() {
 fn production_refuses_missing_secrets() {
     Jail::expect_with(|jail| {
         jail.set_env("AUTH__ENV", "production");
-        let err = AuthConfig::load().expect_err("production without secret");
+        let err = AuthConfig::load().expect_err("production without secrets");
         assert!(
             matches!(
-                err,
-                ConfigError::MissingSecret {
-                    var: "AUTH__JWT__SECRET_KEY",
-                    ..
-                }
+                &err,
+                ConfigError::Several(problems) if matches!(
+                    problems.as_slice(),
+                    [
+                        ConfigError::MissingSecret { var: "AUTH__JWT__SECRET_KEY", .. },
+                        ConfigError::MissingSecret { var: "AUTH__JWT__REFRESH_TOKEN_SECRET", .. },
+                    ]
+                )
             ),
-            "{err}"
+            "both missing secrets at once: {err}"
         );
         jail.set_env("AUTH__JWT__SECRET_KEY", STRONG);
         let err = AuthConfig::load().expect_err("production without refresh secret");
@@ -246,7 +249,7 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
     Jail::expect_with(|jail| {
         jail.set_env("AUTH__JWT__SECRET_KEYS", STRONG);
         assert!(
-            matches!(AuthConfig::load(), Err(ConfigError::Load(_))),
+            matches!(AuthConfig::load(), Err(ConfigError::UnknownKey { .. })),
             "a misspelt key must not be ignored"
         );
         Ok(())
@@ -268,6 +271,74 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
             Ok(())
         });
     }
+}
+
+/// A misspelt setting names the variable as it was written and the setting it was meant to
+/// be, in Display and Debug alike (what `main` returning the error prints).
+#[test]
+fn a_misspelt_setting_names_the_variable_and_the_nearest_one() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__SECRT_KEY", STRONG);
+        let err = AuthConfig::load().expect_err("misspelt key accepted");
+        assert_eq!(
+            err.to_string(),
+            "AUTH__JWT__SECRT_KEY is not a setting; did you mean AUTH__JWT__SECRET_KEY?"
+        );
+        assert_eq!(format!("{err:?}"), err.to_string());
+        assert!(!err.to_string().contains(STRONG));
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__SERVER__COLOUR", "blue");
+        let err = AuthConfig::load().expect_err("unknown key accepted");
+        assert_eq!(err.to_string(), "AUTH__SERVER__COLOUR is not a setting");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file("auth.toml", "[password]\nmemory_kb = 1024\n")?;
+        let err = AuthConfig::load().expect_err("misspelt file key accepted");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("`password.memory_kb` in ")
+                && message.contains("auth.toml is not a setting")
+                && message.ends_with("; did you mean `password.memory_kib`?"),
+            "{message}"
+        );
+        Ok(())
+    });
+}
+
+/// Every problem of a configuration at once, one line each, naming its variable.
+#[test]
+fn every_problem_is_reported_together() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__JWT__LEEWAY_SECONDS", "61");
+        jail.set_env("AUTH__JWT__SECRET_KEY", "change-me");
+        jail.set_env("AUTH__PASSWORD__HASH_THREAD_NICE", "20");
+        jail.set_env("AUTH__SERVER__BIND", "localhost");
+        let err = AuthConfig::load().expect_err("four problems accepted");
+        let ConfigError::Several(problems) = &err else {
+            panic!("expected several problems: {err}");
+        };
+        assert_eq!(problems.len(), 4, "{err}");
+        let message = err.to_string();
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(lines[0], "4 problems:");
+        for var in [
+            "AUTH__SERVER__BIND",
+            "AUTH__JWT__SECRET_KEY is too weak",
+            "AUTH__JWT__LEEWAY_SECONDS",
+            "AUTH__PASSWORD__HASH_THREAD_NICE",
+        ] {
+            assert!(
+                lines[1..]
+                    .iter()
+                    .any(|l| l.starts_with("- ") && l.contains(var)),
+                "{var}: {message}"
+            );
+        }
+        Ok(())
+    });
 }
 
 #[test]

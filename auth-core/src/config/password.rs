@@ -1,0 +1,75 @@
+//! `[password]` (Argon2id and the password policy) and `[lockout]`.
+
+use serde::{Deserialize, Serialize};
+
+/// Password hashing (Argon2id) and policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PasswordConfig {
+    /// `AUTH__PASSWORD__MIN_LENGTH`: minimum length in characters. Default 8.
+    pub min_length: usize,
+    /// `AUTH__PASSWORD__MAX_LENGTH`: maximum length in characters, refused before hashing. Default 128.
+    pub max_length: usize,
+    /// `AUTH__PASSWORD__MEMORY_KIB`: Argon2id memory cost. Default 19456 (19 MiB, OWASP).
+    pub memory_kib: u32,
+    /// `AUTH__PASSWORD__ITERATIONS`: Argon2id time cost. Default 2 (OWASP).
+    pub iterations: u32,
+    /// `AUTH__PASSWORD__PARALLELISM`: Argon2id lanes. Default 1 (OWASP).
+    pub parallelism: u32,
+    /// `AUTH__PASSWORD__MAX_MEMORY_KIB`: the most memory a *stored* hash may ask for; a hash
+    /// asking for more is refused instead of verified. Default 262144 (256 MiB).
+    pub max_memory_kib: u32,
+    /// `AUTH__PASSWORD__MAX_ITERATIONS`: the most iterations a stored hash may ask for. Default 16.
+    pub max_iterations: u32,
+    /// `AUTH__PASSWORD__MAX_PARALLELISM`: the most lanes a stored hash may ask for. Default 16.
+    pub max_parallelism: u32,
+    /// `AUTH__PASSWORD__MAX_CONCURRENT_HASHES`: hashes computed at once; default the CPU count.
+    pub max_concurrent_hashes: Option<usize>,
+    /// `AUTH__PASSWORD__MAX_QUEUED_HASHES`: hashes that may wait for one of those slots; any
+    /// more are refused at once (503 `overloaded`) instead of queueing without bound. Default
+    /// four per slot.
+    pub max_queued_hashes: Option<usize>,
+    /// `AUTH__PASSWORD__HASH_THREAD_NICE`: the nice value of the hashing threads on Linux
+    /// (0 to 19). Default 10: cheap requests get the CPU before password hashing does. 0
+    /// keeps the process's priority.
+    pub hash_thread_nice: i32,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 128,
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_memory_kib: 262_144,
+            max_iterations: 16,
+            max_parallelism: 16,
+            max_concurrent_hashes: None,
+            max_queued_hashes: None,
+            hash_thread_nice: 10,
+        }
+    }
+}
+
+/// Account lockout settings (used by the account-security layer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LockoutConfig {
+    /// `AUTH__LOCKOUT__MAX_ATTEMPTS`: failed logins before a lockout. Default 5.
+    pub max_attempts: u32,
+    /// `AUTH__LOCKOUT__LOCKOUT_MINUTES`: lockout duration. Default 15.
+    pub lockout_minutes: u64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            lockout_minutes: 15,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Checking a loaded configuration: every problem at once, each naming its variable.
+
+use secrecy::ExposeSecret;
+
+use super::secrets::check_secret;
+use super::{AuthConfig, ConfigError};
+
+/// The problems found so far.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn push(&mut self, problem: ConfigError) {
+        self.0.push(problem);
+    }
+
+    fn check(&mut self, result: Result<(), ConfigError>) {
+        if let Err(problem) = result {
+            self.push(problem);
+        }
+    }
+
+    fn invalid(&mut self, var: &'static str, reason: &str) {
+        self.push(ConfigError::Invalid {
+            var,
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn missing(&mut self, var: &'static str, reason: &'static str) {
+        self.push(ConfigError::MissingSecret { var, reason });
+    }
+
+    /// One problem as itself, several as [`ConfigError::Several`].
+    fn into_result(mut self) -> Result<(), ConfigError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(ConfigError::Several(self.0)),
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Checks ranges and secrets. In production every secret must be configured. Every
+    /// problem is reported, not only the first: one alone is returned as itself, several as
+    /// [`ConfigError::Several`] (one line each, naming the variable).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming each variable at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Problems::default();
+        problems.check(self.server.bind_addr().map(|_| ()));
+        self.validate_secrets(&mut problems);
+        self.validate_ranges(&mut problems);
+        if let Err(e) = self.authz.hierarchy() {
+            problems.push(ConfigError::Invalid {
+                var: "authz.roles",
+                reason: e.to_string(),
+            });
+        }
+        if self.database.url.trim().is_empty() {
+            problems.invalid(
+                "AUTH__DATABASE__URL",
+                "write `sqlite://auth.db` or `postgres://user@host/db`",
+            );
+        }
+        problems.into_result()
+    }
+
+    fn validate_secrets(&self, problems: &mut Problems) {
+        let jwt = &self.jwt;
+        let production = self.is_production();
+        if jwt.algorithm.is_hmac() {
+            match &jwt.secret_key {
+                Some(secret) => problems.check(check_secret(
+                    "AUTH__JWT__SECRET_KEY",
+                    secret.expose_secret(),
+                    jwt.algorithm.min_secret_bytes(),
+                )),
+                None if production => problems.missing(
+                    "AUTH__JWT__SECRET_KEY",
+                    "production needs a configured HMAC signing secret",
+                ),
+                None => {}
+            }
+        } else if production && jwt.private_key.is_none() && jwt.private_key_file.is_none() {
+            problems.missing(
+                "AUTH__JWT__PRIVATE_KEY_FILE",
+                "production needs a configured signing key (PKCS#8 PEM) for asymmetric algorithms",
+            );
+        }
+        match &jwt.refresh_token_secret {
+            Some(secret) => problems.check(check_secret(
+                "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                secret.expose_secret(),
+                32,
+            )),
+            None if production => problems.missing(
+                "AUTH__JWT__REFRESH_TOKEN_SECRET",
+                "production needs a configured refresh-token secret",
+            ),
+            None => {}
+        }
+        for previous in &jwt.previous_keys {
+            if let Some(secret) = &previous.secret_key {
+                problems.check(check_secret(
+                    "jwt.previous_keys.secret_key",
+                    secret.expose_secret(),
+                    previous.algorithm.min_secret_bytes(),
+                ));
+            }
+        }
+    }
+
+    fn validate_ranges(&self, problems: &mut Problems) {
+        let jwt = &self.jwt;
+        if jwt.leeway_seconds > 60 {
+            problems.invalid("AUTH__JWT__LEEWAY_SECONDS", "must be at most 60");
+        }
+        // A longer window would let a stolen refresh token be replayed that long after its
+        // owner used it without tripping reuse detection.
+        if jwt.refresh_reuse_grace_seconds > 60 {
+            problems.invalid(
+                "AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS",
+                "must be at most 60",
+            );
+        }
+        if jwt.access_token_expire_minutes == 0 {
+            problems.invalid(
+                "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",
+                "must be at least 1",
+            );
+        }
+        if jwt.refresh_token_expire_days == 0 {
+            problems.invalid("AUTH__JWT__REFRESH_TOKEN_EXPIRE_DAYS", "must be at least 1");
+        }
+        if jwt.max_token_bytes < 256 {
+            problems.invalid("AUTH__JWT__MAX_TOKEN_BYTES", "must be at least 256");
+        }
+        let pw = &self.password;
+        if pw.min_length == 0 || pw.max_length < pw.min_length || pw.max_length > 4096 {
+            problems.invalid(
+                "AUTH__PASSWORD__MAX_LENGTH",
+                "need 1 <= AUTH__PASSWORD__MIN_LENGTH <= AUTH__PASSWORD__MAX_LENGTH <= 4096",
+            );
+        }
+        if pw.memory_kib > pw.max_memory_kib
+            || pw.iterations > pw.max_iterations
+            || pw.parallelism > pw.max_parallelism
+        {
+            problems.invalid("AUTH__PASSWORD__MEMORY_KIB", "the Argon2 parameters exceed the configured caps (max_memory_kib, max_iterations, max_parallelism)");
+        }
+        if !(0..=19).contains(&pw.hash_thread_nice) {
+            problems.invalid(
+                "AUTH__PASSWORD__HASH_THREAD_NICE",
+                "must be between 0 and 19",
+            );
+        }
+        if pw.max_concurrent_hashes == Some(0) {
+            problems.invalid(
+                "AUTH__PASSWORD__MAX_CONCURRENT_HASHES",
+                "must be at least 1",
+            );
+        }
+    }
+}
