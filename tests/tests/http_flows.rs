@@ -558,6 +558,22 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
         .post("/articles", &json!({"title": "hi"}), Some(&editor))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
+    // The policy route: a user's articles for that user and for admins only.
+    let mine = format!("/users/{}/articles", user.id);
+    let articles: Value = h.get(&mine, Some(&editor)).await.json().await.unwrap();
+    assert_eq!(articles[0]["title"], "hi");
+    h.register("outsider").await;
+    let outsider = token(&h.login("outsider").await, "access_token");
+    let body = problem(
+        h.get(&mine, Some(&outsider)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        body["detail"],
+        r#"requires policy `has_role("admin") || user.id == path.user_id`"#
+    );
     let listed: Value = h
         .get("/admin/users", Some(&editor))
         .await

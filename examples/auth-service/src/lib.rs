@@ -98,6 +98,24 @@ async fn create_article(
     Ok((StatusCode::CREATED, Json(article)))
 }
 
+/// `GET /users/{user_id}/articles`: the articles a user wrote, for that user and for admins
+/// (a policy over the principal and the path, checked before the handler runs).
+#[require_policy(r#"has_role("admin") || user.id == path.user_id"#)]
+async fn user_articles(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Json<Vec<Article>> {
+    let articles = state
+        .articles
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|a| a.author == user_id)
+        .cloned()
+        .collect();
+    Json(articles)
+}
+
 #[require_roles(Role::Admin)]
 async fn delete_article(State(state): State<AppState>, Path(id): Path<u64>) -> StatusCode {
     let mut articles = state
@@ -279,6 +297,7 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .get("/articles", list_articles)
         .post("/articles", create_article)
         .delete("/articles/{id}", delete_article)
+        .get("/users/{user_id}/articles", user_articles)
         .get("/admin/users", list_users)
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)

@@ -272,6 +272,7 @@ GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`
 POST    /articles                                        requires permission `articles.write`
 DELETE  /articles/{id}                                   requires any of the roles `admin`
+GET     /users/{user_id}/articles                        requires policy `has_role(\"admin\") || user.id == path.user_id`
 GET     /admin/users                                     requires any of the roles `admin`
 POST    /admin/users/{user_id}/deactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
