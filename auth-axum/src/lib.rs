@@ -135,7 +135,8 @@
 //!
 //! let state = AppState { auth: AuthModule::stub() };
 //! let routes = state.auth_router().get("/about", about).get("/account", account);
-//! assert!(routes.table().contains("GET     /account        requires authentication"));
+//! let row = routes.routes().iter().find(|r| r.path == "/account").unwrap();
+//! assert_eq!(row.access.to_string(), "requires authentication");
 //! let app: axum::Router = routes.into_router().with_state(state);
 //! ```
 

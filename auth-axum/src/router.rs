@@ -42,12 +42,14 @@ use std::convert::Infallible;
 use std::fmt::{self, Write as _};
 
 use auth_core::authz::Requirement;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::Method;
-use axum::routing::{on, MethodFilter};
+use axum::response::IntoResponse;
+use axum::routing::{on, MethodFilter, Route};
 use axum::Router;
+use tower::{Layer, Service};
 
 use crate::guard::{Guard, GuardSpec};
 use crate::{routes, AuthModule};
@@ -158,6 +160,9 @@ pub struct RouteInfo {
 pub struct AuthRouter<S = ()> {
     router: Router<S>,
     routes: Vec<RouteInfo>,
+    /// Whether [`fallback`](Self::fallback) set one (else [`into_router`](Self::into_router)
+    /// installs the 404 problem).
+    fallback: bool,
 }
 
 impl<S> fmt::Debug for AuthRouter<S> {
@@ -176,6 +181,7 @@ where
         Self {
             router: Router::new(),
             routes: Vec::new(),
+            fallback: false,
         }
     }
 }
@@ -222,31 +228,75 @@ where
     method!(patch, PATCH, PATCH);
     method!(delete, DELETE, DELETE);
 
-    /// Adds the framework's routes (`/auth/*`, `/health`, `/ready`) and their rows.
-    pub fn with_auth_routes(mut self, body_limit: usize) -> Self
+    /// Adds the framework's routes (`/auth/*`, `/health`, `/ready`). Their handlers carry
+    /// guards like yours, so their rows come from the same place as their routing.
+    pub fn with_auth_routes(self, body_limit: usize) -> Self
     where
         AuthModule: FromRef<S>,
     {
-        let authenticated = || Access::Guarded(vec![Requirement::Authenticated]);
-        for (method, path, access) in [
-            (Method::POST, "/auth/register", Access::Public),
-            (Method::POST, "/auth/login", Access::Public),
-            (Method::POST, "/auth/refresh", Access::Public),
-            (Method::POST, "/auth/logout", authenticated()),
-            (Method::GET, "/auth/me", authenticated()),
-            (Method::GET, "/health", Access::Public),
-            (Method::GET, "/ready", Access::Public),
-        ] {
-            self.routes.push(RouteInfo {
-                method,
-                path: path.to_owned(),
-                access,
-            });
-        }
-        self.router = self
-            .router
-            .merge(routes::auth_routes(body_limit))
-            .merge(routes::health_routes());
+        self.merge(routes::auth_router(body_limit))
+            .merge(routes::health_router())
+    }
+
+    /// Adds the routes (and rows) of `other`. Panics like [`Router::merge`] on overlapping
+    /// routes, or when both have a fallback.
+    pub fn merge(mut self, other: AuthRouter<S>) -> Self {
+        self.routes.extend(other.routes);
+        self.router = self.router.merge(other.router);
+        self.fallback |= other.fallback;
+        self
+    }
+
+    /// Serves `other` under `path`; its rows get the prefix. Like [`Router::nest`], `other`'s
+    /// fallback does not apply outside it.
+    pub fn nest(mut self, path: &str, other: AuthRouter<S>) -> Self {
+        let prefix = path.trim_end_matches('/');
+        self.routes
+            .extend(other.routes.into_iter().map(|route| RouteInfo {
+                path: format!("{prefix}{}", route.path),
+                ..route
+            }));
+        self.router = self.router.nest(path, other.router);
+        self
+    }
+
+    /// Wraps every route added so far in `layer` ([`Router::layer`]). A layer runs around the
+    /// guarded handler; it cannot remove a guard.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
+        self
+    }
+
+    /// Wraps every route added so far in `layer`, only when a route matched
+    /// ([`Router::route_layer`]).
+    pub fn route_layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.route_layer(layer);
+        self
+    }
+
+    /// Answers requests no route matches with `handler`, which like every handler here must
+    /// carry a guard or `#[public]` (default: the 404 problem of [`routes::not_found`]).
+    pub fn fallback<H, T, A>(mut self, handler: H) -> Self
+    where
+        H: Handler<T, S> + HandlerAccess<A>,
+        T: 'static,
+    {
+        self.router = self.router.fallback(handler);
+        self.fallback = true;
         self
     }
 
@@ -277,8 +327,17 @@ where
     /// both as `application/problem+json` like every other error
     /// ([`routes::not_found`], [`routes::method_not_allowed`]).
     pub fn into_router(self) -> Router<S> {
+        let router = if self.fallback {
+            self.router
+        } else {
+            self.router.fallback(routes::not_found)
+        };
+        router.method_not_allowed_fallback(routes::method_not_allowed)
+    }
+
+    /// The routes without the fallbacks [`into_router`](Self::into_router) adds, for
+    /// routers that are merged into another.
+    pub(crate) fn into_plain_router(self) -> Router<S> {
         self.router
-            .fallback(routes::not_found)
-            .method_not_allowed_fallback(routes::method_not_allowed)
     }
 }

@@ -33,32 +33,39 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, SET_COOKIE, USER_A
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::extract::json_problem;
-use crate::{Auth, AuthModule, CurrentUser, JsonBody, Problem};
+use crate::{public, require_auth, Auth, AuthModule, AuthRouter, CurrentUser, JsonBody, Problem};
 
-/// The `/auth/*` routes, with request bodies limited to `body_limit` bytes.
+/// The `/auth/*` routes, with request bodies limited to `body_limit` bytes, and their rows
+/// in the access-control matrix (taken from the handlers' guards).
+pub fn auth_router<S>(body_limit: usize) -> AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthModule: FromRef<S>,
+{
+    AuthRouter::new()
+        .post("/auth/register", register)
+        .post("/auth/login", login)
+        .post("/auth/refresh", refresh)
+        .post("/auth/logout", logout)
+        .get("/auth/me", me)
+        .get("/auth/sessions", sessions)
+        .delete("/auth/sessions", revoke_other_sessions)
+        .delete("/auth/sessions/{id}", revoke_session)
+        .layer(DefaultBodyLimit::max(body_limit))
+}
+
+/// The `/auth/*` routes as a plain router (see [`auth_router`]).
 pub fn auth_routes<S>(body_limit: usize) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthModule: FromRef<S>,
 {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route(
-            "/auth/sessions",
-            get(sessions).delete(revoke_other_sessions),
-        )
-        .route("/auth/sessions/{id}", delete(revoke_session))
-        .layer(DefaultBodyLimit::max(body_limit))
+    auth_router(body_limit).into_plain_router()
 }
 
 /// The answer to a request no route matches: 404 `not_found` as a [`Problem`], like every
@@ -81,26 +88,38 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri
     )
 }
 
-/// `GET /health` (liveness) and `GET /ready` (the database answers).
+/// `GET /health` (liveness) and `GET /ready` (the database answers), and their rows.
+pub fn health_router<S>() -> AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthModule: FromRef<S>,
+{
+    AuthRouter::new()
+        .get("/health", health)
+        .get("/ready", ready)
+}
+
+/// `GET /health` and `GET /ready` as a plain router (see [`health_router`]).
 pub fn health_routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthModule: FromRef<S>,
 {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+    health_router().into_plain_router()
 }
 
+#[public]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+#[public]
 async fn ready(State(module): State<AuthModule>) -> Result<Json<serde_json::Value>, Problem> {
     module.service().check_ready().await?;
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 
+#[public]
 async fn register(
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<RegisterRequest>,
@@ -299,6 +318,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     }
 }
 
+#[public]
 async fn login(
     State(module): State<AuthModule>,
     client: ClientInfo,
@@ -338,6 +358,7 @@ struct RefreshJson {
     refresh_token: String,
 }
 
+#[public]
 async fn refresh(
     State(module): State<AuthModule>,
     body: TokenBody<RefreshJson>,
@@ -360,6 +381,7 @@ struct LogoutJson {
     refresh_token: Option<String>,
 }
 
+#[require_auth]
 async fn logout(
     State(module): State<AuthModule>,
     Auth(principal): Auth,
@@ -388,6 +410,7 @@ async fn logout(
     Ok(response)
 }
 
+#[require_auth]
 async fn me(CurrentUser(user): CurrentUser) -> Json<auth_core::PublicUser> {
     Json(user)
 }
@@ -418,6 +441,7 @@ impl SessionView {
     }
 }
 
+#[require_auth]
 async fn sessions(
     State(module): State<AuthModule>,
     Auth(principal): Auth,
@@ -432,6 +456,7 @@ async fn sessions(
     ))
 }
 
+#[require_auth]
 async fn revoke_session(
     State(module): State<AuthModule>,
     Auth(principal): Auth,
@@ -444,6 +469,7 @@ async fn revoke_session(
     }
 }
 
+#[require_auth]
 async fn revoke_other_sessions(
     State(module): State<AuthModule>,
     Auth(principal): Auth,

@@ -267,6 +267,9 @@ POST    /auth/login                                      public
 POST    /auth/refresh                                    public
 POST    /auth/logout                                     requires authentication
 GET     /auth/me                                         requires authentication
+GET     /auth/sessions                                   requires authentication
+DELETE  /auth/sessions                                   requires authentication
+DELETE  /auth/sessions/{id}                              requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`
