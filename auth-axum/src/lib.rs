@@ -140,6 +140,11 @@
 //! let app: axum::Router = routes.into_router().with_state(state);
 //! ```
 
+/// The README's Rust examples, compiled as doc tests so that they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 // The macros name this crate `::auth_axum`, also inside its own tests and doc tests.
 #[allow(
     unused_extern_crates,
