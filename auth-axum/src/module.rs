@@ -1,33 +1,17 @@
 use std::fmt;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::Arc;
 
-use auth_core::authz::engine::{PolicyEngine, TENANT_MODEL};
-use auth_core::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
-use auth_core::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
-use auth_core::config::ConfigError;
-use auth_core::invalidation::{Change, ChangeBus, Notice, Origin};
+use auth_core::authz::engine::PolicyEngine;
+use auth_core::authz::{AuthorizationService, LoadRolesError, RoleError, RoleHierarchy};
+use auth_core::authz::{RoleRecord, RoleSchema};
+use auth_core::invalidation::ChangeBus;
 use auth_core::service::SetupError;
-use auth_core::store::sql::SqlCasbinAdapter;
-use auth_core::{AuthConfig, AuthService};
+use auth_core::{AuthConfig, AuthService, AuthStack};
 use axum::extract::FromRef;
 use axum::Router;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::routes;
-
-#[derive(Clone)]
-struct Inner {
-    service: AuthService,
-    config: AuthConfig,
-    authz: Arc<AuthorizationService>,
-    /// Typed and configured roles: what stored roles compose with on every reload. Shared
-    /// by every clone, like `authz`, so a bus listener started earlier sees roles added later.
-    base: Arc<RwLock<RoleHierarchy>>,
-    policies: Option<Arc<PolicyEngine>>,
-    bus: OnceLock<ChangeBus>,
-    origin: Origin,
-}
 
 /// The configured auth stack, used as (part of) axum state.
 ///
@@ -51,241 +35,123 @@ struct Inner {
 ///     }
 /// }
 /// ```
+///
+/// It is a handle to the [`AuthStack`] that `auth-core` assembles (flows, roles, policies,
+/// cross-instance followers); this crate adds only the HTTP glue. The methods below forward
+/// to the stack.
 #[derive(Clone)]
 pub struct AuthModule {
-    inner: Arc<Inner>,
+    stack: AuthStack,
 }
 
 impl fmt::Debug for AuthModule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthModule")
-            .field("service", &self.inner.service)
+            .field("service", self.stack.service())
             .finish_non_exhaustive()
     }
 }
 
+impl From<AuthStack> for AuthModule {
+    fn from(stack: AuthStack) -> Self {
+        Self { stack }
+    }
+}
+
 impl AuthModule {
-    /// Builds the whole stack from configuration: database (SQLite created and migrated on
-    /// first start, or PostgreSQL), keys (generated and kept in development), service, the
-    /// stored roles, a casbin [`PolicyEngine`] over the same database (`AUTH__AUTHZ__MODEL`,
-    /// default [`TENANT_MODEL`]) and, when `AUTH__REDIS__URL` is set, the change bus that
-    /// keeps several instances in agreement ([`follow`](Self::follow)).
+    /// Builds the whole stack from configuration ([`AuthStack::configure`]).
     ///
     /// # Errors
     /// [`SetupError`] naming what to fix.
     pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
-        let service = AuthService::from_config(&config).await?;
-        let model = match &config.authz.model {
-            Some(path) => {
-                tokio::fs::read_to_string(path)
-                    .await
-                    .map_err(|e| ConfigError::Invalid {
-                        var: "AUTH__AUTHZ__MODEL",
-                        reason: format!("cannot read the casbin model `{}`: {e}", path.display()),
-                    })?
-            }
-            None => TENANT_MODEL.to_owned(),
-        };
-        let engine = match service.sql_store() {
-            Some(sql) => PolicyEngine::new(&model, SqlCasbinAdapter::new(sql.clone())).await?,
-            None => PolicyEngine::in_memory(&model).await?,
-        };
-        let bus = service.bus().cloned();
-        let module = Self::new(service, config).with_policy_engine(Arc::new(engine));
-        module.reload_roles().await?;
-        if let Some(bus) = bus {
-            // The tasks live as long as the process; nothing needs to stop them.
-            drop(module.follow(&bus));
-        }
-        Ok(module)
+        Ok(AuthStack::configure(config).await?.into())
     }
 
-    fn base(&self) -> RoleHierarchy {
-        self.inner
-            .base
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// A module over an already built service ([`AuthStack::new`]).
+    #[must_use]
+    pub fn new(service: AuthService, config: AuthConfig) -> Self {
+        AuthStack::new(service, config).into()
     }
 
-    fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = (*self.inner).clone();
-        change(&mut inner);
-        Self {
-            inner: Arc::new(inner),
-        }
+    /// The stack this module is a handle to.
+    #[must_use]
+    pub fn stack(&self) -> &AuthStack {
+        &self.stack
     }
 
-    /// Recompiles the hierarchy from the typed and configured roles and every role in the
-    /// store, and swaps it in atomically. Runs at [`configure`](Self::configure), after
-    /// [`put_role`](Self::put_role) and [`delete_role`](Self::delete_role), and when another
-    /// instance announces a role change on the bus ([`follow`](Self::follow)).
+    /// See [`AuthStack::reload_roles`].
     ///
     /// # Errors
     /// [`LoadRolesError`]; the hierarchy in use stays as it was.
     pub async fn reload_roles(&self) -> Result<(), LoadRolesError> {
-        let base = self.base();
-        let roles = load_roles(self.inner.service.role_store().as_ref(), &base).await?;
-        self.inner.authz.set_roles(roles);
-        Ok(())
+        self.stack.reload_roles().await
     }
 
-    /// Creates or replaces a stored role definition, after checking that the hierarchy stays
-    /// free of cycles and unknown parents; guards here use it at once, other instances once
-    /// the bus delivers the change.
+    /// See [`AuthStack::put_role`].
     ///
     /// # Errors
-    /// [`LoadRolesError::Roles`] naming the roles of a cycle or an unknown parent (nothing is
-    /// stored), or [`LoadRolesError::Store`].
+    /// As [`AuthStack::put_role`].
     pub async fn put_role(&self, role: RoleRecord) -> Result<(), LoadRolesError> {
-        let store = self.inner.service.role_store();
-        let mut records = store.list_roles().await?;
-        records.retain(|r| r.name != role.name);
-        records.push(role.clone());
-        let roles = compose_roles(&self.base(), &records)?;
-        store.put_role(&role).await?;
-        self.inner.authz.set_roles(roles);
-        self.announce(Change::Roles).await;
-        Ok(())
+        self.stack.put_role(role).await
     }
 
-    /// Deletes a stored role definition; returns whether it existed. Refused while another
-    /// role inherits from it.
+    /// See [`AuthStack::delete_role`].
     ///
     /// # Errors
-    /// As [`put_role`](Self::put_role).
+    /// As [`AuthStack::put_role`].
     pub async fn delete_role(&self, name: &str) -> Result<bool, LoadRolesError> {
-        let store = self.inner.service.role_store();
-        let mut records = store.list_roles().await?;
-        records.retain(|r| r.name != name);
-        let roles = compose_roles(&self.base(), &records)?;
-        let existed = store.delete_role(name).await?;
-        self.inner.authz.set_roles(roles);
-        if existed {
-            self.announce(Change::Roles).await;
-        }
-        Ok(existed)
+        self.stack.delete_role(name).await
     }
 
-    async fn announce(&self, change: Change) {
-        if let Some(bus) = self.inner.bus.get() {
-            bus.publish_or_warn(self.inner.origin, change, "at their next resync")
-                .await;
-        }
-    }
-
-    /// Joins `bus` so that several instances agree: role changes made here are published, and
-    /// a background task reloads the roles when another instance changed them (or after a
-    /// [`Notice::Resync`]). The policy engine, when attached, joins the same bus. Abort the
-    /// returned handles to leave.
+    /// See [`AuthStack::follow`].
     pub fn follow(&self, bus: &ChangeBus) -> Vec<JoinHandle<()>> {
-        let _ = self.inner.bus.set(bus.clone());
-        let mut tasks = Vec::new();
-        if let Some(engine) = &self.inner.policies {
-            tasks.push(engine.follow(bus));
-        }
-        let mut notices = bus.subscribe();
-        let module = self.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let reload = match notices.recv().await {
-                    Ok(Notice::Change(envelope)) => {
-                        envelope.origin != module.inner.origin && envelope.change == Change::Roles
-                    }
-                    Ok(Notice::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => true,
-                    Ok(_) => false,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                };
-                if reload {
-                    if let Err(e) = module.reload_roles().await {
-                        tracing::error!(error = %e, "roles not reloaded after a change on another instance");
-                    }
-                }
-            }
-        }));
-        tasks
+        self.stack.follow(bus)
     }
 
-    /// A module over an already built service, with the roles of `config.authz` (an invalid
-    /// role configuration is refused earlier, by [`AuthConfig::validate`]).
-    #[must_use]
-    pub fn new(service: AuthService, config: AuthConfig) -> Self {
-        let roles = config.authz.hierarchy().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "ignoring the configured roles");
-            RoleHierarchy::default()
-        });
-        Self {
-            inner: Arc::new(Inner {
-                service,
-                config,
-                authz: Arc::new(AuthorizationService::new(roles.clone())),
-                base: Arc::new(RwLock::new(roles)),
-                policies: None,
-                bus: OnceLock::new(),
-                origin: Origin::new(),
-            }),
-        }
-    }
-
-    /// Adds these roles to the module's (configured and stored ones included): role
-    /// inheritance and the permissions roles grant, for guards and
-    /// [`authorization`](Self::authorization). Every clone of the module shares its roles, so
-    /// they also hold for the bus listener [`configure`](Self::configure) started.
+    /// See [`AuthStack::with_roles`].
     ///
     /// # Errors
     /// [`RoleError`] when the union has a cycle or an unknown parent; nothing changes then.
     pub fn with_roles(self, roles: &RoleHierarchy) -> Result<Self, RoleError> {
-        let composed = self.inner.authz.roles().compose(roles)?;
-        let base = self.base().compose(roles)?;
-        *self
-            .inner
-            .base
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = base;
-        self.inner.authz.set_roles(composed);
-        Ok(self)
+        Ok(self.stack.with_roles(roles)?.into())
     }
 
-    /// Adds the hierarchy of a `#[derive(Roles)]` enum.
+    /// See [`AuthStack::with_role_schema`].
     ///
     /// # Errors
     /// As [`with_roles`](Self::with_roles).
     pub fn with_role_schema<R: RoleSchema>(self) -> Result<Self, RoleError> {
-        self.with_roles(&R::hierarchy())
+        Ok(self.stack.with_role_schema::<R>()?.into())
     }
 
-    /// Attaches a casbin [`PolicyEngine`]: `#[require_tenant_roles]` guards ask it for the
-    /// roles a user holds in the request's tenant (its model's `g` rules with domains). Join
-    /// it to a change bus with [`PolicyEngine::follow`] so that changes made on other
-    /// instances reach it.
+    /// See [`AuthStack::with_policy_engine`].
     #[must_use]
     pub fn with_policy_engine(self, engine: Arc<PolicyEngine>) -> Self {
-        self.with_inner(|inner| inner.policies = Some(engine))
+        self.stack.with_policy_engine(engine).into()
     }
 
     /// The casbin policy engine, when one was attached.
     #[must_use]
     pub fn policy_engine(&self) -> Option<&Arc<PolicyEngine>> {
-        self.inner.policies.as_ref()
+        self.stack.policy_engine()
     }
 
-    /// Authorization decisions, and the hierarchy guards use; roles can be replaced at run
-    /// time with [`AuthorizationService::set_roles`].
+    /// Authorization decisions, and the hierarchy guards use.
     #[must_use]
     pub fn authorization(&self) -> &AuthorizationService {
-        &self.inner.authz
+        self.stack.authorization()
     }
 
     /// The authentication flows.
     #[must_use]
     pub fn service(&self) -> &AuthService {
-        &self.inner.service
+        self.stack.service()
     }
 
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &AuthConfig {
-        &self.inner.config
+        self.stack.config()
     }
 
     /// The auth routes (`/auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`,

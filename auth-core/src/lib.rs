@@ -12,6 +12,7 @@
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`mfa`] | second factors: [`Totp`](mfa::Totp) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
+//! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
@@ -49,6 +50,7 @@ pub mod principal;
 pub mod random;
 pub mod service;
 pub mod session;
+pub mod stack;
 pub mod store;
 pub mod throttle;
 pub mod token;
@@ -61,6 +63,7 @@ pub use events::{AuthEvent, EventSink};
 pub use password::PasswordHasher;
 pub use principal::{CredentialKind, Principal};
 pub use service::AuthService;
+pub use stack::AuthStack;
 pub use store::StoreError;
 pub use token::{Claims, TokenError, TokenManager, TokenType};
 pub use user::{PublicUser, User, UserId, UserStore};

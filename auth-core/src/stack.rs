@@ -1,0 +1,284 @@
+//! The one composition root: configuration in, the configured runtime out.
+//!
+//! [`AuthStack`] assembles what a service runs on: the stores, the keys, the
+//! [`AuthService`] flows, the role hierarchy (typed, configured and stored roles), the casbin
+//! [`PolicyEngine`] for tenants and attribute rules, and, with Redis, the change-bus
+//! followers that keep several instances in agreement. Web adapters hold a handle to it and
+//! add only HTTP glue (`auth_axum::AuthModule`); a second adapter would copy nothing.
+//!
+//! ```no_run
+//! use auth_core::{AuthConfig, AuthStack};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let stack = AuthStack::configure(AuthConfig::load()?).await?;
+//! let roles = stack.authorization().roles();
+//! # let _ = roles;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::authz::engine::{PolicyEngine, TENANT_MODEL};
+use crate::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
+use crate::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
+use crate::config::{AuthConfig, ConfigError};
+use crate::invalidation::{Change, ChangeBus, Notice, Origin};
+use crate::service::{AuthService, SetupError};
+use crate::store::sql::SqlCasbinAdapter;
+
+#[derive(Clone)]
+struct Inner {
+    service: AuthService,
+    config: AuthConfig,
+    authz: Arc<AuthorizationService>,
+    /// Typed and configured roles: what stored roles compose with on every reload. Shared
+    /// by every clone, like `authz`, so a bus listener started earlier sees roles added later.
+    base: Arc<RwLock<RoleHierarchy>>,
+    policies: Option<Arc<PolicyEngine>>,
+    bus: OnceLock<ChangeBus>,
+    origin: Origin,
+}
+
+/// The configured auth runtime: flows, roles, policies and cross-instance followers. Cheap
+/// to clone; clones share everything.
+#[derive(Clone)]
+pub struct AuthStack {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthStack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthStack")
+            .field("service", &self.inner.service)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthStack {
+    /// Builds the whole stack from configuration: database (SQLite created and migrated on
+    /// first start, or PostgreSQL), keys (generated and kept in development), service, the
+    /// stored roles, a casbin [`PolicyEngine`] over the same database (`AUTH__AUTHZ__MODEL`,
+    /// default [`TENANT_MODEL`]) and, when `AUTH__REDIS__URL` is set, the change bus that
+    /// keeps several instances in agreement ([`follow`](Self::follow)).
+    ///
+    /// # Errors
+    /// [`SetupError`] naming what to fix.
+    pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
+        let service = AuthService::from_config(&config).await?;
+        let model = match &config.authz.model {
+            Some(path) => {
+                tokio::fs::read_to_string(path)
+                    .await
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "AUTH__AUTHZ__MODEL",
+                        reason: format!("cannot read the casbin model `{}`: {e}", path.display()),
+                    })?
+            }
+            None => TENANT_MODEL.to_owned(),
+        };
+        let engine = match service.sql_store() {
+            Some(sql) => PolicyEngine::new(&model, SqlCasbinAdapter::new(sql.clone())).await?,
+            None => PolicyEngine::in_memory(&model).await?,
+        };
+        let bus = service.bus().cloned();
+        let stack = Self::new(service, config).with_policy_engine(Arc::new(engine));
+        stack.reload_roles().await?;
+        if let Some(bus) = bus {
+            // The tasks live as long as the process; nothing needs to stop them.
+            drop(stack.follow(&bus));
+        }
+        Ok(stack)
+    }
+
+    fn base(&self) -> RoleHierarchy {
+        self.inner
+            .base
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = (*self.inner).clone();
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Recompiles the hierarchy from the typed and configured roles and every role in the
+    /// store, and swaps it in atomically. Runs at [`configure`](Self::configure), after
+    /// [`put_role`](Self::put_role) and [`delete_role`](Self::delete_role), and when another
+    /// instance announces a role change on the bus ([`follow`](Self::follow)).
+    ///
+    /// # Errors
+    /// [`LoadRolesError`]; the hierarchy in use stays as it was.
+    pub async fn reload_roles(&self) -> Result<(), LoadRolesError> {
+        let base = self.base();
+        let roles = load_roles(self.inner.service.role_store().as_ref(), &base).await?;
+        self.inner.authz.set_roles(roles);
+        Ok(())
+    }
+
+    /// Creates or replaces a stored role definition, after checking that the hierarchy stays
+    /// free of cycles and unknown parents; guards here use it at once, other instances once
+    /// the bus delivers the change.
+    ///
+    /// # Errors
+    /// [`LoadRolesError::Roles`] naming the roles of a cycle or an unknown parent (nothing is
+    /// stored), or [`LoadRolesError::Store`].
+    pub async fn put_role(&self, role: RoleRecord) -> Result<(), LoadRolesError> {
+        let store = self.inner.service.role_store();
+        let mut records = store.list_roles().await?;
+        records.retain(|r| r.name != role.name);
+        records.push(role.clone());
+        let roles = compose_roles(&self.base(), &records)?;
+        store.put_role(&role).await?;
+        self.inner.authz.set_roles(roles);
+        self.announce(Change::Roles).await;
+        Ok(())
+    }
+
+    /// Deletes a stored role definition; returns whether it existed. Refused while another
+    /// role inherits from it.
+    ///
+    /// # Errors
+    /// As [`put_role`](Self::put_role).
+    pub async fn delete_role(&self, name: &str) -> Result<bool, LoadRolesError> {
+        let store = self.inner.service.role_store();
+        let mut records = store.list_roles().await?;
+        records.retain(|r| r.name != name);
+        let roles = compose_roles(&self.base(), &records)?;
+        let existed = store.delete_role(name).await?;
+        self.inner.authz.set_roles(roles);
+        if existed {
+            self.announce(Change::Roles).await;
+        }
+        Ok(existed)
+    }
+
+    async fn announce(&self, change: Change) {
+        if let Some(bus) = self.inner.bus.get() {
+            bus.publish_or_warn(self.inner.origin, change, "at their next resync")
+                .await;
+        }
+    }
+
+    /// Joins `bus` so that several instances agree: role changes made here are published, and
+    /// a background task reloads the roles when another instance changed them (or after a
+    /// [`Notice::Resync`]). The policy engine, when attached, joins the same bus. Abort the
+    /// returned handles to leave.
+    pub fn follow(&self, bus: &ChangeBus) -> Vec<JoinHandle<()>> {
+        let _ = self.inner.bus.set(bus.clone());
+        let mut tasks = Vec::new();
+        if let Some(engine) = &self.inner.policies {
+            tasks.push(engine.follow(bus));
+        }
+        let mut notices = bus.subscribe();
+        let stack = self.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let reload = match notices.recv().await {
+                    Ok(Notice::Change(envelope)) => {
+                        envelope.origin != stack.inner.origin && envelope.change == Change::Roles
+                    }
+                    Ok(Notice::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Ok(_) => false,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if reload {
+                    if let Err(e) = stack.reload_roles().await {
+                        tracing::error!(error = %e, "roles not reloaded after a change on another instance");
+                    }
+                }
+            }
+        }));
+        tasks
+    }
+
+    /// A stack over an already built service, with the roles of `config.authz` (an invalid
+    /// role configuration is refused earlier, by [`AuthConfig::validate`]).
+    #[must_use]
+    pub fn new(service: AuthService, config: AuthConfig) -> Self {
+        let roles = config.authz.hierarchy().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ignoring the configured roles");
+            RoleHierarchy::default()
+        });
+        Self {
+            inner: Arc::new(Inner {
+                service,
+                config,
+                authz: Arc::new(AuthorizationService::new(roles.clone())),
+                base: Arc::new(RwLock::new(roles)),
+                policies: None,
+                bus: OnceLock::new(),
+                origin: Origin::new(),
+            }),
+        }
+    }
+
+    /// Adds these roles to the stack's (configured and stored ones included): role
+    /// inheritance and the permissions roles grant, for guards and
+    /// [`authorization`](Self::authorization). Every clone of the stack shares its roles, so
+    /// they also hold for the bus listener [`configure`](Self::configure) started.
+    ///
+    /// # Errors
+    /// [`RoleError`] when the union has a cycle or an unknown parent; nothing changes then.
+    pub fn with_roles(self, roles: &RoleHierarchy) -> Result<Self, RoleError> {
+        let composed = self.inner.authz.roles().compose(roles)?;
+        let base = self.base().compose(roles)?;
+        *self
+            .inner
+            .base
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = base;
+        self.inner.authz.set_roles(composed);
+        Ok(self)
+    }
+
+    /// Adds the hierarchy of a `#[derive(Roles)]` enum.
+    ///
+    /// # Errors
+    /// As [`with_roles`](Self::with_roles).
+    pub fn with_role_schema<R: RoleSchema>(self) -> Result<Self, RoleError> {
+        self.with_roles(&R::hierarchy())
+    }
+
+    /// Attaches a casbin [`PolicyEngine`]: `#[require_tenant_roles]` guards ask it for the
+    /// roles a user holds in the request's tenant (its model's `g` rules with domains). Join
+    /// it to a change bus with [`PolicyEngine::follow`] so that changes made on other
+    /// instances reach it.
+    #[must_use]
+    pub fn with_policy_engine(self, engine: Arc<PolicyEngine>) -> Self {
+        self.with_inner(|inner| inner.policies = Some(engine))
+    }
+
+    /// The casbin policy engine, when one was attached.
+    #[must_use]
+    pub fn policy_engine(&self) -> Option<&Arc<PolicyEngine>> {
+        self.inner.policies.as_ref()
+    }
+
+    /// Authorization decisions, and the hierarchy guards use; roles can be replaced at run
+    /// time with [`AuthorizationService::set_roles`].
+    #[must_use]
+    pub fn authorization(&self) -> &AuthorizationService {
+        &self.inner.authz
+    }
+
+    /// The authentication flows.
+    #[must_use]
+    pub fn service(&self) -> &AuthService {
+        &self.inner.service
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+}
