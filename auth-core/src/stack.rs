@@ -68,7 +68,11 @@ impl AuthStack {
     /// # Errors
     /// [`SetupError`] naming what to fix.
     pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
-        let service = AuthService::from_config(&config).await?;
+        let (stores, sql) = crate::service::setup::connect(&config).await?;
+        let service = AuthService::builder(config.clone())
+            .with_stores(stores)
+            .build()?;
+        service.warm_up().await?;
         let model = match &config.authz.model {
             Some(path) => {
                 tokio::fs::read_to_string(path)
@@ -80,10 +84,7 @@ impl AuthStack {
             }
             None => TENANT_MODEL.to_owned(),
         };
-        let engine = match service.sql_store() {
-            Some(sql) => PolicyEngine::new(&model, SqlCasbinAdapter::new(sql.clone())).await?,
-            None => PolicyEngine::in_memory(&model).await?,
-        };
+        let engine = PolicyEngine::new(&model, SqlCasbinAdapter::new(sql)).await?;
         let bus = service.bus().cloned();
         let stack = Self::new(service, config).with_policy_engine(Arc::new(engine));
         stack.reload_roles().await?;

@@ -24,7 +24,7 @@ mod cookie;
 mod login;
 mod refresh;
 mod sessions;
-mod setup;
+pub(crate) mod setup;
 mod verify;
 
 use std::fmt;
@@ -55,8 +55,7 @@ use crate::password::PasswordHasher;
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
 use crate::session::Session;
-use crate::store::redis::RedisStore;
-use crate::store::sql::SqlStore;
+use crate::store::Readiness;
 use crate::throttle::CounterStore;
 use crate::token::{Claims, RevocationView, TokenManager};
 use crate::user::{PublicUser, UserId, UserStore};
@@ -90,8 +89,7 @@ struct Inner {
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
-    sql: Option<SqlStore>,
-    redis: Option<RedisStore>,
+    ready: Vec<Arc<dyn Readiness>>,
     tokens: TokenManager,
     passwords: PasswordHasher,
     clock: Arc<dyn Clock>,
@@ -173,12 +171,6 @@ impl AuthService {
             .is_some_and(|view| view.is_complete())
     }
 
-    /// The SQL store, when the service runs on one (for casbin's adapter and health checks).
-    #[must_use]
-    pub fn sql_store(&self) -> Option<&SqlStore> {
-        self.inner.sql.as_ref()
-    }
-
     /// Rate-limit and lockout counters (Redis when configured, so instances count together).
     #[must_use]
     pub fn counters(&self) -> &Arc<dyn CounterStore> {
@@ -215,11 +207,11 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::ServiceUnavailable`].
     pub async fn check_ready(&self) -> Result<()> {
-        if let Some(sql) = &self.inner.sql {
-            sql.ping().await.map_err(AuthError::ServiceUnavailable)?;
-        }
-        if let Some(redis) = &self.inner.redis {
-            redis.ping().await.map_err(AuthError::ServiceUnavailable)?;
+        for backend in &self.inner.ready {
+            backend
+                .ping()
+                .await
+                .map_err(AuthError::ServiceUnavailable)?;
         }
         Ok(())
     }

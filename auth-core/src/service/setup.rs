@@ -27,7 +27,7 @@ use crate::random::Random;
 use crate::session::{SessionManager, SessionSettings, SessionStore};
 use crate::store::redis::RedisStore;
 use crate::store::sql::{SqlOptions, SqlStore};
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, Readiness};
 use crate::throttle::CounterStore;
 use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
 use crate::token::revocation::RevocationStore;
@@ -82,10 +82,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Rate-limit and lockout counters.
     pub counters: Arc<dyn CounterStore>,
-    /// The SQL store behind them, if any, for readiness checks.
-    pub sql: Option<SqlStore>,
-    /// The Redis store, if sessions live there, for readiness checks.
-    pub redis: Option<RedisStore>,
+    /// The backends behind them, for readiness checks.
+    pub ready: Vec<Arc<dyn Readiness>>,
     /// The bus instances announce changes on, when there are several.
     pub bus: Option<ChangeBus>,
     /// The local revocation view, when revocation checks answer from memory.
@@ -105,8 +103,7 @@ impl Stores {
             sessions: store.clone(),
             counters: store.clone(),
             services: store,
-            sql: None,
-            redis: None,
+            ready: Vec::new(),
             bus: None,
             revocation_view: None,
         }
@@ -124,8 +121,7 @@ impl Stores {
             sessions: shared.clone(),
             counters: shared.clone(),
             services: shared,
-            sql: Some(store),
-            redis: None,
+            ready: vec![Arc::new(store)],
             bus: None,
             revocation_view: None,
         }
@@ -140,7 +136,7 @@ impl Stores {
         self.revocations = shared.clone();
         self.refresh_tokens = shared.clone();
         self.counters = shared;
-        self.redis = Some(redis);
+        self.ready.push(Arc::new(redis));
         self
     }
 
@@ -314,8 +310,7 @@ impl AuthServiceBuilder {
                 counters: stores.counters,
                 bus: stores.bus,
                 revocation_view: stores.revocation_view,
-                sql: stores.sql,
-                redis: stores.redis,
+                ready: stores.ready,
                 tokens,
                 passwords,
                 clock: ctx.clock,
@@ -324,8 +319,10 @@ impl AuthServiceBuilder {
     }
 }
 
-/// The whole stack from configuration: see [`AuthService::from_config`].
-pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, SetupError> {
+/// The stores `config` names, connected (SQLite file created and migrated on first start,
+/// or PostgreSQL; Redis and the change bus when `AUTH__REDIS__URL` is set), and the SQL store
+/// itself for what needs it (the casbin adapter of the composition root).
+pub(crate) async fn connect(config: &AuthConfig) -> Result<(Stores, SqlStore), SetupError> {
     // Validated before connecting, so a bad configuration never creates or migrates a
     // database; `build` validates again for callers that use the builder directly.
     config.validate()?;
@@ -335,13 +332,19 @@ pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, Setu
             config.database.acquire_timeout_seconds,
         ));
     let store = SqlStore::connect(&config.database.url, options).await?;
-    let mut stores = Stores::sql(store);
+    let mut stores = Stores::sql(store.clone());
     if let Some(url) = &config.redis.url {
         let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
         stores = stores
             .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
             .shared_through(bus, Arc::new(SystemClock));
     }
+    Ok((stores, store))
+}
+
+/// The whole stack from configuration: see [`AuthService::from_config`].
+pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, SetupError> {
+    let (stores, _) = connect(config).await?;
     let service = AuthService::builder(config.clone())
         .with_stores(stores)
         .build()?;

@@ -14,3 +14,28 @@ pub mod sql;
 pub use self::memory::MemoryStore;
 pub use self::sql::SqlStore;
 pub use crate::error::StoreError;
+
+/// A backend that can say whether it answers: readiness checks go through this, never through
+/// a concrete backend type.
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync + std::fmt::Debug + 'static {
+    /// `Ok` when the backend answers now.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[async_trait::async_trait]
+impl Readiness for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        SqlStore::ping(self).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Readiness for redis::RedisStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        redis::RedisStore::ping(self).await
+    }
+}
