@@ -119,22 +119,49 @@ where
             .ok_or_else(|| {
                 Problem::forbidden("this route requires a tenant and the request names none")
             })?;
-        let engine = module.policy_engine().ok_or_else(|| {
-            tracing::error!(
-                "a tenant guard runs without a policy engine; call AuthModule::with_policy_engine"
-            );
-            Problem::from(AuthError::Internal(
-                "tenant roles are not configured".to_owned(),
-            ))
-        })?;
-        let held = engine
-            .roles_in_domain(principal.user_id.as_str(), &tenant)
-            .await;
+        let held = tenant_roles(&module, &principal, &tenant).await?;
         G::check(&ctx.with_tenant(&tenant, &held))?;
         // The handler acts on the tenant that was checked, not on one it finds elsewhere.
         parts.extensions.insert(RequestTenant(tenant));
         Ok(Self(PhantomData))
     }
+}
+
+/// A tenant guard that cannot know the roles fails closed, with the reason logged.
+fn tenant_roles_unavailable(why: &str) -> Problem {
+    tracing::error!("{why}");
+    Problem::from(AuthError::Internal(
+        "tenant roles are not configured".to_owned(),
+    ))
+}
+
+/// The roles `principal` holds in `tenant`, from the policy engine.
+#[cfg(feature = "casbin")]
+async fn tenant_roles(
+    module: &AuthModule,
+    principal: &Principal,
+    tenant: &str,
+) -> Result<Vec<String>, Problem> {
+    let engine = module.policy_engine().ok_or_else(|| {
+        tenant_roles_unavailable(
+            "a tenant guard runs without a policy engine; call AuthModule::with_policy_engine",
+        )
+    })?;
+    Ok(engine
+        .roles_in_domain(principal.user_id.as_str(), tenant)
+        .await)
+}
+
+/// Without the policy engine there are no tenant roles: tenant guards refuse.
+#[cfg(not(feature = "casbin"))]
+async fn tenant_roles(
+    _module: &AuthModule,
+    _principal: &Principal,
+    _tenant: &str,
+) -> Result<Vec<String>, Problem> {
+    Err(tenant_roles_unavailable(
+        "a tenant guard runs in a build without the `casbin` feature of auth-axum",
+    ))
 }
 
 /// Extractor: the tenant a `#[require_tenant_roles]` guard resolved and checked for this

@@ -34,6 +34,22 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Features
+//!
+//! Every backend or protocol a service may not use is an additive cargo feature, passed on
+//! to `auth-core`:
+//!
+//! | feature | default | what it brings |
+//! |---|---|---|
+//! | `sqlite` | yes | the embedded SQLite store (users, credentials, policies) |
+//! | `postgres` | | the PostgreSQL store (`AUTH__DATABASE__URL=postgres://...`) |
+//! | `redis` | | sessions, revocations, refresh families and counters in Redis, and the change bus between instances (`AUTH__REDIS__URL`) |
+//! | `casbin` | | the policy engine: `#[require_tenant_roles]` (without it tenant guards refuse) and attribute rules |
+//! | `totp` | | one-time passwords of authenticator apps (`auth_core::mfa::totp`) |
+//!
+//! A configuration that names a backend the build lacks is refused at start-up, naming the
+//! feature to enable.
+//!
 //! ## Declarative guards
 //!
 //! Permissions and roles are typed enums; guards name them, so a misspelt permission or a role

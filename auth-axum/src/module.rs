@@ -1,6 +1,8 @@
 use std::fmt;
+#[cfg(feature = "casbin")]
 use std::sync::Arc;
 
+#[cfg(feature = "casbin")]
 use auth_core::authz::engine::PolicyEngine;
 use auth_core::authz::{AuthorizationService, LoadRolesError, RoleError, RoleHierarchy};
 use auth_core::authz::{RoleRecord, RoleSchema};
@@ -124,12 +126,14 @@ impl AuthModule {
         Ok(self.stack.with_role_schema::<R>()?.into())
     }
 
+    #[cfg(feature = "casbin")]
     /// See [`AuthStack::with_policy_engine`].
     #[must_use]
     pub fn with_policy_engine(self, engine: Arc<PolicyEngine>) -> Self {
         self.stack.with_policy_engine(engine).into()
     }
 
+    #[cfg(feature = "casbin")]
     /// The casbin policy engine, when one was attached.
     #[must_use]
     pub fn policy_engine(&self) -> Option<&Arc<PolicyEngine>> {

@@ -10,7 +10,7 @@
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`] and the [`UserStore`] trait |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
-//! | [`mfa`] | second factors: [`Totp`](mfa::Totp) one-time passwords (RFC 6238) |
+//! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |

@@ -2,7 +2,7 @@
 //!
 //! [`AuthStack`] assembles what a service runs on: the stores, the keys, the
 //! [`AuthService`] flows, the role hierarchy (typed, configured and stored roles), the casbin
-//! [`PolicyEngine`] for tenants and attribute rules, and, with Redis, the change-bus
+//! policy engine for tenants and attribute rules (feature `casbin`), and, with Redis, the change-bus
 //! followers that keep several instances in agreement. Web adapters hold a handle to it and
 //! add only HTTP glue (`auth_axum::AuthModule`); a second adapter would copy nothing.
 //!
@@ -22,12 +22,16 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+#[cfg(feature = "casbin")]
 use crate::authz::engine::{PolicyEngine, TENANT_MODEL};
 use crate::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
 use crate::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
-use crate::config::{AuthConfig, ConfigError};
+use crate::config::AuthConfig;
+#[cfg(feature = "casbin")]
+use crate::config::ConfigError;
 use crate::invalidation::{Change, ChangeBus, Notice, Origin};
 use crate::service::{AuthService, SetupError};
+#[cfg(all(feature = "casbin", any(feature = "sqlite", feature = "postgres")))]
 use crate::store::sql::SqlCasbinAdapter;
 
 #[derive(Clone)]
@@ -38,6 +42,7 @@ struct Inner {
     /// Typed and configured roles: what stored roles compose with on every reload. Shared
     /// by every clone, like `authz`, so a bus listener started earlier sees roles added later.
     base: Arc<RwLock<RoleHierarchy>>,
+    #[cfg(feature = "casbin")]
     policies: Option<Arc<PolicyEngine>>,
     bus: OnceLock<ChangeBus>,
     origin: Origin,
@@ -61,32 +66,26 @@ impl fmt::Debug for AuthStack {
 impl AuthStack {
     /// Builds the whole stack from configuration: database (SQLite created and migrated on
     /// first start, or PostgreSQL), keys (generated and kept in development), service, the
-    /// stored roles, a casbin [`PolicyEngine`] over the same database (`AUTH__AUTHZ__MODEL`,
-    /// default [`TENANT_MODEL`]) and, when `AUTH__REDIS__URL` is set, the change bus that
+    /// stored roles, a casbin policy engine over the same database (feature `casbin`;
+    /// `AUTH__AUTHZ__MODEL`, default the tenant model) and, when `AUTH__REDIS__URL` is set, the change bus that
     /// keeps several instances in agreement ([`follow`](Self::follow)).
     ///
     /// # Errors
     /// [`SetupError`] naming what to fix.
     pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
-        let (stores, sql) = crate::service::setup::connect(&config).await?;
+        let connected = crate::service::setup::connect(&config).await?;
         let service = AuthService::builder(config.clone())
-            .with_stores(stores)
+            .with_stores(connected.stores)
             .build()?;
         service.warm_up().await?;
-        let model = match &config.authz.model {
-            Some(path) => {
-                tokio::fs::read_to_string(path)
-                    .await
-                    .map_err(|e| ConfigError::Invalid {
-                        var: "AUTH__AUTHZ__MODEL",
-                        reason: format!("cannot read the casbin model `{}`: {e}", path.display()),
-                    })?
-            }
-            None => TENANT_MODEL.to_owned(),
+        #[cfg(feature = "casbin")]
+        let stack = {
+            let engine = policy_engine(&config, connected.sql).await?;
+            Self::new(service, config).with_policy_engine(Arc::new(engine))
         };
-        let engine = PolicyEngine::new(&model, SqlCasbinAdapter::new(sql)).await?;
-        let bus = service.bus().cloned();
-        let stack = Self::new(service, config).with_policy_engine(Arc::new(engine));
+        #[cfg(not(feature = "casbin"))]
+        let stack = Self::new(service, config);
+        let bus = stack.service().bus().cloned();
         stack.reload_roles().await?;
         if let Some(bus) = bus {
             // The tasks live as long as the process; nothing needs to stop them.
@@ -103,6 +102,7 @@ impl AuthStack {
             .clone()
     }
 
+    #[cfg(feature = "casbin")]
     fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = (*self.inner).clone();
         change(&mut inner);
@@ -176,6 +176,7 @@ impl AuthStack {
     pub fn follow(&self, bus: &ChangeBus) -> Vec<JoinHandle<()>> {
         let _ = self.inner.bus.set(bus.clone());
         let mut tasks = Vec::new();
+        #[cfg(feature = "casbin")]
         if let Some(engine) = &self.inner.policies {
             tasks.push(engine.follow(bus));
         }
@@ -215,6 +216,7 @@ impl AuthStack {
                 config,
                 authz: Arc::new(AuthorizationService::new(roles.clone())),
                 base: Arc::new(RwLock::new(roles)),
+                #[cfg(feature = "casbin")]
                 policies: None,
                 bus: OnceLock::new(),
                 origin: Origin::new(),
@@ -249,6 +251,7 @@ impl AuthStack {
         self.with_roles(&R::hierarchy())
     }
 
+    #[cfg(feature = "casbin")]
     /// Attaches a casbin [`PolicyEngine`]: `#[require_tenant_roles]` guards ask it for the
     /// roles a user holds in the request's tenant (its model's `g` rules with domains). Join
     /// it to a change bus with [`PolicyEngine::follow`] so that changes made on other
@@ -258,6 +261,7 @@ impl AuthStack {
         self.with_inner(|inner| inner.policies = Some(engine))
     }
 
+    #[cfg(feature = "casbin")]
     /// The casbin policy engine, when one was attached.
     #[must_use]
     pub fn policy_engine(&self) -> Option<&Arc<PolicyEngine>> {
@@ -282,4 +286,30 @@ impl AuthStack {
     pub fn config(&self) -> &AuthConfig {
         &self.inner.config
     }
+}
+
+/// The casbin engine over the stack's database (or in memory without one), with the model of
+/// `AUTH__AUTHZ__MODEL` or the default [`TENANT_MODEL`].
+#[cfg(feature = "casbin")]
+async fn policy_engine(
+    config: &AuthConfig,
+    sql: crate::service::setup::SqlHandle,
+) -> Result<PolicyEngine, SetupError> {
+    let model = match &config.authz.model {
+        Some(path) => tokio::fs::read_to_string(path)
+            .await
+            .map_err(|e| ConfigError::Invalid {
+                var: "AUTH__AUTHZ__MODEL",
+                reason: format!("cannot read the casbin model `{}`: {e}", path.display()),
+            })?,
+        None => TENANT_MODEL.to_owned(),
+    };
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    let engine = PolicyEngine::new(&model, SqlCasbinAdapter::new(sql)).await?;
+    #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+    let engine = {
+        let () = sql;
+        PolicyEngine::in_memory(&model).await?
+    };
+    Ok(engine)
 }

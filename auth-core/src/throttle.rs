@@ -2,7 +2,7 @@
 //! logins of an account, requests from an address) in the current fixed window.
 //!
 //! Backends: [`MemoryStore`](crate::store::MemoryStore), [`SqlStore`](crate::store::SqlStore)
-//! and [`RedisStore`](crate::store::redis::RedisStore) (with `AUTH__REDIS__URL`, so every
+//! and `RedisStore` (feature `redis`) (with `AUTH__REDIS__URL`, so every
 //! instance counts together). Each [`hit`](CounterStore::hit) is one atomic step.
 //!
 //! ```

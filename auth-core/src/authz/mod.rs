@@ -36,6 +36,7 @@ pub fn any_permission_matches<'a>(
     granted.into_iter().any(|g| permission_matches(g, required))
 }
 
+#[cfg(feature = "casbin")]
 pub mod engine;
 mod policy;
 mod requirement;

@@ -3,7 +3,7 @@
 //! others without a restart.
 //!
 //! A [`ChangeBus`] carries [`Change`]s between instances: [`ChangeBus::local`] within one
-//! process, [`ChangeBus::redis`] between processes over Redis pub/sub. Each publisher stamps
+//! process, `ChangeBus::redis` (feature `redis`) between processes over Redis pub/sub. Each publisher stamps
 //! its changes with an origin so it can skip its own. A subscriber that may have missed
 //! messages (the Redis connection dropped, or it fell behind) receives [`Notice::Resync`] and
 //! reloads everything from the store, so a missed message costs a reload, never a stale view.
@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "redis")]
 mod redis;
 
 use std::fmt;
@@ -125,6 +126,7 @@ pub enum Notice {
 #[non_exhaustive]
 pub enum BusError {
     /// Redis refused or is unreachable.
+    #[cfg(feature = "redis")]
     #[error("change bus: redis: {0}")]
     Redis(#[from] ::redis::RedisError),
     /// A change could not be encoded.
@@ -134,6 +136,7 @@ pub enum BusError {
 
 enum Backend {
     Local,
+    #[cfg(feature = "redis")]
     Redis(self::redis::RedisBus),
 }
 
@@ -153,6 +156,7 @@ impl fmt::Debug for ChangeBus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = match self.inner.backend {
             Backend::Local => "local",
+            #[cfg(feature = "redis")]
             Backend::Redis(_) => "redis",
         };
         f.debug_struct("ChangeBus")
@@ -175,6 +179,7 @@ impl ChangeBus {
         }
     }
 
+    #[cfg(feature = "redis")]
     /// A bus over Redis pub/sub on `channel`, shared by every instance that connects to the
     /// same Redis and channel. Returns once subscribed, so nothing published afterwards is
     /// missed. If the connection drops later it reconnects by itself and subscribers get
@@ -206,6 +211,7 @@ impl ChangeBus {
                 let _ = self.inner.tx.send(Notice::Change(envelope));
                 Ok(())
             }
+            #[cfg(feature = "redis")]
             Backend::Redis(bus) => bus.publish(&envelope).await,
         }
     }

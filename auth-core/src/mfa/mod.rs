@@ -2,11 +2,13 @@
 //!
 //! | module | factor |
 //! |---|---|
-//! | [`totp`] | time-based one-time passwords (RFC 6238), the codes of authenticator apps |
+//! | `totp` (feature `totp`) | time-based one-time passwords (RFC 6238), the codes of authenticator apps |
 //!
 //! This module holds the checks themselves, free of storage: enrolment, the encrypted secrets
 //! at rest and the guards that ask for a second factor build on them.
 
+#[cfg(feature = "totp")]
 pub mod totp;
 
+#[cfg(feature = "totp")]
 pub use totp::{Totp, TotpError, TotpSecret, TotpSettings};

@@ -17,7 +17,9 @@ use super::verify::Verifier;
 use super::{AuthService, Context, Inner};
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
+#[cfg(feature = "redis")]
+use crate::clock::SystemClock;
 use crate::config::{AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::EventSink;
@@ -25,7 +27,9 @@ use crate::invalidation::ChangeBus;
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
 use crate::session::{SessionManager, SessionSettings, SessionStore};
+#[cfg(feature = "redis")]
 use crate::store::redis::RedisStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::store::sql::{SqlOptions, SqlStore};
 use crate::store::{MemoryStore, Readiness};
 use crate::throttle::CounterStore;
@@ -57,6 +61,7 @@ pub enum SetupError {
     #[error("roles: {0}")]
     Roles(#[from] crate::authz::LoadRolesError),
     /// The casbin model or its policies could not be loaded.
+    #[cfg(feature = "casbin")]
     #[error(transparent)]
     Policy(#[from] crate::authz::engine::PolicyError),
     /// The change bus (Redis pub/sub) could not be joined.
@@ -110,6 +115,7 @@ impl Stores {
     }
 
     /// Everything in one SQL store.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     #[must_use]
     pub fn sql(store: SqlStore) -> Self {
         let shared = Arc::new(store.clone());
@@ -129,6 +135,7 @@ impl Stores {
 
     /// The same stores with sessions, revocations, refresh-token families and counters in
     /// Redis.
+    #[cfg(feature = "redis")]
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
         let shared = Arc::new(redis.clone());
@@ -319,34 +326,96 @@ impl AuthServiceBuilder {
     }
 }
 
-/// The stores `config` names, connected (SQLite file created and migrated on first start,
-/// or PostgreSQL; Redis and the change bus when `AUTH__REDIS__URL` is set), and the SQL store
-/// itself for what needs it (the casbin adapter of the composition root).
-pub(crate) async fn connect(config: &AuthConfig) -> Result<(Stores, SqlStore), SetupError> {
-    // Validated before connecting, so a bad configuration never creates or migrates a
-    // database; `build` validates again for callers that use the builder directly.
-    config.validate()?;
+/// The stores `config` names, connected, and what the composition root needs of them.
+pub(crate) struct Connected {
+    /// The stores.
+    pub(crate) stores: Stores,
+    /// The SQL store behind them (for the casbin adapter).
+    #[cfg_attr(
+        not(feature = "casbin"),
+        allow(dead_code, reason = "read by the casbin adapter")
+    )]
+    pub(crate) sql: SqlHandle,
+}
+
+/// The SQL store, in builds that have one.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) type SqlHandle = SqlStore;
+/// Nothing, in builds without a SQL store.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+pub(crate) type SqlHandle = ();
+
+/// The SQL database `config` names: a SQLite file created and migrated on first start, or
+/// PostgreSQL.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn sql_stores(config: &AuthConfig) -> Result<(Stores, SqlHandle), SetupError> {
     let options = SqlOptions::default()
         .with_max_connections(config.database.max_connections)
         .with_acquire_timeout(std::time::Duration::from_secs(
             config.database.acquire_timeout_seconds,
         ));
     let store = SqlStore::connect(&config.database.url, options).await?;
-    let mut stores = Stores::sql(store.clone());
-    if let Some(url) = &config.redis.url {
-        let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
-        stores = stores
-            .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
-            .shared_through(bus, Arc::new(SystemClock));
-    }
-    Ok((stores, store))
+    Ok((Stores::sql(store.clone()), store))
+}
+
+/// A build without a SQL store cannot serve a configuration, which always names a database.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+async fn sql_stores(_config: &AuthConfig) -> Result<(Stores, SqlHandle), SetupError> {
+    Err(SetupError::Config(ConfigError::Invalid {
+        var: "AUTH__DATABASE__URL",
+        reason:
+            "this build has no SQL store: enable the `sqlite` or `postgres` feature of auth-axum"
+                .to_owned(),
+    }))
+}
+
+/// Connects the stores `config` names: the SQL database, and Redis with the change bus when
+/// `AUTH__REDIS__URL` is set. A backend this build was compiled without is an error naming
+/// the feature.
+pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError> {
+    // Validated before connecting, so a bad configuration never creates or migrates a
+    // database; `build` validates again for callers that use the builder directly.
+    config.validate()?;
+    let (stores, sql) = sql_stores(config).await?;
+    let stores = match &config.redis.url {
+        Some(url) => shared_through_redis(stores, config, url).await?,
+        None => stores,
+    };
+    Ok(Connected { stores, sql })
+}
+
+/// `stores` with the shared state in Redis and the change bus joined.
+#[cfg(feature = "redis")]
+async fn shared_through_redis(
+    stores: Stores,
+    config: &AuthConfig,
+    url: &str,
+) -> Result<Stores, SetupError> {
+    let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
+    Ok(stores
+        .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
+        .shared_through(bus, Arc::new(SystemClock)))
+}
+
+/// A build without Redis refuses a configuration that names it.
+#[cfg(not(feature = "redis"))]
+async fn shared_through_redis(
+    _stores: Stores,
+    _config: &AuthConfig,
+    _url: &str,
+) -> Result<Stores, SetupError> {
+    Err(SetupError::Config(ConfigError::Invalid {
+        var: "AUTH__REDIS__URL",
+        reason: "this build has no Redis support: enable the `redis` feature of auth-axum"
+            .to_owned(),
+    }))
 }
 
 /// The whole stack from configuration: see [`AuthService::from_config`].
 pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, SetupError> {
-    let (stores, _) = connect(config).await?;
+    let connected = connect(config).await?;
     let service = AuthService::builder(config.clone())
-        .with_stores(stores)
+        .with_stores(connected.stores)
         .build()?;
     service.warm_up().await?;
     Ok(service)

@@ -8,7 +8,7 @@
 //!   tokens, so revoking a session logs that device out everywhere.
 //!
 //! Stores: [`MemoryStore`](crate::store::MemoryStore), [`SqlStore`](crate::store::SqlStore)
-//! and [`RedisStore`](crate::store::redis::RedisStore), with one conformance suite.
+//! and `RedisStore` (feature `redis`), with one conformance suite.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Backends of the store traits: [`memory`] for tests and single-process use, [`sql`] for
-//! SQLite (the embedded default) and PostgreSQL, [`redis`] for the state instances share.
-//! Their one error type, [`StoreError`], lives with the other errors in [`crate::error`].
+//! SQLite (the embedded default, feature `sqlite`) and PostgreSQL (feature `postgres`), `redis`
+//! (feature `redis`) for the state instances share. Their one error type, [`StoreError`], lives with the other errors in [`crate::error`].
 //!
 //! The traits live with their capability: [`UserStore`](crate::user::UserStore),
 //! [`RevocationStore`](crate::token::revocation::RevocationStore),
@@ -8,10 +8,13 @@
 //! same conformance suite.
 
 pub mod memory;
+#[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 
 pub use self::memory::MemoryStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use self::sql::SqlStore;
 pub use crate::error::StoreError;
 
@@ -26,6 +29,7 @@ pub trait Readiness: Send + Sync + std::fmt::Debug + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[async_trait::async_trait]
 impl Readiness for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -33,6 +37,7 @@ impl Readiness for SqlStore {
     }
 }
 
+#[cfg(feature = "redis")]
 #[async_trait::async_trait]
 impl Readiness for redis::RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "casbin")]
 mod casbin_adapter;
 mod services;
 mod session;
@@ -27,6 +28,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 
+#[cfg(feature = "casbin")]
 pub use self::casbin_adapter::SqlCasbinAdapter;
 
 use super::StoreError;
@@ -49,10 +51,27 @@ impl Backend {
     /// # Errors
     /// [`StoreError::Unavailable`] for any other scheme.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let missing = |feature: &str| {
+            StoreError::Unavailable(
+                format!(
+                    "this build has no {feature} support: enable the `{}` feature of auth-axum (or auth-core)",
+                    feature.to_lowercase()
+                )
+                .into(),
+            )
+        };
         if url.starts_with("sqlite:") {
-            Ok(Self::Sqlite)
+            if cfg!(feature = "sqlite") {
+                Ok(Self::Sqlite)
+            } else {
+                Err(missing("SQLite"))
+            }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(Self::Postgres)
+            if cfg!(feature = "postgres") {
+                Ok(Self::Postgres)
+            } else {
+                Err(missing("Postgres"))
+            }
         } else {
             Err(StoreError::Unavailable(
                 "unsupported database URL: write `sqlite://file.db` or `postgres://user@host/db`"
