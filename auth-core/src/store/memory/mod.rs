@@ -1,0 +1,73 @@
+//! In-memory backend of every store trait: for tests, examples and single-process services
+//! that can lose their state on restart.
+
+mod authz;
+mod session;
+mod throttle;
+mod token;
+mod user;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::authz::services::PermissionSpec;
+use crate::authz::RoleRecord;
+use crate::session::Session;
+use crate::token::refresh::{RefreshFamily, RefreshTokenRecord};
+use crate::token::revocation::RevocationSet;
+use crate::user::{User, UserId};
+
+#[cfg(feature = "redis")]
+pub(crate) use self::session::by_recent_use;
+
+#[derive(Debug, Default)]
+struct State {
+    users: HashMap<UserId, User>,
+    revocations: RevocationSet,
+    revocation_sequence: u64,
+    families: HashMap<String, RefreshFamily>,
+    refresh_tokens: HashMap<String, RefreshTokenRecord>,
+    roles: std::collections::BTreeMap<String, RoleRecord>,
+    /// (service, name) -> definition.
+    service_permissions: std::collections::BTreeMap<(String, String), PermissionSpec>,
+    /// (service, user, name) -> value.
+    service_values: std::collections::BTreeMap<(String, String, String), serde_json::Value>,
+    service_admins: std::collections::BTreeSet<(String, String)>,
+    sessions: HashMap<String, Session>,
+    /// key -> (window start, count).
+    counters: HashMap<String, (i64, u64)>,
+}
+
+/// Every store trait, in memory.
+///
+/// ```
+/// use auth_core::store::MemoryStore;
+/// use auth_core::user::{User, UserStore};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::StoreError> {
+/// let store = MemoryStore::new();
+/// let user = User::new("ada", "ada@example.com", None, time::OffsetDateTime::now_utc());
+/// store.insert(&user).await?;
+/// assert!(store.get_by_username("ADA").await?.is_some());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked mid-update of plain maps; the
+        // maps themselves are still consistent enough to keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
