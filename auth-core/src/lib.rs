@@ -13,6 +13,7 @@
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
+//! | `testing` | the conformance suite of every store trait, for backends of your own (feature `test-util`) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
@@ -52,6 +53,8 @@ pub mod service;
 pub mod session;
 pub mod stack;
 pub mod store;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod throttle;
 pub mod token;
 pub mod user;

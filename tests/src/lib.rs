@@ -169,6 +169,56 @@ pub async fn redis_url() -> Option<String> {
     }
 }
 
+/// Runs `suite` against every SQL backend in turn: a SQLite file, an in-memory SQLite
+/// database and a fresh PostgreSQL database (skipped with a printed reason outside CI when
+/// PostgreSQL is unreachable). Each backend is named on stderr first, so a failure says
+/// which one. The store conformance suites (`auth_core::testing::conformance`) run through
+/// this, and [`on_redis`].
+pub async fn on_sql_backends<F, Fut>(suite: F)
+where
+    F: Fn(SqlStore) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (_dir, file) = sqlite_store().await;
+    eprintln!("conformance on a SQLite file");
+    suite(file.clone()).await;
+    file.close().await;
+    let memory = SqlStore::connect("sqlite::memory:", SqlOptions::default())
+        .await
+        .expect("in-memory SQLite");
+    eprintln!("conformance on an in-memory SQLite database");
+    suite(memory).await;
+    if let Some(db) = PgDatabase::create().await {
+        let store = SqlStore::connect(&db.url, SqlOptions::default())
+            .await
+            .expect("PostgreSQL store");
+        eprintln!("conformance on PostgreSQL");
+        suite(store.clone()).await;
+        store.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// Runs `suite` against a Redis store with a key prefix of its own (skipped with a printed
+/// reason outside CI when Redis does not answer).
+pub async fn on_redis<F, Fut>(suite: F)
+where
+    F: FnOnce(auth_axum::core::store::redis::RedisStore) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(url) = redis_url().await else {
+        return;
+    };
+    let store = auth_axum::core::store::redis::RedisStore::connect(
+        &url,
+        &format!("{}:", unique_prefix("conformance")),
+    )
+    .await
+    .expect("Redis store");
+    eprintln!("conformance on Redis");
+    suite(store).await;
+}
+
 /// A channel or key prefix no other test run uses.
 #[must_use]
 pub fn unique_prefix(what: &str) -> String {

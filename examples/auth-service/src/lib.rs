@@ -330,6 +330,27 @@ pub fn state(auth: AuthModule) -> Result<AppState, RoleError> {
     })
 }
 
+/// The access-control matrix of [`routes`], from an in-memory stack with a throwaway key:
+/// it needs no database, no configuration and writes no key file.
+///
+/// # Errors
+/// A message when the in-memory stack cannot be built.
+pub fn route_table() -> Result<String, String> {
+    use auth_axum::core::config::JwtAlgorithm;
+    use auth_axum::core::service::Stores;
+    use auth_axum::core::token::{JwtKey, KeySet};
+    let (key, _) = JwtKey::generate(JwtAlgorithm::HS256).map_err(|e| e.to_string())?;
+    let (_, refresh_secret) = JwtKey::generate(JwtAlgorithm::HS256).map_err(|e| e.to_string())?;
+    let config = AuthConfig::default();
+    let service = AuthService::builder(config.clone())
+        .with_stores(Stores::memory())
+        .with_keys(KeySet::new(key).map_err(|e| e.to_string())?, refresh_secret)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let state = state(AuthModule::new(service, config)).map_err(|e| e.to_string())?;
+    Ok(routes(&state).table())
+}
+
 /// The whole application: auth routes, health, and the example resources.
 ///
 /// # Errors

@@ -41,9 +41,7 @@ async fn main() -> ExitCode {
         [] | ["serve"] => serve(config).await,
         ["routes"] => {
             // The matrix needs no database: print it from an in-memory stack.
-            auth_service::state(AuthModule::stub())
-                .map(|state| print!("{}", auth_service::routes(&state).table()))
-                .map_err(|e| e.to_string())
+            auth_service::route_table().map(|table| print!("{table}"))
         }
         ["grant-role", username, role] => grant_role(config, username, role).await,
         ["deactivate-user", username] => deactivate_user(config, username).await,
