@@ -93,8 +93,8 @@
 //!     Json(body)
 //! }
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let kit = TestKit::new().with_role_schema::<Role>();
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_axum::core::authz::RoleError> {
+//! let kit = TestKit::new().with_role_schema::<Role>()?;
 //! let app = Router::new()
 //!     .route("/me", get(me))
 //!     .route("/articles", get(read).post(write))
@@ -106,7 +106,7 @@
 //! assert_eq!(kit.get("/articles").as_user(&editor).send(&app).await.status, 200); // inherited
 //! let forbidden = kit.post("/articles").as_user(&viewer).body("{not json").send(&app).await;
 //! assert_eq!(forbidden.status, 403); // refused before the body is parsed
-//! # }
+//! # Ok(()) }
 //! ```
 //!
 //! ## Wiring, deny by default, and user models
@@ -185,7 +185,7 @@ pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody
 pub use self::guard::RequestTenant;
 pub use self::module::AuthModule;
 pub use self::problem::Problem;
-pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo};
+pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo, UndeclaredNames};
 pub use auth_core::user::AuthUser;
 pub use auth_macros::{
     auth_module, public, require_auth, require_permissions, require_policy, require_roles,

@@ -41,7 +41,7 @@
 use std::convert::Infallible;
 use std::fmt::{self, Write as _};
 
-use auth_core::authz::Requirement;
+use auth_core::authz::{PermissionSchema, Requirement, RoleSchema};
 use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::handler::Handler;
 use axum::http::request::Parts;
@@ -153,6 +153,28 @@ pub struct RouteInfo {
     pub path: String,
     /// Who may call it.
     pub access: Access,
+    /// The handler's path (`my_app::routes::publish`).
+    pub handler: &'static str,
+}
+
+/// Guards that name roles or permissions no schema declares: each would be a silent 403 at
+/// run time, so the router refuses to be built. One line per name, with the route and the
+/// handler.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("guards name roles or permissions that no schema declares:\n{}", .problems.iter().map(|p| format!("- {p}")).collect::<Vec<_>>().join("\n"))]
+#[non_exhaustive]
+pub struct UndeclaredNames {
+    /// What is wrong, one entry per name.
+    pub problems: Vec<String>,
+}
+
+/// What the names of guards are checked against when the router is built.
+#[derive(Clone)]
+struct Declared {
+    module: AuthModule,
+    permissions: Vec<&'static str>,
+    /// A typed role schema that could not be added (a cycle with the configured roles).
+    schema_errors: Vec<String>,
 }
 
 /// A router that only takes guarded or `#[public]` handlers, and lists them.
@@ -160,6 +182,8 @@ pub struct RouteInfo {
 pub struct AuthRouter<S = ()> {
     router: Router<S>,
     routes: Vec<RouteInfo>,
+    /// When set, guard names are checked when the router is built.
+    declared: Option<Declared>,
     /// Whether [`fallback`](Self::fallback) set one (else [`into_router`](Self::into_router)
     /// installs the 404 problem).
     fallback: bool,
@@ -181,6 +205,7 @@ where
         Self {
             router: Router::new(),
             routes: Vec::new(),
+            declared: None,
             fallback: false,
         }
     }
@@ -217,6 +242,7 @@ where
             method,
             path: path.to_owned(),
             access: H::access(),
+            handler: std::any::type_name::<H>(),
         });
         self.router = self.router.route(path, on(filter, handler));
         self
@@ -242,6 +268,7 @@ where
     /// routes, or when both have a fallback.
     pub fn merge(mut self, other: AuthRouter<S>) -> Self {
         self.routes.extend(other.routes);
+        self.declared = self.declared.or(other.declared);
         self.router = self.router.merge(other.router);
         self.fallback |= other.fallback;
         self
@@ -257,6 +284,7 @@ where
                 ..route
             }));
         self.router = self.router.nest(path, other.router);
+        self.declared = self.declared.or(other.declared);
         self
     }
 
@@ -323,21 +351,147 @@ where
         out
     }
 
-    /// The axum router. An unknown path answers 404 and a method a route does not serve 405,
-    /// both as `application/problem+json` like every other error
-    /// ([`routes::not_found`], [`routes::method_not_allowed`]).
-    pub fn into_router(self) -> Router<S> {
+    /// Checks, when the router is built, that every role and permission a guard names is
+    /// declared: a role of `module`'s hierarchy (typed, configured or stored), a permission
+    /// some role grants (other than through `*`) or a declared permission schema
+    /// ([`declaring_permissions`](Self::declaring_permissions)); and, when any role is
+    /// declared, that the configured default roles are too. `#[auth_module]`'s `auth_router()` turns this on.
+    pub fn declared_by(mut self, module: &AuthModule) -> Self {
+        self.declared = Some(Declared {
+            module: module.clone(),
+            permissions: Vec::new(),
+            schema_errors: Vec::new(),
+        });
+        self
+    }
+
+    /// Adds the roles of a `#[derive(Roles)]` enum to the module given to
+    /// [`declared_by`](Self::declared_by) (its hierarchy is shared by every clone, so guards
+    /// see them): `#[auth_module(roles = Role)]`.
+    pub fn declaring_roles<R: RoleSchema>(mut self) -> Self {
+        if let Some(declared) = &mut self.declared {
+            if let Err(e) = declared.module.clone().with_role_schema::<R>() {
+                declared.schema_errors.push(e.to_string());
+            }
+        }
+        self
+    }
+
+    /// Declares the permissions of a `#[derive(Permissions)]` enum for the check of
+    /// [`declared_by`](Self::declared_by): `#[auth_module(permissions = Perm)]`.
+    pub fn declaring_permissions<P: PermissionSchema>(mut self) -> Self {
+        if let Some(declared) = &mut self.declared {
+            declared
+                .permissions
+                .extend(P::ALL.iter().map(PermissionSchema::name));
+        }
+        self
+    }
+
+    /// The axum router, after the check of [`declared_by`](Self::declared_by) when it is on.
+    /// An unknown path answers 404 and a method a route does not serve 405, both as
+    /// `application/problem+json` like every other error ([`routes::not_found`],
+    /// [`routes::method_not_allowed`]).
+    ///
+    /// # Errors
+    /// [`UndeclaredNames`], one line per role or permission no schema declares.
+    pub fn try_into_router(self) -> Result<Router<S>, UndeclaredNames> {
+        if let Some(declared) = &self.declared {
+            check_names(&self.routes, declared)?;
+        }
         let router = if self.fallback {
             self.router
         } else {
             self.router.fallback(routes::not_found)
         };
-        router.method_not_allowed_fallback(routes::method_not_allowed)
+        Ok(router.method_not_allowed_fallback(routes::method_not_allowed))
+    }
+
+    /// As [`try_into_router`](Self::try_into_router).
+    ///
+    /// # Panics
+    /// When a guard names a role or permission no schema declares (like axum's own panic on
+    /// overlapping routes, at start-up): the message lists each, with its route and handler.
+    pub fn into_router(self) -> Router<S> {
+        self.try_into_router()
+            .unwrap_or_else(|e| panic!("refusing to build the router: {e}"))
     }
 
     /// The routes without the fallbacks [`into_router`](Self::into_router) adds, for
     /// routers that are merged into another.
     pub(crate) fn into_plain_router(self) -> Router<S> {
         self.router
+    }
+}
+
+/// The roles and permissions the guards of `routes` name, each checked against `declared`.
+fn check_names(routes: &[RouteInfo], declared: &Declared) -> Result<(), UndeclaredNames> {
+    let hierarchy = declared.module.authorization().roles();
+    let mut roles: Vec<&str> = hierarchy.roles().collect();
+    roles.sort_unstable();
+    let role_known = |name: &str| roles.contains(&name);
+    let granted: Vec<String> = hierarchy
+        .granted_permissions()
+        .filter(|p| *p != "*")
+        .chain(declared.permissions.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    let permission_known = |name: &str| auth_core::authz::any_permission_matches(&granted, name);
+    let mut problems: Vec<String> = declared
+        .schema_errors
+        .iter()
+        .map(|e| format!("a role schema does not compose with the configured roles: {e}"))
+        .collect();
+    let known = if roles.is_empty() {
+        "none".to_owned()
+    } else {
+        roles.join(", ")
+    };
+    // A service that declares no roles at all does not use them: the default role is then
+    // just a label. One that does must declare the role it gives every new user.
+    let default_roles = if roles.is_empty() {
+        &[][..]
+    } else {
+        &declared.module.config().users.default_roles[..]
+    };
+    for role in default_roles {
+        if !role_known(role) {
+            problems.push(format!(
+                "AUTH__USERS__DEFAULT_ROLES names role `{role}`, which no role schema declares (declared: {known})"
+            ));
+        }
+    }
+    for route in routes {
+        let Access::Guarded(requirements) = &route.access else {
+            continue;
+        };
+        let at = format!("{} {} (`{}`)", route.method, route.path, route.handler);
+        for requirement in requirements {
+            match requirement {
+                Requirement::AnyRole(names)
+                | Requirement::AllRoles(names)
+                | Requirement::TenantAnyRole(names)
+                | Requirement::TenantAllRoles(names) => {
+                    for name in names.iter().filter(|n| !role_known(n)) {
+                        problems.push(format!(
+                            "{at}: role `{name}` is declared by no role schema (declared: {known})"
+                        ));
+                    }
+                }
+                Requirement::AllPermissions(names) => {
+                    for name in names.iter().filter(|n| !permission_known(n)) {
+                        problems.push(format!(
+                            "{at}: permission `{name}` is granted by no role and declared by no permission schema"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(UndeclaredNames { problems })
     }
 }

@@ -143,17 +143,15 @@ impl TestKit {
         }
     }
 
-    /// Uses the hierarchy of a `#[derive(Roles)]` enum.
+    /// Uses the hierarchy of a `#[derive(Roles)]` enum, like
+    /// [`AuthModule::with_role_schema`] (and with its shape).
     ///
-    /// # Panics
-    /// If it does not compose with the kit's (empty) roles, which cannot happen.
-    #[must_use]
-    pub fn with_role_schema<R: RoleSchema>(mut self) -> Self {
-        self.module = self
-            .module
-            .with_role_schema::<R>()
-            .unwrap_or_else(|e| panic!("test kit: {e}"));
-        self
+    /// # Errors
+    /// [`RoleError`](auth_core::authz::RoleError) when the union has a cycle or an unknown
+    /// parent.
+    pub fn with_role_schema<R: RoleSchema>(mut self) -> Result<Self, auth_core::authz::RoleError> {
+        self.module = self.module.with_role_schema::<R>()?;
+        Ok(self)
     }
 
     /// The module, to use as (part of) the router state.

@@ -249,4 +249,11 @@ impl RoleHierarchy {
     pub fn roles(&self) -> impl Iterator<Item = &str> {
         self.definitions.keys().map(String::as_str)
     }
+
+    /// Every permission (or wildcard pattern) some role grants directly.
+    pub fn granted_permissions(&self) -> impl Iterator<Item = &str> {
+        self.definitions
+            .values()
+            .flat_map(|definition| definition.permissions.iter().map(String::as_str))
+    }
 }

@@ -3,16 +3,28 @@
 //! It finds the one field of type `AuthModule` and generates the wiring a service would
 //! otherwise write: `FromRef<State> for AuthModule` (how every guard and extractor finds the
 //! auth stack) and `State::auth_router(&self)`, a deny-by-default router with the auth routes
-//! registered.
+//! registered, whose guards' role and permission names are checked against the declared
+//! schemas when it is built (`#[auth_module(roles = Role, permissions = Perm)]` ties the
+//! typed enums to the state).
 
 use darling::Error;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// The state struct and its auth field.
+/// `#[auth_module(roles = Role, permissions = Perm)]`: the typed schemas of the state.
+#[derive(Default, darling::FromMeta)]
+struct Args {
+    /// A `#[derive(Roles)]` enum.
+    roles: Option<syn::Path>,
+    /// A `#[derive(Permissions)]` enum.
+    permissions: Option<syn::Path>,
+}
+
+/// The state struct, its auth field and its schemas.
 struct Model {
     item: syn::ItemStruct,
     field: syn::Ident,
+    args: Args,
 }
 
 fn is_auth_module(ty: &syn::Type) -> bool {
@@ -21,9 +33,17 @@ fn is_auth_module(ty: &syn::Type) -> bool {
 
 fn validate(args: TokenStream, item: syn::ItemStruct) -> darling::Result<Model> {
     let mut errors = Error::accumulator();
-    if !args.is_empty() {
-        errors.push(Error::custom("`#[auth_module]` takes no arguments").with_span(&args));
-    }
+    let args = if args.is_empty() {
+        Args::default()
+    } else {
+        let parsed = darling::ast::NestedMeta::parse_meta_list(args)
+            .map_err(Error::from)
+            .and_then(|list| {
+                <Args as darling::FromMeta>::from_list(&list)
+                    .map_err(|e| e.add_sibling_alts_for_unknown_field(&["roles", "permissions"]))
+            });
+        errors.handle(parsed).unwrap_or_default()
+    };
     if !item.generics.params.is_empty() {
         errors.push(
             Error::custom("`#[auth_module]` does not support generic state structs")
@@ -63,14 +83,22 @@ fn validate(args: TokenStream, item: syn::ItemStruct) -> darling::Result<Model> 
     };
     errors.finish()?;
     match field {
-        Some(field) => Ok(Model { item, field }),
+        Some(field) => Ok(Model { item, field, args }),
         None => Err(Error::custom("no `AuthModule` field")),
     }
 }
 
 fn codegen(model: &Model, support: &TokenStream) -> TokenStream {
-    let Model { item, field } = model;
+    let Model { item, field, args } = model;
     let ident = &item.ident;
+    let roles = args
+        .roles
+        .as_ref()
+        .map(|roles| quote!(.declaring_roles::<#roles>()));
+    let permissions = args
+        .permissions
+        .as_ref()
+        .map(|permissions| quote!(.declaring_permissions::<#permissions>()));
     quote! {
         #item
 
@@ -86,10 +114,14 @@ fn codegen(model: &Model, support: &TokenStream) -> TokenStream {
             impl #ident {
                 /// A deny-by-default router for this state with the auth routes
                 /// (`/auth/*`, `/health`, `/ready`) registered; every route added must be
-                /// guarded or `#[public]`.
+                /// guarded or `#[public]`, and every role and permission its guards name
+                /// must be declared when it is built.
                 pub fn auth_router(&self) -> #support::AuthRouter<Self> {
                     #support::AuthRouter::new()
                         .with_auth_routes(self.#field.config().server.body_limit_bytes)
+                        .declared_by(&self.#field)
+                        #roles
+                        #permissions
                 }
             }
         };

@@ -17,8 +17,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 /// The service's state: the auth module and the example resources. `#[auth_module]` wires
-/// the auth stack in (`FromRef`, and `auth_router()` with the auth routes).
-#[auth_module]
+/// the auth stack in (`FromRef`, and `auth_router()` with the auth routes), with the typed
+/// roles and permissions: a guard naming anything else refuses to build the router.
+#[auth_module(roles = Role, permissions = Perm)]
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The auth stack.
@@ -354,8 +355,9 @@ pub fn route_table() -> Result<String, String> {
 /// The whole application: auth routes, health, and the example resources.
 ///
 /// # Errors
-/// As [`state`].
-pub fn app(auth: AuthModule) -> Result<Router, RoleError> {
+/// As [`state`], or [`auth_axum::UndeclaredNames`] when a guard names a role or permission
+/// that no schema declares.
+pub fn app(auth: AuthModule) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let state = state(auth)?;
-    Ok(routes(&state).into_router().with_state(state))
+    Ok(routes(&state).try_into_router()?.with_state(state))
 }

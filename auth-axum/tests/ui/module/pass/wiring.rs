@@ -2,7 +2,13 @@ use auth_axum::prelude::*;
 use auth_axum::Access;
 use axum::extract::State;
 
-#[auth_module]
+#[derive(Clone, Copy, Roles)]
+enum Role {
+    User,
+    Admin,
+}
+
+#[auth_module(roles = Role)]
 #[derive(Clone)]
 struct AppState {
     auth: AuthModule,
