@@ -4,6 +4,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
+//! | [`admin`] | administration commands a service's binary can offer (`grant-role`, `deactivate-user`, ...) |
 //! | [`config`] | one typed [`AuthConfig`] tree, loaded from defaults, `auth.toml`/`auth.yaml` and `AUTH__SECTION__KEY` variables, validated once |
 //! | [`token`] | [`TokenManager`]: JWT access tokens with a rotating key set, strict verification, revocation |
 //! | [`password`] | [`PasswordHasher`]: Argon2id on the blocking pool, capped parameters, rehash on login |
@@ -39,6 +40,7 @@
 )]
 extern crate self as auth_core;
 
+pub mod admin;
 pub mod authz;
 pub mod clock;
 pub mod config;

@@ -540,7 +540,11 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
         .await
         .unwrap()
         .unwrap();
-    service.assign_role(&user.id, "editor").await.unwrap();
+    // By name or typed.
+    service
+        .assign_role(&user.id, auth_service::Role::Editor)
+        .await
+        .unwrap();
     let promoted = service.assign_role(&user.id, "admin").await.unwrap();
     assert_eq!(promoted.roles, ["user", "editor", "admin"]);
     assert_eq!(

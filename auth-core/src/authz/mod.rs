@@ -49,6 +49,8 @@ mod store;
 pub use self::policy::{policy_eq, policy_ne, Policy, PolicyContext};
 pub use self::requirement::Requirement;
 pub use self::roles::{RoleError, RoleHierarchy};
-pub use self::schema::{PermissionDef, PermissionKind, PermissionSchema, RoleSchema, UnknownName};
+pub use self::schema::{
+    PermissionDef, PermissionKind, PermissionSchema, RoleName, RoleSchema, UnknownName,
+};
 pub use self::service::{AuthorizationService, Decision, Reason};
 pub use self::store::{compose_roles, load_roles, LoadRolesError, RoleRecord, RoleStore};

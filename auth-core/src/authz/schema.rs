@@ -78,6 +78,38 @@ pub trait PermissionSchema: fmt::Display + Sized + Send + Sync + 'static {
     fn schema() -> &'static [PermissionDef];
 }
 
+/// A role, by name or typed: what role administration
+/// ([`AuthService::assign_role`](crate::AuthService::assign_role)) takes, so that
+/// `assign_role(&id, Role::Editor)` and `assign_role(&id, "editor")` both work.
+pub trait RoleName {
+    /// The role's name.
+    fn role_name(&self) -> &str;
+}
+
+impl RoleName for &str {
+    fn role_name(&self) -> &str {
+        self
+    }
+}
+
+impl RoleName for String {
+    fn role_name(&self) -> &str {
+        self
+    }
+}
+
+impl RoleName for &String {
+    fn role_name(&self) -> &str {
+        self
+    }
+}
+
+impl<R: RoleSchema> RoleName for R {
+    fn role_name(&self) -> &str {
+        self.name()
+    }
+}
+
 /// Implemented by `#[derive(Roles)]`: a typed role set with its hierarchy.
 pub trait RoleSchema: fmt::Display + Sized + Send + Sync + 'static {
     /// Every role.

@@ -45,7 +45,7 @@ use self::refresh::Refresh;
 use self::sessions::Sessions;
 use self::verify::Verifier;
 use crate::authz::services::ServicePermissionStore;
-use crate::authz::RoleStore;
+use crate::authz::{RoleName, RoleStore};
 use crate::clock::{Clock, SystemClock};
 use crate::config::AuthConfig;
 use crate::error::{AuthError, Result};
@@ -225,12 +225,14 @@ impl AuthService {
         self.inner.accounts.register(request).await
     }
 
-    /// Gives a user a role (idempotent). It appears in tokens from the next login or refresh;
-    /// tokens already issued keep their roles until they expire.
+    /// Gives a user a role (idempotent), by name or typed (`Role::Editor` of a
+    /// `#[derive(Roles)]` enum). It appears in tokens from the next login or refresh; tokens
+    /// already issued keep their roles until they expire.
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
-    pub async fn assign_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+    pub async fn assign_role(&self, user_id: &UserId, role: impl RoleName) -> Result<PublicUser> {
+        let role = role.role_name();
         self.inner
             .accounts
             .change_roles(user_id, |roles| {
@@ -247,7 +249,8 @@ impl AuthService {
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
-    pub async fn revoke_role(&self, user_id: &UserId, role: &str) -> Result<PublicUser> {
+    pub async fn revoke_role(&self, user_id: &UserId, role: impl RoleName) -> Result<PublicUser> {
+        let role = role.role_name();
         self.inner
             .accounts
             .change_roles(user_id, |roles| roles.retain(|r| r != role))

@@ -4,16 +4,19 @@
 //! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
 //! auth-service routes                print the access-control matrix
 //! auth-service grant-role USER ROLE  give a user a role (for example the first admin)
+//! auth-service revoke-role USER ROLE take it back
 //! auth-service deactivate-user USER  refuse the user's logins and end every session and token
+//! auth-service reactivate-user USER  let the user log in again
 //! ```
+//!
+//! The administration commands are the framework's own (`auth_core::admin`): a service's
+//! binary offers them with the same few lines.
 
 use std::process::ExitCode;
 
+use auth_axum::core::admin::{self, AdminCommand};
 use auth_axum::prelude::*;
 use tracing_subscriber::EnvFilter;
-
-const USAGE: &str =
-    "usage: auth-service [serve | routes | grant-role <username> <role> | deactivate-user <username>]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,24 +35,31 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Some(command) = AdminCommand::parse(&args) {
+        return match administer(&config, command).await {
+            Ok(done) => {
+                tracing::info!("{done}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let usage = format!("usage: auth-service [serve | routes | {}]", admin::USAGE);
+    let result = match args.as_slice() {
         [] | ["serve"] => serve(config).await,
         ["routes"] => {
             // The matrix needs no database: print it from an in-memory stack.
             auth_service::route_table().map(|table| print!("{table}"))
         }
-        ["grant-role", username, role] => grant_role(config, username, role).await,
-        ["deactivate-user", username] => deactivate_user(config, username).await,
         ["help" | "--help" | "-h"] => {
-            println!("{USAGE}");
+            println!("{usage}");
             Ok(())
         }
-        _ => Err(USAGE.to_owned()),
+        _ => Err(usage),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,44 +113,15 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// The service over `config` and the user named `username`.
-async fn service_and_user(
+/// Runs an administration command on the service `config` describes. With Redis configured
+/// the running instances hear of it on the change bus; without, they read the same database.
+async fn administer(
     config: &AuthConfig,
-    username: &str,
-) -> Result<(AuthService, auth_axum::core::User), String> {
+    command: Result<AdminCommand, admin::AdminError>,
+) -> Result<String, String> {
+    let command = command.map_err(|e| e.to_string())?;
     let service = AuthService::from_config(config)
         .await
         .map_err(|e| e.to_string())?;
-    let user = service
-        .users()
-        .get_by_username(username)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user named `{username}`"))?;
-    Ok((service, user))
-}
-
-/// Deactivates a user. With Redis configured the running instances hear of it on the change
-/// bus; without, they read revocations from the same database.
-async fn deactivate_user(config: AuthConfig, username: &str) -> Result<(), String> {
-    let (service, user) = service_and_user(&config, username).await?;
-    service
-        .deactivate_user(&user.id)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!("`{username}` is deactivated: logins refused, every session and token ended");
-    Ok(())
-}
-
-async fn grant_role(config: AuthConfig, username: &str, role: &str) -> Result<(), String> {
-    let (service, user) = service_and_user(&config, username).await?;
-    let user = service
-        .assign_role(&user.id, role)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!(
-        "`{username}` now has roles {:?}; they take effect at the next login or refresh",
-        user.roles
-    );
-    Ok(())
+    command.run(&service).await.map_err(|e| e.to_string())
 }

@@ -192,6 +192,30 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("no user named `nobody`"));
+    let output = command(dir.path())
+        .args(["deactivate-user"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("usage: deactivate-user <username>"));
+    let output = command(dir.path())
+        .args(["reactivate-user", "ada"])
+        .env("AUTH__PASSWORD__MEMORY_KIB", "1024")
+        .env("AUTH__PASSWORD__ITERATIONS", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("`ada` may log in again"));
+    assert_eq!(
+        http.post(format!("{base}/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "reactivated"
+    );
     drop(child);
 }
 

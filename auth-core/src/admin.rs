@@ -1,0 +1,189 @@
+//! Administration commands a service's own binary can offer, so that granting the first admin
+//! role or disabling an account needs no code of the service's: parse the arguments with
+//! [`AdminCommand::parse`] and [`run`](AdminCommand::run) the command on the service.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
+//! | `revoke-role USER ROLE` | takes it back |
+//! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
+//! | `reactivate-user USER` | lets the user log in again |
+//!
+//! ```no_run
+//! use auth_core::admin::AdminCommand;
+//! use auth_core::{AuthConfig, AuthService};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let args: Vec<String> = std::env::args().skip(1).collect();
+//! let args: Vec<&str> = args.iter().map(String::as_str).collect();
+//! if let Some(command) = AdminCommand::parse(&args) {
+//!     let service = AuthService::from_config(&AuthConfig::load()?).await?;
+//!     println!("{}", command?.run(&service).await?);
+//! }
+//! # Ok(()) }
+//! ```
+
+use crate::error::AuthError;
+use crate::service::AuthService;
+use crate::store::StoreError;
+
+/// The usage line of the commands, for a binary's help.
+pub const USAGE: &str = "grant-role <username> <role> | revoke-role <username> <role> | \
+                         deactivate-user <username> | reactivate-user <username>";
+
+/// One administration command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdminCommand {
+    /// `grant-role USER ROLE`.
+    GrantRole {
+        /// The username.
+        username: String,
+        /// The role.
+        role: String,
+    },
+    /// `revoke-role USER ROLE`.
+    RevokeRole {
+        /// The username.
+        username: String,
+        /// The role.
+        role: String,
+    },
+    /// `deactivate-user USER`.
+    DeactivateUser {
+        /// The username.
+        username: String,
+    },
+    /// `reactivate-user USER`.
+    ReactivateUser {
+        /// The username.
+        username: String,
+    },
+}
+
+/// Why a command could not be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// The arguments name a command but do not fit it.
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    /// No user has this username.
+    #[error("no user named `{0}`")]
+    NoSuchUser(String),
+    /// The flow failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The user store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AdminCommand {
+    /// The command `args` (without the program name) spell: `None` when they name no
+    /// administration command (the binary's own commands), `Some(Err)` when they name one
+    /// with the wrong arguments.
+    #[must_use]
+    pub fn parse(args: &[&str]) -> Option<Result<Self, AdminError>> {
+        let owned = |s: &&str| (*s).to_owned();
+        let command = match args {
+            ["grant-role", rest @ ..] => match rest {
+                [username, role] => Ok(Self::GrantRole {
+                    username: owned(username),
+                    role: owned(role),
+                }),
+                _ => Err(AdminError::Usage("grant-role <username> <role>")),
+            },
+            ["revoke-role", rest @ ..] => match rest {
+                [username, role] => Ok(Self::RevokeRole {
+                    username: owned(username),
+                    role: owned(role),
+                }),
+                _ => Err(AdminError::Usage("revoke-role <username> <role>")),
+            },
+            ["deactivate-user", rest @ ..] => match rest {
+                [username] => Ok(Self::DeactivateUser {
+                    username: owned(username),
+                }),
+                _ => Err(AdminError::Usage("deactivate-user <username>")),
+            },
+            ["reactivate-user", rest @ ..] => match rest {
+                [username] => Ok(Self::ReactivateUser {
+                    username: owned(username),
+                }),
+                _ => Err(AdminError::Usage("reactivate-user <username>")),
+            },
+            _ => return None,
+        };
+        Some(command)
+    }
+
+    /// Runs the command; what was done, in a sentence.
+    ///
+    /// # Errors
+    /// [`AdminError`] naming what failed.
+    pub async fn run(&self, service: &AuthService) -> Result<String, AdminError> {
+        let user = |username: &str| {
+            let username = username.to_owned();
+            async move {
+                service
+                    .users()
+                    .get_by_username(&username)
+                    .await?
+                    .ok_or(AdminError::NoSuchUser(username))
+            }
+        };
+        match self {
+            Self::GrantRole { username, role } => {
+                let user = service.assign_role(&user(username).await?.id, role).await?;
+                Ok(format!(
+                    "`{username}` now has roles {:?}; they take effect at the next login or refresh",
+                    user.roles
+                ))
+            }
+            Self::RevokeRole { username, role } => {
+                let user = service.revoke_role(&user(username).await?.id, role).await?;
+                Ok(format!(
+                    "`{username}` now has roles {:?}; tokens already issued keep theirs until they expire",
+                    user.roles
+                ))
+            }
+            Self::DeactivateUser { username } => {
+                service.deactivate_user(&user(username).await?.id).await?;
+                Ok(format!(
+                    "`{username}` is deactivated: logins refused, every session and token ended"
+                ))
+            }
+            Self::ReactivateUser { username } => {
+                service.reactivate_user(&user(username).await?.id).await?;
+                Ok(format!("`{username}` may log in again"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AdminCommand, AdminError};
+
+    #[test]
+    fn commands_parse_and_other_arguments_are_left_alone() {
+        assert_eq!(
+            AdminCommand::parse(&["grant-role", "ada", "admin"]).map(Result::ok),
+            Some(Some(AdminCommand::GrantRole {
+                username: "ada".to_owned(),
+                role: "admin".to_owned()
+            }))
+        );
+        assert!(AdminCommand::parse(&["serve"]).is_none());
+        assert!(AdminCommand::parse(&[]).is_none());
+        assert!(matches!(
+            AdminCommand::parse(&["deactivate-user"]),
+            Some(Err(AdminError::Usage("deactivate-user <username>")))
+        ));
+        assert!(matches!(
+            AdminCommand::parse(&["revoke-role", "ada"]),
+            Some(Err(AdminError::Usage("revoke-role <username> <role>")))
+        ));
+    }
+}
