@@ -46,7 +46,7 @@
 //! | `redis` | | sessions, revocations, refresh families and counters in Redis, and the change bus between instances (`AUTH__REDIS__URL`) |
 //! | `casbin` | | the policy engine: `#[require_tenant_roles]` (without it tenant guards refuse) and attribute rules |
 //! | `totp` | | one-time passwords of authenticator apps (`auth_core::mfa::totp`) |
-//! | `test-util` | | the test kit ([`testing`], `AuthModule::stub()`) and `auth_core::testing`'s store conformance suites; for `[dev-dependencies]` |
+//! | `test-util` | | the test kit (`testing`, `AuthModule::stub()`) and `auth_core::testing`'s store conformance suites; for `[dev-dependencies]` |
 //!
 //! A configuration that names a backend the build lacks is refused at start-up, naming the
 //! feature to enable.
