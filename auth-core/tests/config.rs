@@ -34,6 +34,11 @@ fn defaults_follow_the_seed() {
         (19_456, 2, 1)
     );
     assert_eq!(config.server.bind, "127.0.0.1:8080");
+    let lifetimes = config.lifetimes();
+    assert_eq!(lifetimes.access_token.as_secs(), 30 * 60);
+    assert_eq!(lifetimes.refresh_token.as_secs(), 7 * 86_400);
+    assert_eq!(lifetimes.refresh_family.as_secs(), 30 * 86_400);
+    assert_eq!(lifetimes.cookie_idle.as_secs(), 60 * 60);
     assert_eq!(config.database.url, "sqlite://auth.db");
     config.validate().unwrap();
 }
@@ -259,7 +264,27 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         assert!(AuthConfig::load().is_err());
         Ok(())
     });
+    // Lifetimes are bounded (ten years), so the flows' arithmetic in seconds cannot overflow.
+    Jail::expect_with(|jail| {
+        jail.set_env(
+            "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",
+            u64::MAX.to_string(),
+        );
+        let err = AuthConfig::load().expect_err("an endless access token accepted");
+        assert_eq!(
+            err.to_string(),
+            "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES is invalid: must be at most ten years"
+        );
+        jail.set_env(
+            "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",
+            (10 * 365 * 24 * 60).to_string(),
+        );
+        AuthConfig::load().expect("ten years is the most");
+        Ok(())
+    });
     for (var, value) in [
+        ("AUTH__SESSION__TIMEOUT_MINUTES", "99999999999"),
+        ("AUTH__JWT__REFRESH_TOKEN_EXPIRE_DAYS", "3651"),
         ("AUTH__PASSWORD__HASH_THREAD_NICE", "20"),
         ("AUTH__PASSWORD__HASH_THREAD_NICE", "-1"),
         ("AUTH__PASSWORD__MAX_CONCURRENT_HASHES", "0"),

@@ -182,18 +182,18 @@ impl JwtConfig {
     /// Access-token lifetime.
     #[must_use]
     pub fn access_token_ttl(&self) -> Duration {
-        Duration::from_secs(self.access_token_expire_minutes * 60)
+        Duration::from_secs(self.access_token_expire_minutes.saturating_mul(60))
     }
 
     /// Refresh-token lifetime since last use.
     #[must_use]
     pub fn refresh_token_ttl(&self) -> Duration {
-        Duration::from_secs(self.refresh_token_expire_days * 86_400)
+        Duration::from_secs(self.refresh_token_expire_days.saturating_mul(86_400))
     }
 
     /// Absolute lifetime of a refresh family.
     #[must_use]
     pub fn refresh_family_ttl(&self) -> Duration {
-        Duration::from_secs(self.refresh_token_max_lifetime_days * 86_400)
+        Duration::from_secs(self.refresh_token_max_lifetime_days.saturating_mul(86_400))
     }
 }

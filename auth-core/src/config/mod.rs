@@ -15,7 +15,8 @@
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
 //! (`[password]`, `[lockout]`), `session`, `redis`, `users`, `authz`; `secrets` refuses weak
-//! secrets, `validate` checks the whole, `load` explains loading errors.
+//! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
+//! the flows their [`Lifetimes`] as `Duration`s.
 //!
 //! ```
 //! use auth_core::config::{AuthConfig, JwtAlgorithm};
@@ -27,6 +28,7 @@
 
 mod authz;
 mod jwt;
+mod lifetimes;
 mod load;
 mod password;
 mod redis;
@@ -44,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
+pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::password::{LockoutConfig, PasswordConfig};
 pub use self::redis::RedisConfig;
 pub use self::server::{DatabaseConfig, ServerConfig};

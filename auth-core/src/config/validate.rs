@@ -135,6 +135,31 @@ impl AuthConfig {
         if jwt.refresh_token_expire_days == 0 {
             problems.invalid("AUTH__JWT__REFRESH_TOKEN_EXPIRE_DAYS", "must be at least 1");
         }
+        // Bounded, so that the flows' seconds arithmetic never overflows.
+        let lifetimes = self.lifetimes();
+        for (var, lifetime) in [
+            (
+                "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",
+                lifetimes.access_token,
+            ),
+            (
+                "AUTH__JWT__REFRESH_TOKEN_EXPIRE_DAYS",
+                lifetimes.refresh_token,
+            ),
+            (
+                "AUTH__JWT__REFRESH_TOKEN_MAX_LIFETIME_DAYS",
+                lifetimes.refresh_family,
+            ),
+            (
+                "AUTH__JWT__KEY_ROTATION_GRACE_PERIOD_SECONDS",
+                lifetimes.key_rotation_grace,
+            ),
+            ("AUTH__SESSION__TIMEOUT_MINUTES", lifetimes.cookie_idle),
+        ] {
+            if lifetime > super::MAX_LIFETIME {
+                problems.invalid(var, "must be at most ten years");
+            }
+        }
         if jwt.max_token_bytes < 256 {
             problems.invalid("AUTH__JWT__MAX_TOKEN_BYTES", "must be at least 256");
         }

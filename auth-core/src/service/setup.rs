@@ -20,7 +20,7 @@ use crate::authz::RoleStore;
 use crate::clock::Clock;
 #[cfg(feature = "redis")]
 use crate::clock::SystemClock;
-use crate::config::{AuthConfig, ConfigError};
+use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::EventSink;
 use crate::invalidation::ChangeBus;
@@ -235,11 +235,11 @@ impl AuthServiceBuilder {
         };
         let stores = self.stores.unwrap_or_else(Stores::memory);
         let jwt = &self.config.jwt;
-        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
-        let refresh_ttl = secs(jwt.refresh_token_ttl());
+        // Validated above: every lifetime is bounded, so its seconds are exact.
+        let configured = self.config.lifetimes();
         let lifetimes = RefreshLifetimes {
-            token: refresh_ttl,
-            family: secs(jwt.refresh_family_ttl()).max(refresh_ttl),
+            token: seconds(configured.refresh_token),
+            family: seconds(configured.refresh_family),
         };
         let ctx = Context {
             clock: self.clock,
@@ -281,9 +281,7 @@ impl AuthServiceBuilder {
             )),
             lifetimes,
         };
-        let cookie_idle = i64::try_from(self.config.session.timeout_minutes)
-            .unwrap_or(i64::MAX / 120)
-            .saturating_mul(60);
+        let cookie_idle = seconds(configured.cookie_idle);
         Ok(AuthService {
             inner: Arc::new(Inner {
                 accounts: Accounts {
@@ -300,7 +298,7 @@ impl AuthServiceBuilder {
                 refresh: Refresh {
                     bearer: bearer.clone(),
                     users: Arc::clone(&stores.users),
-                    reuse_grace: i64::try_from(jwt.refresh_reuse_grace_seconds).unwrap_or(0),
+                    reuse_grace: seconds(configured.refresh_reuse_grace),
                 },
                 cookies: Cookies {
                     sessions: sessions.clone(),

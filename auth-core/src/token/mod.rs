@@ -55,6 +55,7 @@ pub mod setup;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -68,7 +69,7 @@ pub use self::error::TokenError;
 pub use self::keys::{JwtKey, KeySet};
 pub use self::revocation_view::RevocationView;
 use crate::clock::Clock;
-use crate::config::{JwtAlgorithm, JwtConfig};
+use crate::config::{seconds, JwtAlgorithm, JwtConfig};
 use crate::random::{OsRandom, Random};
 
 /// A freshly signed token and what it says.
@@ -145,9 +146,11 @@ impl TokenManager {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             leeway: i64::try_from(config.leeway_seconds.min(60)).unwrap_or(60),
-            access_ttl: i64::try_from(config.access_token_ttl().as_secs()).unwrap_or(i64::MAX / 2),
+            access_ttl: seconds(config.access_token_ttl()),
             max_token_bytes: config.max_token_bytes,
-            grace: i64::try_from(config.key_rotation_grace_period_seconds).unwrap_or(i64::MAX / 2),
+            grace: seconds(Duration::from_secs(
+                config.key_rotation_grace_period_seconds,
+            )),
             include_roles: config.include_roles,
             include_permissions: config.include_permissions,
         };
