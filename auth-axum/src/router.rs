@@ -52,6 +52,7 @@ use axum::Router;
 use tower::{Layer, Service};
 
 use crate::guard::{Guard, GuardSpec};
+use crate::routes::BuiltinRoute;
 use crate::{routes, AuthModule};
 
 /// Extractor inserted by `#[public]`: marks a handler as deliberately open. Extracts nothing.
@@ -155,6 +156,8 @@ pub struct RouteInfo {
     pub access: Access,
     /// The handler's path (`my_app::routes::publish`).
     pub handler: &'static str,
+    /// Which built-in route this is, for the framework's own.
+    pub builtin: Option<BuiltinRoute>,
 }
 
 /// Guards that name roles or permissions no schema declares: each would be a silent 403 at
@@ -167,6 +170,9 @@ pub struct UndeclaredNames {
     /// What is wrong, one entry per name.
     pub problems: Vec<String>,
 }
+
+/// Builds the framework's routes that are still wanted.
+type Builtins<S> = Box<dyn FnOnce(&dyn Fn(BuiltinRoute) -> bool) -> Router<S> + Send + Sync>;
 
 /// What the names of guards are checked against when the router is built.
 #[derive(Clone)]
@@ -182,6 +188,9 @@ struct Declared {
 pub struct AuthRouter<S = ()> {
     router: Router<S>,
     routes: Vec<RouteInfo>,
+    /// The framework's routes, added when the router is built, less those removed or
+    /// replaced by then (their rows are in `routes` meanwhile).
+    builtins: Option<Builtins<S>>,
     /// When set, guard names are checked when the router is built.
     declared: Option<Declared>,
     /// Whether [`fallback`](Self::fallback) set one (else [`into_router`](Self::into_router)
@@ -205,6 +214,7 @@ where
         Self {
             router: Router::new(),
             routes: Vec::new(),
+            builtins: None,
             declared: None,
             fallback: false,
         }
@@ -238,11 +248,15 @@ where
         H: Handler<T, S> + HandlerAccess<A>,
         T: 'static,
     {
+        // A route of yours on the method and path of a built-in one replaces it.
+        self.routes
+            .retain(|r| !(r.builtin.is_some() && r.method == method && r.path == path));
         self.routes.push(RouteInfo {
             method,
             path: path.to_owned(),
             access: H::access(),
             handler: std::any::type_name::<H>(),
+            builtin: None,
         });
         self.router = self.router.route(path, on(filter, handler));
         self
@@ -255,18 +269,52 @@ where
     method!(delete, DELETE, DELETE);
 
     /// Adds the framework's routes (`/auth/*`, `/health`, `/ready`). Their handlers carry
-    /// guards like yours, so their rows come from the same place as their routing.
-    pub fn with_auth_routes(self, body_limit: usize) -> Self
+    /// guards like yours, so their rows come from the same place as their routing. Any of
+    /// them can be removed by name ([`without`](Self::without)) or replaced by a route of
+    /// yours on the same method and path, until the router is built.
+    pub fn with_auth_routes(mut self, body_limit: usize) -> Self
     where
         AuthModule: FromRef<S>,
     {
-        self.merge(routes::auth_router(body_limit))
-            .merge(routes::health_router())
+        let rows = routes::builtin_auth_router::<S>(body_limit, &|_| true)
+            .merge(routes::builtin_health_router(&|_| true))
+            .routes;
+        // A route of yours already on a built-in's method and path replaces it.
+        let rows: Vec<RouteInfo> = rows
+            .into_iter()
+            .filter(|row| {
+                !self
+                    .routes
+                    .iter()
+                    .any(|r| r.method == row.method && r.path == row.path)
+            })
+            .map(|mut row| {
+                row.builtin = BuiltinRoute::ALL
+                    .into_iter()
+                    .find(|b| b.route() == (row.method.clone(), row.path.as_str()));
+                row
+            })
+            .collect();
+        self.routes.extend(rows);
+        self.builtins = Some(Box::new(move |keep: &dyn Fn(BuiltinRoute) -> bool| {
+            routes::builtin_auth_router(body_limit, keep)
+                .merge(routes::builtin_health_router(keep))
+                .router
+        }));
+        self
+    }
+
+    /// Leaves a built-in route out (its row goes too): for a service that does not offer it,
+    /// or serves it elsewhere.
+    pub fn without(mut self, route: BuiltinRoute) -> Self {
+        self.routes.retain(|r| r.builtin != Some(route));
+        self
     }
 
     /// Adds the routes (and rows) of `other`. Panics like [`Router::merge`] on overlapping
     /// routes, or when both have a fallback.
-    pub fn merge(mut self, other: AuthRouter<S>) -> Self {
+    pub fn merge(mut self, mut other: AuthRouter<S>) -> Self {
+        other.finish_builtins();
         self.routes.extend(other.routes);
         self.declared = self.declared.or(other.declared);
         self.router = self.router.merge(other.router);
@@ -276,7 +324,8 @@ where
 
     /// Serves `other` under `path`; its rows get the prefix. Like [`Router::nest`], `other`'s
     /// fallback does not apply outside it.
-    pub fn nest(mut self, path: &str, other: AuthRouter<S>) -> Self {
+    pub fn nest(mut self, path: &str, mut other: AuthRouter<S>) -> Self {
+        other.finish_builtins();
         let prefix = path.trim_end_matches('/');
         self.routes
             .extend(other.routes.into_iter().map(|route| RouteInfo {
@@ -395,10 +444,11 @@ where
     ///
     /// # Errors
     /// [`UndeclaredNames`], one line per role or permission no schema declares.
-    pub fn try_into_router(self) -> Result<Router<S>, UndeclaredNames> {
+    pub fn try_into_router(mut self) -> Result<Router<S>, UndeclaredNames> {
         if let Some(declared) = &self.declared {
             check_names(&self.routes, declared)?;
         }
+        self.finish_builtins();
         let router = if self.fallback {
             self.router
         } else {
@@ -419,8 +469,18 @@ where
 
     /// The routes without the fallbacks [`into_router`](Self::into_router) adds, for
     /// routers that are merged into another.
-    pub(crate) fn into_plain_router(self) -> Router<S> {
+    pub(crate) fn into_plain_router(mut self) -> Router<S> {
+        self.finish_builtins();
         self.router
+    }
+
+    /// Routes the built-in routes whose rows are still here (not removed, not replaced).
+    fn finish_builtins(&mut self) {
+        if let Some(build) = self.builtins.take() {
+            let kept: Vec<BuiltinRoute> = self.routes.iter().filter_map(|r| r.builtin).collect();
+            let builtins = build(&|route| kept.contains(&route));
+            self.router = std::mem::take(&mut self.router).merge(builtins);
+        }
     }
 }
 

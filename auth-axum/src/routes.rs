@@ -47,16 +47,121 @@ where
     S: Clone + Send + Sync + 'static,
     AuthModule: FromRef<S>,
 {
-    AuthRouter::new()
-        .post("/auth/register", register)
-        .post("/auth/login", login)
-        .post("/auth/refresh", refresh)
-        .post("/auth/logout", logout)
-        .get("/auth/me", me)
-        .get("/auth/sessions", sessions)
-        .delete("/auth/sessions", revoke_other_sessions)
-        .delete("/auth/sessions/{id}", revoke_session)
-        .layer(DefaultBodyLimit::max(body_limit))
+    builtin_auth_router(body_limit, &|_| true)
+}
+
+/// The framework's routes, by name: what [`AuthRouter::without`] removes, and what a route
+/// of your own on the same method and path replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BuiltinRoute {
+    /// `POST /auth/register`.
+    Register,
+    /// `POST /auth/login`.
+    Login,
+    /// `POST /auth/refresh`.
+    Refresh,
+    /// `POST /auth/logout`.
+    Logout,
+    /// `GET /auth/me`.
+    Me,
+    /// `GET /auth/sessions`.
+    Sessions,
+    /// `DELETE /auth/sessions`.
+    RevokeOtherSessions,
+    /// `DELETE /auth/sessions/{id}`.
+    RevokeSession,
+    /// `GET /health`.
+    Health,
+    /// `GET /ready`.
+    Ready,
+}
+
+impl BuiltinRoute {
+    /// Every built-in route.
+    pub const ALL: [Self; 10] = [
+        Self::Register,
+        Self::Login,
+        Self::Refresh,
+        Self::Logout,
+        Self::Me,
+        Self::Sessions,
+        Self::RevokeOtherSessions,
+        Self::RevokeSession,
+        Self::Health,
+        Self::Ready,
+    ];
+
+    /// Its method and path.
+    #[must_use]
+    pub fn route(self) -> (axum::http::Method, &'static str) {
+        use axum::http::Method;
+        match self {
+            Self::Register => (Method::POST, "/auth/register"),
+            Self::Login => (Method::POST, "/auth/login"),
+            Self::Refresh => (Method::POST, "/auth/refresh"),
+            Self::Logout => (Method::POST, "/auth/logout"),
+            Self::Me => (Method::GET, "/auth/me"),
+            Self::Sessions => (Method::GET, "/auth/sessions"),
+            Self::RevokeOtherSessions => (Method::DELETE, "/auth/sessions"),
+            Self::RevokeSession => (Method::DELETE, "/auth/sessions/{id}"),
+            Self::Health => (Method::GET, "/health"),
+            Self::Ready => (Method::GET, "/ready"),
+        }
+    }
+}
+
+/// The `/auth/*` routes `keep` keeps.
+pub(crate) fn builtin_auth_router<S>(
+    body_limit: usize,
+    keep: &dyn Fn(BuiltinRoute) -> bool,
+) -> AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthModule: FromRef<S>,
+{
+    let router = AuthRouter::new();
+    let router = if keep(BuiltinRoute::Register) {
+        router.post("/auth/register", register)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::Login) {
+        router.post("/auth/login", login)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::Refresh) {
+        router.post("/auth/refresh", refresh)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::Logout) {
+        router.post("/auth/logout", logout)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::Me) {
+        router.get("/auth/me", me)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::Sessions) {
+        router.get("/auth/sessions", sessions)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::RevokeOtherSessions) {
+        router.delete("/auth/sessions", revoke_other_sessions)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::RevokeSession) {
+        router.delete("/auth/sessions/{id}", revoke_session)
+    } else {
+        router
+    };
+    router.layer(DefaultBodyLimit::max(body_limit))
 }
 
 /// The `/auth/*` routes as a plain router (see [`auth_router`]).
@@ -94,9 +199,26 @@ where
     S: Clone + Send + Sync + 'static,
     AuthModule: FromRef<S>,
 {
-    AuthRouter::new()
-        .get("/health", health)
-        .get("/ready", ready)
+    builtin_health_router(&|_| true)
+}
+
+/// `/health` and `/ready` as `keep` keeps them.
+pub(crate) fn builtin_health_router<S>(keep: &dyn Fn(BuiltinRoute) -> bool) -> AuthRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthModule: FromRef<S>,
+{
+    let router = AuthRouter::new();
+    let router = if keep(BuiltinRoute::Health) {
+        router.get("/health", health)
+    } else {
+        router
+    };
+    if keep(BuiltinRoute::Ready) {
+        router.get("/ready", ready)
+    } else {
+        router
+    }
 }
 
 /// `GET /health` and `GET /ready` as a plain router (see [`health_router`]).
