@@ -113,6 +113,9 @@ async fn register_login_me_refresh_logout(h: &Harness) {
     assert_eq!(user["username"], "ada");
     assert_eq!(user["roles"], json!(["user"]));
     assert!(user.get("password_hash").is_none() && user.get("password").is_none());
+    assert_eq!(user["login_count"], 0);
+    assert_eq!(user["last_login_at"], Value::Null);
+    assert!(user["updated_at"].is_string());
 
     let tokens = h.login("ada").await;
     assert_eq!(tokens["token_type"], "Bearer");
@@ -120,7 +123,14 @@ async fn register_login_me_refresh_logout(h: &Harness) {
     assert_eq!(tokens["user"]["id"], user["id"]);
     let access = token(&tokens, "access_token");
     let me: Value = h.get("/auth/me", Some(&access)).await.json().await.unwrap();
-    assert_eq!(me, user);
+    // The same user, with the login counted and timed.
+    assert_eq!(me["login_count"], 1);
+    assert!(me["last_login_at"].is_string());
+    assert_eq!(tokens["user"], me);
+    let mut expected = user.clone();
+    expected["login_count"] = me["login_count"].clone();
+    expected["last_login_at"] = me["last_login_at"].clone();
+    assert_eq!(me, expected);
 
     // Login by email, case-insensitively, and with the OAuth2 password form.
     let by_email = h

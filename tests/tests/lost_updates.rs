@@ -94,6 +94,9 @@ impl UserStore for HeldReads {
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
         self.inner.bump_security_epoch(id).await
     }
+    async fn record_login(&self, id: &UserId, at: time::OffsetDateTime) -> Result<(), StoreError> {
+        self.inner.record_login(id, at).await
+    }
 }
 
 struct Setup {

@@ -107,11 +107,16 @@ impl PasswordLogin {
             });
             return Err(AuthError::InvalidCredentials);
         }
-        Ok(if needs_rehash {
+        let mut user = if needs_rehash {
             self.rehash(user, password).await
         } else {
             user
-        })
+        };
+        let now = self.ctx.clock.now_datetime();
+        self.users.record_login(&user.id, now).await?;
+        user.login_count += 1;
+        user.last_login_at = Some(now);
+        Ok(user)
     }
 
     /// Upgrades an outdated hash; a failure is logged and does not fail the login. Writes the

@@ -251,6 +251,19 @@ pub async fn users(store: &dyn UserStore) {
         store.replace_password_hash(&ghost.id, hash, "x").await,
         Err(StoreError::NotFound)
     ));
+    // A login is counted and timed, and nothing else changes.
+    let before = store.get_by_id(&carol.id).await.unwrap().unwrap();
+    assert_eq!((before.login_count, before.last_login_at), (0, None));
+    let at = now() + time::Duration::seconds(60);
+    store.record_login(&carol.id, at).await.unwrap();
+    store.record_login(&carol.id, at).await.unwrap();
+    let after = store.get_by_id(&carol.id).await.unwrap().unwrap();
+    assert_eq!((after.login_count, after.last_login_at), (2, Some(at)));
+    assert_eq!(after.password_hash, before.password_hash);
+    assert!(matches!(
+        store.record_login(&ghost.id, at).await,
+        Err(StoreError::NotFound)
+    ));
     store.activate(&ada.id).await.unwrap();
     assert!(store.get_by_id(&ada.id).await.unwrap().unwrap().is_active);
     assert!(matches!(

@@ -84,9 +84,15 @@ pub struct User {
     /// Creation time (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    /// Last update.
-    #[auth(skip)]
+    /// Last change of the stored user (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The last successful login (RFC 3339), if any.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_login_at: Option<OffsetDateTime>,
+    /// How many times the user logged in.
+    #[serde(default)]
+    pub login_count: i64,
 }
 
 impl fmt::Debug for User {
@@ -131,6 +137,8 @@ impl User {
             security_epoch: 0,
             created_at: now,
             updated_at: now,
+            last_login_at: None,
+            login_count: 0,
         }
     }
 }
@@ -266,6 +274,10 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
 
     /// Increments the user's security epoch and returns the new value.
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError>;
+
+    /// Records a successful login at `at`: the login count goes up by one and the last
+    /// login time is set, and nothing else; [`StoreError::NotFound`] if absent.
+    async fn record_login(&self, id: &UserId, at: OffsetDateTime) -> Result<(), StoreError>;
 
     /// The user whose username, or (when `login` contains `@`) email, is `login`.
     async fn get_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {

@@ -130,6 +130,14 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn record_login(&self, id: &UserId, at: time::OffsetDateTime) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.login_count += 1;
+        user.last_login_at = Some(at);
+        Ok(())
+    }
+
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
         let mut state = self.state();
         let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;

@@ -8,7 +8,8 @@ use crate::error::StoreError;
 use crate::user::{normalize, Page, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
-                       is_verified, security_epoch, created_at, updated_at";
+                       is_verified, security_epoch, created_at, updated_at, last_login_at, \
+                       login_count";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -37,6 +38,12 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         security_epoch: row.try_get("security_epoch").map_err(map_err)?,
         created_at: timestamp(row.try_get("created_at").map_err(map_err)?)?,
         updated_at: timestamp(row.try_get("updated_at").map_err(map_err)?)?,
+        last_login_at: row
+            .try_get::<Option<i64>, _>("last_login_at")
+            .map_err(map_err)?
+            .map(timestamp)
+            .transpose()?,
+        login_count: row.try_get("login_count").map_err(map_err)?,
     })
 }
 
@@ -216,6 +223,21 @@ impl UserStore for SqlStore {
 
     async fn activate(&self, id: &UserId) -> Result<(), StoreError> {
         self.set_active(id, true).await
+    }
+
+    async fn record_login(&self, id: &UserId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET login_count = login_count + 1, last_login_at = $2 WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(at.unix_timestamp())
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
