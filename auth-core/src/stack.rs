@@ -74,9 +74,9 @@ impl AuthStack {
     /// [`SetupError`] naming what to fix.
     pub async fn configure(config: AuthConfig) -> Result<Self, SetupError> {
         let connected = crate::service::setup::connect(&config).await?;
-        let service = AuthService::builder(config.clone())
-            .with_stores(connected.stores)
-            .build()?;
+        let service =
+            crate::service::AuthServiceBuilder::connected(config.clone(), connected.stores)
+                .build()?;
         service.warm_up().await?;
         #[cfg(feature = "casbin")]
         let stack = {

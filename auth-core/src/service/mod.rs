@@ -120,6 +120,7 @@ impl AuthService {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             events: Arc::new(TracingEventSink),
+            validated: false,
         }
     }
 

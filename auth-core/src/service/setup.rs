@@ -172,6 +172,8 @@ pub struct AuthServiceBuilder {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) random: Arc<dyn Random>,
     pub(super) events: Arc<dyn EventSink>,
+    /// Whether `config` was validated already (by [`connect`]), so `build` need not again.
+    pub(super) validated: bool,
 }
 
 impl fmt::Debug for AuthServiceBuilder {
@@ -224,7 +226,9 @@ impl AuthServiceBuilder {
     /// # Errors
     /// [`SetupError`] when the configuration, keys or password parameters are invalid.
     pub fn build(self) -> Result<AuthService, SetupError> {
-        self.config.validate()?;
+        if !self.validated {
+            self.config.validate()?;
+        }
         let (key_set, refresh_secret) = match self.keys {
             Some(keys) => keys,
             None => {
@@ -324,6 +328,15 @@ impl AuthServiceBuilder {
     }
 }
 
+impl AuthServiceBuilder {
+    /// The builder over stores [`connect`] made, whose configuration it validated.
+    pub(crate) fn connected(config: AuthConfig, stores: Stores) -> Self {
+        let mut builder = AuthService::builder(config).with_stores(stores);
+        builder.validated = true;
+        builder
+    }
+}
+
 /// The stores `config` names, connected, and what the composition root needs of them.
 pub(crate) struct Connected {
     /// The stores.
@@ -331,7 +344,7 @@ pub(crate) struct Connected {
     /// The SQL store behind them (for the casbin adapter).
     #[cfg_attr(
         not(feature = "casbin"),
-        allow(dead_code, reason = "read by the casbin adapter")
+        allow(dead_code, reason = "only the casbin adapter reads it")
     )]
     pub(crate) sql: SqlHandle,
 }
@@ -372,7 +385,7 @@ async fn sql_stores(_config: &AuthConfig) -> Result<(Stores, SqlHandle), SetupEr
 /// the feature.
 pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError> {
     // Validated before connecting, so a bad configuration never creates or migrates a
-    // database; `build` validates again for callers that use the builder directly.
+    // database, and once: the builder made with `AuthServiceBuilder::connected` does not again.
     config.validate()?;
     let (stores, sql) = sql_stores(config).await?;
     let stores = match &config.redis.url {
@@ -412,9 +425,7 @@ async fn shared_through_redis(
 /// The whole stack from configuration: see [`AuthService::from_config`].
 pub(super) async fn from_config(config: &AuthConfig) -> Result<AuthService, SetupError> {
     let connected = connect(config).await?;
-    let service = AuthService::builder(config.clone())
-        .with_stores(connected.stores)
-        .build()?;
+    let service = AuthServiceBuilder::connected(config.clone(), connected.stores).build()?;
     service.warm_up().await?;
     Ok(service)
 }
