@@ -1,8 +1,10 @@
+use std::fmt;
 use std::sync::Arc;
 
 use auth_core::principal::CredentialKind;
 use auth_core::token::Claims;
-use auth_core::{AuthError, Principal, PublicUser};
+use auth_core::user::UserModel;
+use auth_core::{AuthError, Principal, User};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER};
@@ -345,20 +347,41 @@ where
 
 /// Extractor: the user behind the bearer token, loaded from the store. Refuses like [`Auth`],
 /// and with 401 when the user no longer exists, is disabled, or logged out everywhere since.
-#[derive(Debug, Clone)]
-pub struct CurrentUser(pub PublicUser);
+///
+/// `CurrentUser` is the built-in [`PublicUser`]; `CurrentUser<Member>` is the public
+/// projection of a user model of the service's own (see
+/// [`AuthModule::with_user_model`]).
+pub struct CurrentUser<M: UserModel = User>(pub M::Public);
 
-impl<S> FromRequestParts<S> for CurrentUser
+impl<M: UserModel> fmt::Debug for CurrentUser<M>
+where
+    M::Public: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CurrentUser").field(&self.0).finish()
+    }
+}
+
+impl<M: UserModel> Clone for CurrentUser<M> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<S, M> FromRequestParts<S> for CurrentUser<M>
 where
     AuthModule: FromRef<S>,
     S: Send + Sync,
+    M: UserModel,
 {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Authenticated::required(parts, state).await?;
         let module = AuthModule::from_ref(state);
-        Ok(Self(module.service().user_for_claims(&auth.claims).await?))
+        Ok(Self(
+            module.service().model_for_claims::<M>(&auth.claims).await?,
+        ))
     }
 }
 

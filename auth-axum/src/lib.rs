@@ -114,23 +114,27 @@
 //! `#[auth_module]` on the state finds its `AuthModule` field and generates the `FromRef`
 //! glue and `auth_router()`: an [`AuthRouter`] with the auth routes registered that accepts
 //! only guarded or `#[public]` handlers, and keeps the access-control matrix.
-//! `#[derive(AuthUser)]` generates a user type's public projection, which never contains the
-//! password hash or `#[auth(secret)]` fields.
+//! `#[derive(AuthUser)]` makes a struct the service's own user model: its public projection
+//! never contains the password hash or `#[auth(secret)]` fields, and its unmarked fields are
+//! the service's own, read and checked at registration and stored with the user
+//! ([`AuthModule::with_user_model`]; [`CurrentUser<Account>`](CurrentUser) in handlers).
 //!
 //! ```
 //! use auth_axum::prelude::*;
 //!
-//! #[derive(AuthUser)]
+//! #[derive(Clone, AuthUser)]
 //! #[auth(public = "PublicAccount")]
 //! struct Account {
 //!     #[auth(id)]
-//!     id: u64,
+//!     id: String,
 //!     #[auth(username)]
 //!     login: String,
 //!     #[auth(password_hash)]
-//!     hash: String,
+//!     hash: Option<String>,
+//!     /// The service's own field.
+//!     display_name: Option<String>,
 //!     #[auth(secret)]
-//!     recovery_code: String,
+//!     recovery_code: Option<String>,
 //! }
 //!
 //! #[auth_module]
@@ -145,12 +149,11 @@
 //! }
 //!
 //! #[require_auth]
-//! async fn account() -> axum::Json<PublicAccount> {
-//!     let account = Account { id: 1, login: "ada".into(), hash: "$argon2id$...".into(), recovery_code: "r".into() };
-//!     axum::Json(account.to_public())
+//! async fn account(CurrentUser(me): CurrentUser<Account>) -> axum::Json<PublicAccount> {
+//!     axum::Json(me)
 //! }
 //!
-//! let state = AppState { auth: AuthModule::stub() };
+//! let state = AppState { auth: AuthModule::stub().with_user_model::<Account>() };
 //! let routes = state.auth_router().get("/about", about).get("/account", account);
 //! let row = routes.routes().iter().find(|r| r.path == "/account").unwrap();
 //! assert_eq!(row.access.to_string(), "requires authentication");
@@ -198,12 +201,17 @@ pub mod __private {
     pub use crate::guard::{Both, Guard, GuardSpec, SingleGuard};
     pub use crate::router::Public;
     pub use crate::{AuthModule, AuthRouter};
+    pub use auth_core::__private::serde_json;
     pub use auth_core::authz::{
         policy_eq, policy_ne, PermissionDef, PermissionKind, PermissionSchema, Policy,
         PolicyContext, Requirement, RoleHierarchy, RoleSchema, UnknownName,
     };
+    pub use auth_core::error::ValidationErrors;
     pub use auth_core::principal::CredentialKind;
-    pub use auth_core::user::{AuthUser, OptionalStr};
+    pub use auth_core::user::{
+        record_field, AuthUser, FieldSpec, FromRecordField, OptionalStr, Profile, ProfileError,
+        User, UserModel,
+    };
     pub use axum;
     pub use serde;
 }

@@ -8,6 +8,7 @@ use auth_core::authz::{AuthorizationService, LoadRolesError, RoleError, RoleHier
 use auth_core::authz::{RoleRecord, RoleSchema};
 use auth_core::invalidation::ChangeBus;
 use auth_core::service::SetupError;
+use auth_core::user::UserModel;
 use auth_core::{AuthConfig, AuthService, AuthStack};
 use axum::extract::FromRef;
 use axum::Router;
@@ -124,6 +125,14 @@ impl AuthModule {
     /// As [`with_roles`](Self::with_roles).
     pub fn with_role_schema<R: RoleSchema>(self) -> Result<Self, RoleError> {
         Ok(self.stack.with_role_schema::<R>()?.into())
+    }
+
+    /// See [`AuthStack::with_user_model`]: registration reads and checks the profile fields
+    /// of `M`, and the public user shows them. Read the typed projection in handlers with
+    /// [`CurrentUser<M>`](crate::CurrentUser).
+    #[must_use]
+    pub fn with_user_model<M: UserModel>(self) -> Self {
+        self.stack.with_user_model::<M>().into()
     }
 
     #[cfg(feature = "casbin")]

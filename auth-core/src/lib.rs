@@ -8,7 +8,7 @@
 //! | [`config`] | one typed [`AuthConfig`] tree, loaded from defaults, `auth.toml`/`auth.yaml` and `AUTH__SECTION__KEY` variables, validated once |
 //! | [`token`] | [`TokenManager`]: JWT access tokens with a rotating key set, strict verification, revocation |
 //! | [`password`] | [`PasswordHasher`]: Argon2id on the blocking pool, capped parameters, rehash on login |
-//! | [`user`] | the internal [`User`], its public projection [`PublicUser`] and the [`UserStore`] trait |
+//! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
@@ -81,7 +81,12 @@ pub mod __private {
         PermissionDef, PermissionKind, PermissionSchema, Requirement, RoleHierarchy, RoleSchema,
         UnknownName,
     };
+    pub use crate::error::ValidationErrors;
     pub use crate::principal::CredentialKind;
-    pub use crate::user::{AuthUser, OptionalStr};
+    pub use crate::user::{
+        record_field, AuthUser, FieldSpec, FromRecordField, OptionalStr, Profile, ProfileError,
+        User, UserModel,
+    };
     pub use serde;
+    pub use serde_json;
 }

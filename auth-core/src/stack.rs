@@ -102,7 +102,6 @@ impl AuthStack {
             .clone()
     }
 
-    #[cfg(feature = "casbin")]
     fn with_inner(&self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = (*self.inner).clone();
         change(&mut inner);
@@ -241,6 +240,16 @@ impl AuthStack {
             .unwrap_or_else(PoisonError::into_inner) = base;
         self.inner.authz.set_roles(composed);
         Ok(self)
+    }
+
+    /// Runs the flows with a user model of the service's own
+    /// ([`AuthService::with_user_model`]): registration reads and checks its profile fields,
+    /// and the public user shows them.
+    #[must_use]
+    pub fn with_user_model<M: crate::user::UserModel>(self) -> Self {
+        self.with_inner(|inner| {
+            inner.service = inner.service.clone().with_user_model::<M>();
+        })
     }
 
     /// Adds the hierarchy of a `#[derive(Roles)]` enum.

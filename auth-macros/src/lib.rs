@@ -172,17 +172,28 @@ pub fn derive_roles(input: TokenStream) -> TokenStream {
 /// the `password_hash` and those marked `secret` or `skip`, with their `serde` attributes, so
 /// the internal user is never what a handler returns.
 ///
-/// `public_derive(PartialEq, Eq)` adds derives to the projection. Field markers: `id` and `username` (required, once each), `email`, `password_hash`,
-/// `roles`, `permissions`, `active`, `tenant`, `secret`, `skip`.
+/// It also implements `UserModel`, so the struct can be the user model a service runs with
+/// (`AuthModule::with_user_model::<Name>()`): unmarked fields are the model's own (profile)
+/// fields, which registration reads and checks and the stored user keeps as JSON.
+///
+/// Field markers: `id` and `username` (required, once each), `email`, `password_hash`,
+/// `roles`, `permissions`, `active`, `tenant` (the parts the framework reads), `record` (a
+/// field of the stored user by the same name, e.g. `created_at`), `secret`, `skip` (never in
+/// the projection), and for profile fields `default` / `default = path`, `readonly` (a
+/// registration may not set it), `validate = path` (`fn(&T) -> Result<(), impl Display>`).
+/// Struct options: `public = "Name"`, `public_derive(PartialEq, Eq)`, `validate = path`
+/// (`fn(&Self, &mut ValidationErrors)`), `model = false` (the projection only).
 ///
 /// ```ignore
-/// #[derive(AuthUser)]
-/// #[auth(public = "PublicAccount")]
-/// struct Account {
-///     #[auth(id)] id: u64,
-///     #[auth(username)] login: String,
-///     #[auth(password_hash)] hash: String,
-///     #[auth(roles)] roles: Vec<String>,
+/// #[derive(Clone, AuthUser)]
+/// #[auth(public = "PublicMember")]
+/// struct Member {
+///     #[auth(id)] id: UserId,
+///     #[auth(username)] username: String,
+///     #[auth(password_hash)] password_hash: Option<String>,
+///     #[auth(record)] login_count: i64,
+///     #[auth(default = english)] locale: String,
+///     #[auth(readonly, default)] plan: Plan,
 /// }
 /// ```
 #[proc_macro_derive(AuthUser, attributes(auth, serde))]

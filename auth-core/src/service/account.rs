@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::login::password_error;
 use super::sessions::Sessions;
@@ -13,7 +14,7 @@ use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::password::PasswordHasher;
 use crate::user::{
-    validate_email, validate_username, AuthUser, PublicUser, User, UserId, UserStore,
+    validate_email, validate_username, AuthUser, ModelCodec, PublicUser, User, UserId, UserStore,
 };
 
 /// Registration input.
@@ -26,6 +27,10 @@ pub struct RegisterRequest {
     pub email: String,
     /// Password in clear; hashed before storage, never logged.
     pub password: String,
+    /// Every other field of the request: the profile fields of the service's user model
+    /// ([`UserModel`](crate::user::UserModel)) are read from here; anything else is ignored.
+    #[serde(flatten)]
+    pub profile: Map<String, Value>,
 }
 
 impl RegisterRequest {
@@ -40,7 +45,15 @@ impl RegisterRequest {
             username: username.into(),
             email: email.into(),
             password: password.into(),
+            profile: Map::new(),
         }
+    }
+
+    /// Adds a profile field of the service's user model (`display_name`, `locale`, ...).
+    #[must_use]
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.profile.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -50,6 +63,7 @@ impl fmt::Debug for RegisterRequest {
             .field("username", &self.username)
             .field("email", &self.email)
             .field("password", &"[redacted]")
+            .field("profile", &self.profile.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -71,8 +85,13 @@ pub(super) struct Accounts {
 }
 
 impl Accounts {
-    /// Registers a user with the configured default roles.
-    pub(super) async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
+    /// Registers a user with the configured default roles and the profile fields `model`
+    /// reads from the request.
+    pub(super) async fn register(
+        &self,
+        request: RegisterRequest,
+        model: &ModelCodec,
+    ) -> Result<PublicUser> {
         let username = request.username.trim();
         let email = request.email.trim();
         let mut errors = ValidationErrors::default();
@@ -81,15 +100,23 @@ impl Accounts {
         if let Err(e) = self.passwords.check_policy(&request.password) {
             errors.push("password", e.to_string());
         }
+        let ctx = &self.sessions.ctx;
+        let mut user = User::new(username, email, None, ctx.clock.now_datetime());
+        user.roles.clone_from(&self.default_roles);
+        let mut profile_errors = ValidationErrors::default();
+        user.profile = model.read(&request.profile, &mut profile_errors);
+        if profile_errors.0.is_empty() {
+            // Rules over several fields, once every field is known to be well formed.
+            model.check(&user, &mut profile_errors);
+        }
+        errors.0.append(&mut profile_errors.0);
         errors.into_result()?;
         let hash = self
             .passwords
             .hash(&request.password)
             .await
             .map_err(password_error)?;
-        let ctx = &self.sessions.ctx;
-        let mut user = User::new(username, email, Some(hash), ctx.clock.now_datetime());
-        user.roles.clone_from(&self.default_roles);
+        user.password_hash = Some(hash);
         self.users.insert(&user).await?;
         ctx.emit(AuthEvent::UserRegistered {
             user_id: user.id.to_string(),

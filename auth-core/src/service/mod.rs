@@ -58,7 +58,7 @@ use crate::session::Session;
 use crate::store::Readiness;
 use crate::throttle::CounterStore;
 use crate::token::{Claims, RevocationView, TokenManager};
-use crate::user::{PublicUser, UserId, UserStore};
+use crate::user::{ModelCodec, PublicUser, User, UserId, UserModel, UserStore};
 
 /// What every flow shares: the clock, the source of randomness and where events go.
 #[derive(Clone)]
@@ -99,6 +99,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct AuthService {
     inner: Arc<Inner>,
+    /// The user model registration reads profile fields for.
+    model: ModelCodec,
 }
 
 impl fmt::Debug for AuthService {
@@ -106,6 +108,7 @@ impl fmt::Debug for AuthService {
         f.debug_struct("AuthService")
             .field("tokens", &self.inner.tokens)
             .field("passwords", &self.inner.passwords)
+            .field("user_model", &self.model)
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +144,22 @@ impl AuthService {
     pub async fn warm_up(&self) -> Result<(), SetupError> {
         self.inner.passwords.verify_dummy("").await?;
         Ok(())
+    }
+
+    /// The same service with a user model of the service's own (a `#[derive(AuthUser)]`
+    /// struct with fields beyond the framework's; see [`user::profile`](crate::user::profile)):
+    /// [`register`](Self::register) then reads and checks its profile fields, and every
+    /// [`PublicUser`] shows the public ones. The built-in [`User`] is the default.
+    #[must_use]
+    pub fn with_user_model<M: UserModel>(mut self) -> Self {
+        self.model = ModelCodec::of::<M>();
+        self
+    }
+
+    /// The name of the user model in use (`auth_core::user::User` by default).
+    #[must_use]
+    pub fn user_model(&self) -> &'static str {
+        self.model.name()
     }
 
     /// The token manager (for key rotation and tooling).
@@ -217,13 +236,27 @@ impl AuthService {
         Ok(())
     }
 
-    /// Registers a user with the configured default roles (jwtlib `register_user`).
+    /// Registers a user with the configured default roles (jwtlib `register_user`), and the
+    /// profile fields of the user model ([`with_user_model`](Self::with_user_model)) read from
+    /// the request's other fields.
     ///
     /// # Errors
-    /// [`AuthError::Validation`] for a bad username, email or password;
-    /// [`AuthError::Conflict`] when the username or email is taken.
+    /// [`AuthError::Validation`] for a bad username, email, password or profile field (every
+    /// problem, one per field); [`AuthError::Conflict`] when the username or email is taken.
     pub async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
-        self.inner.accounts.register(request).await
+        self.inner.accounts.register(request, &self.model).await
+    }
+
+    /// The user of verified claims as a model of the service's own: present, active, the
+    /// token's security epoch current, and its public projection.
+    ///
+    /// # Errors
+    /// As [`user_for_claims`](Self::user_for_claims); [`AuthError::Internal`] when the stored
+    /// user does not fit `M` ([`ProfileError`](crate::user::ProfileError)).
+    pub async fn model_for_claims<M: UserModel>(&self, claims: &Claims) -> Result<M::Public> {
+        let user: User = self.inner.verifier.record_for_claims(claims).await?;
+        let model = M::from_record(&user).map_err(|e| AuthError::Internal(e.to_string()))?;
+        Ok(model.to_public())
     }
 
     /// Gives a user a role (idempotent), by name or typed (`Role::Editor` of a

@@ -38,7 +38,7 @@ use crate::token::revocation::RevocationStore;
 use crate::token::setup::{load_keys, KeySetupError, KeySource};
 use crate::token::RevocationView;
 use crate::token::{KeySet, TokenManager};
-use crate::user::UserStore;
+use crate::user::{ModelCodec, User, UserStore};
 
 /// Why an [`AuthService`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +324,7 @@ impl AuthServiceBuilder {
                 passwords,
                 clock: ctx.clock,
             }),
+            model: ModelCodec::of::<User>(),
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{AuthError, Result};
 use crate::principal::Principal;
 use crate::token::revocation::{RevocationCheck, RevocationStore};
 use crate::token::{Claims, TokenError, TokenManager, TokenType};
-use crate::user::{AuthUser, PublicUser, UserId, UserStore};
+use crate::user::{AuthUser, PublicUser, User, UserId, UserStore};
 
 /// Result of [`AuthService::introspect`](crate::AuthService::introspect).
 #[derive(Debug, Clone, Serialize)]
@@ -65,13 +65,18 @@ impl Verifier {
 
     /// The user of verified claims: present, active, and the token's security epoch current.
     pub(super) async fn user_for_claims(&self, claims: &Claims) -> Result<PublicUser> {
+        Ok(self.record_for_claims(claims).await?.to_public())
+    }
+
+    /// The stored user of verified claims, checked as [`user_for_claims`](Self::user_for_claims).
+    pub(super) async fn record_for_claims(&self, claims: &Claims) -> Result<User> {
         let user = active_user(self.users.as_ref(), &UserId(claims.sub.clone()))
             .await?
             .ok_or(AuthError::UserNotFound)?;
         if claims.epc < user.security_epoch {
             return Err(AuthError::InvalidToken(TokenError::Revoked));
         }
-        Ok(user.to_public())
+        Ok(user)
     }
 
     /// The user an access token belongs to.

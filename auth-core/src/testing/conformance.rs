@@ -75,6 +75,15 @@ pub async fn users(store: &dyn UserStore) {
     ada.roles = vec!["admin".to_owned(), "user".to_owned()];
     ada.permissions = vec!["articles.*".to_owned()];
     ada.tenant = Some("acme".to_owned());
+    // The fields of a user model of the service's own, kept as they were given.
+    ada.profile
+        .public
+        .insert("display_name".to_owned(), "Ada L.".into());
+    ada.profile.public.insert(
+        "prefs".to_owned(),
+        serde_json::json!({"theme": "dark", "sizes": [1, 2.5], "on": true, "none": null}),
+    );
+    ada.profile.private.insert("notes".to_owned(), "VIP".into());
     store.insert(&ada).await.unwrap();
 
     let by_id = store.get_by_id(&ada.id).await.unwrap().unwrap();
@@ -136,16 +145,15 @@ pub async fn users(store: &dyn UserStore) {
     ));
     bob.email = "robert@example.com".to_owned();
     bob.roles = vec!["editor".to_owned()];
+    bob.profile.public.insert("locale".to_owned(), "fr".into());
     store.update(&bob).await.unwrap();
-    assert_eq!(
-        store
-            .get_by_email("robert@example.com")
-            .await
-            .unwrap()
-            .unwrap()
-            .roles,
-        ["editor"]
-    );
+    let robert = store
+        .get_by_email("robert@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(robert.roles, ["editor"]);
+    assert_eq!(robert.profile, bob.profile, "update writes the profile");
     assert!(store
         .get_by_email("bob@example.com")
         .await

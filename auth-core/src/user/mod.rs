@@ -1,8 +1,11 @@
 //! Users: the internal [`User`] that keeps its password hash, the [`PublicUser`] projection
-//! that is the only thing ever returned, and the [`UserStore`] trait.
+//! that is the only thing ever returned, the [`UserStore`] trait, and user models of a
+//! service's own ([`UserModel`], in `profile`).
 //!
 //! jwtlib's rule, enforced by types here: the internal user never leaves the core. Every flow
 //! returns [`PublicUser`], which has no hash field to leak.
+
+pub mod profile;
 
 use std::fmt;
 
@@ -13,6 +16,12 @@ use time::OffsetDateTime;
 
 use crate::error::StoreError;
 use crate::error::ValidationErrors;
+
+pub(crate) use self::profile::ModelCodec;
+pub use self::profile::{
+    record_field, FieldCheck, FieldSpec, FromRecordField, Profile, ProfileError, ProfileProblem,
+    UserModel,
+};
 
 /// A user id: a UUIDv7 string (sortable by creation time).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -77,22 +86,31 @@ pub struct User {
     #[auth(active)]
     pub is_active: bool,
     /// Whether the email is verified.
+    #[auth(record)]
     pub is_verified: bool,
     /// Bumped on password change, reset or "log out everywhere": older tokens die.
-    #[auth(skip)]
+    #[auth(record, skip)]
     pub security_epoch: i64,
     /// Creation time (RFC 3339).
+    #[auth(record)]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Last change of the stored user (RFC 3339).
+    #[auth(record)]
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// The last successful login (RFC 3339), if any.
+    #[auth(record)]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<OffsetDateTime>,
     /// How many times the user logged in.
+    #[auth(record)]
     #[serde(default)]
     pub login_count: i64,
+    /// The fields of the service's own user model ([`UserModel`]); empty with this built-in
+    /// one. The public user shows the public ones beside its own fields.
+    #[auth(profile)]
+    pub profile: Profile,
 }
 
 impl fmt::Debug for User {
@@ -111,6 +129,7 @@ impl fmt::Debug for User {
             .field("is_active", &self.is_active)
             .field("is_verified", &self.is_verified)
             .field("security_epoch", &self.security_epoch)
+            .field("profile", &self.profile)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +158,7 @@ impl User {
             updated_at: now,
             last_login_at: None,
             login_count: 0,
+            profile: Profile::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! darling receivers for `#[derive(AuthUser)]`.
 
-use darling::util::Flag;
+use darling::util::{Flag, Override};
 use darling::{FromDeriveInput, FromField};
 
 /// `#[auth(...)]` on a field: which role the field plays.
@@ -22,6 +22,16 @@ pub(crate) struct UserField {
     pub(crate) secret: Flag,
     /// Internal bookkeeping: not in the public projection either.
     pub(crate) skip: Flag,
+    /// A field of the stored user, by the same name (`created_at`, `login_count`, ...).
+    pub(crate) record: Flag,
+    /// The raw profile storage (the built-in `User`'s `profile`).
+    pub(crate) profile: Flag,
+    /// A profile field a registration may not set.
+    pub(crate) readonly: Flag,
+    /// A profile field's value when absent: `Default::default()`, or `default = path`.
+    pub(crate) default: Option<Override<syn::Path>>,
+    /// A profile field's check at registration: `fn(&T) -> Result<(), impl Display>`.
+    pub(crate) validate: Option<syn::Path>,
 }
 
 /// `#[auth(public = "PublicUser")]` on the struct.
@@ -37,4 +47,9 @@ pub(crate) struct UserInput {
     /// Extra derives for the projection, e.g. `public_derive(PartialEq, Eq)`.
     #[darling(default)]
     pub(crate) public_derive: darling::util::PathList,
+    /// The whole model's check at registration: `fn(&Self, &mut ValidationErrors)`.
+    pub(crate) validate: Option<syn::Path>,
+    /// `model = false`: the projection only, no `UserModel` (for a type the framework's
+    /// stores do not keep, e.g. with an id of another type).
+    pub(crate) model: Option<bool>,
 }

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::UserModel;
+use super::model::{ModelField, Source, UserModel};
 
 pub(crate) fn expand(model: &UserModel, support: &TokenStream) -> TokenStream {
     let UserModel {
@@ -14,13 +14,36 @@ pub(crate) fn expand(model: &UserModel, support: &TokenStream) -> TokenStream {
         public_derive,
         roles,
         public_fields,
+        fields: _,
+        validate: _,
+        model: _,
     } = model;
     let serde_crate = format!("{support}::serde").replace(' ', "");
-    let field_idents: Vec<_> = public_fields.iter().map(|f| &f.ident).collect();
     let fields = public_fields.iter().map(|f| {
         let (name, ty, attrs) = (&f.ident, &f.ty, &f.attrs);
-        quote!(#(#attrs)* pub #name: #ty,)
+        if f.raw_profile {
+            quote! {
+                #(#attrs)*
+                #[serde(flatten)]
+                pub #name: #support::serde_json::Map<::std::string::String, #support::serde_json::Value>,
+            }
+        } else {
+            quote!(#(#attrs)* pub #name: #ty,)
+        }
     });
+    let projections = public_fields.iter().map(|f| {
+        let name = &f.ident;
+        if f.raw_profile {
+            quote!(#name: ::core::clone::Clone::clone(&self.#name.public),)
+        } else {
+            quote!(#name: ::core::clone::Clone::clone(&self.#name),)
+        }
+    });
+    let user_model = if model.model {
+        user_model(model, support)
+    } else {
+        TokenStream::new()
+    };
     let id = roles.id.as_ref().map(|(field, _)| field);
     let username = roles.username.as_ref().map(|(field, _)| field);
     // Each accessor is spanned on the user's field type, so a wrong type is reported there.
@@ -96,8 +119,111 @@ pub(crate) fn expand(model: &UserModel, support: &TokenStream) -> TokenStream {
 
             fn to_public(&self) -> #public {
                 #public {
-                    #(#field_idents: ::core::clone::Clone::clone(&self.#field_idents),)*
+                    #(#projections)*
                 }
+            }
+        }
+
+        #user_model
+    }
+}
+
+/// How registration reads one profile field, and how it comes back from a stored user.
+fn field_spec(field: &ModelField, support: &TokenStream) -> Option<TokenStream> {
+    let Source::Profile(profile) = &field.source else {
+        return None;
+    };
+    let ty = &field.ty;
+    let name = field.ident.to_string();
+    let private = profile.private;
+    let writable = !profile.readonly;
+    let default = match &profile.default {
+        None => quote!(::core::option::Option::None),
+        Some(darling::util::Override::Inherit) => quote_spanned! {ty.span()=>
+            ::core::option::Option::Some(<#ty as ::core::default::Default>::default)
+        },
+        Some(darling::util::Override::Explicit(path)) => quote_spanned! {path.span()=>
+            ::core::option::Option::Some(#path)
+        },
+    };
+    let validate = match &profile.validate {
+        None => quote!(::core::option::Option::None),
+        Some(path) => quote_spanned! {path.span()=>
+            ::core::option::Option::Some(|value: &#ty| {
+                #path(value).map_err(|e| ::std::string::ToString::to_string(&e))
+            })
+        },
+    };
+    Some(quote_spanned! {ty.span()=>
+        #support::FieldSpec::<#ty> {
+            name: #name,
+            private: #private,
+            writable: #writable,
+            default: #default,
+            validate: #validate,
+        }
+    })
+}
+
+/// The `UserModel` impl: profile fields read at registration and loaded from the record.
+fn user_model(model: &UserModel, support: &TokenStream) -> TokenStream {
+    let ident = &model.ident;
+    let names: Vec<String> = model
+        .fields
+        .iter()
+        .filter(|f| matches!(f.source, Source::Profile(_)))
+        .map(|f| f.ident.to_string())
+        .collect();
+    let reads = model
+        .fields
+        .iter()
+        .filter_map(|f| field_spec(f, support))
+        .map(|spec| quote!(#spec.read(input, &mut profile, errors);));
+    let loads = model.fields.iter().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        match &f.source {
+            Source::Record(stored) => quote_spanned! {ty.span()=>
+                #name: {
+                    // Bound first, so the stored type is known when the conversion is chosen.
+                    let stored = &record.#stored;
+                    #support::record_field::<#ty, _>(stored)
+                },
+            },
+            Source::Profile(_) => {
+                let spec = field_spec(f, support);
+                quote!(#name: #spec.load(record)?,)
+            }
+        }
+    });
+    let validate = match &model.validate {
+        Some(path) => quote_spanned! {path.span()=> #path(self, errors);},
+        None => quote!(let _ = errors;),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #support::UserModel for #ident {
+            const PROFILE_FIELDS: &'static [&'static str] = &[#(#names),*];
+
+            fn read_profile(
+                input: &#support::serde_json::Map<::std::string::String, #support::serde_json::Value>,
+                errors: &mut #support::ValidationErrors,
+            ) -> #support::Profile {
+                let mut profile = <#support::Profile as ::core::default::Default>::default();
+                #(#reads)*
+                let _ = (input, errors);
+                profile
+            }
+
+            fn from_record(
+                record: &#support::User,
+            ) -> ::core::result::Result<Self, #support::ProfileError> {
+                ::core::result::Result::Ok(Self {
+                    #(#loads)*
+                })
+            }
+
+            fn validate(&self, errors: &mut #support::ValidationErrors) {
+                #validate
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::user::{normalize, Page, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
                        is_verified, security_epoch, created_at, updated_at, last_login_at, \
-                       login_count";
+                       login_count, profile";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -44,6 +44,10 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
             .map(timestamp)
             .transpose()?,
         login_count: row.try_get("login_count").map_err(map_err)?,
+        profile: {
+            let text: String = row.try_get("profile").map_err(map_err)?;
+            serde_json::from_str(&text).map_err(corrupt)?
+        },
     })
 }
 
@@ -53,7 +57,7 @@ fn json_list(list: &[String]) -> Result<String, StoreError> {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `$1..$12`: the id and every column `insert` and `update` both write, in table order.
+/// Binds `$1..$13`: the id and every column `insert` and `update` both write.
 fn bind_user<'q>(query: AnyQuery<'q>, user: &'q User) -> Result<AnyQuery<'q>, StoreError> {
     Ok(query
         .bind(user.id.as_str())
@@ -67,7 +71,8 @@ fn bind_user<'q>(query: AnyQuery<'q>, user: &'q User) -> Result<AnyQuery<'q>, St
         .bind(user.tenant.as_deref())
         .bind(i64::from(user.is_active))
         .bind(i64::from(user.is_verified))
-        .bind(user.security_epoch))
+        .bind(user.security_epoch)
+        .bind(serde_json::to_string(&user.profile).map_err(corrupt)?))
 }
 
 impl SqlStore {
@@ -116,8 +121,8 @@ impl UserStore for SqlStore {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
         let query = sqlx::query(
             "INSERT INTO users (id, username, username_norm, email, email_norm, password_hash, roles, \
-             permissions, tenant, is_active, is_verified, security_epoch, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             permissions, tenant, is_active, is_verified, security_epoch, profile, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         );
         bind_user(query, user)?
             .bind(user.created_at.unix_timestamp())
@@ -144,7 +149,7 @@ impl UserStore for SqlStore {
         let query = sqlx::query(
             "UPDATE users SET username = $2, username_norm = $3, email = $4, email_norm = $5, \
              password_hash = $6, roles = $7, permissions = $8, tenant = $9, is_active = $10, \
-             is_verified = $11, security_epoch = $12, updated_at = $13 WHERE id = $1",
+             is_verified = $11, security_epoch = $12, profile = $13, updated_at = $14 WHERE id = $1",
         );
         let result = bind_user(query, user)?
             .bind(user.updated_at.unix_timestamp())

@@ -1,6 +1,7 @@
 use auth_axum::AuthUser;
 
 #[derive(AuthUser)]
+#[auth(model = false)]
 struct User {
     #[auth(id)]
     id: u64,

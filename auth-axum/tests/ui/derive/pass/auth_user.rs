@@ -1,7 +1,8 @@
 use auth_axum::AuthUser;
 
 #[derive(AuthUser)]
-#[auth(public = "PublicAccount", public_derive(PartialEq))]
+// Kept in a table of its own, with an id of its own: the projection only, not a user model.
+#[auth(public = "PublicAccount", public_derive(PartialEq), model = false)]
 struct Account {
     #[auth(id)]
     id: u64,
