@@ -4,6 +4,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
+//! | `create-user USER EMAIL [ROLE...]` | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
 //! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
 //! | `revoke-role USER ROLE` | takes it back |
 //! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
@@ -24,17 +25,30 @@
 //! ```
 
 use crate::error::AuthError;
-use crate::service::AuthService;
+use crate::service::{AuthService, RegisterRequest};
 use crate::store::StoreError;
 
 /// The usage line of the commands, for a binary's help.
-pub const USAGE: &str = "grant-role <username> <role> | revoke-role <username> <role> | \
+pub const USAGE: &str = "create-user <username> <email> [role...] | \
+                         grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username>";
+
+/// The variable `create-user` reads the new user's password from (else standard input).
+pub const PASSWORD_VAR: &str = "AUTH_NEW_USER_PASSWORD";
 
 /// One administration command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AdminCommand {
+    /// `create-user USER EMAIL [ROLE...]`.
+    CreateUser {
+        /// The username.
+        username: String,
+        /// The email.
+        email: String,
+        /// Roles beyond the configured default ones.
+        roles: Vec<String>,
+    },
     /// `grant-role USER ROLE`.
     GrantRole {
         /// The username.
@@ -71,6 +85,9 @@ pub enum AdminError {
     /// No user has this username.
     #[error("no user named `{0}`")]
     NoSuchUser(String),
+    /// `create-user` found no password in `AUTH_NEW_USER_PASSWORD` nor on standard input.
+    #[error("no password: set {PASSWORD_VAR} or give it on the first line of standard input")]
+    NoPassword,
     /// The flow failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -87,6 +104,16 @@ impl AdminCommand {
     pub fn parse(args: &[&str]) -> Option<Result<Self, AdminError>> {
         let owned = |s: &&str| (*s).to_owned();
         let command = match args {
+            ["create-user", rest @ ..] => match rest {
+                [username, email, roles @ ..] => Ok(Self::CreateUser {
+                    username: owned(username),
+                    email: owned(email),
+                    roles: roles.iter().map(owned).collect(),
+                }),
+                _ => Err(AdminError::Usage(
+                    "create-user <username> <email> [role...]",
+                )),
+            },
             ["grant-role", rest @ ..] => match rest {
                 [username, role] => Ok(Self::GrantRole {
                     username: owned(username),
@@ -134,6 +161,23 @@ impl AdminCommand {
             }
         };
         match self {
+            Self::CreateUser {
+                username,
+                email,
+                roles,
+            } => {
+                let password = new_password().await?;
+                let mut user = service
+                    .register(RegisterRequest::new(username, email, password))
+                    .await?;
+                for role in roles {
+                    user = service.assign_role(&user.id, role.as_str()).await?;
+                }
+                Ok(format!(
+                    "created `{username}` (id {}) with roles {:?}",
+                    user.id, user.roles
+                ))
+            }
             Self::GrantRole { username, role } => {
                 let user = service.assign_role(&user(username).await?.id, role).await?;
                 Ok(format!(
@@ -162,6 +206,26 @@ impl AdminCommand {
     }
 }
 
+/// The new user's password: `AUTH_NEW_USER_PASSWORD`, else the first line of standard input.
+async fn new_password() -> Result<String, AdminError> {
+    let password = match std::env::var(PASSWORD_VAR) {
+        Ok(password) => password,
+        Err(_) => tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .map_err(|_| AdminError::NoPassword)?
+        .map_err(|_| AdminError::NoPassword)?
+        .trim_end_matches(['\r', '\n'])
+        .to_owned(),
+    };
+    if password.is_empty() {
+        return Err(AdminError::NoPassword);
+    }
+    Ok(password)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{AdminCommand, AdminError};
@@ -175,6 +239,21 @@ mod tests {
                 role: "admin".to_owned()
             }))
         );
+        assert_eq!(
+            AdminCommand::parse(&["create-user", "ada", "ada@example.com", "admin", "editor"])
+                .map(Result::ok),
+            Some(Some(AdminCommand::CreateUser {
+                username: "ada".to_owned(),
+                email: "ada@example.com".to_owned(),
+                roles: vec!["admin".to_owned(), "editor".to_owned()],
+            }))
+        );
+        assert!(matches!(
+            AdminCommand::parse(&["create-user", "ada"]),
+            Some(Err(AdminError::Usage(
+                "create-user <username> <email> [role...]"
+            )))
+        ));
         assert!(AdminCommand::parse(&["serve"]).is_none());
         assert!(AdminCommand::parse(&[]).is_none());
         assert!(matches!(

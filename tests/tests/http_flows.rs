@@ -598,7 +598,7 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
         .as_array()
         .unwrap()
         .iter()
-        .all(|u| u.get("password_hash").is_none()));
+        .all(|u| u.get("password_hash").is_none() && u["plan"] == "free"));
     let deleted = h
         .http
         .delete(h.server.url("/articles/1"))
@@ -627,6 +627,64 @@ async fn example_resources_check_roles_and_permissions(h: &Harness) {
             .code(),
         "user_not_found"
     );
+}
+
+/// The example's own user model (`auth_service::Member`): registration checks its fields,
+/// every public user shows them, `GET /profile` answers the typed projection.
+async fn the_example_member_model(h: &Harness) {
+    let response = h
+        .post(
+            "/auth/register",
+            &json!({"username": "grace", "email": "grace@example.com", "password": PASSWORD,
+                    "display_name": "Grace H.", "locale": "pt-BR"}),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&user["display_name"], &user["locale"], &user["plan"]),
+        (&json!("Grace H."), &json!("pt-BR"), &json!("free"))
+    );
+    let refused = h
+        .post(
+            "/auth/register",
+            &json!({"username": "mallory", "email": "mallory@example.com", "password": PASSWORD,
+                    "display_name": " ", "locale": "klingon!", "plan": "pro"}),
+            None,
+        )
+        .await;
+    let body = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        body["errors"],
+        json!([
+            {"field": "display_name", "message": "must be 1 to 64 characters"},
+            {"field": "locale", "message": "must be a language tag such as `en` or `pt-BR`"},
+            {"field": "plan", "message": "cannot be set at registration"},
+        ])
+    );
+
+    let tokens = h.login("grace").await;
+    assert_eq!(tokens["user"]["locale"], "pt-BR");
+    let access = token(&tokens, "access_token");
+    let profile: Value = h.get("/profile", Some(&access)).await.json().await.unwrap();
+    assert_eq!(
+        profile,
+        json!({"id": user["id"], "username": "grace", "email": "grace@example.com",
+               "roles": ["user"], "login_count": 1, "display_name": "Grace H.",
+               "locale": "pt-BR", "plan": "free"})
+    );
+    problem(
+        h.get("/profile", None).await,
+        StatusCode::UNAUTHORIZED,
+        "not_authenticated",
+    )
+    .await;
 }
 
 async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {
@@ -1134,6 +1192,7 @@ async fn all_flows(h: &Harness) {
     bad_input_gets_precise_problems(h).await;
     example_resources_check_roles_and_permissions(h).await;
     logout_everywhere_and_deactivation_kill_tokens(h).await;
+    the_example_member_model(h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

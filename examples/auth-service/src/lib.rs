@@ -43,6 +43,87 @@ struct NewArticle {
     title: String,
 }
 
+/// The service's users: the framework's fields it reads, and fields of its own that
+/// registration accepts and checks (`display_name`, `locale`) or refuses (`plan`, set by the
+/// service). They are stored with the user (its JSON profile), shown in every public user the
+/// auth routes answer with, and given typed to handlers by `CurrentUser<Member>`.
+#[derive(Debug, Clone, AuthUser)]
+#[auth(public = "PublicMember")]
+pub struct Member {
+    /// Id.
+    #[auth(id)]
+    pub id: UserId,
+    /// Login name.
+    #[auth(username)]
+    pub username: String,
+    /// Email.
+    #[auth(email)]
+    pub email: String,
+    /// Argon2 hash: never in the projection.
+    #[auth(password_hash)]
+    pub password_hash: Option<String>,
+    /// Roles.
+    #[auth(roles)]
+    pub roles: Vec<String>,
+    /// How many times the member logged in (kept by the framework).
+    #[auth(record)]
+    pub login_count: i64,
+    /// How the member is greeted: 1 to 64 characters, optional.
+    #[auth(validate = display_name)]
+    pub display_name: Option<String>,
+    /// Preferred language, a BCP 47 tag such as `en` or `pt-BR`; `en` unless given.
+    #[auth(default = english, validate = language_tag)]
+    pub locale: String,
+    /// The member's plan: `free` at registration, changed by the service only.
+    #[auth(readonly, default)]
+    pub plan: Plan,
+}
+
+/// A member's plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// Everyone starts here.
+    #[default]
+    Free,
+    /// Paying members.
+    Pro,
+}
+
+fn display_name(name: &Option<String>) -> Result<(), &'static str> {
+    match name {
+        Some(name) if name.trim().is_empty() || name.chars().count() > 64 => {
+            Err("must be 1 to 64 characters")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn english() -> String {
+    "en".to_owned()
+}
+
+/// A language tag in the shape of BCP 47's common forms: `en`, `pt-BR`, `zh-Hant`.
+fn language_tag(tag: &str) -> Result<(), &'static str> {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    let well_formed = (2..=3).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_lowercase())
+        && parts
+            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err("must be a language tag such as `en` or `pt-BR`")
+    }
+}
+
+/// `GET /profile`: the caller as the service's own user model (typed, from the store).
+#[require_auth]
+async fn profile(CurrentUser(me): CurrentUser<Member>) -> Json<PublicMember> {
+    Json(me)
+}
+
 /// The service's permissions: a misspelt one in a guard is a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Permissions)]
 pub enum Perm {
@@ -299,6 +380,7 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/articles", create_article)
         .delete("/articles/{id}", delete_article)
         .get("/users/{user_id}/articles", user_articles)
+        .get("/profile", profile)
         .get("/admin/users", list_users)
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
@@ -320,13 +402,13 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
 }
 
 /// The service's state over `auth`, with the role hierarchy of [`Role`] added to the
-/// configured roles.
+/// configured roles, and [`Member`] as its user model.
 ///
 /// # Errors
 /// [`RoleError`] when the configured roles and [`Role`] together have a cycle.
 pub fn state(auth: AuthModule) -> Result<AppState, RoleError> {
     Ok(AppState {
-        auth: auth.with_role_schema::<Role>()?,
+        auth: auth.with_role_schema::<Role>()?.with_user_model::<Member>(),
         articles: Arc::default(),
     })
 }

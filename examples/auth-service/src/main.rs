@@ -3,6 +3,9 @@
 //! ```text
 //! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
 //! auth-service routes                print the access-control matrix
+//! auth-service create-user USER EMAIL [ROLE...]
+//!                                    register a user (password from AUTH_NEW_USER_PASSWORD or
+//!                                    the first line of standard input)
 //! auth-service grant-role USER ROLE  give a user a role (for example the first admin)
 //! auth-service revoke-role USER ROLE take it back
 //! auth-service deactivate-user USER  refuse the user's logins and end every session and token
@@ -122,6 +125,7 @@ async fn administer(
     let command = command.map_err(|e| e.to_string())?;
     let service = AuthService::from_config(config)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_user_model::<auth_service::Member>();
     command.run(&service).await.map_err(|e| e.to_string())
 }

@@ -186,6 +186,56 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
             .status(),
         401
     );
+    // An operator creates an admin from the command line; the password never is an argument.
+    let output = command(dir.path())
+        .args(["create-user", "root", "root@example.com", "admin"])
+        .env("AUTH_NEW_USER_PASSWORD", "another horse battery")
+        .env("AUTH__PASSWORD__MEMORY_KIB", "1024")
+        .env("AUTH__PASSWORD__ITERATIONS", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{log}");
+    assert!(
+        log.contains(r#"created `root`"#) && log.contains(r#"["user", "admin"]"#),
+        "{log}"
+    );
+    assert!(!log.contains("another horse battery"), "{log}");
+    let root = http
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"username": "root", "password": "another horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.status(), 200);
+    let root: serde_json::Value = root.json().await.unwrap();
+    assert_eq!(
+        root["user"]["locale"], "en",
+        "created with the service's user model"
+    );
+    let admin_access = root["access_token"].as_str().unwrap();
+    assert_eq!(
+        http.get(format!("{base}/admin/users"))
+            .bearer_auth(admin_access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut no_password = command(dir.path())
+        .args(["create-user", "nopass", "nopass@example.com"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!no_password.status.success());
+    no_password.stdout.extend(no_password.stderr);
+    assert!(
+        String::from_utf8_lossy(&no_password.stdout)
+            .contains("no password: set AUTH_NEW_USER_PASSWORD"),
+        "{}",
+        String::from_utf8_lossy(&no_password.stdout)
+    );
     let output = command(dir.path())
         .args(["deactivate-user", "nobody"])
         .output()
@@ -300,6 +350,7 @@ GET     /articles                                        requires permission `ar
 POST    /articles                                        requires permission `articles.write`
 DELETE  /articles/{id}                                   requires any of the roles `admin`
 GET     /users/{user_id}/articles                        requires policy `has_role(\"admin\") || user.id == path.user_id`
+GET     /profile                                         requires authentication
 GET     /admin/users                                     requires any of the roles `admin`
 POST    /admin/users/{user_id}/deactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
