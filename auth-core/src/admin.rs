@@ -4,7 +4,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `create-user USER EMAIL [ROLE...]` | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
+//! | `users create USER EMAIL [ROLE...]` (alias `create-user`) | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
 //! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
 //! | `revoke-role USER ROLE` | takes it back |
 //! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
@@ -29,18 +29,18 @@ use crate::service::{AuthService, RegisterRequest};
 use crate::store::StoreError;
 
 /// The usage line of the commands, for a binary's help.
-pub const USAGE: &str = "create-user <username> <email> [role...] | \
+pub const USAGE: &str = "users create <username> <email> [role...] | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username>";
 
-/// The variable `create-user` reads the new user's password from (else standard input).
+/// The variable `users create` reads the new user's password from (else standard input).
 pub const PASSWORD_VAR: &str = "AUTH_NEW_USER_PASSWORD";
 
 /// One administration command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AdminCommand {
-    /// `create-user USER EMAIL [ROLE...]`.
+    /// `users create USER EMAIL [ROLE...]` (or `create-user ...`).
     CreateUser {
         /// The username.
         username: String,
@@ -85,7 +85,7 @@ pub enum AdminError {
     /// No user has this username.
     #[error("no user named `{0}`")]
     NoSuchUser(String),
-    /// `create-user` found no password in `AUTH_NEW_USER_PASSWORD` nor on standard input.
+    /// `users create` found no password in `AUTH_NEW_USER_PASSWORD` nor on standard input.
     #[error("no password: set {PASSWORD_VAR} or give it on the first line of standard input")]
     NoPassword,
     /// The flow failed.
@@ -104,14 +104,14 @@ impl AdminCommand {
     pub fn parse(args: &[&str]) -> Option<Result<Self, AdminError>> {
         let owned = |s: &&str| (*s).to_owned();
         let command = match args {
-            ["create-user", rest @ ..] => match rest {
+            ["users", "create", rest @ ..] | ["create-user", rest @ ..] => match rest {
                 [username, email, roles @ ..] => Ok(Self::CreateUser {
                     username: owned(username),
                     email: owned(email),
                     roles: roles.iter().map(owned).collect(),
                 }),
                 _ => Err(AdminError::Usage(
-                    "create-user <username> <email> [role...]",
+                    "users create <username> <email> [role...]",
                 )),
             },
             ["grant-role", rest @ ..] => match rest {
@@ -248,10 +248,15 @@ mod tests {
                 roles: vec!["admin".to_owned(), "editor".to_owned()],
             }))
         );
+        assert_eq!(
+            AdminCommand::parse(&["users", "create", "ada", "ada@example.com"]).map(Result::ok),
+            AdminCommand::parse(&["create-user", "ada", "ada@example.com"]).map(Result::ok),
+            "`create-user` is an alias"
+        );
         assert!(matches!(
-            AdminCommand::parse(&["create-user", "ada"]),
+            AdminCommand::parse(&["users", "create", "ada"]),
             Some(Err(AdminError::Usage(
-                "create-user <username> <email> [role...]"
+                "users create <username> <email> [role...]"
             )))
         ));
         assert!(AdminCommand::parse(&["serve"]).is_none());

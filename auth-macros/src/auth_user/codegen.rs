@@ -134,7 +134,7 @@ fn field_spec(field: &ModelField, support: &TokenStream) -> Option<TokenStream> 
         return None;
     };
     let ty = &field.ty;
-    let name = field.ident.to_string();
+    let name = syn::ext::IdentExt::unraw(&field.ident).to_string();
     let private = profile.private;
     let writable = !profile.readonly;
     let default = match &profile.default {
@@ -172,7 +172,7 @@ fn user_model(model: &UserModel, support: &TokenStream) -> TokenStream {
         .fields
         .iter()
         .filter(|f| matches!(f.source, Source::Profile(_)))
-        .map(|f| f.ident.to_string())
+        .map(|f| syn::ext::IdentExt::unraw(&f.ident).to_string())
         .collect();
     let reads = model
         .fields

@@ -3,7 +3,7 @@
 //! ```text
 //! auth-service                       serve (default), on AUTH__SERVER__BIND (127.0.0.1:8080)
 //! auth-service routes                print the access-control matrix
-//! auth-service create-user USER EMAIL [ROLE...]
+//! auth-service users create USER EMAIL [ROLE...]
 //!                                    register a user (password from AUTH_NEW_USER_PASSWORD or
 //!                                    the first line of standard input)
 //! auth-service grant-role USER ROLE  give a user a role (for example the first admin)

@@ -188,7 +188,7 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
     );
     // An operator creates an admin from the command line; the password never is an argument.
     let output = command(dir.path())
-        .args(["create-user", "root", "root@example.com", "admin"])
+        .args(["users", "create", "root", "root@example.com", "admin"])
         .env("AUTH_NEW_USER_PASSWORD", "another horse battery")
         .env("AUTH__PASSWORD__MEMORY_KIB", "1024")
         .env("AUTH__PASSWORD__ITERATIONS", "1")
