@@ -37,13 +37,39 @@ impl Drop for Service {
     }
 }
 
-/// Starts the service and waits (bounded) for its "ready" log line.
-fn start(dir: &std::path::Path, port: u16) -> (Service, Vec<String>) {
+/// Starts the service and waits (bounded) for its "ready" log line; returns the port it
+/// listens on (see [`start_with`]).
+fn start(dir: &std::path::Path, port: u16) -> (Service, u16, Vec<String>) {
     start_with(dir, port, &[])
 }
 
-/// [`start`] with extra environment variables.
-fn start_with(dir: &std::path::Path, port: u16, env: &[(&str, String)]) -> (Service, Vec<String>) {
+/// [`start`] with extra environment variables. A port picked by [`free_port`] can be taken by
+/// another test before the service binds it: then it starts again on another one.
+fn start_with(
+    dir: &std::path::Path,
+    port: u16,
+    env: &[(&str, String)],
+) -> (Service, u16, Vec<String>) {
+    let mut port = port;
+    for _ in 0..5 {
+        match try_start(dir, port, env) {
+            Ok((service, lines)) => return (service, port, lines),
+            Err(lines) if lines.iter().any(|l| l.contains("Address already in use")) => {
+                port = free_port();
+            }
+            Err(lines) => panic!("auth-service did not become ready: {lines:?}"),
+        }
+    }
+    panic!("auth-service found no free port");
+}
+
+/// One start: the service and its log up to "ready", or its log when it exited or took
+/// longer than a minute.
+fn try_start(
+    dir: &std::path::Path,
+    port: u16,
+    env: &[(&str, String)],
+) -> Result<(Service, Vec<String>), Vec<String>> {
     let mut cmd = command(dir);
     for (key, value) in env {
         cmd.env(key, value);
@@ -69,23 +95,27 @@ fn start_with(dir: &std::path::Path, port: u16, env: &[(&str, String)]) -> (Serv
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut lines = Vec::new();
     while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let ready = line.contains("auth-service ready on");
-            lines.push(line);
-            if ready {
-                return (child, lines);
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let ready = line.contains("auth-service ready on");
+                lines.push(line);
+                if ready {
+                    return Ok((child, lines));
+                }
             }
+            // The process exited and its output is read to the end.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
     drop(child);
-    panic!("auth-service did not become ready: {lines:?}");
+    Err(lines)
 }
 
 #[tokio::test]
 async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let (child, log) = start(dir.path(), port);
+    let (child, port, log) = start(dir.path(), free_port());
     assert!(
         log.iter()
             .any(|l| l.contains("generated development signing keys")),
@@ -138,7 +168,8 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     drop(child);
 
-    let (child, log) = start(dir.path(), port);
+    let (child, port, log) = start(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
     assert!(
         log.iter()
             .any(|l| l.contains("using development signing keys")),
@@ -391,9 +422,8 @@ async fn two_instances_share_postgres_and_redis() {
         ("AUTH__JWT__REFRESH_TOKEN_SECRET", tests::random_secret()),
         ("AUTH__SESSION__MAX_SESSIONS_PER_USER", "2".to_owned()),
     ];
-    let (port_a, port_b) = (free_port(), free_port());
-    let (_a, _) = start_with(dir.path(), port_a, &env);
-    let (_b, _) = start_with(dir.path(), port_b, &env);
+    let (_a, port_a, _) = start_with(dir.path(), free_port(), &env);
+    let (_b, port_b, _) = start_with(dir.path(), free_port(), &env);
     let a = format!("http://127.0.0.1:{port_a}");
     let b = format!("http://127.0.0.1:{port_b}");
     let http = reqwest::Client::new();
