@@ -224,6 +224,12 @@ impl From<AuthError> for Problem {
                 "Invalid session",
                 err.to_string(),
             ),
+            AuthError::InvalidOneTimeToken => Self::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                "Invalid or expired token",
+                err.to_string(),
+            ),
             AuthError::CsrfFailed(reason) => Self::new(
                 StatusCode::FORBIDDEN,
                 code,

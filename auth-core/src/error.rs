@@ -64,6 +64,10 @@ pub enum AuthError {
     /// The session cookie names no live session (unknown, expired, revoked).
     #[error("the session cookie is unknown, expired or revoked; log in again")]
     InvalidSession,
+    /// A one-time token (password reset) that is wrong, used, expired or superseded: one
+    /// answer for all, so that none of them can be told apart.
+    #[error("the token is invalid or expired; ask for a new one")]
+    InvalidOneTimeToken,
     /// A state-changing request authenticated by cookie failed the CSRF checks.
     #[error("cross-site request refused: {0}")]
     CsrfFailed(&'static str),
@@ -87,6 +91,7 @@ impl AuthError {
             Self::Overloaded => "overloaded",
             Self::Internal(_) => "internal_error",
             Self::InvalidSession => "invalid_session",
+            Self::InvalidOneTimeToken => "invalid_or_expired_token",
             Self::CsrfFailed(_) => "csrf_failed",
         }
     }

@@ -67,6 +67,21 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A password-reset link was mailed to an account's address.
+    PasswordResetRequested {
+        /// The user.
+        user_id: String,
+    },
+    /// A password was reset with a mailed link: every session and token of the user ended.
+    PasswordReset {
+        /// The user.
+        user_id: String,
+    },
+    /// A signed-in user changed their password: their other sessions ended.
+    PasswordChanged {
+        /// The user.
+        user_id: String,
+    },
 }
 
 /// Receives events. Implementations must be quick (queue anything slow).

@@ -4,6 +4,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
+//! | [`account`] | account lifecycle: the one-time tokens of password reset and email verification, and their store |
 //! | [`admin`] | administration commands a service's binary can offer (`grant-role`, `deactivate-user`, ...) |
 //! | [`config`] | one typed [`AuthConfig`] tree, loaded from defaults, `auth.toml`/`auth.yaml` and `AUTH__SECTION__KEY` variables, validated once |
 //! | [`token`] | [`TokenManager`]: JWT access tokens with a rotating key set, strict verification, revocation |
@@ -11,6 +12,7 @@
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
+//! | [`mail`] | the [`Mailer`](mail::Mailer) trait, the development outbox, background delivery with bounded retries |
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
@@ -40,6 +42,7 @@
 )]
 extern crate self as auth_core;
 
+pub mod account;
 pub mod admin;
 pub mod authz;
 pub mod clock;
@@ -47,6 +50,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod invalidation;
+pub mod mail;
 pub mod mfa;
 pub mod password;
 pub mod principal;

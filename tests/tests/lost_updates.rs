@@ -79,6 +79,9 @@ impl UserStore for HeldReads {
     ) -> Result<bool, StoreError> {
         self.inner.replace_password_hash(id, current, hash).await
     }
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
+        self.inner.set_password_hash(id, hash).await
+    }
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
         self.inner.list(page).await
     }

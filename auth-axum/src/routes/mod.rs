@@ -10,11 +10,16 @@
 //! | `GET /auth/sessions` | bearer token | 200, the user's live sessions, most recently used first |
 //! | `DELETE /auth/sessions/{id}` | bearer token | 204; that session's tokens stop working; 404 if not the user's |
 //! | `DELETE /auth/sessions` | bearer token | 200 `{revoked}`: every other session of the user ends |
+//! | `POST /auth/password/forgot` | JSON `{email}` | 202 for every well-formed address; a reset link is mailed when it belongs to an active account |
+//! | `POST /auth/password/reset` | JSON `{token, new_password}` | 204; every session of the account ends; 400 `invalid_or_expired_token` |
+//! | `POST /auth/password/change` | bearer token or session cookie; JSON `{current_password, new_password}` | 204; the caller's other sessions end, this one stays |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
 //! Bodies are limited to `server.body_limit_bytes`; every error is a [`Problem`], an unknown
 //! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
+
+mod account;
 
 use auth_core::service::{LoginRequest, LoginResponse, RegisterRequest};
 use auth_core::AuthError;
@@ -71,6 +76,12 @@ pub enum BuiltinRoute {
     RevokeOtherSessions,
     /// `DELETE /auth/sessions/{id}`.
     RevokeSession,
+    /// `POST /auth/password/forgot`.
+    ForgotPassword,
+    /// `POST /auth/password/reset`.
+    ResetPassword,
+    /// `POST /auth/password/change`.
+    ChangePassword,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -79,7 +90,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -88,6 +99,9 @@ impl BuiltinRoute {
         Self::Sessions,
         Self::RevokeOtherSessions,
         Self::RevokeSession,
+        Self::ForgotPassword,
+        Self::ResetPassword,
+        Self::ChangePassword,
         Self::Health,
         Self::Ready,
     ];
@@ -105,6 +119,9 @@ impl BuiltinRoute {
             Self::Sessions => (Method::GET, "/auth/sessions"),
             Self::RevokeOtherSessions => (Method::DELETE, "/auth/sessions"),
             Self::RevokeSession => (Method::DELETE, "/auth/sessions/{id}"),
+            Self::ForgotPassword => (Method::POST, "/auth/password/forgot"),
+            Self::ResetPassword => (Method::POST, "/auth/password/reset"),
+            Self::ChangePassword => (Method::POST, "/auth/password/change"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -158,6 +175,21 @@ where
     };
     let router = if keep(BuiltinRoute::RevokeSession) {
         router.delete("/auth/sessions/{id}", revoke_session)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ForgotPassword) {
+        router.post("/auth/password/forgot", account::forgot_password)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ResetPassword) {
+        router.post("/auth/password/reset", account::reset_password)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ChangePassword) {
+        router.post("/auth/password/change", account::change_password)
     } else {
         router
     };

@@ -30,6 +30,8 @@ pub struct Lifetimes {
     pub key_rotation_grace: Duration,
     /// Inactivity after which a cookie session ends (`AUTH__SESSION__TIMEOUT_MINUTES`).
     pub cookie_idle: Duration,
+    /// How long a password-reset link works (`AUTH__ACCOUNT__RESET_TOKEN_MINUTES`).
+    pub reset_token: Duration,
 }
 
 /// `d` in whole seconds, for the flows' clock arithmetic; values are bounded by validation,
@@ -61,6 +63,9 @@ impl AuthConfig {
             leeway: Duration::from_secs(jwt.leeway_seconds),
             key_rotation_grace: Duration::from_secs(jwt.key_rotation_grace_period_seconds),
             cookie_idle: Duration::from_secs(self.session.timeout_minutes.saturating_mul(MINUTE)),
+            reset_token: Duration::from_secs(
+                self.account.reset_token_minutes.saturating_mul(MINUTE),
+            ),
         }
     }
 }

@@ -14,7 +14,8 @@
 //! one ([`ConfigError::UnknownKey`]).
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
-//! (`[password]`, `[lockout]`), `session`, `redis`, `users`, `authz`; `secrets` refuses weak
+//! (`[password]`, `[lockout]`), `session`, `redis`, `users`, `authz`, `account` (`[account]`,
+//! `[mail]`); `secrets` refuses weak
 //! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
 //! the flows their [`Lifetimes`] as `Duration`s.
 //!
@@ -26,6 +27,7 @@
 //! assert_eq!(config.jwt.access_token_ttl().as_secs(), 30 * 60);
 //! ```
 
+mod account;
 mod authz;
 mod jwt;
 mod lifetimes;
@@ -44,6 +46,7 @@ use figment::providers::{Env, Format, Serialized, Toml, Yaml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use self::account::{AccountConfig, MailConfig};
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
@@ -150,6 +153,10 @@ pub struct AuthConfig {
     pub users: UsersConfig,
     /// Roles defined in configuration (`[authz.roles.<name>]` in `auth.toml`).
     pub authz: AuthzConfig,
+    /// Account recovery (`AUTH__ACCOUNT__*`).
+    pub account: AccountConfig,
+    /// Where mail goes (`AUTH__MAIL__*`).
+    pub mail: MailConfig,
 }
 
 impl AuthConfig {

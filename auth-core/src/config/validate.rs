@@ -155,10 +155,22 @@ impl AuthConfig {
                 lifetimes.key_rotation_grace,
             ),
             ("AUTH__SESSION__TIMEOUT_MINUTES", lifetimes.cookie_idle),
+            ("AUTH__ACCOUNT__RESET_TOKEN_MINUTES", lifetimes.reset_token),
         ] {
             if lifetime > super::MAX_LIFETIME {
                 problems.invalid(var, "must be at most ten years");
             }
+        }
+        if self.account.reset_token_minutes == 0 {
+            problems.invalid("AUTH__ACCOUNT__RESET_TOKEN_MINUTES", "must be at least 1");
+        }
+        if !(self.mail.link_base_url.starts_with("https://")
+            || self.mail.link_base_url.starts_with("http://"))
+        {
+            problems.invalid(
+                "AUTH__MAIL__LINK_BASE_URL",
+                "must be an http:// or https:// address",
+            );
         }
         if jwt.max_token_bytes < 256 {
             problems.invalid("AUTH__JWT__MAX_TOKEN_BYTES", "must be at least 256");

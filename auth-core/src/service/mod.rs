@@ -15,7 +15,7 @@
 //! | `refresh` | refresh-token rotation with reuse detection |
 //! | `sessions` | opening and ending sessions, logout, "log out everywhere" |
 //! | `cookie` | browser sessions: start, verify (with a short cache), rotate |
-//! | `account` | registration, roles, deactivation, and `active_user` |
+//! | `account` | registration, roles, deactivation, and `active_user`; `account::password`: password reset by mail and change |
 //! | `setup` | the stores, the builder, and the stack from configuration |
 
 mod account;
@@ -37,7 +37,7 @@ pub use self::login::LoginRequest;
 pub use self::setup::{AuthServiceBuilder, SetupError, Stores};
 pub use self::verify::Introspection;
 
-use self::account::Accounts;
+use self::account::{Accounts, PasswordFlows};
 use self::bearer::Bearer;
 use self::cookie::Cookies;
 use self::login::PasswordLogin;
@@ -82,6 +82,7 @@ struct Inner {
     sessions: Sessions,
     cookies: Cookies,
     accounts: Accounts,
+    password_flows: PasswordFlows,
     // Handed out to administration, adapters and tooling.
     users: Arc<dyn UserStore>,
     roles: Arc<dyn RoleStore>,
@@ -124,6 +125,7 @@ impl AuthService {
             random: Arc::new(OsRandom),
             events: Arc::new(TracingEventSink),
             validated: false,
+            mailer: None,
         }
     }
 
@@ -257,6 +259,53 @@ impl AuthService {
         let user: User = self.inner.verifier.record_for_claims(claims).await?;
         let model = M::from_record(&user).map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok(model.to_public())
+    }
+
+    /// The first step of a password reset: when `email` is the address of an active account,
+    /// mails it a one-time link (`AUTH__ACCOUNT__RESET_TOKEN_MINUTES`, default 30) that
+    /// supersedes any earlier one; otherwise does nothing. Callers answer the same in both
+    /// cases, and should not make the answer wait for this (`POST /auth/password/forgot`
+    /// answers 202 at once and runs it in the background), so that neither the answer nor
+    /// its time tells whether the address has an account.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a string that is no email address;
+    /// [`AuthError::ServiceUnavailable`] when a store is down.
+    pub async fn forgot_password(&self, email: &str) -> Result<()> {
+        self.inner.password_flows.forgot(email).await
+    }
+
+    /// The second step: sets `new_password` for the account of a mailed reset token. The token
+    /// works once; every session, refresh family and access token of the user ends; every
+    /// other one-time token of the user is void; the user is told by mail.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] when the password policy refuses `new_password` (the token
+    /// stays usable); [`AuthError::InvalidOneTimeToken`] for a token that is wrong, used,
+    /// expired, superseded, or of a deactivated account, all alike.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<()> {
+        self.inner.password_flows.reset(token, new_password).await
+    }
+
+    /// Changes the signed-in principal's password. `current_password` must be the password
+    /// now; `new_password` must pass the policy and differ from it. The principal's other
+    /// sessions end with their tokens, the one it uses stays signed in; pending reset links
+    /// are void; the owner is told by mail.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] naming `current_password` (not the password) and/or
+    /// `new_password` (refused by the policy); [`AuthError::UserNotFound`] when the user is
+    /// gone or deactivated; [`AuthError::Conflict`] when the password changed meanwhile.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<()> {
+        self.inner
+            .password_flows
+            .change(principal, current_password, new_password)
+            .await
     }
 
     /// Gives a user a role (idempotent), by name or typed (`Role::Editor` of a

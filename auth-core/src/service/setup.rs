@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::account::Accounts;
+use super::account::{Accounts, PasswordFlows};
 use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
 use super::login::PasswordLogin;
@@ -15,6 +15,7 @@ use super::refresh::Refresh;
 use super::sessions::Sessions;
 use super::verify::Verifier;
 use super::{AuthService, Context, Inner};
+use crate::account::OneTimeTokenStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::clock::Clock;
@@ -24,6 +25,7 @@ use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::EventSink;
 use crate::invalidation::ChangeBus;
+use crate::mail::{Mailer, NoMailer, Outbox};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
 use crate::session::{SessionManager, SessionSettings, SessionStore};
@@ -69,6 +71,16 @@ pub enum SetupError {
     Bus(#[from] crate::invalidation::BusError),
 }
 
+/// The mailer of `config`: the outbox folder (`AUTH__MAIL__OUTBOX`) outside production,
+/// nothing (each message logged as dropped) in production until a mail server is configured.
+fn mailer_from_config(config: &AuthConfig) -> Arc<dyn Mailer> {
+    if config.is_production() {
+        Arc::new(NoMailer)
+    } else {
+        Arc::new(Outbox::new(&config.mail.outbox, &config.mail.from))
+    }
+}
+
 /// The stores a service runs on.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -87,6 +99,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Rate-limit and lockout counters.
     pub counters: Arc<dyn CounterStore>,
+    /// One-time tokens of password reset and email verification.
+    pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// The backends behind them, for readiness checks.
     pub ready: Vec<Arc<dyn Readiness>>,
     /// The bus instances announce changes on, when there are several.
@@ -107,6 +121,7 @@ impl Stores {
             roles: store.clone(),
             sessions: store.clone(),
             counters: store.clone(),
+            one_time_tokens: store.clone(),
             services: store,
             ready: Vec::new(),
             bus: None,
@@ -126,6 +141,7 @@ impl Stores {
             roles: shared.clone(),
             sessions: shared.clone(),
             counters: shared.clone(),
+            one_time_tokens: shared.clone(),
             services: shared,
             ready: vec![Arc::new(store)],
             bus: None,
@@ -174,6 +190,7 @@ pub struct AuthServiceBuilder {
     pub(super) events: Arc<dyn EventSink>,
     /// Whether `config` was validated already (by [`connect`]), so `build` need not again.
     pub(super) validated: bool,
+    pub(super) mailer: Option<Arc<dyn Mailer>>,
 }
 
 impl fmt::Debug for AuthServiceBuilder {
@@ -218,6 +235,13 @@ impl AuthServiceBuilder {
     /// Sends events here (default: `tracing`).
     pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Sends the flows' mail (password reset links) with `mailer` instead of what the
+    /// configuration gives (the outbox folder outside production, nothing in production).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
         self
     }
 
@@ -286,6 +310,22 @@ impl AuthServiceBuilder {
             lifetimes,
         };
         let cookie_idle = seconds(configured.cookie_idle);
+        let password_flows = PasswordFlows {
+            users: Arc::clone(&stores.users),
+            tokens: stores.one_time_tokens,
+            mailer: self
+                .mailer
+                .unwrap_or_else(|| mailer_from_config(&self.config)),
+            passwords: passwords.clone(),
+            sessions: sessions.clone(),
+            reset_lifetime: seconds(configured.reset_token),
+            link_base: self
+                .config
+                .mail
+                .link_base_url
+                .trim_end_matches('/')
+                .to_owned(),
+        };
         Ok(AuthService {
             inner: Arc::new(Inner {
                 accounts: Accounts {
@@ -294,6 +334,7 @@ impl AuthServiceBuilder {
                     default_roles: self.config.users.default_roles.clone(),
                     sessions: sessions.clone(),
                 },
+                password_flows,
                 login: PasswordLogin {
                     users: Arc::clone(&stores.users),
                     passwords: passwords.clone(),

@@ -276,6 +276,10 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
         hash: &str,
     ) -> Result<bool, StoreError>;
 
+    /// Sets the password hash whatever it was (a reset by mailed link, an administrator), and
+    /// nothing else; [`StoreError::NotFound`] if the user is absent.
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError>;
+
     /// Users ordered by creation, one page.
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError>;
 

@@ -75,6 +75,13 @@ async fn main() -> ExitCode {
 
 async fn serve(config: AuthConfig) -> Result<(), String> {
     let bind = config.server.bind_addr().map_err(|e| e.to_string())?;
+    if !config.is_production() {
+        // No mail server outside production: mail (password reset links) goes to files.
+        tracing::info!(
+            "mail is written to the outbox folder {} (AUTH__MAIL__OUTBOX), one .eml file per message",
+            config.mail.outbox.display()
+        );
+    }
     let module = AuthModule::configure(config)
         .await
         .map_err(|e| format!("refusing to start: {e}"))?;

@@ -375,6 +375,9 @@ GET     /auth/me                                         requires authentication
 GET     /auth/sessions                                   requires authentication
 DELETE  /auth/sessions                                   requires authentication
 DELETE  /auth/sessions/{id}                              requires authentication
+POST    /auth/password/forgot                            public
+POST    /auth/password/reset                             public
+POST    /auth/password/change                            requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

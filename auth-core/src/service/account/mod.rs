@@ -1,5 +1,7 @@
 //! Accounts: registration, role administration, deactivation, and the one place that says
-//! which stored user may act ([`active_user`]).
+//! which stored user may act ([`active_user`]); `password`: reset by mail and change.
+
+mod password;
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub(super) use self::password::PasswordFlows;
 use super::login::password_error;
 use super::sessions::Sessions;
 use crate::error::StoreError;

@@ -1,6 +1,7 @@
 //! In-memory backend of every store trait: for tests, examples and single-process services
 //! that can lose their state on restart.
 
+mod account;
 mod authz;
 mod session;
 mod throttle;
@@ -10,6 +11,7 @@ mod user;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::account::OneTimeToken;
 use crate::authz::services::PermissionSpec;
 use crate::authz::RoleRecord;
 use crate::session::Session;
@@ -36,6 +38,8 @@ struct State {
     sessions: HashMap<String, Session>,
     /// key -> (window start, count).
     counters: HashMap<String, (i64, u64)>,
+    /// token hash -> one-time token.
+    one_time_tokens: HashMap<String, OneTimeToken>,
 }
 
 /// Every store trait, in memory.

@@ -116,6 +116,14 @@ impl UserStore for MemoryStore {
         Ok(true)
     }
 
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.password_hash = Some(hash.to_owned());
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(())
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
         let mut state = self.state();
         let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
 mod services;

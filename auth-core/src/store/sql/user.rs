@@ -222,6 +222,21 @@ impl UserStore for SqlStore {
         self.changed_or_absent(id, result.rows_affected()).await
     }
 
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
+        let result =
+            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(hash)
+                .bind(OffsetDateTime::now_utc().unix_timestamp())
+                .execute(self.writes())
+                .await
+                .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
         self.set_active(id, false).await
     }

@@ -1,0 +1,103 @@
+//! Passwords: reset by mail (`POST /auth/password/forgot`, `POST /auth/password/reset`) and
+//! change by a signed-in user (`POST /auth/password/change`).
+
+use std::fmt;
+
+use auth_core::error::ValidationErrors;
+use auth_core::user::validate_email;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::{public, require_auth, Auth, AuthModule, JsonBody, Problem};
+
+/// `POST /auth/password/forgot` body.
+#[derive(Deserialize)]
+pub(super) struct ForgotRequest {
+    email: String,
+}
+
+/// `POST /auth/password/reset` body. Its `Debug` shows neither field.
+#[derive(Deserialize)]
+pub(super) struct ResetRequest {
+    token: String,
+    new_password: String,
+}
+
+impl fmt::Debug for ResetRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetRequest").finish_non_exhaustive()
+    }
+}
+
+/// `POST /auth/password/change` body. Its `Debug` shows neither field.
+#[derive(Deserialize)]
+pub(super) struct ChangeRequest {
+    current_password: String,
+    new_password: String,
+}
+
+impl fmt::Debug for ChangeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeRequest").finish_non_exhaustive()
+    }
+}
+
+/// The one answer to every well-formed forgot request.
+const ACCEPTED: &str =
+    "if the address belongs to an account, a link to reset its password is on its way";
+
+/// 202 at once for any well-formed address, and the work (look-up, token, mail) in the
+/// background: neither the answer nor its time tells whether the address has an account, is
+/// unverified or is deactivated.
+#[public]
+pub(super) async fn forgot_password(
+    State(module): State<AuthModule>,
+    JsonBody(request): JsonBody<ForgotRequest>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    let mut errors = ValidationErrors::default();
+    validate_email(request.email.trim(), &mut errors);
+    errors.into_result()?;
+    let service = module.service().clone();
+    tokio::spawn(async move {
+        if let Err(e) = service.forgot_password(&request.email).await {
+            tracing::error!(error = %e, "a password reset request failed");
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "status": "accepted", "detail": ACCEPTED })),
+    ))
+}
+
+/// 204 once the password is set and every session of the account has ended; 400
+/// `invalid_or_expired_token` for a wrong, used, expired or superseded token alike; 422 when
+/// the password policy refuses the new password (the token stays usable).
+#[public]
+pub(super) async fn reset_password(
+    State(module): State<AuthModule>,
+    JsonBody(request): JsonBody<ResetRequest>,
+) -> Result<StatusCode, Problem> {
+    module
+        .service()
+        .reset_password(&request.token, &request.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 204 once the password is changed: the caller's other sessions have ended, the one it uses
+/// stays signed in. 422 naming `current_password` (not the password) and/or `new_password`
+/// (refused by the policy, or unchanged).
+#[require_auth]
+pub(super) async fn change_password(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    JsonBody(request): JsonBody<ChangeRequest>,
+) -> Result<StatusCode, Problem> {
+    module
+        .service()
+        .change_password(&principal, &request.current_password, &request.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

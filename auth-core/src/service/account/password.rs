@@ -1,0 +1,236 @@
+//! Passwords a user sets: reset by mail (OWASP Forgot Password cheat sheet: a one-time link
+//! to the account's address, the same answer whoever asks, a reset that ends every session),
+//! and change by a signed-in user (the other sessions end, the current one stays).
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+
+use super::super::login::password_error;
+use super::super::sessions::Sessions;
+use super::active_user;
+use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use crate::error::{AuthError, Result, StoreError, ValidationErrors};
+use crate::events::AuthEvent;
+use crate::mail::{deliver, Mail, Mailer};
+use crate::password::{PasswordHasher, Verification};
+use crate::principal::Principal;
+use crate::user::{normalize, validate_email, UserStore};
+
+/// Password reset (the forgot step mails a link, the reset step consumes it) and change.
+#[derive(Clone)]
+pub(in crate::service) struct PasswordFlows {
+    pub(in crate::service) users: Arc<dyn UserStore>,
+    pub(in crate::service) tokens: Arc<dyn OneTimeTokenStore>,
+    pub(in crate::service) mailer: Arc<dyn Mailer>,
+    pub(in crate::service) passwords: PasswordHasher,
+    /// For what a reset ends: every session and token of the user.
+    pub(in crate::service) sessions: Sessions,
+    /// Seconds a reset link works.
+    pub(in crate::service) reset_lifetime: i64,
+    /// Where links point (`AUTH__MAIL__LINK_BASE_URL`), without a trailing slash.
+    pub(in crate::service) link_base: String,
+}
+
+impl PasswordFlows {
+    /// Mails a reset link when `email` belongs to an active account; does nothing otherwise.
+    /// The caller answers the same either way (and should not wait for this: see the route).
+    pub(in crate::service) async fn forgot(&self, email: &str) -> Result<()> {
+        let mut errors = ValidationErrors::default();
+        validate_email(email.trim(), &mut errors);
+        errors.into_result()?;
+        let Some(user) = self.users.get_by_email(&normalize(email)).await? else {
+            return Ok(());
+        };
+        if !user.is_active {
+            return Ok(());
+        }
+        let ctx = &self.sessions.ctx;
+        let now = ctx.clock.now();
+        let (token, hash) = new_token(ctx.random.as_ref());
+        self.tokens
+            .issue(&OneTimeToken::new(
+                hash,
+                TokenPurpose::PasswordReset,
+                user.id.clone(),
+                now,
+                now.saturating_add(self.reset_lifetime),
+            ))
+            .await?;
+        let token = token.expose_secret();
+        let minutes = self.reset_lifetime / 60;
+        let link = format!("{}/reset-password?token={token}", self.link_base);
+        let text = format!(
+            "Someone asked to reset the password of your account `{}`.\r\n\r\n\
+             To choose a new password, open this link within {minutes} minutes:\r\n\r\n\
+             {link}\r\n\r\n\
+             or send this token to POST /auth/password/reset:\r\n\r\n\
+             Token: {token}\r\n\r\n\
+             If it was not you, ignore this message: your password stays as it is.\r\n",
+            user.username
+        );
+        let html = format!(
+            "<p>Someone asked to reset the password of your account <b>{}</b>.</p>\
+             <p><a href=\"{link}\">Choose a new password</a> within {minutes} minutes.</p>\
+             <p>Or send this token to <code>POST /auth/password/reset</code>: <code>{token}</code></p>\
+             <p>If it was not you, ignore this message: your password stays as it is.</p>",
+            html_escape(&user.username)
+        );
+        deliver(
+            Arc::clone(&self.mailer),
+            Mail::new(&user.email, "Reset your password", text).with_html(html),
+        );
+        ctx.emit(AuthEvent::PasswordResetRequested {
+            user_id: user.id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token: the token is consumed (once, atomically), every
+    /// session and token of the user ends, every other one-time token is void, and the user
+    /// is told by mail.
+    pub(in crate::service) async fn reset(&self, token: &str, new_password: &str) -> Result<()> {
+        // A password the policy refuses leaves the token usable for a better one.
+        if let Err(e) = self.passwords.check_policy(new_password) {
+            return Err(AuthError::invalid("new_password", e.to_string()));
+        }
+        let ctx = &self.sessions.ctx;
+        let consumed = self
+            .tokens
+            .consume(
+                &hash_token(token),
+                TokenPurpose::PasswordReset,
+                ctx.clock.now(),
+            )
+            .await?;
+        let Some(consumed) = consumed else {
+            return Err(AuthError::InvalidOneTimeToken);
+        };
+        let user = match self.users.get_by_id(&consumed.user_id).await? {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidOneTimeToken),
+        };
+        let hash = self
+            .passwords
+            .hash(new_password)
+            .await
+            .map_err(password_error)?;
+        match self.users.set_password_hash(&user.id, &hash).await {
+            Err(StoreError::NotFound) => return Err(AuthError::InvalidOneTimeToken),
+            other => other?,
+        }
+        self.sessions
+            .revoke_everything(&user.id, "password reset")
+            .await?;
+        self.tokens.void_user(&user.id).await?;
+        self.notify_changed(
+            &user.email,
+            &user.username,
+            "every device signed in to it was",
+        );
+        ctx.emit(AuthEvent::PasswordReset {
+            user_id: user.id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Changes the signed-in principal's password: `current` must be the password now, and
+    /// `new_password` pass the policy and differ from it. The principal's other sessions end
+    /// (their refresh and access tokens with them); the one it uses stays. Every one-time
+    /// token of the user is void, and the user is told by mail.
+    pub(in crate::service) async fn change(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new_password: &str,
+    ) -> Result<()> {
+        let user = active_user(self.users.as_ref(), &principal.user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        let verification = self
+            .passwords
+            .verify_login(current, user.password_hash.as_deref())
+            .await
+            .map_err(password_error)?;
+        let mut errors = ValidationErrors::default();
+        if !matches!(verification, Verification::Valid { .. }) {
+            errors.push("current_password", "is not the account's password");
+        }
+        if let Err(e) = self.passwords.check_policy(new_password) {
+            errors.push("new_password", e.to_string());
+        } else if current == new_password {
+            errors.push("new_password", "must differ from the current password");
+        }
+        errors.into_result()?;
+        let hash = self
+            .passwords
+            .hash(new_password)
+            .await
+            .map_err(password_error)?;
+        // Compare and set against the hash just verified: a reset landing meanwhile wins.
+        let stored = user.password_hash.as_deref().unwrap_or_default();
+        match self
+            .users
+            .replace_password_hash(&user.id, stored, &hash)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(AuthError::Conflict { field: "password" }),
+            Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+            Err(e) => return Err(e.into()),
+        }
+        self.sessions.revoke_others(principal).await?;
+        self.tokens.void_user(&user.id).await?;
+        self.notify_changed(
+            &user.email,
+            &user.username,
+            "every other device signed in to it was",
+        );
+        self.sessions.ctx.emit(AuthEvent::PasswordChanged {
+            user_id: user.id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Tells the owner the password changed, and which sessions ended.
+    fn notify_changed(&self, email: &str, username: &str, ended: &str) {
+        deliver(
+            Arc::clone(&self.mailer),
+            Mail::new(
+                email,
+                "Your password was changed",
+                format!(
+                    "The password of your account `{username}` was changed, and {ended} \
+                     signed out.\r\n\r\n\
+                     If it was not you, reset it at once with \"Forgot password\" and tell us.\r\n"
+                ),
+            ),
+        );
+    }
+}
+
+/// Text for an HTML element's content.
+fn html_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::html_escape;
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        assert_eq!(html_escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+}

@@ -1,0 +1,54 @@
+//! One-time tokens.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::account::{OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use crate::error::StoreError;
+use crate::user::UserId;
+
+#[async_trait]
+impl OneTimeTokenStore for MemoryStore {
+    async fn issue(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state
+            .one_time_tokens
+            .retain(|_, t| !(t.user_id == token.user_id && t.purpose == token.purpose));
+        state
+            .one_time_tokens
+            .insert(token.hash.clone(), token.clone());
+        Ok(())
+    }
+
+    async fn consume(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        let mut state = self.state();
+        let usable = state
+            .one_time_tokens
+            .get(hash)
+            .is_some_and(|t| t.purpose == purpose && t.expires_at > now);
+        Ok(if usable {
+            state.one_time_tokens.remove(hash)
+        } else {
+            None
+        })
+    }
+
+    async fn void_user(&self, user_id: &UserId) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let before = state.one_time_tokens.len();
+        state.one_time_tokens.retain(|_, t| &t.user_id != user_id);
+        Ok((before - state.one_time_tokens.len()) as u64)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let before = state.one_time_tokens.len();
+        state.one_time_tokens.retain(|_, t| t.expires_at > now);
+        Ok((before - state.one_time_tokens.len()) as u64)
+    }
+}

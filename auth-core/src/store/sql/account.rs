@@ -1,0 +1,79 @@
+//! One-time tokens.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::{map_err, SqlStore};
+use crate::account::{OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use crate::error::StoreError;
+use crate::user::UserId;
+
+#[async_trait]
+impl OneTimeTokenStore for SqlStore {
+    async fn issue(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        // One row per user and purpose: the upsert replaces the older token in one statement,
+        // so two concurrent issues leave exactly one.
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, purpose) DO UPDATE SET token_hash = excluded.token_hash, \
+             issued_at = excluded.issued_at, expires_at = excluded.expires_at",
+        )
+        .bind(&token.hash)
+        .bind(token.purpose.as_str())
+        .bind(token.user_id.as_str())
+        .bind(token.issued_at)
+        .bind(token.expires_at)
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn consume(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        // The DELETE is the consumption: of two concurrent ones, one deletes the row.
+        let row = sqlx::query(
+            "DELETE FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 \
+             AND expires_at > $3 RETURNING user_id, issued_at, expires_at",
+        )
+        .bind(hash)
+        .bind(purpose.as_str())
+        .bind(now)
+        .fetch_optional(self.writes())
+        .await
+        .map_err(map_err)?;
+        row.map(|row| {
+            Ok(OneTimeToken::new(
+                hash.to_owned(),
+                purpose,
+                UserId(row.try_get("user_id").map_err(map_err)?),
+                row.try_get("issued_at").map_err(map_err)?,
+                row.try_get("expires_at").map_err(map_err)?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn void_user(&self, user_id: &UserId) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected())
+    }
+}

@@ -1,0 +1,387 @@
+//! Password reset by mail, over HTTP on SQLite and PostgreSQL, the mail read from the outbox:
+//! the forgot step answers alike for every address, a link works once and only the newest
+//! one works, the reset ends every session, and two concurrent resets with one link make
+//! exactly one change.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_axum::core::clock::ManualClock;
+use auth_axum::core::mail::Outbox;
+use auth_axum::core::service::{LoginRequest, RegisterRequest};
+use auth_axum::core::{AuthError, AuthService};
+use auth_axum::{AuthModule, AuthRouter};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use tests::{eventually, sqlite_url, test_config, PgDatabase, TestServer};
+
+const PASSWORD: &str = "correct horse battery";
+const NEW_PASSWORD: &str = "another staple entirely";
+
+struct Harness {
+    server: TestServer,
+    module: AuthModule,
+    http: Client,
+    outbox: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn start(database_url: Option<String>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = database_url.unwrap_or_else(|| sqlite_url(dir.path()));
+        let mut config = test_config(&url, dir.path());
+        config.mail.outbox = dir.path().join("outbox");
+        config.mail.link_base_url = "https://app.example.com/".to_owned();
+        let outbox = config.mail.outbox.clone();
+        let module = AuthModule::configure(config).await.unwrap();
+        let router = AuthRouter::new()
+            .with_auth_routes(64 * 1024)
+            .into_router()
+            .with_state(module.clone());
+        Self {
+            server: TestServer::spawn(router).await,
+            module,
+            http: Client::new(),
+            outbox,
+            _dir: dir,
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.http.post(self.server.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn register(&self, name: &str) -> String {
+        let user = self
+            .module
+            .service()
+            .register(RegisterRequest::new(
+                name,
+                format!("{name}@example.com"),
+                PASSWORD,
+            ))
+            .await
+            .unwrap();
+        user.id.to_string()
+    }
+
+    async fn login(&self, name: &str, password: &str) -> Response {
+        self.post(
+            "/auth/login",
+            &json!({"username": name, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    async fn reset(&self, token: &str, password: &str) -> Response {
+        self.post(
+            "/auth/password/reset",
+            &json!({"token": token, "new_password": password}),
+            None,
+        )
+        .await
+    }
+}
+
+/// The messages in the outbox, oldest first.
+fn messages(outbox: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(outbox) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
+}
+
+/// Waits until the outbox holds `count` messages; returns them.
+async fn wait_for(outbox: &Path, count: usize) -> Vec<String> {
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            messages(outbox).len() >= count
+        })
+        .await,
+        "expected {count} messages, found {}",
+        messages(outbox).len()
+    );
+    messages(outbox)
+}
+
+/// The token line of a reset mail.
+fn token_of(message: &str) -> String {
+    message
+        .lines()
+        .find_map(|line| line.strip_prefix("Token: "))
+        .unwrap_or_else(|| panic!("no token in {message}"))
+        .trim()
+        .to_owned()
+}
+
+/// The problem body of a 400 `invalid_or_expired_token`.
+async fn refused(response: Response) -> Value {
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_or_expired_token", "{body}");
+    body
+}
+
+async fn forgot_answers_alike_for_every_address(h: &Harness) {
+    h.register("ada").await;
+    let gone = h.register("gone").await;
+    h.module
+        .service()
+        .deactivate_user(&gone.as_str().into())
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    for email in ["nobody@example.com", "gone@example.com", "ada@example.com"] {
+        let response = h
+            .post("/auth/password/forgot", &json!({ "email": email }), None)
+            .await;
+        let status = response.status();
+        let mut headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != "date")
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        answers.push((status, headers, response.text().await.unwrap()));
+    }
+    assert_eq!(answers[0].0, StatusCode::ACCEPTED);
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "the answers differ: {answers:#?}"
+    );
+    let mail = wait_for(&h.outbox, 1).await;
+    // Give the other two requests' background work time to have mailed, if it wrongly would.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        messages(&h.outbox).len(),
+        1,
+        "only the active account is mailed"
+    );
+    assert!(mail[0].contains("To: ada@example.com"), "{}", mail[0]);
+    assert!(mail[0].contains("Subject: Reset your password"));
+    assert!(
+        mail[0].contains("https://app.example.com/reset-password?token=")
+            || mail[0].contains("https://app.example.com/reset-password?token=3D"),
+        "the link, from AUTH__MAIL__LINK_BASE_URL: {}",
+        mail[0]
+    );
+
+    let malformed = h
+        .post(
+            "/auth/password/forgot",
+            &json!({"email": "not-an-address"}),
+            None,
+        )
+        .await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn a_reset_link_works_once_and_ends_every_session(h: &Harness) {
+    // Signed in on a device before the reset.
+    let before: Value = h.login("ada", PASSWORD).await.json().await.unwrap();
+    let access = before["access_token"].as_str().unwrap().to_owned();
+    let refresh = before["refresh_token"].as_str().unwrap().to_owned();
+
+    // The first link (from the test above) is superseded by a newer one.
+    let first = token_of(&messages(&h.outbox)[0]);
+    h.post(
+        "/auth/password/forgot",
+        &json!({"email": "ADA@example.com"}),
+        None,
+    )
+    .await;
+    let second = token_of(&wait_for(&h.outbox, 2).await[1]);
+    assert_ne!(first, second);
+    let superseded = refused(h.reset(&first, NEW_PASSWORD).await).await;
+    let wrong = refused(h.reset("not-a-token", NEW_PASSWORD).await).await;
+    assert_eq!(
+        superseded, wrong,
+        "a superseded token answers as a wrong one"
+    );
+
+    // A password the policy refuses leaves the link usable.
+    let weak = h.reset(&second, "short").await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = weak.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
+
+    // Two concurrent resets with the one link: exactly one changes the password.
+    let (one, two) = tokio::join!(
+        h.reset(&second, NEW_PASSWORD),
+        h.reset(&second, "a third password entirely")
+    );
+    let mut statuses = [one.status(), two.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::NO_CONTENT, StatusCode::BAD_REQUEST]);
+    let winner = if one.status() == StatusCode::NO_CONTENT {
+        NEW_PASSWORD
+    } else {
+        "a third password entirely"
+    };
+    let used = refused(h.reset(&second, NEW_PASSWORD).await).await;
+    assert_eq!(used, wrong, "a used token answers as a wrong one");
+
+    // Every session of the account ended; only the new password logs in.
+    let me = h
+        .http
+        .get(h.server.url("/auth/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let rotated = h
+        .post("/auth/refresh", &json!({ "refresh_token": refresh }), None)
+        .await;
+    assert_eq!(rotated.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.login("ada", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(h.login("ada", winner).await.status(), StatusCode::OK);
+
+    // The owner is told.
+    let mail = wait_for(&h.outbox, 3).await;
+    assert!(
+        mail.iter()
+            .any(|m| m.contains("Subject: Your password was changed")),
+        "{mail:#?}"
+    );
+}
+
+async fn change_keeps_this_session_and_ends_the_others(h: &Harness) {
+    h.register("bob").await;
+    let this: Value = h.login("bob", PASSWORD).await.json().await.unwrap();
+    let other: Value = h.login("bob", PASSWORD).await.json().await.unwrap();
+    let access = this["access_token"].as_str().unwrap();
+    let change = |current: &'static str, new: &'static str| async move {
+        let body = json!({"current_password": current, "new_password": new});
+        h.post("/auth/password/change", &body, Some(access)).await
+    };
+    let sent_before = messages(&h.outbox).len();
+
+    let wrong = change("not my password", "short").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(
+        body["errors"],
+        json!([
+            {"field": "current_password", "message": "is not the account's password"},
+            {"field": "new_password", "message": "password must be at least 8 characters"},
+        ]),
+        "{body}"
+    );
+    let same = change(PASSWORD, PASSWORD).await;
+    assert_eq!(same.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let anonymous = h
+        .post(
+            "/auth/password/change",
+            &json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    assert_eq!(
+        change(PASSWORD, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let me = |token: String| async move {
+        h.http
+            .get(h.server.url("/auth/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        me(access.to_owned()).await,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        me(other["access_token"].as_str().unwrap().to_owned()).await,
+        StatusCode::UNAUTHORIZED,
+        "the other session ended"
+    );
+    let rotated = h
+        .post(
+            "/auth/refresh",
+            &json!({ "refresh_token": other["refresh_token"] }),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.login("bob", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(h.login("bob", NEW_PASSWORD).await.status(), StatusCode::OK);
+    let mail = wait_for(&h.outbox, sent_before + 1).await;
+    assert!(mail[sent_before].contains("To: bob@example.com"));
+    assert!(mail[sent_before].contains("Subject: Your password was changed"));
+}
+
+async fn suite(h: Harness) {
+    forgot_answers_alike_for_every_address(&h).await;
+    a_reset_link_works_once_and_ends_every_session(&h).await;
+    change_keeps_this_session_and_ends_the_others(&h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_on_sqlite() {
+    suite(Harness::start(None).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    suite(Harness::start(Some(db.url.clone())).await).await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config("sqlite::memory:", dir.path());
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
+    let outbox = dir.path().join("outbox");
+    let service = AuthService::builder(config)
+        .with_clock(clock.clone())
+        .with_mailer(Arc::new(Outbox::new(&outbox, "auth@example.com")))
+        .build()
+        .unwrap();
+    service
+        .register(RegisterRequest::new("ada", "ada@example.com", PASSWORD))
+        .await
+        .unwrap();
+    service.forgot_password("ada@example.com").await.unwrap();
+    let token = token_of(&wait_for(&outbox, 1).await[0]);
+    clock.advance(30 * 60);
+    assert!(matches!(
+        service.reset_password(&token, NEW_PASSWORD).await,
+        Err(AuthError::InvalidOneTimeToken)
+    ));
+    assert!(service
+        .login(LoginRequest::new("ada", PASSWORD))
+        .await
+        .is_ok());
+}
