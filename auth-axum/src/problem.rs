@@ -230,6 +230,12 @@ impl From<AuthError> for Problem {
                 "Invalid or expired token",
                 err.to_string(),
             ),
+            AuthError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "Email not verified",
+                err.to_string(),
+            ),
             AuthError::CsrfFailed(reason) => Self::new(
                 StatusCode::FORBIDDEN,
                 code,

@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use auth_core::authz::RoleSchema;
 use auth_core::config::{AuthConfig, JwtAlgorithm};
+use auth_core::mail::MemoryMailer;
 use auth_core::random::SeededRandom;
 use auth_core::service::Stores;
 use auth_core::token::{JwtKey, KeySet, TokenSubject};
@@ -89,6 +90,7 @@ impl MockUser {
 pub struct TestKit {
     module: AuthModule,
     clock: ManualClock,
+    mail: Arc<MemoryMailer>,
 }
 
 impl Default for TestKit {
@@ -130,17 +132,28 @@ impl TestKit {
         let key = JwtKey::hmac(JwtAlgorithm::HS256, random_secret().as_bytes(), None)
             .unwrap_or_else(|e| panic!("test kit: {e}"));
         let keys = KeySet::new(key).unwrap_or_else(|e| panic!("test kit: {e}"));
+        let mail = Arc::new(MemoryMailer::new());
         let service = AuthService::builder(config.clone())
             .with_stores(Stores::memory())
             .with_keys(keys, SecretString::from(random_secret()))
             .with_clock(Arc::new(clock.clone()))
             .with_random(Arc::new(SeededRandom::new(seed)))
+            .with_mailer(mail.clone())
             .build()
             .unwrap_or_else(|e| panic!("test kit: {e}"));
         Self {
             module: AuthModule::new(service, config),
             clock,
+            mail,
         }
+    }
+
+    /// The mail the flows sent (verification and password-reset links, notices), in memory.
+    /// Delivery runs in the background: a message shows up shortly after the request that
+    /// sent it.
+    #[must_use]
+    pub fn mail(&self) -> &MemoryMailer {
+        &self.mail
     }
 
     /// Uses the hierarchy of a `#[derive(Roles)]` enum, like

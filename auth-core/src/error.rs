@@ -68,6 +68,10 @@ pub enum AuthError {
     /// answer for all, so that none of them can be told apart.
     #[error("the token is invalid or expired; ask for a new one")]
     InvalidOneTimeToken,
+    /// The password was right but the account's email address is not verified, and
+    /// `AUTH__USERS__REQUIRE_VERIFIED_EMAIL` requires it.
+    #[error("the account's email address is not verified; use the link mailed to it, or ask for a new one")]
+    EmailNotVerified,
     /// A state-changing request authenticated by cookie failed the CSRF checks.
     #[error("cross-site request refused: {0}")]
     CsrfFailed(&'static str),
@@ -92,6 +96,7 @@ impl AuthError {
             Self::Internal(_) => "internal_error",
             Self::InvalidSession => "invalid_session",
             Self::InvalidOneTimeToken => "invalid_or_expired_token",
+            Self::EmailNotVerified => "email_not_verified",
             Self::CsrfFailed(_) => "csrf_failed",
         }
     }

@@ -77,6 +77,11 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A user verified their email address with a mailed link.
+    EmailVerified {
+        /// The user.
+        user_id: String,
+    },
     /// A signed-in user changed their password: their other sessions ended.
     PasswordChanged {
         /// The user.

@@ -56,7 +56,7 @@ impl Drop for TestServer {
 }
 
 /// A configuration for tests: cheap Argon2 parameters, a random HS256 secret, the given
-/// database, development keys file inside `dir`.
+/// database, development keys file and mail outbox inside `dir`.
 #[must_use]
 pub fn test_config(database_url: &str, dir: &Path) -> AuthConfig {
     let mut config = AuthConfig::default();
@@ -64,6 +64,8 @@ pub fn test_config(database_url: &str, dir: &Path) -> AuthConfig {
     config.password.memory_kib = 1024;
     config.password.iterations = 1;
     config.jwt.keys_file = dir.join("auth-keys.json");
+    // Mail (verification links at registration) goes to the test's own folder.
+    config.mail.outbox = dir.join("outbox");
     config.jwt.secret_key = Some(SecretString::from(random_secret()));
     config.jwt.refresh_token_secret = Some(SecretString::from(random_secret()));
     config

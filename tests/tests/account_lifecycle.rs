@@ -1,7 +1,8 @@
-//! Password reset by mail, over HTTP on SQLite and PostgreSQL, the mail read from the outbox:
-//! the forgot step answers alike for every address, a link works once and only the newest
-//! one works, the reset ends every session, and two concurrent resets with one link make
-//! exactly one change.
+//! The account lifecycle over HTTP on SQLite and PostgreSQL, the mail read from the outbox:
+//! password reset (the forgot step answers alike for every address, a link works once and
+//! only the newest one works, the reset ends every session, two concurrent resets with one
+//! link make exactly one change), password change, and email verification (also required at
+//! login when configured).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -31,9 +32,14 @@ struct Harness {
 
 impl Harness {
     async fn start(database_url: Option<String>) -> Self {
+        Self::start_with(database_url, false).await
+    }
+
+    async fn start_with(database_url: Option<String>, require_verified_email: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = database_url.unwrap_or_else(|| sqlite_url(dir.path()));
         let mut config = test_config(&url, dir.path());
+        config.users.require_verified_email = require_verified_email;
         config.mail.outbox = dir.path().join("outbox");
         config.mail.link_base_url = "https://app.example.com/".to_owned();
         let outbox = config.mail.outbox.clone();
@@ -92,8 +98,12 @@ impl Harness {
     }
 }
 
-/// The messages in the outbox, oldest first.
-fn messages(outbox: &Path) -> Vec<String> {
+const RESET: &str = "Reset your password";
+const CHANGED: &str = "Your password was changed";
+const VERIFY: &str = "Confirm your email address";
+
+/// The messages in the outbox with this subject, oldest first.
+fn messages(outbox: &Path, subject: &str) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(outbox) else {
         return Vec::new();
     };
@@ -102,20 +112,21 @@ fn messages(outbox: &Path) -> Vec<String> {
     files
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())
+        .filter(|m| m.contains(&format!("Subject: {subject}")))
         .collect()
 }
 
-/// Waits until the outbox holds `count` messages; returns them.
-async fn wait_for(outbox: &Path, count: usize) -> Vec<String> {
+/// Waits until the outbox holds `count` messages with this subject; returns them.
+async fn wait_for(outbox: &Path, subject: &str, count: usize) -> Vec<String> {
     assert!(
         eventually(Duration::from_secs(10), || async {
-            messages(outbox).len() >= count
+            messages(outbox, subject).len() >= count
         })
         .await,
-        "expected {count} messages, found {}",
-        messages(outbox).len()
+        "expected {count} messages `{subject}`, found {}",
+        messages(outbox, subject).len()
     );
-    messages(outbox)
+    messages(outbox, subject)
 }
 
 /// The token line of a reset mail.
@@ -164,11 +175,11 @@ async fn forgot_answers_alike_for_every_address(h: &Harness) {
         answers.iter().all(|a| *a == answers[0]),
         "the answers differ: {answers:#?}"
     );
-    let mail = wait_for(&h.outbox, 1).await;
+    let mail = wait_for(&h.outbox, RESET, 1).await;
     // Give the other two requests' background work time to have mailed, if it wrongly would.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        messages(&h.outbox).len(),
+        messages(&h.outbox, RESET).len(),
         1,
         "only the active account is mailed"
     );
@@ -198,14 +209,14 @@ async fn a_reset_link_works_once_and_ends_every_session(h: &Harness) {
     let refresh = before["refresh_token"].as_str().unwrap().to_owned();
 
     // The first link (from the test above) is superseded by a newer one.
-    let first = token_of(&messages(&h.outbox)[0]);
+    let first = token_of(&messages(&h.outbox, RESET)[0]);
     h.post(
         "/auth/password/forgot",
         &json!({"email": "ADA@example.com"}),
         None,
     )
     .await;
-    let second = token_of(&wait_for(&h.outbox, 2).await[1]);
+    let second = token_of(&wait_for(&h.outbox, RESET, 2).await[1]);
     assert_ne!(first, second);
     let superseded = refused(h.reset(&first, NEW_PASSWORD).await).await;
     let wrong = refused(h.reset("not-a-token", NEW_PASSWORD).await).await;
@@ -253,15 +264,15 @@ async fn a_reset_link_works_once_and_ends_every_session(h: &Harness) {
         h.login("ada", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(h.login("ada", winner).await.status(), StatusCode::OK);
+    let after: Value = h.login("ada", winner).await.json().await.unwrap();
+    assert_eq!(
+        after["user"]["is_verified"], true,
+        "a used reset link proves the address"
+    );
 
     // The owner is told.
-    let mail = wait_for(&h.outbox, 3).await;
-    assert!(
-        mail.iter()
-            .any(|m| m.contains("Subject: Your password was changed")),
-        "{mail:#?}"
-    );
+    let mail = wait_for(&h.outbox, CHANGED, 1).await;
+    assert!(mail[0].contains("To: ada@example.com"), "{}", mail[0]);
 }
 
 async fn change_keeps_this_session_and_ends_the_others(h: &Harness) {
@@ -273,7 +284,7 @@ async fn change_keeps_this_session_and_ends_the_others(h: &Harness) {
         let body = json!({"current_password": current, "new_password": new});
         h.post("/auth/password/change", &body, Some(access)).await
     };
-    let sent_before = messages(&h.outbox).len();
+    let sent_before = messages(&h.outbox, CHANGED).len();
 
     let wrong = change("not my password", "short").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -333,15 +344,144 @@ async fn change_keeps_this_session_and_ends_the_others(h: &Harness) {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(h.login("bob", NEW_PASSWORD).await.status(), StatusCode::OK);
-    let mail = wait_for(&h.outbox, sent_before + 1).await;
+    let mail = wait_for(&h.outbox, CHANGED, sent_before + 1).await;
     assert!(mail[sent_before].contains("To: bob@example.com"));
-    assert!(mail[sent_before].contains("Subject: Your password was changed"));
+}
+
+/// The verification mail sent to `email`, newest first.
+fn verification_for(outbox: &Path, email: &str) -> Vec<String> {
+    let mut mail: Vec<String> = messages(outbox, VERIFY)
+        .into_iter()
+        .filter(|m| m.contains(&format!("To: {email}")))
+        .collect();
+    mail.reverse();
+    mail
+}
+
+async fn me(h: &Harness, token: &str) -> Value {
+    h.http
+        .get(h.server.url("/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn registration_mails_a_verification_link(h: &Harness) {
+    let response = h
+        .post(
+            "/auth/register",
+            &json!({"username": "cleo", "email": "cleo@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            !verification_for(&h.outbox, "cleo@example.com").is_empty()
+        })
+        .await
+    );
+    let first = verification_for(&h.outbox, "cleo@example.com")[0].clone();
+    assert!(
+        first.contains("https://app.example.com/verify-email?token="),
+        "{first}"
+    );
+    let tokens: Value = h.login("cleo", PASSWORD).await.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(me(h, access).await["is_verified"], false);
+
+    // A new link on request supersedes the first.
+    let resent = h
+        .post("/auth/verify-email/resend", &json!({}), Some(access))
+        .await;
+    assert_eq!(resent.status(), StatusCode::ACCEPTED);
+    assert_eq!(resent.json::<Value>().await.unwrap()["status"], "sent");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            verification_for(&h.outbox, "cleo@example.com").len() == 2
+        })
+        .await
+    );
+    let second = verification_for(&h.outbox, "cleo@example.com")[0].clone();
+    let verify = |token: String| async move {
+        h.post("/auth/verify-email", &json!({ "token": token }), None)
+            .await
+    };
+    let superseded = refused(verify(token_of(&first)).await).await;
+    let wrong = refused(verify("nope".to_owned()).await).await;
+    assert_eq!(superseded, wrong);
+    assert_eq!(
+        verify(token_of(&second)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(me(h, access).await["is_verified"], true);
+    refused(verify(token_of(&second)).await).await;
+
+    // Nothing left to verify.
+    let again = h
+        .post("/auth/verify-email/resend", &json!({}), Some(access))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["status"],
+        "already_verified"
+    );
+    let anonymous = h.post("/auth/verify-email/resend", &json!({}), None).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn suite(h: Harness) {
     forgot_answers_alike_for_every_address(&h).await;
     a_reset_link_works_once_and_ends_every_session(&h).await;
     change_keeps_this_session_and_ends_the_others(&h).await;
+    registration_mails_a_verification_link(&h).await;
+}
+
+/// With `AUTH__USERS__REQUIRE_VERIFIED_EMAIL`, an unverified account cannot log in, and only
+/// its owner (who has the password) learns why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_wait_for_a_verified_address_when_required() {
+    let h = Harness::start_with(None, true).await;
+    h.register("dora").await;
+    let wrong = h.login("dora", "not the password").await;
+    assert_eq!(
+        wrong.status(),
+        StatusCode::UNAUTHORIZED,
+        "the password first"
+    );
+    let unverified = h.login("dora", PASSWORD).await;
+    assert_eq!(unverified.status(), StatusCode::FORBIDDEN);
+    let body: Value = unverified.json().await.unwrap();
+    assert_eq!(body["code"], "email_not_verified", "{body}");
+    let cookie = h
+        .post(
+            "/auth/login",
+            &json!({"username": "dora", "password": PASSWORD, "cookie": true}),
+            None,
+        )
+        .await;
+    assert_eq!(cookie.status(), StatusCode::FORBIDDEN, "cookie logins too");
+
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            !verification_for(&h.outbox, "dora@example.com").is_empty()
+        })
+        .await
+    );
+    let link = verification_for(&h.outbox, "dora@example.com")[0].clone();
+    let verified = h
+        .post(
+            "/auth/verify-email",
+            &json!({ "token": token_of(&link) }),
+            None,
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::NO_CONTENT);
+    assert_eq!(h.login("dora", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,7 +514,7 @@ async fn a_reset_link_expires() {
         .await
         .unwrap();
     service.forgot_password("ada@example.com").await.unwrap();
-    let token = token_of(&wait_for(&outbox, 1).await[0]);
+    let token = token_of(&wait_for(&outbox, RESET, 1).await[0]);
     clock.advance(30 * 60);
     assert!(matches!(
         service.reset_password(&token, NEW_PASSWORD).await,

@@ -82,6 +82,9 @@ impl UserStore for HeldReads {
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
         self.inner.set_password_hash(id, hash).await
     }
+    async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
+        self.inner.mark_verified(id).await
+    }
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
         self.inner.list(page).await
     }

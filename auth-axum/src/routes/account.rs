@@ -1,5 +1,6 @@
 //! Passwords: reset by mail (`POST /auth/password/forgot`, `POST /auth/password/reset`) and
-//! change by a signed-in user (`POST /auth/password/change`).
+//! change by a signed-in user (`POST /auth/password/change`); the verification of the email
+//! address (`POST /auth/verify-email`, `POST /auth/verify-email/resend`).
 
 use std::fmt;
 
@@ -42,6 +43,12 @@ impl fmt::Debug for ChangeRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChangeRequest").finish_non_exhaustive()
     }
+}
+
+/// `POST /auth/verify-email` body.
+#[derive(Deserialize)]
+pub(super) struct VerifyRequest {
+    token: String,
 }
 
 /// The one answer to every well-formed forgot request.
@@ -100,4 +107,35 @@ pub(super) async fn change_password(
         .change_password(&principal, &request.current_password, &request.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 204 once the address is verified; 400 `invalid_or_expired_token` for a wrong, used,
+/// expired or superseded token alike.
+#[public]
+pub(super) async fn verify_email(
+    State(module): State<AuthModule>,
+    JsonBody(request): JsonBody<VerifyRequest>,
+) -> Result<StatusCode, Problem> {
+    module.service().verify_email(&request.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 202 `{status: "sent"}` when a new link is on its way (the older one stops working), 200
+/// `{status: "already_verified"}` when there is nothing to verify.
+#[require_auth]
+pub(super) async fn resend_verification(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    Ok(if module.service().resend_verification(&principal).await? {
+        (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "status": "sent" })),
+        )
+    } else {
+        (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "already_verified" })),
+        )
+    })
 }

@@ -13,6 +13,8 @@
 //! | `POST /auth/password/forgot` | JSON `{email}` | 202 for every well-formed address; a reset link is mailed when it belongs to an active account |
 //! | `POST /auth/password/reset` | JSON `{token, new_password}` | 204; every session of the account ends; 400 `invalid_or_expired_token` |
 //! | `POST /auth/password/change` | bearer token or session cookie; JSON `{current_password, new_password}` | 204; the caller's other sessions end, this one stays |
+//! | `POST /auth/verify-email` | JSON `{token}` | 204, the address is verified; 400 `invalid_or_expired_token` |
+//! | `POST /auth/verify-email/resend` | bearer token or session cookie | 202 `{status: "sent"}`, or 200 `{status: "already_verified"}` |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -82,6 +84,10 @@ pub enum BuiltinRoute {
     ResetPassword,
     /// `POST /auth/password/change`.
     ChangePassword,
+    /// `POST /auth/verify-email`.
+    VerifyEmail,
+    /// `POST /auth/verify-email/resend`.
+    ResendVerification,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -90,7 +96,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -102,6 +108,8 @@ impl BuiltinRoute {
         Self::ForgotPassword,
         Self::ResetPassword,
         Self::ChangePassword,
+        Self::VerifyEmail,
+        Self::ResendVerification,
         Self::Health,
         Self::Ready,
     ];
@@ -122,6 +130,8 @@ impl BuiltinRoute {
             Self::ForgotPassword => (Method::POST, "/auth/password/forgot"),
             Self::ResetPassword => (Method::POST, "/auth/password/reset"),
             Self::ChangePassword => (Method::POST, "/auth/password/change"),
+            Self::VerifyEmail => (Method::POST, "/auth/verify-email"),
+            Self::ResendVerification => (Method::POST, "/auth/verify-email/resend"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -190,6 +200,16 @@ where
     };
     let router = if keep(BuiltinRoute::ChangePassword) {
         router.post("/auth/password/change", account::change_password)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::VerifyEmail) {
+        router.post("/auth/verify-email", account::verify_email)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ResendVerification) {
+        router.post("/auth/verify-email/resend", account::resend_verification)
     } else {
         router
     };

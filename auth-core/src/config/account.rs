@@ -11,12 +11,16 @@ use serde::{Deserialize, Serialize};
 pub struct AccountConfig {
     /// `AUTH__ACCOUNT__RESET_TOKEN_MINUTES`: how long a password-reset link works. Default 30.
     pub reset_token_minutes: u64,
+    /// `AUTH__ACCOUNT__VERIFY_TOKEN_HOURS`: how long an email-verification link works.
+    /// Default 24.
+    pub verify_token_hours: u64,
 }
 
 impl Default for AccountConfig {
     fn default() -> Self {
         Self {
             reset_token_minutes: 30,
+            verify_token_hours: 24,
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct Lifetimes {
     pub cookie_idle: Duration,
     /// How long a password-reset link works (`AUTH__ACCOUNT__RESET_TOKEN_MINUTES`).
     pub reset_token: Duration,
+    /// How long an email-verification link works (`AUTH__ACCOUNT__VERIFY_TOKEN_HOURS`).
+    pub verify_token: Duration,
 }
 
 /// `d` in whole seconds, for the flows' clock arithmetic; values are bounded by validation,
@@ -42,6 +44,7 @@ pub fn seconds(d: Duration) -> i64 {
 }
 
 const MINUTE: u64 = 60;
+const HOUR: u64 = 3600;
 const DAY: u64 = 86_400;
 
 impl AuthConfig {
@@ -66,6 +69,7 @@ impl AuthConfig {
             reset_token: Duration::from_secs(
                 self.account.reset_token_minutes.saturating_mul(MINUTE),
             ),
+            verify_token: Duration::from_secs(self.account.verify_token_hours.saturating_mul(HOUR)),
         }
     }
 }

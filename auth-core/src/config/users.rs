@@ -9,12 +9,16 @@ use serde::{Deserialize, Serialize};
 pub struct UsersConfig {
     /// `AUTH__USERS__DEFAULT_ROLES`: roles given to a user at registration. Default `["user"]`.
     pub default_roles: Vec<String>,
+    /// `AUTH__USERS__REQUIRE_VERIFIED_EMAIL`: refuse logins (403 `email_not_verified`, after
+    /// the password check) until the account's address is verified. Default false.
+    pub require_verified_email: bool,
 }
 
 impl Default for UsersConfig {
     fn default() -> Self {
         Self {
             default_roles: vec!["user".to_owned()],
+            require_verified_email: false,
         }
     }
 }

@@ -156,6 +156,7 @@ impl AuthConfig {
             ),
             ("AUTH__SESSION__TIMEOUT_MINUTES", lifetimes.cookie_idle),
             ("AUTH__ACCOUNT__RESET_TOKEN_MINUTES", lifetimes.reset_token),
+            ("AUTH__ACCOUNT__VERIFY_TOKEN_HOURS", lifetimes.verify_token),
         ] {
             if lifetime > super::MAX_LIFETIME {
                 problems.invalid(var, "must be at most ten years");
@@ -163,6 +164,9 @@ impl AuthConfig {
         }
         if self.account.reset_token_minutes == 0 {
             problems.invalid("AUTH__ACCOUNT__RESET_TOKEN_MINUTES", "must be at least 1");
+        }
+        if self.account.verify_token_hours == 0 {
+            problems.invalid("AUTH__ACCOUNT__VERIFY_TOKEN_HOURS", "must be at least 1");
         }
         if !(self.mail.link_base_url.starts_with("https://")
             || self.mail.link_base_url.starts_with("http://"))

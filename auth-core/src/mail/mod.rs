@@ -1,5 +1,6 @@
-//! Mail the flows send (password reset links, notices): the [`Mailer`] trait, the development
-//! [`Outbox`] that writes each message as an `.eml` file, and [`deliver`], which sends in the
+//! Mail the flows send (password reset and verification links, notices): the [`Mailer`]
+//! trait, the development [`Outbox`] that writes each message as an `.eml` file, the
+//! [`MemoryMailer`] of tests, and [`deliver`], which sends in the
 //! background with bounded retries so that a mail server's trouble never fails the request
 //! that triggered the mail.
 //!
@@ -120,6 +121,41 @@ pub struct NoMailer;
 impl Mailer for NoMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         tracing::warn!(to = %mail.to, subject = %mail.subject, "no mail server configured (AUTH__MAIL__*): message dropped");
+        Ok(())
+    }
+}
+
+/// Keeps every message in memory: for tests of a service, which read the links the flows
+/// mail (`auth_axum::testing::TestKit` uses one).
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: std::sync::Mutex<Vec<Mail>>,
+}
+
+impl MemoryMailer {
+    /// An empty mailbox.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every message sent so far, oldest first.
+    #[must_use]
+    pub fn sent(&self) -> Vec<Mail> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(mail.clone());
         Ok(())
     }
 }

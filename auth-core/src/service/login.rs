@@ -70,6 +70,8 @@ pub(super) struct PasswordLogin {
     pub(super) users: Arc<dyn UserStore>,
     pub(super) passwords: PasswordHasher,
     pub(super) ctx: Context,
+    /// `AUTH__USERS__REQUIRE_VERIFIED_EMAIL`.
+    pub(super) require_verified_email: bool,
 }
 
 impl PasswordLogin {
@@ -106,6 +108,13 @@ impl PasswordLogin {
                 user_id: Some(user.id.to_string()),
             });
             return Err(AuthError::InvalidCredentials);
+        }
+        // After the password check: only the account's owner learns this.
+        if self.require_verified_email && !user.is_verified {
+            self.ctx.emit(AuthEvent::LoginFailed {
+                user_id: Some(user.id.to_string()),
+            });
+            return Err(AuthError::EmailNotVerified);
         }
         let mut user = if needs_rehash {
             self.rehash(user, password).await

@@ -37,7 +37,7 @@ pub use self::login::LoginRequest;
 pub use self::setup::{AuthServiceBuilder, SetupError, Stores};
 pub use self::verify::Introspection;
 
-use self::account::{Accounts, PasswordFlows};
+use self::account::{Accounts, EmailVerification, PasswordFlows};
 use self::bearer::Bearer;
 use self::cookie::Cookies;
 use self::login::PasswordLogin;
@@ -83,6 +83,7 @@ struct Inner {
     cookies: Cookies,
     accounts: Accounts,
     password_flows: PasswordFlows,
+    verification: EmailVerification,
     // Handed out to administration, adapters and tooling.
     users: Arc<dyn UserStore>,
     roles: Arc<dyn RoleStore>,
@@ -285,6 +286,26 @@ impl AuthService {
     /// expired, superseded, or of a deactivated account, all alike.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<()> {
         self.inner.password_flows.reset(token, new_password).await
+    }
+
+    /// Marks the address of a mailed verification token's account verified (the link mailed
+    /// at registration, valid `AUTH__ACCOUNT__VERIFY_TOKEN_HOURS`, default 24). The token
+    /// works once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for a token that is wrong, used, expired,
+    /// superseded, or of a deactivated account, all alike.
+    pub async fn verify_email(&self, token: &str) -> Result<()> {
+        self.inner.verification.verify(token).await
+    }
+
+    /// Mails the principal a new verification link (the older one stops working), unless the
+    /// address is verified already; returns whether a link was sent.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`] when the user is gone or deactivated.
+    pub async fn resend_verification(&self, principal: &Principal) -> Result<bool> {
+        self.inner.verification.resend(principal).await
     }
 
     /// Changes the signed-in principal's password. `current_password` must be the password

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::account::{Accounts, PasswordFlows};
+use super::account::{Accounts, EmailVerification, PasswordFlows};
 use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
 use super::login::PasswordLogin;
@@ -310,21 +310,31 @@ impl AuthServiceBuilder {
             lifetimes,
         };
         let cookie_idle = seconds(configured.cookie_idle);
+        let mailer = self
+            .mailer
+            .unwrap_or_else(|| mailer_from_config(&self.config));
+        let link_base = self
+            .config
+            .mail
+            .link_base_url
+            .trim_end_matches('/')
+            .to_owned();
         let password_flows = PasswordFlows {
             users: Arc::clone(&stores.users),
-            tokens: stores.one_time_tokens,
-            mailer: self
-                .mailer
-                .unwrap_or_else(|| mailer_from_config(&self.config)),
+            tokens: Arc::clone(&stores.one_time_tokens),
+            mailer: Arc::clone(&mailer),
             passwords: passwords.clone(),
             sessions: sessions.clone(),
             reset_lifetime: seconds(configured.reset_token),
-            link_base: self
-                .config
-                .mail
-                .link_base_url
-                .trim_end_matches('/')
-                .to_owned(),
+            link_base: link_base.clone(),
+        };
+        let verification = EmailVerification {
+            users: Arc::clone(&stores.users),
+            tokens: stores.one_time_tokens,
+            mailer,
+            ctx: ctx.clone(),
+            lifetime: seconds(configured.verify_token),
+            link_base,
         };
         Ok(AuthService {
             inner: Arc::new(Inner {
@@ -333,12 +343,15 @@ impl AuthServiceBuilder {
                     passwords: passwords.clone(),
                     default_roles: self.config.users.default_roles.clone(),
                     sessions: sessions.clone(),
+                    verification: verification.clone(),
                 },
+                verification,
                 password_flows,
                 login: PasswordLogin {
                     users: Arc::clone(&stores.users),
                     passwords: passwords.clone(),
                     ctx: ctx.clone(),
+                    require_verified_email: self.config.users.require_verified_email,
                 },
                 refresh: Refresh {
                     bearer: bearer.clone(),

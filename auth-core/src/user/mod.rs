@@ -280,6 +280,10 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     /// nothing else; [`StoreError::NotFound`] if the user is absent.
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError>;
 
+    /// Marks the user's email address verified, and nothing else; [`StoreError::NotFound`] if
+    /// absent.
+    async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError>;
+
     /// Users ordered by creation, one page.
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError>;
 

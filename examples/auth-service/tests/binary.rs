@@ -378,6 +378,8 @@ DELETE  /auth/sessions/{id}                              requires authentication
 POST    /auth/password/forgot                            public
 POST    /auth/password/reset                             public
 POST    /auth/password/change                            requires authentication
+POST    /auth/verify-email                               public
+POST    /auth/verify-email/resend                        requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

@@ -117,6 +117,7 @@ fn module(key: JwtKey, verify_cache: bool) -> AuthModule {
             KeySet::new(key).unwrap(),
             SecretString::from(tests::random_secret()),
         )
+        .with_mailer(Arc::new(auth_axum::core::mail::NoMailer))
         .build()
         .unwrap();
     AuthModule::new(service, config)

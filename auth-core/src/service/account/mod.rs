@@ -1,6 +1,8 @@
 //! Accounts: registration, role administration, deactivation, and the one place that says
-//! which stored user may act ([`active_user`]); `password`: reset by mail and change.
+//! which stored user may act ([`active_user`]); `password`: reset by mail and change;
+//! `email`: verification of the address by a mailed link.
 
+mod email;
 mod password;
 
 use std::fmt;
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub(super) use self::email::EmailVerification;
 pub(super) use self::password::PasswordFlows;
 use super::login::password_error;
 use super::sessions::Sessions;
@@ -85,6 +88,8 @@ pub(super) struct Accounts {
     pub(super) default_roles: Vec<String>,
     /// For what ends with an account: its sessions and tokens.
     pub(super) sessions: Sessions,
+    /// Mails the verification link at registration.
+    pub(super) verification: EmailVerification,
 }
 
 impl Accounts {
@@ -124,6 +129,11 @@ impl Accounts {
         ctx.emit(AuthEvent::UserRegistered {
             user_id: user.id.to_string(),
         });
+        // The account exists: a link that cannot be sent now is sent again on request
+        // (`POST /auth/verify-email/resend`), so this does not fail the registration.
+        if let Err(e) = self.verification.send(&user).await {
+            tracing::error!(user_id = %user.id, error = %e, "the email verification link was not sent");
+        }
         Ok(user.to_public())
     }
 

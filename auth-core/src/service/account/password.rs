@@ -87,8 +87,8 @@ impl PasswordFlows {
     }
 
     /// Sets a new password with a reset token: the token is consumed (once, atomically), every
-    /// session and token of the user ends, every other one-time token is void, and the user
-    /// is told by mail.
+    /// session and token of the user ends, every other one-time token is void, the address
+    /// counts as verified (the link reached it), and the user is told by mail.
     pub(in crate::service) async fn reset(&self, token: &str, new_password: &str) -> Result<()> {
         // A password the policy refuses leaves the token usable for a better one.
         if let Err(e) = self.passwords.check_policy(new_password) {
@@ -122,6 +122,10 @@ impl PasswordFlows {
         self.sessions
             .revoke_everything(&user.id, "password reset")
             .await?;
+        // The link reached the account's mailbox: the address is its owner's.
+        if !user.is_verified {
+            self.users.mark_verified(&user.id).await?;
+        }
         self.tokens.void_user(&user.id).await?;
         self.notify_changed(
             &user.email,

@@ -124,6 +124,14 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        user.is_verified = true;
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(())
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
         let mut state = self.state();
         let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;

@@ -237,6 +237,19 @@ impl UserStore for SqlStore {
         Ok(())
     }
 
+    async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE users SET is_verified = 1, updated_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
         self.set_active(id, false).await
     }

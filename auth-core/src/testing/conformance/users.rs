@@ -212,6 +212,23 @@ pub async fn users(store: &dyn UserStore) {
         store.set_password_hash(&ghost.id, "x").await,
         Err(StoreError::NotFound)
     ));
+    // Verification sets the flag, and nothing else.
+    assert!(
+        !store
+            .get_by_id(&carol.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_verified
+    );
+    store.mark_verified(&carol.id).await.unwrap();
+    let verified = store.get_by_id(&carol.id).await.unwrap().unwrap();
+    assert!(verified.is_verified);
+    assert_eq!(verified.password_hash.as_deref(), Some(hash));
+    assert!(matches!(
+        store.mark_verified(&ghost.id).await,
+        Err(StoreError::NotFound)
+    ));
     // A login is counted and timed, and nothing else changes.
     let before = store.get_by_id(&carol.id).await.unwrap().unwrap();
     assert_eq!((before.login_count, before.last_login_at), (0, None));
