@@ -122,7 +122,7 @@ impl From<StoreError> for AuthError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// The field name as the client sent it.
-    pub field: &'static str,
+    pub field: std::borrow::Cow<'static, str>,
     /// What is wrong, in words a user can act on.
     pub message: String,
 }
@@ -137,7 +137,7 @@ impl ValidationErrors {
     #[must_use]
     pub fn single(field: &'static str, message: impl Into<String>) -> Self {
         Self(vec![FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         }])
     }
@@ -145,7 +145,15 @@ impl ValidationErrors {
     /// Adds an entry.
     pub fn push(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push(FieldError {
-            field,
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Adds an entry for a field named by the client (a key the request may not send).
+    pub fn push_named(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: std::borrow::Cow::Owned(field.into()),
             message: message.into(),
         });
     }

@@ -685,6 +685,35 @@ async fn the_example_member_model(h: &Harness) {
         "not_authenticated",
     )
     .await;
+
+    // The member edits their own fields, never the plan.
+    let edit = |body: Value| {
+        h.http
+            .patch(h.server.url("/auth/me"))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+    let edited: Value = edit(json!({"locale": "de"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&edited["locale"], &edited["plan"]),
+        (&json!("de"), &json!("free"))
+    );
+    let refused = problem(
+        edit(json!({"plan": "pro"})).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        refused["errors"],
+        json!([{"field": "plan", "message": "cannot be changed here"}])
+    );
 }
 
 async fn logout_everywhere_and_deactivation_kill_tokens(h: &Harness) {
@@ -853,7 +882,7 @@ async fn health_and_readiness(h: &Harness) {
     .await;
     assert_eq!(body["detail"], "no route for `/no/such/route`");
     let wrong = h.send(h.http.delete(h.server.url("/auth/me")), None).await;
-    assert_eq!(wrong.headers()["allow"], "GET,HEAD");
+    assert_eq!(wrong.headers()["allow"], "GET,HEAD,PATCH");
     let body = problem(wrong, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     assert_eq!(body["detail"], "`DELETE` is not allowed on `/auth/me`");
 }

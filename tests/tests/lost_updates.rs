@@ -12,7 +12,7 @@ use auth_axum::core::config::PasswordConfig;
 use auth_axum::core::password::PasswordHasher;
 use auth_axum::core::service::{LoginRequest, Stores};
 use auth_axum::core::store::sql::SqlStore;
-use auth_axum::core::user::{Page, User, UserId, UserStore};
+use auth_axum::core::user::{Page, Profile, User, UserId, UserStore};
 use auth_axum::core::{AuthService, StoreError};
 use tests::test_config;
 use tokio::sync::Notify;
@@ -81,6 +81,14 @@ impl UserStore for HeldReads {
     }
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
         self.inner.set_password_hash(id, hash).await
+    }
+    async fn replace_profile(
+        &self,
+        id: &UserId,
+        current: &Profile,
+        profile: &Profile,
+    ) -> Result<bool, StoreError> {
+        self.inner.replace_profile(id, current, profile).await
     }
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
         self.inner.mark_verified(id).await

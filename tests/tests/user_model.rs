@@ -2,7 +2,8 @@
 //! registration reads and checks its extra fields (every problem reported, one per field;
 //! read-only fields refused), they are stored without SQL of the service's own, and every
 //! public user the framework answers with shows the public ones (register, login, `/auth/me`,
-//! listings), while `CurrentUser<Member>` gives handlers the typed projection.
+//! listings), while `CurrentUser<Member>` gives handlers the typed projection; `PATCH
+//! /auth/me` changes only the model's writable fields.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -384,10 +385,130 @@ async fn a_stored_user_that_does_not_fit_the_model_is_an_error_not_a_guess(h: &H
     assert_eq!(me["username"], "old");
 }
 
+async fn patch(h: &Harness, token: &str, body: &Value) -> (StatusCode, Value) {
+    let response = h
+        .http
+        .patch(h.server.url("/auth/me"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn profile_edits_are_checked_and_refused_field_by_field(h: &Harness) {
+    let (token, _) = h.login("ada").await;
+    let (status, me) = patch(h, &token, &json!({"display_name": "Ada Lovelace"})).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        (
+            &me["display_name"],
+            &me["country"],
+            &me["locale"],
+            &me["plan"]
+        ),
+        (
+            &json!("Ada Lovelace"),
+            &json!("GB"),
+            &json!("en"),
+            &json!("free")
+        ),
+        "the other fields keep their values"
+    );
+
+    // Mass assignment: everything but the model's writable fields is refused, by name.
+    let (status, body) = patch(
+        h,
+        &token,
+        &json!({"roles": ["admin"], "is_active": false, "email": "x@example.com",
+                "plan": "pro", "nonsense": 1, "display_name": "x".repeat(41)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        field_errors(&body),
+        [
+            (
+                "display_name".to_owned(),
+                "must be at most 40 characters".to_owned()
+            ),
+            ("email".to_owned(), "cannot be changed here".to_owned()),
+            ("is_active".to_owned(), "cannot be changed here".to_owned()),
+            ("nonsense".to_owned(), "cannot be changed here".to_owned()),
+            ("plan".to_owned(), "cannot be changed here".to_owned()),
+            ("roles".to_owned(), "cannot be changed here".to_owned()),
+        ]
+    );
+    // The model's check across fields, too.
+    let (status, body) = patch(h, &token, &json!({"display_name": "ada@example.com"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let stored = h
+        .module
+        .service()
+        .users()
+        .get_by_username("ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.profile.public["display_name"], "Ada Lovelace",
+        "nothing changed"
+    );
+    assert_eq!(stored.roles, ["user"]);
+    assert!(stored.is_active);
+
+    // A secret field may be set, stays hidden, and the others are kept.
+    let (status, me) = patch(h, &token, &json!({"referral": "friend-7", "locale": "fr"})).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert!(me.get("referral").is_none());
+    let stored = h
+        .module
+        .service()
+        .users()
+        .get_by_username("ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.profile.private["referral"], "friend-7");
+    assert_eq!(stored.profile.public["plan"], "free");
+    assert_eq!(stored.profile.public["locale"], "fr");
+
+    let anonymous = h
+        .http
+        .patch(h.server.url("/auth/me"))
+        .json(&json!({"locale": "de"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn a_stored_user_that_does_not_fit_is_fixed_by_its_owner(h: &Harness) {
+    // `old` lacks the required `country`: an edit must supply it, and then the model fits.
+    let (token, _) = h.login("old").await;
+    let (status, body) = patch(h, &token, &json!({"display_name": "Old"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        field_errors(&body),
+        [("country".to_owned(), "is required".to_owned())]
+    );
+    let (status, _) = patch(h, &token, &json!({"country": "DE"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, typed) = h.get("/member", &token).await;
+    assert_eq!(status, StatusCode::OK, "{typed}");
+    assert_eq!(typed["country"], "DE");
+}
+
 async fn suite(h: Harness) {
     the_model_runs_the_whole_stack(&h).await;
     bad_fields_are_refused_each_by_name(&h).await;
     a_stored_user_that_does_not_fit_the_model_is_an_error_not_a_guess(&h).await;
+    profile_edits_are_checked_and_refused_field_by_field(&h).await;
+    a_stored_user_that_does_not_fit_is_fixed_by_its_owner(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,7 +531,12 @@ fn the_model_names_its_profile_fields_and_the_built_in_user_has_none() {
         Member::PROFILE_FIELDS,
         ["display_name", "country", "locale", "plan", "referral"]
     );
-    assert!(User::PROFILE_FIELDS.is_empty());
+    assert_eq!(
+        Member::WRITABLE_FIELDS,
+        ["display_name", "country", "locale", "referral"],
+        "all but the read-only plan"
+    );
+    assert!(User::PROFILE_FIELDS.is_empty() && User::WRITABLE_FIELDS.is_empty());
     let mut errors = ValidationErrors::default();
     let profile = User::read_profile(
         json!({"display_name": "x"}).as_object().unwrap(),

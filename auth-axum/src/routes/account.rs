@@ -1,6 +1,7 @@
 //! Passwords: reset by mail (`POST /auth/password/forgot`, `POST /auth/password/reset`) and
 //! change by a signed-in user (`POST /auth/password/change`); the verification of the email
-//! address (`POST /auth/verify-email`, `POST /auth/verify-email/resend`).
+//! address (`POST /auth/verify-email`, `POST /auth/verify-email/resend`); the user's own
+//! profile fields (`PATCH /auth/me`).
 
 use std::fmt;
 
@@ -138,4 +139,21 @@ pub(super) async fn resend_verification(
             Json(serde_json::json!({ "status": "already_verified" })),
         )
     })
+}
+
+/// 200 with the public user once the profile fields of the body are changed; 422 naming each
+/// field that may not be changed here (the framework's own, read-only ones, unknown keys) or
+/// whose value is refused.
+#[require_auth]
+pub(super) async fn update_me(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    JsonBody(changes): JsonBody<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<auth_core::PublicUser>, Problem> {
+    Ok(Json(
+        module
+            .service()
+            .update_profile(&principal, &changes)
+            .await?,
+    ))
 }

@@ -7,6 +7,7 @@
 //! | `POST /auth/refresh` | JSON `{refresh_token}`, or the form `grant_type=refresh_token&refresh_token=` | 200, token response with the rotated refresh token |
 //! | `POST /auth/logout` | bearer token; optional JSON `{refresh_token}` | 200, the session's tokens are revoked |
 //! | `GET /auth/me` | bearer token | 200, the public user |
+//! | `PATCH /auth/me` | bearer token or session cookie; JSON `{field: value}` of the user model's own fields | 200, the public user; 422 naming each field that may not be changed or whose value is refused |
 //! | `GET /auth/sessions` | bearer token | 200, the user's live sessions, most recently used first |
 //! | `DELETE /auth/sessions/{id}` | bearer token | 204; that session's tokens stop working; 404 if not the user's |
 //! | `DELETE /auth/sessions` | bearer token | 200 `{revoked}`: every other session of the user ends |
@@ -72,6 +73,8 @@ pub enum BuiltinRoute {
     Logout,
     /// `GET /auth/me`.
     Me,
+    /// `PATCH /auth/me`.
+    UpdateMe,
     /// `GET /auth/sessions`.
     Sessions,
     /// `DELETE /auth/sessions`.
@@ -96,12 +99,13 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
         Self::Logout,
         Self::Me,
+        Self::UpdateMe,
         Self::Sessions,
         Self::RevokeOtherSessions,
         Self::RevokeSession,
@@ -124,6 +128,7 @@ impl BuiltinRoute {
             Self::Refresh => (Method::POST, "/auth/refresh"),
             Self::Logout => (Method::POST, "/auth/logout"),
             Self::Me => (Method::GET, "/auth/me"),
+            Self::UpdateMe => (Method::PATCH, "/auth/me"),
             Self::Sessions => (Method::GET, "/auth/sessions"),
             Self::RevokeOtherSessions => (Method::DELETE, "/auth/sessions"),
             Self::RevokeSession => (Method::DELETE, "/auth/sessions/{id}"),
@@ -170,6 +175,11 @@ where
     };
     let router = if keep(BuiltinRoute::Me) {
         router.get("/auth/me", me)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::UpdateMe) {
+        router.patch("/auth/me", account::update_me)
     } else {
         router
     };

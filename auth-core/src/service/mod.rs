@@ -288,6 +288,25 @@ impl AuthService {
         self.inner.password_flows.reset(token, new_password).await
     }
 
+    /// Changes profile fields of the principal's user (`PATCH /auth/me`): only the fields of
+    /// the user model a client may set; the framework's own fields (roles, flags, username,
+    /// email, password) and read-only fields are refused by name, each value is checked as at
+    /// registration, and the model's own checks run over the result.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] listing every refused or invalid field;
+    /// [`AuthError::UserNotFound`] when the user is gone or deactivated.
+    pub async fn update_profile(
+        &self,
+        principal: &Principal,
+        changes: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<PublicUser> {
+        self.inner
+            .accounts
+            .update_profile(&principal.user_id, changes, &self.model)
+            .await
+    }
+
     /// Marks the address of a mailed verification token's account verified (the link mailed
     /// at registration, valid `AUTH__ACCOUNT__VERIFY_TOKEN_HOURS`, default 24). The token
     /// works once.

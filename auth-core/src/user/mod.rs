@@ -280,6 +280,17 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     /// nothing else; [`StoreError::NotFound`] if the user is absent.
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError>;
 
+    /// Sets the user's profile (the fields of the service's user model), only if it is still
+    /// `current` (compare and set, so that two concurrent edits cannot lose one another), and
+    /// nothing else. Returns whether it was set; [`StoreError::NotFound`] if the user is
+    /// absent.
+    async fn replace_profile(
+        &self,
+        id: &UserId,
+        current: &Profile,
+        profile: &Profile,
+    ) -> Result<bool, StoreError>;
+
     /// Marks the user's email address verified, and nothing else; [`StoreError::NotFound`] if
     /// absent.
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError>;

@@ -136,6 +136,10 @@ pub trait UserModel: AuthUser + Sized {
     /// fields are not among them).
     const PROFILE_FIELDS: &'static [&'static str];
 
+    /// The profile fields a client may set (all but the `#[auth(readonly)]` ones), at
+    /// registration and with `PATCH /auth/me`.
+    const WRITABLE_FIELDS: &'static [&'static str];
+
     /// Reads the profile fields of a registration from `input` (the request's fields beyond
     /// username, email and password): each is decoded, checked by its validator, or taken from
     /// its default; problems go to `errors`, one per field.
@@ -211,6 +215,8 @@ impl FromRecordField<String> for Option<String> {
 #[derive(Clone, Copy)]
 pub(crate) struct ModelCodec {
     name: &'static str,
+    fields: &'static [&'static str],
+    writable: &'static [&'static str],
     read: fn(&Map<String, Value>, &mut ValidationErrors) -> Profile,
     check: fn(&User, &mut ValidationErrors),
 }
@@ -226,6 +232,8 @@ impl ModelCodec {
     pub(crate) fn of<M: UserModel>() -> Self {
         Self {
             name: std::any::type_name::<M>(),
+            fields: M::PROFILE_FIELDS,
+            writable: M::WRITABLE_FIELDS,
             read: M::read_profile,
             check: |user, errors| match M::from_record(user) {
                 Ok(model) => model.validate(errors),
@@ -247,6 +255,50 @@ impl ModelCodec {
         errors: &mut ValidationErrors,
     ) -> Profile {
         (self.read)(input, errors)
+    }
+
+    /// The profile of `current` with the fields of `changes` changed: each must be a field a
+    /// client may set (every other key, the framework's own fields included, is refused by
+    /// name), checked as at registration; the others keep their values.
+    pub(crate) fn patch(
+        &self,
+        current: &User,
+        changes: &Map<String, Value>,
+        errors: &mut ValidationErrors,
+    ) -> Profile {
+        for key in changes.keys() {
+            if !self.writable.contains(&key.as_str()) {
+                errors.push_named(key.clone(), "cannot be changed here");
+            }
+        }
+        let stored = |name: &str| {
+            current
+                .profile
+                .public
+                .get(name)
+                .or_else(|| current.profile.private.get(name))
+        };
+        // Every writable field as stored (absent ones take their default again), then the
+        // changes over them.
+        let mut input = Map::new();
+        for name in self.writable {
+            if let Some(value) = changes.get(*name).or_else(|| stored(name)) {
+                input.insert((*name).to_owned(), value.clone());
+            }
+        }
+        let mut profile = self.read(&input, errors);
+        // Read-only fields keep what they hold.
+        for name in self.fields.iter().filter(|f| !self.writable.contains(f)) {
+            for (from, to) in [
+                (&current.profile.public, &mut profile.public),
+                (&current.profile.private, &mut profile.private),
+            ] {
+                if let Some(value) = from.get(*name) {
+                    to.insert((*name).to_owned(), value.clone());
+                }
+            }
+        }
+        profile
     }
 
     /// The model's own checks over a user about to be stored.

@@ -174,6 +174,12 @@ fn user_model(model: &UserModel, support: &TokenStream) -> TokenStream {
         .filter(|f| matches!(f.source, Source::Profile(_)))
         .map(|f| syn::ext::IdentExt::unraw(&f.ident).to_string())
         .collect();
+    let writable: Vec<String> = model
+        .fields
+        .iter()
+        .filter(|f| matches!(&f.source, Source::Profile(p) if !p.readonly))
+        .map(|f| syn::ext::IdentExt::unraw(&f.ident).to_string())
+        .collect();
     let reads = model
         .fields
         .iter()
@@ -203,6 +209,7 @@ fn user_model(model: &UserModel, support: &TokenStream) -> TokenStream {
         #[automatically_derived]
         impl #support::UserModel for #ident {
             const PROFILE_FIELDS: &'static [&'static str] = &[#(#names),*];
+            const WRITABLE_FIELDS: &'static [&'static str] = &[#(#writable),*];
 
             fn read_profile(
                 input: &#support::serde_json::Map<::std::string::String, #support::serde_json::Value>,

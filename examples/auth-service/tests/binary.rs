@@ -372,6 +372,7 @@ POST    /auth/login                                      public
 POST    /auth/refresh                                    public
 POST    /auth/logout                                     requires authentication
 GET     /auth/me                                         requires authentication
+PATCH   /auth/me                                         requires authentication
 GET     /auth/sessions                                   requires authentication
 DELETE  /auth/sessions                                   requires authentication
 DELETE  /auth/sessions/{id}                              requires authentication

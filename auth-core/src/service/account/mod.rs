@@ -137,6 +137,45 @@ impl Accounts {
         Ok(user.to_public())
     }
 
+    /// Changes profile fields of the user model for the user: only fields a client may set,
+    /// each checked as at registration, then the model's own checks; written back
+    /// compare-and-set, so that two concurrent edits cannot lose one another.
+    pub(super) async fn update_profile(
+        &self,
+        user_id: &UserId,
+        changes: &Map<String, Value>,
+        model: &ModelCodec,
+    ) -> Result<PublicUser> {
+        const ATTEMPTS: usize = 8;
+        for _ in 0..ATTEMPTS {
+            let user = active_user(self.users.as_ref(), user_id)
+                .await?
+                .ok_or(AuthError::UserNotFound)?;
+            let mut errors = ValidationErrors::default();
+            let profile = model.patch(&user, changes, &mut errors);
+            let mut updated = user.clone();
+            updated.profile = profile;
+            if errors.0.is_empty() {
+                model.check(&updated, &mut errors);
+            }
+            errors.into_result()?;
+            let replaced = match self
+                .users
+                .replace_profile(user_id, &user.profile, &updated.profile)
+                .await
+            {
+                Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+                other => other?,
+            };
+            if replaced {
+                return Ok(updated.to_public());
+            }
+        }
+        Err(AuthError::Internal(format!(
+            "the profile of user {user_id} changed under {ATTEMPTS} attempts to update it"
+        )))
+    }
+
     /// Applies `change` to the user's roles and writes back the roles only, compare-and-set:
     /// a deactivation or an epoch bump that lands meanwhile is kept, and a concurrent role
     /// change makes this one start again from the new roles.

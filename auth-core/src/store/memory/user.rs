@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State};
 use crate::error::StoreError;
-use crate::user::{normalize, Page, User, UserId, UserStore};
+use crate::user::{normalize, Page, Profile, User, UserId, UserStore};
 
 fn check_unique(state: &State, user: &User) -> Result<(), StoreError> {
     let username = normalize(&user.username);
@@ -122,6 +122,22 @@ impl UserStore for MemoryStore {
         user.password_hash = Some(hash.to_owned());
         user.updated_at = time::OffsetDateTime::now_utc();
         Ok(())
+    }
+
+    async fn replace_profile(
+        &self,
+        id: &UserId,
+        current: &Profile,
+        profile: &Profile,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        if &user.profile != current {
+            return Ok(false);
+        }
+        user.profile = profile.clone();
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(true)
     }
 
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{map_err, SqlStore};
 use crate::error::StoreError;
-use crate::user::{normalize, Page, User, UserId, UserStore};
+use crate::user::{normalize, Page, Profile, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
                        is_verified, security_epoch, created_at, updated_at, last_login_at, \
@@ -235,6 +235,27 @@ impl UserStore for SqlStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn replace_profile(
+        &self,
+        id: &UserId,
+        current: &Profile,
+        profile: &Profile,
+    ) -> Result<bool, StoreError> {
+        // The column holds exactly what `serde_json` writes for a profile, and a profile read
+        // back writes the same text: comparing the text compares the profiles.
+        let result = sqlx::query(
+            "UPDATE users SET profile = $3, updated_at = $4 WHERE id = $1 AND profile = $2",
+        )
+        .bind(id.as_str())
+        .bind(serde_json::to_string(current).map_err(corrupt)?)
+        .bind(serde_json::to_string(profile).map_err(corrupt)?)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        self.changed_or_absent(id, result.rows_affected()).await
     }
 
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! The suites of [`UserStore`].
 
 use crate::error::StoreError;
-use crate::user::{Page, User, UserId, UserStore};
+use crate::user::{Page, Profile, User, UserId, UserStore};
 
 use super::now;
 
@@ -212,6 +212,29 @@ pub async fn users(store: &dyn UserStore) {
         store.set_password_hash(&ghost.id, "x").await,
         Err(StoreError::NotFound)
     ));
+    // The profile is replaced compare-and-set, and nothing else with it.
+    let mut edited = profile_with_fields(&carol);
+    edited.public.insert("locale".to_owned(), "de".into());
+    assert!(store
+        .replace_profile(&carol.id, &carol.profile, &edited)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .replace_profile(&carol.id, &carol.profile, &carol.profile)
+            .await
+            .unwrap(),
+        "a stale profile does not overwrite"
+    );
+    let stored = store.get_by_id(&carol.id).await.unwrap().unwrap();
+    assert_eq!(stored.profile, edited);
+    assert_eq!(stored.password_hash.as_deref(), Some(hash));
+    assert!(matches!(
+        store
+            .replace_profile(&ghost.id, &Profile::default(), &edited)
+            .await,
+        Err(StoreError::NotFound)
+    ));
     // Verification sets the flag, and nothing else.
     assert!(
         !store
@@ -248,4 +271,14 @@ pub async fn users(store: &dyn UserStore) {
         store.activate(&ghost.id).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// A profile with a public and a private field, as a user model writes them.
+fn profile_with_fields(user: &User) -> Profile {
+    let mut profile = user.profile.clone();
+    profile
+        .public
+        .insert("display_name".to_owned(), "Carol".into());
+    profile.private.insert("notes".to_owned(), "VIP".into());
+    profile
 }
