@@ -336,3 +336,86 @@ impl Drop for TcpProxy {
         self.accept.abort();
     }
 }
+
+/// A real SMTP server on 127.0.0.1 (Python's aiosmtpd, whose default handler prints every
+/// message it receives), started for one test and killed when dropped.
+#[derive(Debug)]
+pub struct SmtpServer {
+    /// Its port.
+    pub port: u16,
+    child: std::process::Child,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl SmtpServer {
+    /// Starts the server, or returns `None` (with a printed reason) when aiosmtpd is not
+    /// installed outside CI. Under `CI=true`, a missing aiosmtpd panics (`.ci/run` installs it).
+    pub async fn start() -> Option<Self> {
+        use std::io::Read as _;
+        let installed = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI=true but aiosmtpd is missing: `python3 -m pip install aiosmtpd`"
+            );
+            eprintln!("skipping: aiosmtpd is not installed (`python3 -m pip install aiosmtpd`)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = std::process::Command::new("python3")
+            .args(["-u", "-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        let mut stdout = child.stdout.take().expect("aiosmtpd output");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = std::sync::Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buf = [0_u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let up = eventually(std::time::Duration::from_secs(15), || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        })
+        .await;
+        assert!(up, "aiosmtpd did not listen on 127.0.0.1:{port}");
+        Some(Self {
+            port,
+            child,
+            output,
+        })
+    }
+
+    /// Everything the server printed so far: each message received, headers and body.
+    #[must_use]
+    pub fn received(&self) -> String {
+        self.output
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// Account lifecycle settings.
@@ -25,12 +26,40 @@ impl Default for AccountConfig {
     }
 }
 
-/// Mail settings. Without a mail server, messages go to the outbox folder outside production
-/// and are dropped (with a warning naming recipient and subject) in production.
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SmtpTls {
+    /// Plain connection upgraded with `STARTTLS`, which is required (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a mail server on this machine (refused elsewhere in production).
+    None,
+}
+
+/// Mail settings. With `smtp_host` (feature `smtp`) mail goes to that server; without one,
+/// messages go to the outbox folder outside production and are dropped (with a warning naming
+/// recipient and subject) in production.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MailConfig {
+    /// `AUTH__MAIL__SMTP_HOST`: the mail server. Unset by default.
+    pub smtp_host: Option<String>,
+    /// `AUTH__MAIL__SMTP_PORT`: its port. Default 587 (465 with `smtp_tls = "tls"`).
+    pub smtp_port: Option<u16>,
+    /// `AUTH__MAIL__SMTP_TLS`: `starttls` (default), `tls` or `none`.
+    pub smtp_tls: SmtpTls,
+    /// `AUTH__MAIL__SMTP_USERNAME`: the login, when the server asks for one.
+    pub smtp_username: Option<String>,
+    /// `AUTH__MAIL__SMTP_PASSWORD`: its password.
+    #[serde(skip_serializing)]
+    pub smtp_password: Option<SecretString>,
+    /// `AUTH__MAIL__SMTP_TIMEOUT_SECONDS`: per connection and command. Default 10.
+    pub smtp_timeout_seconds: u64,
     /// `AUTH__MAIL__OUTBOX`: the development outbox folder, one `.eml` file per message.
     /// Default `outbox`.
     pub outbox: PathBuf,
@@ -45,6 +74,12 @@ pub struct MailConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         Self {
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_seconds: 10,
             outbox: PathBuf::from("outbox"),
             from: "Auth <auth@localhost>".to_owned(),
             link_base_url: "http://127.0.0.1:8080".to_owned(),

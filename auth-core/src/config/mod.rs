@@ -46,7 +46,7 @@ use figment::providers::{Env, Format, Serialized, Toml, Yaml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-pub use self::account::{AccountConfig, MailConfig};
+pub use self::account::{AccountConfig, MailConfig, SmtpTls};
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};

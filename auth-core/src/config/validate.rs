@@ -113,6 +113,38 @@ impl AuthConfig {
         }
     }
 
+    fn validate_smtp(&self, problems: &mut Problems) {
+        let mail = &self.mail;
+        let Some(host) = &mail.smtp_host else {
+            return;
+        };
+        if cfg!(not(feature = "smtp")) {
+            problems.invalid(
+                "AUTH__MAIL__SMTP_HOST",
+                "sending mail by SMTP needs the `smtp` feature of auth-core / auth-axum",
+            );
+        }
+        let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+        if mail.smtp_tls == super::SmtpTls::None && self.is_production() && !loopback {
+            problems.invalid(
+                "AUTH__MAIL__SMTP_TLS",
+                "`none` sends reset links in clear; in production only to a mail server on this machine",
+            );
+        }
+        if mail.smtp_username.is_some() != mail.smtp_password.is_some() {
+            problems.invalid(
+                "AUTH__MAIL__SMTP_PASSWORD",
+                "set both AUTH__MAIL__SMTP_USERNAME and AUTH__MAIL__SMTP_PASSWORD, or neither",
+            );
+        }
+        if mail.smtp_timeout_seconds == 0 || mail.smtp_timeout_seconds > 300 {
+            problems.invalid(
+                "AUTH__MAIL__SMTP_TIMEOUT_SECONDS",
+                "must be between 1 and 300",
+            );
+        }
+    }
+
     fn validate_ranges(&self, problems: &mut Problems) {
         let jwt = &self.jwt;
         if jwt.leeway_seconds > 60 {
@@ -168,6 +200,7 @@ impl AuthConfig {
         if self.account.verify_token_hours == 0 {
             problems.invalid("AUTH__ACCOUNT__VERIFY_TOKEN_HOURS", "must be at least 1");
         }
+        self.validate_smtp(problems);
         if !(self.mail.link_base_url.starts_with("https://")
             || self.mail.link_base_url.starts_with("http://"))
         {

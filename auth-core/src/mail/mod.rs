@@ -1,6 +1,6 @@
 //! Mail the flows send (password reset and verification links, notices): the [`Mailer`]
 //! trait, the development [`Outbox`] that writes each message as an `.eml` file, the
-//! [`MemoryMailer`] of tests, and [`deliver`], which sends in the
+//! [`MemoryMailer`] of tests, `SmtpMailer` (feature `smtp`), and [`deliver`], which sends in the
 //! background with bounded retries so that a mail server's trouble never fails the request
 //! that triggered the mail.
 //!
@@ -8,6 +8,8 @@
 //! format by hand.
 
 mod outbox;
+#[cfg(feature = "smtp")]
+mod smtp;
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 pub use self::outbox::Outbox;
+#[cfg(feature = "smtp")]
+pub use self::smtp::SmtpMailer;
 
 /// One message to one recipient. Its body may hold a one-time token: `Debug` shows only the
 /// recipient and the subject.

@@ -71,14 +71,24 @@ pub enum SetupError {
     Bus(#[from] crate::invalidation::BusError),
 }
 
-/// The mailer of `config`: the outbox folder (`AUTH__MAIL__OUTBOX`) outside production,
-/// nothing (each message logged as dropped) in production until a mail server is configured.
-fn mailer_from_config(config: &AuthConfig) -> Arc<dyn Mailer> {
-    if config.is_production() {
+/// The mailer of `config`: its SMTP server when one is set (feature `smtp`), otherwise the
+/// outbox folder (`AUTH__MAIL__OUTBOX`) outside production and nothing (each message logged as
+/// dropped) in production.
+fn mailer_from_config(config: &AuthConfig) -> Result<Arc<dyn Mailer>, SetupError> {
+    #[cfg(feature = "smtp")]
+    if config.mail.smtp_host.is_some() {
+        let mailer =
+            crate::mail::SmtpMailer::new(&config.mail).map_err(|e| ConfigError::Invalid {
+                var: "AUTH__MAIL__SMTP_HOST",
+                reason: e.to_string(),
+            })?;
+        return Ok(Arc::new(mailer));
+    }
+    Ok(if config.is_production() {
         Arc::new(NoMailer)
     } else {
         Arc::new(Outbox::new(&config.mail.outbox, &config.mail.from))
-    }
+    })
 }
 
 /// The stores a service runs on.
@@ -310,9 +320,10 @@ impl AuthServiceBuilder {
             lifetimes,
         };
         let cookie_idle = seconds(configured.cookie_idle);
-        let mailer = self
-            .mailer
-            .unwrap_or_else(|| mailer_from_config(&self.config));
+        let mailer = match self.mailer {
+            Some(mailer) => mailer,
+            None => mailer_from_config(&self.config)?,
+        };
         let link_base = self
             .config
             .mail

@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
 
 async fn serve(config: AuthConfig) -> Result<(), String> {
     let bind = config.server.bind_addr().map_err(|e| e.to_string())?;
-    if !config.is_production() {
+    if !config.is_production() && config.mail.smtp_host.is_none() {
         // No mail server outside production: mail (password reset links) goes to files.
         tracing::info!(
             "mail is written to the outbox folder {} (AUTH__MAIL__OUTBOX), one .eml file per message",
