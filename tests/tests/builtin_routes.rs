@@ -6,7 +6,7 @@
 use auth_axum::prelude::*;
 use auth_axum::routes::BuiltinRoute;
 use auth_axum::testing::TestKit;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 
 #[auth_module]
 #[derive(Clone)]
@@ -30,8 +30,16 @@ async fn built_in_routes_are_left_out_or_replaced_by_name() {
         .get("/auth/me", my_me);
     let rows = routes.routes();
     assert!(!rows.iter().any(|r| r.path == "/auth/register"), "left out");
-    let me: Vec<_> = rows.iter().filter(|r| r.path == "/auth/me").collect();
+    let me: Vec<_> = rows
+        .iter()
+        .filter(|r| r.path == "/auth/me" && r.method == Method::GET)
+        .collect();
     assert_eq!(me.len(), 1, "replaced, not doubled");
+    assert!(
+        rows.iter()
+            .any(|r| r.path == "/auth/me" && r.builtin == Some(BuiltinRoute::UpdateMe)),
+        "the other method of the path is kept"
+    );
     assert_eq!(me[0].builtin, None);
     assert!(me[0].handler.ends_with("my_me"), "{}", me[0].handler);
     assert_eq!(
@@ -67,7 +75,7 @@ async fn a_route_added_first_replaces_the_built_in_one() {
         routes
             .routes()
             .iter()
-            .filter(|r| r.path == "/auth/me")
+            .filter(|r| r.path == "/auth/me" && r.method == Method::GET)
             .count(),
         1
     );
