@@ -82,6 +82,11 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A user's email address changed, confirmed from the new address.
+    EmailChanged {
+        /// The user.
+        user_id: String,
+    },
     /// A signed-in user changed their password: their other sessions ended.
     PasswordChanged {
         /// The user.

@@ -434,11 +434,90 @@ async fn registration_mails_a_verification_link(h: &Harness) {
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
 
+async fn an_email_change_is_confirmed_from_the_new_address(h: &Harness) {
+    h.register("erin").await;
+    let tokens: Value = h.login("erin", PASSWORD).await.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let change = |body: Value| {
+        let access = access.clone();
+        async move { h.post("/auth/email/change", &body, Some(&access)).await }
+    };
+
+    let wrong = change(json!({"new_email": "not-an-address", "password": "wrong"})).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(
+        body["errors"],
+        json!([
+            {"field": "password", "message": "is not the account's password"},
+            {"field": "new_email", "message": "must be a valid email address"},
+        ])
+    );
+    let taken = change(json!({"new_email": "ADA@example.com", "password": PASSWORD})).await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    let accepted = change(json!({"new_email": "erin@new.example", "password": PASSWORD})).await;
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+
+    let link = wait_for(&h.outbox, "Confirm your new email address", 1).await;
+    assert!(link[0].contains("To: erin@new.example"), "{}", link[0]);
+    assert!(link[0].contains("https://app.example.com/confirm-email?token="));
+    let told = wait_for(&h.outbox, "Your email address is about to change", 1).await;
+    assert!(told[0].contains("To: erin@example.com"), "{}", told[0]);
+    // Nothing changed yet.
+    assert_eq!(me(h, &access).await["email"], "erin@example.com");
+
+    let confirm = |token: String| async move {
+        h.post("/auth/email/confirm", &json!({ "token": token }), None)
+            .await
+    };
+    assert_eq!(
+        confirm(token_of(&link[0])).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    refused(confirm(token_of(&link[0])).await).await;
+    let now = me(h, &access).await;
+    assert_eq!(
+        (&now["email"], &now["is_verified"]),
+        (&json!("erin@new.example"), &json!(true))
+    );
+    let by_new = h
+        .post(
+            "/auth/login",
+            &json!({"email": "erin@new.example", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(by_new.status(), StatusCode::OK);
+    let by_old = h
+        .post(
+            "/auth/login",
+            &json!({"email": "erin@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(by_old.status(), StatusCode::UNAUTHORIZED);
+    let changed = wait_for(&h.outbox, "Your email address was changed", 1).await;
+    assert!(
+        changed[0].contains("To: erin@example.com"),
+        "{}",
+        changed[0]
+    );
+    let anonymous = h
+        .post(
+            "/auth/email/change",
+            &json!({"new_email": "x@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
 async fn suite(h: Harness) {
     forgot_answers_alike_for_every_address(&h).await;
     a_reset_link_works_once_and_ends_every_session(&h).await;
     change_keeps_this_session_and_ends_the_others(&h).await;
     registration_mails_a_verification_link(&h).await;
+    an_email_change_is_confirmed_from_the_new_address(&h).await;
 }
 
 /// With `AUTH__USERS__REQUIRE_VERIFIED_EMAIL`, an unverified account cannot log in, and only

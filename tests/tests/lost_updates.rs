@@ -90,6 +90,14 @@ impl UserStore for HeldReads {
     ) -> Result<bool, StoreError> {
         self.inner.replace_profile(id, current, profile).await
     }
+    async fn replace_email(
+        &self,
+        id: &UserId,
+        current: &str,
+        email: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.replace_email(id, current, email).await
+    }
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
         self.inner.mark_verified(id).await
     }

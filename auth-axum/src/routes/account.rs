@@ -46,7 +46,20 @@ impl fmt::Debug for ChangeRequest {
     }
 }
 
-/// `POST /auth/verify-email` body.
+/// `POST /auth/email/change` body. Its `Debug` shows neither field.
+#[derive(Deserialize)]
+pub(super) struct EmailChangeRequest {
+    new_email: String,
+    password: String,
+}
+
+impl fmt::Debug for EmailChangeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailChangeRequest").finish_non_exhaustive()
+    }
+}
+
+/// `POST /auth/verify-email` and `POST /auth/email/confirm` body.
 #[derive(Deserialize)]
 pub(super) struct VerifyRequest {
     token: String,
@@ -156,4 +169,36 @@ pub(super) async fn update_me(
             .update_profile(&principal, &changes)
             .await?,
     ))
+}
+
+/// 202 once the new address is mailed a confirmation link (and the old one told); 422 naming
+/// `password` or `new_email`; 409 when another account has the address.
+#[require_auth]
+pub(super) async fn change_email(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    JsonBody(request): JsonBody<EmailChangeRequest>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    module
+        .service()
+        .request_email_change(&principal, &request.new_email, &request.password)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "status": "sent" })),
+    ))
+}
+
+/// 204 once the address is changed; 400 `invalid_or_expired_token` for a wrong, used, expired
+/// or superseded token alike.
+#[public]
+pub(super) async fn confirm_email(
+    State(module): State<AuthModule>,
+    JsonBody(request): JsonBody<VerifyRequest>,
+) -> Result<StatusCode, Problem> {
+    module
+        .service()
+        .confirm_email_change(&request.token)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -16,6 +16,8 @@
 //! | `POST /auth/password/change` | bearer token or session cookie; JSON `{current_password, new_password}` | 204; the caller's other sessions end, this one stays |
 //! | `POST /auth/verify-email` | JSON `{token}` | 204, the address is verified; 400 `invalid_or_expired_token` |
 //! | `POST /auth/verify-email/resend` | bearer token or session cookie | 202 `{status: "sent"}`, or 200 `{status: "already_verified"}` |
+//! | `POST /auth/email/change` | bearer token or session cookie; JSON `{new_email, password}` | 202; the new address gets a confirmation link, the old one is told |
+//! | `POST /auth/email/confirm` | JSON `{token}` | 204, the address is changed (and verified); 400 `invalid_or_expired_token` |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -91,6 +93,10 @@ pub enum BuiltinRoute {
     VerifyEmail,
     /// `POST /auth/verify-email/resend`.
     ResendVerification,
+    /// `POST /auth/email/change`.
+    ChangeEmail,
+    /// `POST /auth/email/confirm`.
+    ConfirmEmail,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -99,7 +105,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -114,6 +120,8 @@ impl BuiltinRoute {
         Self::ChangePassword,
         Self::VerifyEmail,
         Self::ResendVerification,
+        Self::ChangeEmail,
+        Self::ConfirmEmail,
         Self::Health,
         Self::Ready,
     ];
@@ -137,6 +145,8 @@ impl BuiltinRoute {
             Self::ChangePassword => (Method::POST, "/auth/password/change"),
             Self::VerifyEmail => (Method::POST, "/auth/verify-email"),
             Self::ResendVerification => (Method::POST, "/auth/verify-email/resend"),
+            Self::ChangeEmail => (Method::POST, "/auth/email/change"),
+            Self::ConfirmEmail => (Method::POST, "/auth/email/confirm"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -220,6 +230,16 @@ where
     };
     let router = if keep(BuiltinRoute::ResendVerification) {
         router.post("/auth/verify-email/resend", account::resend_verification)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ChangeEmail) {
+        router.post("/auth/email/change", account::change_email)
+    } else {
+        router
+    };
+    let router = if keep(BuiltinRoute::ConfirmEmail) {
+        router.post("/auth/email/confirm", account::confirm_email)
     } else {
         router
     };

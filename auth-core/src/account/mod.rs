@@ -27,6 +27,8 @@ pub enum TokenPurpose {
     PasswordReset,
     /// `POST /auth/verify-email`.
     VerifyEmail,
+    /// `POST /auth/email/confirm`: the new address of an email change.
+    ChangeEmail,
 }
 
 impl TokenPurpose {
@@ -36,6 +38,7 @@ impl TokenPurpose {
         match self {
             Self::PasswordReset => "password_reset",
             Self::VerifyEmail => "verify_email",
+            Self::ChangeEmail => "change_email",
         }
     }
 
@@ -45,6 +48,7 @@ impl TokenPurpose {
         match name {
             "password_reset" => Some(Self::PasswordReset),
             "verify_email" => Some(Self::VerifyEmail),
+            "change_email" => Some(Self::ChangeEmail),
             _ => None,
         }
     }
@@ -70,6 +74,8 @@ pub struct OneTimeToken {
     pub issued_at: i64,
     /// When it stops working (seconds since the Unix epoch).
     pub expires_at: i64,
+    /// What it carries: the new address of an email change.
+    pub payload: Option<String>,
 }
 
 impl OneTimeToken {
@@ -88,7 +94,15 @@ impl OneTimeToken {
             user_id,
             issued_at,
             expires_at,
+            payload: None,
         }
+    }
+
+    /// The same token carrying `payload`.
+    #[must_use]
+    pub fn with_payload(mut self, payload: impl Into<String>) -> Self {
+        self.payload = Some(payload.into());
+        self
     }
 }
 
@@ -154,7 +168,11 @@ mod tests {
 
     #[test]
     fn purposes_round_trip_their_names() {
-        for purpose in [TokenPurpose::PasswordReset, TokenPurpose::VerifyEmail] {
+        for purpose in [
+            TokenPurpose::PasswordReset,
+            TokenPurpose::VerifyEmail,
+            TokenPurpose::ChangeEmail,
+        ] {
             assert_eq!(TokenPurpose::parse(purpose.as_str()), Some(purpose));
         }
         assert_eq!(TokenPurpose::parse("login"), None);

@@ -327,6 +327,37 @@ impl AuthService {
         self.inner.verification.resend(principal).await
     }
 
+    /// Starts a change of the principal's email address: `password` confirms it, the new
+    /// address is mailed a link (valid `AUTH__ACCOUNT__VERIFY_TOKEN_HOURS`), and the old one
+    /// is told. Nothing changes until the link is used ([`confirm_email_change`](Self::confirm_email_change)).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] naming `password` or `new_email`; [`AuthError::Conflict`]
+    /// when another account has the address; [`AuthError::UserNotFound`] when the user is gone
+    /// or deactivated.
+    pub async fn request_email_change(
+        &self,
+        principal: &Principal,
+        new_email: &str,
+        password: &str,
+    ) -> Result<()> {
+        self.inner
+            .verification
+            .request_change(principal, new_email, password)
+            .await
+    }
+
+    /// Completes an email change with the link mailed to the new address: the address is set
+    /// (and verified), the old one is told. The token works once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for a wrong, used, expired or superseded token, or
+    /// when the address changed meanwhile; [`AuthError::Conflict`] when another account took
+    /// the address meanwhile.
+    pub async fn confirm_email_change(&self, token: &str) -> Result<()> {
+        self.inner.verification.confirm_change(token).await
+    }
+
     /// Changes the signed-in principal's password. `current_password` must be the password
     /// now; `new_password` must pass the policy and differ from it. The principal's other
     /// sessions end with their tokens, the one it uses stays signed in; pending reset links

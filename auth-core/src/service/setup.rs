@@ -344,6 +344,7 @@ impl AuthServiceBuilder {
             tokens: stores.one_time_tokens,
             mailer,
             ctx: ctx.clone(),
+            passwords: passwords.clone(),
             lifetime: seconds(configured.verify_token),
             link_base,
         };

@@ -291,6 +291,17 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
         profile: &Profile,
     ) -> Result<bool, StoreError>;
 
+    /// Sets the user's email address, verified, only if the stored one is still `current`
+    /// (compare and set), and nothing else. Returns whether it was set;
+    /// [`StoreError::Conflict`] naming `email` when another user has `email`,
+    /// [`StoreError::NotFound`] if the user is absent.
+    async fn replace_email(
+        &self,
+        id: &UserId,
+        current: &str,
+        email: &str,
+    ) -> Result<bool, StoreError>;
+
     /// Marks the user's email address verified, and nothing else; [`StoreError::NotFound`] if
     /// absent.
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError>;

@@ -381,6 +381,8 @@ POST    /auth/password/reset                             public
 POST    /auth/password/change                            requires authentication
 POST    /auth/verify-email                               public
 POST    /auth/verify-email/resend                        requires authentication
+POST    /auth/email/change                               requires authentication
+POST    /auth/email/confirm                              public
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

@@ -1,18 +1,21 @@
-//! Email verification: a one-time link mailed at registration (and again on request) that
-//! marks the address verified when used.
+//! Email addresses: verification by a one-time link mailed at registration (and again on
+//! request), and the change of address, confirmed from the new address while the old one is
+//! told.
 
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
+use super::super::login::password_error;
 use super::super::Context;
 use super::active_user;
 use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
-use crate::error::{AuthError, Result, StoreError};
+use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::mail::{deliver, Mail, Mailer};
+use crate::password::{PasswordHasher, Verification};
 use crate::principal::Principal;
-use crate::user::{User, UserStore};
+use crate::user::{normalize, validate_email, User, UserStore};
 
 /// Mails verification links and consumes them.
 #[derive(Clone)]
@@ -21,6 +24,8 @@ pub(in crate::service) struct EmailVerification {
     pub(in crate::service) tokens: Arc<dyn OneTimeTokenStore>,
     pub(in crate::service) mailer: Arc<dyn Mailer>,
     pub(in crate::service) ctx: Context,
+    /// Checks the password an email change is confirmed with.
+    pub(in crate::service) passwords: PasswordHasher,
     /// Seconds a verification link works.
     pub(in crate::service) lifetime: i64,
     /// Where links point (`AUTH__MAIL__LINK_BASE_URL`), without a trailing slash.
@@ -95,5 +100,136 @@ impl EmailVerification {
         }
         self.send(&user).await?;
         Ok(true)
+    }
+
+    /// Starts an email change for the principal: its password confirms the request, the new
+    /// address gets a link (valid as long as a verification link), the old one is told.
+    pub(in crate::service) async fn request_change(
+        &self,
+        principal: &Principal,
+        new_email: &str,
+        password: &str,
+    ) -> Result<()> {
+        let user = active_user(self.users.as_ref(), &principal.user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        let new_email = new_email.trim();
+        let mut errors = ValidationErrors::default();
+        let verification = self
+            .passwords
+            .verify_login(password, user.password_hash.as_deref())
+            .await
+            .map_err(password_error)?;
+        if !matches!(verification, Verification::Valid { .. }) {
+            errors.push("password", "is not the account's password");
+        }
+        validate_email(new_email, &mut errors);
+        if errors.0.is_empty() && normalize(new_email) == normalize(&user.email) {
+            errors.push("new_email", "is the account's address already");
+        }
+        // The field is `new_email` here; validate_email names it `email`.
+        for error in &mut errors.0 {
+            if error.field == "email" {
+                error.field = "new_email".into();
+            }
+        }
+        errors.into_result()?;
+        if self.users.get_by_email(new_email).await?.is_some() {
+            return Err(AuthError::Conflict { field: "email" });
+        }
+        let now = self.ctx.clock.now();
+        let (token, hash) = new_token(self.ctx.random.as_ref());
+        self.tokens
+            .issue(
+                &OneTimeToken::new(
+                    hash,
+                    TokenPurpose::ChangeEmail,
+                    user.id.clone(),
+                    now,
+                    now.saturating_add(self.lifetime),
+                )
+                .with_payload(new_email),
+            )
+            .await?;
+        let token = token.expose_secret();
+        let link = format!("{}/confirm-email?token={token}", self.link_base);
+        deliver(
+            Arc::clone(&self.mailer),
+            Mail::new(
+                new_email,
+                "Confirm your new email address",
+                format!(
+                    "Please confirm that this is the new address of your account `{}`.\r\n\r\n\
+                     Open this link within {} hours:\r\n\r\n\
+                     {link}\r\n\r\n\
+                     or send this token to POST /auth/email/confirm:\r\n\r\n\
+                     Token: {token}\r\n",
+                    user.username,
+                    self.lifetime / 3600
+                ),
+            ),
+        );
+        deliver(
+            Arc::clone(&self.mailer),
+            Mail::new(
+                &user.email,
+                "Your email address is about to change",
+                format!(
+                    "Someone signed in to your account `{}` asked to change its address to \
+                     {new_email}. It changes once that address confirms.\r\n\r\n\
+                     If it was not you, change your password now.\r\n",
+                    user.username
+                ),
+            ),
+        );
+        Ok(())
+    }
+
+    /// Completes an email change with the token mailed to the new address; the token works
+    /// once, and the old address is told.
+    pub(in crate::service) async fn confirm_change(&self, token: &str) -> Result<()> {
+        let consumed = self
+            .tokens
+            .consume(
+                &hash_token(token),
+                TokenPurpose::ChangeEmail,
+                self.ctx.clock.now(),
+            )
+            .await?
+            .ok_or(AuthError::InvalidOneTimeToken)?;
+        let (Some(user), Some(new_email)) = (
+            active_user(self.users.as_ref(), &consumed.user_id).await?,
+            consumed.payload,
+        ) else {
+            return Err(AuthError::InvalidOneTimeToken);
+        };
+        match self
+            .users
+            .replace_email(&user.id, &user.email, &new_email)
+            .await
+        {
+            Ok(true) => {}
+            // The address changed since the user was read: this token is stale.
+            Ok(false) | Err(StoreError::NotFound) => return Err(AuthError::InvalidOneTimeToken),
+            Err(e) => return Err(e.into()),
+        }
+        deliver(
+            Arc::clone(&self.mailer),
+            Mail::new(
+                &user.email,
+                "Your email address was changed",
+                format!(
+                    "The address of your account `{}` is now {new_email}; mail no longer comes \
+                     here.\r\n\r\n\
+                     If it was not you, reset your password from the new address at once, or \
+                     tell us.\r\n",
+                    user.username
+                ),
+            ),
+        );
+        self.ctx.emit(AuthEvent::EmailChanged {
+            user_id: user.id.to_string(),
+        });
+        Ok(())
     }
 }

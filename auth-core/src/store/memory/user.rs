@@ -140,6 +140,30 @@ impl UserStore for MemoryStore {
         Ok(true)
     }
 
+    async fn replace_email(
+        &self,
+        id: &UserId,
+        current: &str,
+        email: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let taken = state
+            .users
+            .values()
+            .any(|u| &u.id != id && normalize(&u.email) == normalize(email));
+        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        if user.email != current {
+            return Ok(false);
+        }
+        if taken {
+            return Err(StoreError::Conflict { field: "email" });
+        }
+        user.email = email.to_owned();
+        user.is_verified = true;
+        user.updated_at = time::OffsetDateTime::now_utc();
+        Ok(true)
+    }
+
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
         let mut state = self.state();
         let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;

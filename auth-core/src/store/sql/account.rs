@@ -14,16 +14,18 @@ impl OneTimeTokenStore for SqlStore {
         // One row per user and purpose: the upsert replaces the older token in one statement,
         // so two concurrent issues leave exactly one.
         sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, issued_at, expires_at, \
+             payload) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (user_id, purpose) DO UPDATE SET token_hash = excluded.token_hash, \
-             issued_at = excluded.issued_at, expires_at = excluded.expires_at",
+             issued_at = excluded.issued_at, expires_at = excluded.expires_at, \
+             payload = excluded.payload",
         )
         .bind(&token.hash)
         .bind(token.purpose.as_str())
         .bind(token.user_id.as_str())
         .bind(token.issued_at)
         .bind(token.expires_at)
+        .bind(token.payload.as_deref())
         .execute(self.writes())
         .await
         .map_err(map_err)?;
@@ -39,7 +41,7 @@ impl OneTimeTokenStore for SqlStore {
         // The DELETE is the consumption: of two concurrent ones, one deletes the row.
         let row = sqlx::query(
             "DELETE FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 \
-             AND expires_at > $3 RETURNING user_id, issued_at, expires_at",
+             AND expires_at > $3 RETURNING user_id, issued_at, expires_at, payload",
         )
         .bind(hash)
         .bind(purpose.as_str())
@@ -48,13 +50,15 @@ impl OneTimeTokenStore for SqlStore {
         .await
         .map_err(map_err)?;
         row.map(|row| {
-            Ok(OneTimeToken::new(
+            let mut token = OneTimeToken::new(
                 hash.to_owned(),
                 purpose,
                 UserId(row.try_get("user_id").map_err(map_err)?),
                 row.try_get("issued_at").map_err(map_err)?,
                 row.try_get("expires_at").map_err(map_err)?,
-            ))
+            );
+            token.payload = row.try_get("payload").map_err(map_err)?;
+            Ok(token)
         })
         .transpose()
     }

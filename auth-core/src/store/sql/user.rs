@@ -258,6 +258,28 @@ impl UserStore for SqlStore {
         self.changed_or_absent(id, result.rows_affected()).await
     }
 
+    async fn replace_email(
+        &self,
+        id: &UserId,
+        current: &str,
+        email: &str,
+    ) -> Result<bool, StoreError> {
+        // The unique index on email_norm refuses a taken address (mapped to a conflict).
+        let result = sqlx::query(
+            "UPDATE users SET email = $3, email_norm = $4, is_verified = 1, updated_at = $5 \
+             WHERE id = $1 AND email = $2",
+        )
+        .bind(id.as_str())
+        .bind(current)
+        .bind(email)
+        .bind(normalize(email))
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.writes())
+        .await
+        .map_err(map_err)?;
+        self.changed_or_absent(id, result.rows_affected()).await
+    }
+
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
         let result = sqlx::query("UPDATE users SET is_verified = 1, updated_at = $2 WHERE id = $1")
             .bind(id.as_str())

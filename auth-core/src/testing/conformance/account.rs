@@ -115,6 +115,19 @@ pub async fn one_time_tokens(store: Arc<dyn OneTimeTokenStore>) {
         .unwrap()
         .is_some());
 
+    // A token carries its payload (the new address of an email change).
+    let change = TokenPurpose::ChangeEmail;
+    store
+        .issue(&token("move", change, "fay", at).with_payload("fay@new.example"))
+        .await
+        .unwrap();
+    let moved = store
+        .consume(&hash_token("move"), change, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.payload.as_deref(), Some("fay@new.example"));
+
     // Of concurrent consumptions of one token, exactly one succeeds.
     store.issue(&token("race", reset, "eve", at)).await.unwrap();
     let attempts = (0..8).map(|_| {

@@ -235,6 +235,48 @@ pub async fn users(store: &dyn UserStore) {
             .await,
         Err(StoreError::NotFound)
     ));
+    // An email change is compare-and-set, refused for a taken address, and verified.
+    assert!(matches!(
+        store
+            .replace_email(&carol.id, "carol@example.com", "ROBERT@example.com")
+            .await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
+    assert!(!store
+        .replace_email(&carol.id, "stale@example.com", "carol@new.example")
+        .await
+        .unwrap());
+    assert!(store
+        .replace_email(&carol.id, "carol@example.com", "Carol@New.example")
+        .await
+        .unwrap());
+    let moved = store
+        .get_by_email("carol@new.example")
+        .await
+        .unwrap()
+        .expect("found by the new address, case-insensitively");
+    assert!(moved.is_verified);
+    assert!(store
+        .get_by_email("carol@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .replace_email(&moved.id, "Carol@New.example", "carol@example.com")
+        .await
+        .unwrap());
+    store
+        .update(&{
+            let mut back = store.get_by_id(&carol.id).await.unwrap().unwrap();
+            back.is_verified = false;
+            back
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.replace_email(&ghost.id, "a@b.c", "d@e.f").await,
+        Err(StoreError::NotFound)
+    ));
     // Verification sets the flag, and nothing else.
     assert!(
         !store
