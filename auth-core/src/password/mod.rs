@@ -49,6 +49,8 @@ pub use self::threads::HashStats;
 use self::threads::{HashThreads, Memory};
 use crate::config::PasswordConfig;
 
+#[cfg(feature = "legacy-hashes")]
+mod legacy;
 mod threads;
 
 /// Why hashing or verifying failed (not "wrong password", which is [`Verification::Invalid`]).
@@ -322,6 +324,20 @@ impl PasswordHasher {
         stored: &str,
     ) -> Result<Verification, PasswordError> {
         self.check_max(password)?;
+        #[cfg(feature = "legacy-hashes")]
+        if let Some(legacy) = legacy::Legacy::of(stored) {
+            if !legacy.within_caps(stored) {
+                tracing::warn!(
+                    ?legacy,
+                    "refusing to verify a legacy password hash above the caps"
+                );
+                return Err(PasswordError::ParamsTooExpensive);
+            }
+            let (password, stored) = (SecretString::from(password.to_owned()), stored.to_owned());
+            return self
+                .run_hash(move |_| legacy.verify(password.expose_secret(), &stored))
+                .await?;
+        }
         let parsed = PasswordHash::new(stored).map_err(|_| PasswordError::UnsupportedHash)?;
         let algorithm =
             Algorithm::try_from(parsed.algorithm).map_err(|_| PasswordError::UnsupportedHash)?;

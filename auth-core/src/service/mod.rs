@@ -213,6 +213,12 @@ impl AuthService {
         &self.inner.services
     }
 
+    /// The roles new users get (`AUTH__USERS__DEFAULT_ROLES`).
+    #[must_use]
+    pub fn default_roles(&self) -> &[String] {
+        &self.inner.accounts.default_roles
+    }
+
     /// The password hasher.
     #[must_use]
     pub fn passwords(&self) -> &PasswordHasher {

@@ -4,6 +4,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
+//! | `users import FILE.jsonl` | loads users of another system with their password hashes (Argon2id; bcrypt and Django `pbkdf2_sha256` with the `legacy-hashes` feature, upgraded at each user's next login); one object per line: `{"username", "email", "password_hash"?, "roles"?, "is_verified"?, "is_active"?}` |
 //! | `users create USER EMAIL [ROLE...]` (alias `create-user`) | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
 //! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
 //! | `revoke-role USER ROLE` | takes it back |
@@ -24,12 +25,16 @@
 //! # Ok(()) }
 //! ```
 
+mod import;
+
+use std::path::PathBuf;
+
 use crate::error::AuthError;
 use crate::service::{AuthService, RegisterRequest};
 use crate::store::StoreError;
 
 /// The usage line of the commands, for a binary's help.
-pub const USAGE: &str = "users create <username> <email> [role...] | \
+pub const USAGE: &str = "users create <username> <email> [role...] | users import <file.jsonl> | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username>";
 
@@ -48,6 +53,11 @@ pub enum AdminCommand {
         email: String,
         /// Roles beyond the configured default ones.
         roles: Vec<String>,
+    },
+    /// `users import FILE.jsonl`.
+    ImportUsers {
+        /// The file.
+        file: PathBuf,
     },
     /// `grant-role USER ROLE`.
     GrantRole {
@@ -85,6 +95,15 @@ pub enum AdminError {
     /// No user has this username.
     #[error("no user named `{0}`")]
     NoSuchUser(String),
+    /// The import file could not be read.
+    #[error("cannot read `{file}`: {source}")]
+    ImportFile {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// `users create` found no password in `AUTH_NEW_USER_PASSWORD` nor on standard input.
     #[error("no password: set {PASSWORD_VAR} or give it on the first line of standard input")]
     NoPassword,
@@ -113,6 +132,12 @@ impl AdminCommand {
                 _ => Err(AdminError::Usage(
                     "users create <username> <email> [role...]",
                 )),
+            },
+            ["users", "import", rest @ ..] => match rest {
+                [file] => Ok(Self::ImportUsers {
+                    file: PathBuf::from(file),
+                }),
+                _ => Err(AdminError::Usage("users import <file.jsonl>")),
             },
             ["grant-role", rest @ ..] => match rest {
                 [username, role] => Ok(Self::GrantRole {
@@ -177,6 +202,15 @@ impl AdminCommand {
                     "created `{username}` (id {}) with roles {:?}",
                     user.id, user.roles
                 ))
+            }
+            Self::ImportUsers { file } => {
+                let contents = tokio::fs::read_to_string(file).await.map_err(|source| {
+                    AdminError::ImportFile {
+                        file: file.clone(),
+                        source,
+                    }
+                })?;
+                Ok(import::import(service, &contents).await?.summary())
             }
             Self::GrantRole { username, role } => {
                 let user = service.assign_role(&user(username).await?.id, role).await?;
@@ -258,6 +292,16 @@ mod tests {
             Some(Err(AdminError::Usage(
                 "users create <username> <email> [role...]"
             )))
+        ));
+        assert_eq!(
+            AdminCommand::parse(&["users", "import", "users.jsonl"]).map(Result::ok),
+            Some(Some(AdminCommand::ImportUsers {
+                file: "users.jsonl".into()
+            }))
+        );
+        assert!(matches!(
+            AdminCommand::parse(&["users", "import"]),
+            Some(Err(AdminError::Usage("users import <file.jsonl>")))
         ));
         assert!(AdminCommand::parse(&["serve"]).is_none());
         assert!(AdminCommand::parse(&[]).is_none());
