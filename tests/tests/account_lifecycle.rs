@@ -657,3 +657,41 @@ async fn a_reset_link_expires() {
         .await
         .is_ok());
 }
+
+/// A service's own templates (`AUTH__MAIL__TEMPLATES`) replace the built-in ones by name; one
+/// that names a variable the message does not have stops the start-up, naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_templates_of_the_service_replace_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("reset_password.subject"),
+        "Nouveau mot de passe",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("reset_password.txt"),
+        "Bonjour {{ username }}, voici le lien : {{ link }}\nToken: {{ token }}\n",
+    )
+    .unwrap();
+    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
+    config.mail.templates = Some(templates.clone());
+    let service = AuthService::from_config(&config).await.unwrap();
+    service
+        .register(RegisterRequest::new("ada", "ada@example.com", PASSWORD))
+        .await
+        .unwrap();
+    service.forgot_password("ada@example.com").await.unwrap();
+    let mail = wait_for(&config.mail.outbox, "Nouveau mot de passe", 1).await;
+    assert!(mail[0].contains("Bonjour ada"), "{}", mail[0]);
+    assert!(!token_of(&mail[0]).is_empty());
+
+    std::fs::write(templates.join("verify_email.txt"), "Hi {{ usrname }}").unwrap();
+    let err = AuthService::from_config(&config).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("AUTH__MAIL__TEMPLATES") && message.contains("verify_email.txt"),
+        "{message}"
+    );
+}

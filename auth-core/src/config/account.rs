@@ -60,6 +60,10 @@ pub struct MailConfig {
     pub smtp_password: Option<SecretString>,
     /// `AUTH__MAIL__SMTP_TIMEOUT_SECONDS`: per connection and command. Default 10.
     pub smtp_timeout_seconds: u64,
+    /// `AUTH__MAIL__TEMPLATES`: a folder of mail templates replacing the built-in ones by name
+    /// (`reset_password.subject`, `reset_password.txt`, `reset_password.html`,
+    /// `verify_email.txt`, ...). Unset by default.
+    pub templates: Option<PathBuf>,
     /// `AUTH__MAIL__OUTBOX`: the development outbox folder, one `.eml` file per message.
     /// Default `outbox`.
     pub outbox: PathBuf,
@@ -80,6 +84,7 @@ impl Default for MailConfig {
             smtp_username: None,
             smtp_password: None,
             smtp_timeout_seconds: 10,
+            templates: None,
             outbox: PathBuf::from("outbox"),
             from: "Auth <auth@localhost>".to_owned(),
             link_base_url: "http://127.0.0.1:8080".to_owned(),

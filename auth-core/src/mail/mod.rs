@@ -4,12 +4,14 @@
 //! background with bounded retries so that a mail server's trouble never fails the request
 //! that triggered the mail.
 //!
-//! Messages are formatted by `lettre` (RFC 5322, MIME, encodings): nothing here writes the
-//! format by hand.
+//! Messages are written as minijinja [`Templates`] a service can override
+//! (`AUTH__MAIL__TEMPLATES`), and formatted by `lettre` (RFC 5322, MIME, encodings): nothing
+//! here writes the format by hand.
 
 mod outbox;
 #[cfg(feature = "smtp")]
 mod smtp;
+mod templates;
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use lettre::Message;
 pub use self::outbox::Outbox;
 #[cfg(feature = "smtp")]
 pub use self::smtp::SmtpMailer;
+pub use self::templates::{TemplateError, Templates};
 
 /// One message to one recipient. Its body may hold a one-time token: `Debug` shows only the
 /// recipient and the subject.

@@ -25,7 +25,7 @@ use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::EventSink;
 use crate::invalidation::ChangeBus;
-use crate::mail::{Mailer, NoMailer, Outbox};
+use crate::mail::{Mailer, NoMailer, Outbox, Templates};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
 use crate::session::{SessionManager, SessionSettings, SessionStore};
@@ -330,6 +330,13 @@ impl AuthServiceBuilder {
             .link_base_url
             .trim_end_matches('/')
             .to_owned();
+        let templates = Arc::new(match &self.config.mail.templates {
+            Some(dir) => Templates::with_overrides(dir).map_err(|e| ConfigError::Invalid {
+                var: "AUTH__MAIL__TEMPLATES",
+                reason: e.to_string(),
+            })?,
+            None => Templates::builtin(),
+        });
         let password_flows = PasswordFlows {
             users: Arc::clone(&stores.users),
             tokens: Arc::clone(&stores.one_time_tokens),
@@ -338,6 +345,7 @@ impl AuthServiceBuilder {
             sessions: sessions.clone(),
             reset_lifetime: seconds(configured.reset_token),
             link_base: link_base.clone(),
+            templates: Arc::clone(&templates),
         };
         let verification = EmailVerification {
             users: Arc::clone(&stores.users),
@@ -347,6 +355,7 @@ impl AuthServiceBuilder {
             passwords: passwords.clone(),
             lifetime: seconds(configured.verify_token),
             link_base,
+            templates,
         };
         Ok(AuthService {
             inner: Arc::new(Inner {

@@ -12,7 +12,7 @@ use super::active_user;
 use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
-use crate::mail::{deliver, Mail, Mailer};
+use crate::mail::{deliver, Mailer, Templates};
 use crate::password::{PasswordHasher, Verification};
 use crate::principal::Principal;
 use crate::user::{normalize, validate_email, User, UserStore};
@@ -30,6 +30,8 @@ pub(in crate::service) struct EmailVerification {
     pub(in crate::service) lifetime: i64,
     /// Where links point (`AUTH__MAIL__LINK_BASE_URL`), without a trailing slash.
     pub(in crate::service) link_base: String,
+    /// The messages.
+    pub(in crate::service) templates: Arc<Templates>,
 }
 
 impl EmailVerification {
@@ -47,20 +49,16 @@ impl EmailVerification {
             ))
             .await?;
         let token = token.expose_secret();
-        let hours = self.lifetime / 3600;
         let link = format!("{}/verify-email?token={token}", self.link_base);
-        let text = format!(
-            "Please confirm that this is the address of your account `{}`.\r\n\r\n\
-             Open this link within {hours} hours:\r\n\r\n\
-             {link}\r\n\r\n\
-             or send this token to POST /auth/verify-email:\r\n\r\n\
-             Token: {token}\r\n\r\n\
-             If you did not create an account, ignore this message.\r\n",
-            user.username
-        );
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(&user.email, "Confirm your email address", text),
+        self.mail(
+            &user.email,
+            "verify_email",
+            minijinja::context! {
+                username => user.username,
+                link => link,
+                token => token,
+                hours => self.lifetime / 3600,
+            },
         );
         Ok(())
     }
@@ -153,34 +151,20 @@ impl EmailVerification {
             .await?;
         let token = token.expose_secret();
         let link = format!("{}/confirm-email?token={token}", self.link_base);
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(
-                new_email,
-                "Confirm your new email address",
-                format!(
-                    "Please confirm that this is the new address of your account `{}`.\r\n\r\n\
-                     Open this link within {} hours:\r\n\r\n\
-                     {link}\r\n\r\n\
-                     or send this token to POST /auth/email/confirm:\r\n\r\n\
-                     Token: {token}\r\n",
-                    user.username,
-                    self.lifetime / 3600
-                ),
-            ),
+        self.mail(
+            new_email,
+            "change_email",
+            minijinja::context! {
+                username => user.username,
+                link => link,
+                token => token,
+                hours => self.lifetime / 3600,
+            },
         );
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(
-                &user.email,
-                "Your email address is about to change",
-                format!(
-                    "Someone signed in to your account `{}` asked to change its address to \
-                     {new_email}. It changes once that address confirms.\r\n\r\n\
-                     If it was not you, change your password now.\r\n",
-                    user.username
-                ),
-            ),
+        self.mail(
+            &user.email,
+            "email_change_requested",
+            minijinja::context! { username => user.username, new_email => new_email },
         );
         Ok(())
     }
@@ -213,23 +197,25 @@ impl EmailVerification {
             Ok(false) | Err(StoreError::NotFound) => return Err(AuthError::InvalidOneTimeToken),
             Err(e) => return Err(e.into()),
         }
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(
-                &user.email,
-                "Your email address was changed",
-                format!(
-                    "The address of your account `{}` is now {new_email}; mail no longer comes \
-                     here.\r\n\r\n\
-                     If it was not you, reset your password from the new address at once, or \
-                     tell us.\r\n",
-                    user.username
-                ),
-            ),
+        self.mail(
+            &user.email,
+            "email_changed",
+            minijinja::context! { username => user.username, new_email => new_email },
         );
         self.ctx.emit(AuthEvent::EmailChanged {
             user_id: user.id.to_string(),
         });
         Ok(())
+    }
+
+    /// Renders the message `template` for `to` and sends it in the background; a template
+    /// that does not render (checked at start-up, so a bug) is logged and nothing is sent.
+    fn mail(&self, to: &str, template: &str, context: minijinja::Value) {
+        match self.templates.render(to, template, context) {
+            Ok(mail) => {
+                deliver(Arc::clone(&self.mailer), mail);
+            }
+            Err(e) => tracing::error!(error = %e, "mail not sent"),
+        }
     }
 }

@@ -12,7 +12,7 @@ use super::active_user;
 use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
-use crate::mail::{deliver, Mail, Mailer};
+use crate::mail::{deliver, Mailer, Templates};
 use crate::password::{PasswordHasher, Verification};
 use crate::principal::Principal;
 use crate::user::{normalize, validate_email, UserStore};
@@ -30,6 +30,8 @@ pub(in crate::service) struct PasswordFlows {
     pub(in crate::service) reset_lifetime: i64,
     /// Where links point (`AUTH__MAIL__LINK_BASE_URL`), without a trailing slash.
     pub(in crate::service) link_base: String,
+    /// The messages.
+    pub(in crate::service) templates: Arc<Templates>,
 }
 
 impl PasswordFlows {
@@ -58,27 +60,16 @@ impl PasswordFlows {
             ))
             .await?;
         let token = token.expose_secret();
-        let minutes = self.reset_lifetime / 60;
         let link = format!("{}/reset-password?token={token}", self.link_base);
-        let text = format!(
-            "Someone asked to reset the password of your account `{}`.\r\n\r\n\
-             To choose a new password, open this link within {minutes} minutes:\r\n\r\n\
-             {link}\r\n\r\n\
-             or send this token to POST /auth/password/reset:\r\n\r\n\
-             Token: {token}\r\n\r\n\
-             If it was not you, ignore this message: your password stays as it is.\r\n",
-            user.username
-        );
-        let html = format!(
-            "<p>Someone asked to reset the password of your account <b>{}</b>.</p>\
-             <p><a href=\"{link}\">Choose a new password</a> within {minutes} minutes.</p>\
-             <p>Or send this token to <code>POST /auth/password/reset</code>: <code>{token}</code></p>\
-             <p>If it was not you, ignore this message: your password stays as it is.</p>",
-            html_escape(&user.username)
-        );
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(&user.email, "Reset your password", text).with_html(html),
+        self.mail(
+            &user.email,
+            "reset_password",
+            minijinja::context! {
+                username => user.username,
+                link => link,
+                token => token,
+                minutes => self.reset_lifetime / 60,
+            },
         );
         ctx.emit(AuthEvent::PasswordResetRequested {
             user_id: user.id.to_string(),
@@ -198,43 +189,21 @@ impl PasswordFlows {
 
     /// Tells the owner the password changed, and which sessions ended.
     fn notify_changed(&self, email: &str, username: &str, ended: &str) {
-        deliver(
-            Arc::clone(&self.mailer),
-            Mail::new(
-                email,
-                "Your password was changed",
-                format!(
-                    "The password of your account `{username}` was changed, and {ended} \
-                     signed out.\r\n\r\n\
-                     If it was not you, reset it at once with \"Forgot password\" and tell us.\r\n"
-                ),
-            ),
+        self.mail(
+            email,
+            "password_changed",
+            minijinja::context! { username => username, ended => ended },
         );
     }
-}
 
-/// Text for an HTML element's content.
-fn html_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
+    /// Renders the message `template` for `to` and sends it in the background; a template
+    /// that does not render (checked at start-up, so a bug) is logged and nothing is sent.
+    fn mail(&self, to: &str, template: &str, context: minijinja::Value) {
+        match self.templates.render(to, template, context) {
+            Ok(mail) => {
+                deliver(Arc::clone(&self.mailer), mail);
+            }
+            Err(e) => tracing::error!(error = %e, "mail not sent"),
         }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::html_escape;
-
-    #[test]
-    fn names_are_escaped_in_html() {
-        assert_eq!(html_escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
     }
 }
