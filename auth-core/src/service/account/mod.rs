@@ -1,7 +1,9 @@
 //! Accounts: registration, role administration, deactivation, and the one place that says
 //! which stored user may act ([`active_user`]); `password`: reset by mail and change;
-//! `email`: verification of the address by a mailed link.
+//! `email`: verification of the address by a mailed link and its change; `api`: the
+//! [`AuthService`](crate::AuthService) methods of these flows.
 
+mod api;
 mod email;
 mod password;
 
