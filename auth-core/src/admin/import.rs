@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use crate::error::ValidationErrors;
+use crate::password::PasswordHasher;
 use crate::service::AuthService;
 use crate::store::StoreError;
 use crate::user::{validate_email, validate_username, User};
@@ -32,14 +33,6 @@ struct ImportedUser {
 
 fn active() -> bool {
     true
-}
-
-/// Whether the service can verify `hash`.
-fn supported(hash: &str) -> bool {
-    let legacy = cfg!(feature = "legacy-hashes")
-        && (["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
-            || hash.starts_with("pbkdf2_sha256$"));
-    hash.starts_with("$argon2") || legacy
 }
 
 /// What an import did: how many users came in, and each line left out with its reason.
@@ -95,7 +88,7 @@ pub(super) async fn import(
             continue;
         }
         if let Some(hash) = &entry.password_hash {
-            if !supported(hash) {
+            if !PasswordHasher::can_verify(hash) {
                 report.skipped.push((
                     number,
                     "password_hash: not a format this service verifies (Argon2id; bcrypt and \

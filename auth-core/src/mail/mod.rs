@@ -167,6 +167,23 @@ impl Mailer for MemoryMailer {
     }
 }
 
+/// Renders the message `template` for `to` and [`deliver`]s it; a template that does not
+/// render (every one is checked at start-up, so a bug) is logged and nothing is sent.
+pub(crate) fn send_template(
+    mailer: &Arc<dyn Mailer>,
+    templates: &Templates,
+    to: &str,
+    template: &str,
+    context: minijinja::Value,
+) {
+    match templates.render(to, template, context) {
+        Ok(mail) => {
+            deliver(Arc::clone(mailer), mail);
+        }
+        Err(e) => tracing::error!(error = %e, "mail not sent"),
+    }
+}
+
 /// How many times [`deliver`] tries a message.
 pub const ATTEMPTS: u32 = 3;
 

@@ -313,6 +313,17 @@ impl PasswordHasher {
         .await?
     }
 
+    /// Whether a stored hash is of a format this hasher verifies: an Argon2 PHC string, and
+    /// with the `legacy-hashes` feature bcrypt and Django `pbkdf2_sha256`.
+    #[must_use]
+    pub fn can_verify(stored: &str) -> bool {
+        #[cfg(feature = "legacy-hashes")]
+        if legacy::Legacy::of(stored).is_some() {
+            return true;
+        }
+        stored.starts_with("$argon2")
+    }
+
     /// Verifies `password` against a stored PHC string.
     ///
     /// # Errors

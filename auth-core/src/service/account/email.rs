@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
-use super::super::login::password_error;
 use super::super::Context;
-use super::active_user;
-use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use super::{active_user, confirm_password, issue_token};
+use crate::account::{hash_token, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
-use crate::mail::{deliver, Mailer, Templates};
-use crate::password::{PasswordHasher, Verification};
+use crate::mail::{send_template, Mailer, Templates};
+use crate::password::PasswordHasher;
 use crate::principal::Principal;
 use crate::user::{normalize, validate_email, User, UserStore};
 
@@ -37,17 +36,15 @@ pub(in crate::service) struct EmailVerification {
 impl EmailVerification {
     /// Mails `user` a link that verifies their address, superseding any earlier one.
     pub(in crate::service) async fn send(&self, user: &User) -> Result<()> {
-        let now = self.ctx.clock.now();
-        let (token, hash) = new_token(self.ctx.random.as_ref());
-        self.tokens
-            .issue(&OneTimeToken::new(
-                hash,
-                TokenPurpose::VerifyEmail,
-                user.id.clone(),
-                now,
-                now.saturating_add(self.lifetime),
-            ))
-            .await?;
+        let token = issue_token(
+            self.tokens.as_ref(),
+            &self.ctx,
+            TokenPurpose::VerifyEmail,
+            &user.id,
+            self.lifetime,
+            None,
+        )
+        .await?;
         let token = token.expose_secret();
         let link = format!("{}/verify-email?token={token}", self.link_base);
         self.mail(
@@ -113,14 +110,7 @@ impl EmailVerification {
             .ok_or(AuthError::UserNotFound)?;
         let new_email = new_email.trim();
         let mut errors = ValidationErrors::default();
-        let verification = self
-            .passwords
-            .verify_login(password, user.password_hash.as_deref())
-            .await
-            .map_err(password_error)?;
-        if !matches!(verification, Verification::Valid { .. }) {
-            errors.push("password", "is not the account's password");
-        }
+        confirm_password(&self.passwords, &user, password, "password", &mut errors).await?;
         validate_email(new_email, &mut errors);
         if errors.0.is_empty() && normalize(new_email) == normalize(&user.email) {
             errors.push("new_email", "is the account's address already");
@@ -135,20 +125,15 @@ impl EmailVerification {
         if self.users.get_by_email(new_email).await?.is_some() {
             return Err(AuthError::Conflict { field: "email" });
         }
-        let now = self.ctx.clock.now();
-        let (token, hash) = new_token(self.ctx.random.as_ref());
-        self.tokens
-            .issue(
-                &OneTimeToken::new(
-                    hash,
-                    TokenPurpose::ChangeEmail,
-                    user.id.clone(),
-                    now,
-                    now.saturating_add(self.lifetime),
-                )
-                .with_payload(new_email),
-            )
-            .await?;
+        let token = issue_token(
+            self.tokens.as_ref(),
+            &self.ctx,
+            TokenPurpose::ChangeEmail,
+            &user.id,
+            self.lifetime,
+            Some(new_email),
+        )
+        .await?;
         let token = token.expose_secret();
         let link = format!("{}/confirm-email?token={token}", self.link_base);
         self.mail(
@@ -208,14 +193,8 @@ impl EmailVerification {
         Ok(())
     }
 
-    /// Renders the message `template` for `to` and sends it in the background; a template
-    /// that does not render (checked at start-up, so a bug) is logged and nothing is sent.
+    /// Sends the message `template` to `to` in the background.
     fn mail(&self, to: &str, template: &str, context: minijinja::Value) {
-        match self.templates.render(to, template, context) {
-            Ok(mail) => {
-                deliver(Arc::clone(&self.mailer), mail);
-            }
-            Err(e) => tracing::error!(error = %e, "mail not sent"),
-        }
+        send_template(&self.mailer, &self.templates, to, template, context);
     }
 }

@@ -13,10 +13,14 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use secrecy::SecretString;
+
 pub(super) use self::email::EmailVerification;
 pub(super) use self::password::PasswordFlows;
 use super::login::password_error;
 use super::sessions::Sessions;
+use super::Context;
+use crate::account::{new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::StoreError;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
@@ -80,6 +84,50 @@ impl fmt::Debug for RegisterRequest {
 /// acts for a stored user (refresh, cookie sessions, the current user) asks here.
 pub(super) async fn active_user(users: &dyn UserStore, id: &UserId) -> Result<Option<User>> {
     Ok(users.get_by_id(id).await?.filter(|user| user.is_active))
+}
+
+/// Issues a one-time token of `purpose` for `user_id`, working `lifetime` seconds from now
+/// and carrying `payload`, in place of the user's earlier one of the purpose; returns the
+/// token for the mail.
+async fn issue_token(
+    tokens: &dyn OneTimeTokenStore,
+    ctx: &Context,
+    purpose: TokenPurpose,
+    user_id: &UserId,
+    lifetime: i64,
+    payload: Option<&str>,
+) -> Result<SecretString> {
+    let now = ctx.clock.now();
+    let (token, hash) = new_token(ctx.random.as_ref());
+    let mut record = OneTimeToken::new(
+        hash,
+        purpose,
+        user_id.clone(),
+        now,
+        now.saturating_add(lifetime),
+    );
+    record.payload = payload.map(str::to_owned);
+    tokens.issue(&record).await?;
+    Ok(token)
+}
+
+/// Checks that `password` is the account's (the same work as a login, whatever the account
+/// holds); when not, a field error on `field`.
+async fn confirm_password(
+    passwords: &PasswordHasher,
+    user: &User,
+    password: &str,
+    field: &'static str,
+    errors: &mut ValidationErrors,
+) -> Result<()> {
+    let verification = passwords
+        .verify_login(password, user.password_hash.as_deref())
+        .await
+        .map_err(password_error)?;
+    if !matches!(verification, crate::password::Verification::Valid { .. }) {
+        errors.push(field, "is not the account's password");
+    }
+    Ok(())
 }
 
 /// Creates and administers accounts.

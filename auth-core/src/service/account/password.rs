@@ -8,12 +8,12 @@ use secrecy::ExposeSecret;
 
 use super::super::login::password_error;
 use super::super::sessions::Sessions;
-use super::active_user;
-use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use super::{active_user, confirm_password, issue_token};
+use crate::account::{hash_token, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
-use crate::mail::{deliver, Mailer, Templates};
-use crate::password::{PasswordHasher, Verification};
+use crate::mail::{send_template, Mailer, Templates};
+use crate::password::PasswordHasher;
 use crate::principal::Principal;
 use crate::user::{normalize, validate_email, UserStore};
 
@@ -48,17 +48,15 @@ impl PasswordFlows {
             return Ok(());
         }
         let ctx = &self.sessions.ctx;
-        let now = ctx.clock.now();
-        let (token, hash) = new_token(ctx.random.as_ref());
-        self.tokens
-            .issue(&OneTimeToken::new(
-                hash,
-                TokenPurpose::PasswordReset,
-                user.id.clone(),
-                now,
-                now.saturating_add(self.reset_lifetime),
-            ))
-            .await?;
+        let token = issue_token(
+            self.tokens.as_ref(),
+            ctx,
+            TokenPurpose::PasswordReset,
+            &user.id,
+            self.reset_lifetime,
+            None,
+        )
+        .await?;
         let token = token.expose_secret();
         let link = format!("{}/reset-password?token={token}", self.link_base);
         self.mail(
@@ -97,9 +95,8 @@ impl PasswordFlows {
         let Some(consumed) = consumed else {
             return Err(AuthError::InvalidOneTimeToken);
         };
-        let user = match self.users.get_by_id(&consumed.user_id).await? {
-            Some(user) if user.is_active => user,
-            _ => return Err(AuthError::InvalidOneTimeToken),
+        let Some(user) = active_user(self.users.as_ref(), &consumed.user_id).await? else {
+            return Err(AuthError::InvalidOneTimeToken);
         };
         let hash = self
             .passwords
@@ -142,15 +139,15 @@ impl PasswordFlows {
         let user = active_user(self.users.as_ref(), &principal.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        let verification = self
-            .passwords
-            .verify_login(current, user.password_hash.as_deref())
-            .await
-            .map_err(password_error)?;
         let mut errors = ValidationErrors::default();
-        if !matches!(verification, Verification::Valid { .. }) {
-            errors.push("current_password", "is not the account's password");
-        }
+        confirm_password(
+            &self.passwords,
+            &user,
+            current,
+            "current_password",
+            &mut errors,
+        )
+        .await?;
         if let Err(e) = self.passwords.check_policy(new_password) {
             errors.push("new_password", e.to_string());
         } else if current == new_password {
@@ -196,14 +193,8 @@ impl PasswordFlows {
         );
     }
 
-    /// Renders the message `template` for `to` and sends it in the background; a template
-    /// that does not render (checked at start-up, so a bug) is logged and nothing is sent.
+    /// Sends the message `template` to `to` in the background.
     fn mail(&self, to: &str, template: &str, context: minijinja::Value) {
-        match self.templates.render(to, template, context) {
-            Ok(mail) => {
-                deliver(Arc::clone(&self.mailer), mail);
-            }
-            Err(e) => tracing::error!(error = %e, "mail not sent"),
-        }
+        send_template(&self.mailer, &self.templates, to, template, context);
     }
 }
