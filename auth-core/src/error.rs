@@ -125,6 +125,9 @@ pub struct FieldError {
     pub field: std::borrow::Cow<'static, str>,
     /// What is wrong, in words a user can act on.
     pub message: String,
+    /// The stable code of the rule that failed, where there is one (`password_breached`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 /// The rejected fields of one request.
@@ -139,6 +142,7 @@ impl ValidationErrors {
         Self(vec![FieldError {
             field: field.into(),
             message: message.into(),
+            code: None,
         }])
     }
 
@@ -147,6 +151,21 @@ impl ValidationErrors {
         self.0.push(FieldError {
             field: field.into(),
             message: message.into(),
+            code: None,
+        });
+    }
+
+    /// Adds an entry with the stable code of the rule that failed.
+    pub fn push_coded(
+        &mut self,
+        field: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+            code: Some(code),
         });
     }
 
@@ -155,6 +174,7 @@ impl ValidationErrors {
         self.0.push(FieldError {
             field: std::borrow::Cow::Owned(field.into()),
             message: message.into(),
+            code: None,
         });
     }
 

@@ -11,7 +11,9 @@
     reason = "test helpers fail loudly"
 )]
 
+pub mod app;
 pub mod guarded;
+pub mod outbox;
 
 use std::net::SocketAddr;
 use std::path::Path;

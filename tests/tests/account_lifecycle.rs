@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,20 +14,23 @@ use auth_axum::core::clock::ManualClock;
 use auth_axum::core::mail::Outbox;
 use auth_axum::core::service::{LoginRequest, RegisterRequest};
 use auth_axum::core::{AuthError, AuthService};
-use auth_axum::{AuthModule, AuthRouter};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use tests::{eventually, sqlite_url, test_config, PgDatabase, TestServer};
+use tests::app::AuthApp;
+use tests::outbox::{messages, token_of, wait_for};
+use tests::{eventually, sqlite_url, test_config, PgDatabase};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another staple entirely";
 
-struct Harness {
-    server: TestServer,
-    module: AuthModule,
-    http: Client,
-    outbox: PathBuf,
-    _dir: tempfile::TempDir,
+struct Harness(AuthApp);
+
+impl std::ops::Deref for Harness {
+    type Target = AuthApp;
+
+    fn deref(&self) -> &AuthApp {
+        &self.0
+    }
 }
 
 impl Harness {
@@ -36,33 +39,12 @@ impl Harness {
     }
 
     async fn start_with(database_url: Option<String>, require_verified_email: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = database_url.unwrap_or_else(|| sqlite_url(dir.path()));
-        let mut config = test_config(&url, dir.path());
-        config.users.require_verified_email = require_verified_email;
-        config.mail.outbox = dir.path().join("outbox");
-        config.mail.link_base_url = "https://app.example.com/".to_owned();
-        let outbox = config.mail.outbox.clone();
-        let module = AuthModule::configure(config).await.unwrap();
-        let router = AuthRouter::new()
-            .with_auth_routes(64 * 1024)
-            .into_router()
-            .with_state(module.clone());
-        Self {
-            server: TestServer::spawn(router).await,
-            module,
-            http: Client::new(),
-            outbox,
-            _dir: dir,
-        }
-    }
-
-    async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        let mut request = self.http.post(self.server.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
+        Self(
+            AuthApp::start(database_url, |c| {
+                c.users.require_verified_email = require_verified_email;
+            })
+            .await,
+        )
     }
 
     async fn register(&self, name: &str) -> String {
@@ -101,43 +83,6 @@ impl Harness {
 const RESET: &str = "Reset your password";
 const CHANGED: &str = "Your password was changed";
 const VERIFY: &str = "Confirm your email address";
-
-/// The messages in the outbox with this subject, oldest first.
-fn messages(outbox: &Path, subject: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(outbox) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .filter(|m| m.contains(&format!("Subject: {subject}")))
-        .collect()
-}
-
-/// Waits until the outbox holds `count` messages with this subject; returns them.
-async fn wait_for(outbox: &Path, subject: &str, count: usize) -> Vec<String> {
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            messages(outbox, subject).len() >= count
-        })
-        .await,
-        "expected {count} messages `{subject}`, found {}",
-        messages(outbox, subject).len()
-    );
-    messages(outbox, subject)
-}
-
-/// The token line of a reset mail.
-fn token_of(message: &str) -> String {
-    message
-        .lines()
-        .find_map(|line| line.strip_prefix("Token: "))
-        .unwrap_or_else(|| panic!("no token in {message}"))
-        .trim()
-        .to_owned()
-}
 
 /// The problem body of a 400 `invalid_or_expired_token`.
 async fn refused(response: Response) -> Value {
@@ -316,7 +261,13 @@ async fn change_keeps_this_session_and_ends_the_others(h: &Harness) {
         body["errors"],
         json!([
             {"field": "current_password", "message": "is not the account's password"},
-            {"field": "new_password", "message": "password must be at least 8 characters"},
+            {"field": "new_password", "code": "password_too_short",
+             "message": "password must be at least 8 characters"},
+            {"field": "new_password", "code": "password_too_weak",
+             "message": "is too easy to guess (strength 0 of 4, at least 3 needed): use a \
+                         longer phrase of unrelated words"},
+            {"field": "new_password", "code": "password_breached",
+             "message": "is one of the most common passwords"},
         ]),
         "{body}"
     );

@@ -460,7 +460,24 @@ async fn bad_input_gets_precise_problems(h: &Harness) {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["username", "email", "password"]);
+    assert_eq!(
+        fields,
+        ["username", "email", "password", "password", "password"],
+        "{body}"
+    );
+    let codes: Vec<&Value> = body["errors"].as_array().unwrap()[2..]
+        .iter()
+        .map(|e| &e["code"])
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "password_too_short",
+            "password_too_weak",
+            "password_breached"
+        ],
+        "every rule the password breaks, each with its code"
+    );
     let too_long = h
         .post(
             "/auth/login",

@@ -142,6 +142,17 @@ pub trait OneTimeTokenStore: Send + Sync + fmt::Debug + 'static {
         now: i64,
     ) -> Result<Option<OneTimeToken>, StoreError>;
 
+    /// The token with this hash, if it exists, is for `purpose` and is unexpired at `now`,
+    /// left in place: for checks that must pass before the token is spent (a new password
+    /// the policy refuses leaves a reset link usable). Only [`consume`](Self::consume)
+    /// decides who gets it.
+    async fn find(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> Result<Option<OneTimeToken>, StoreError>;
+
     /// Removes every token of the user (after a password change); returns how many.
     async fn void_user(&self, user_id: &UserId) -> Result<u64, StoreError>;
 

@@ -10,7 +10,8 @@ use crate::error::ValidationErrors;
 use crate::password::PasswordHasher;
 use crate::service::AuthService;
 use crate::store::StoreError;
-use crate::user::{validate_email, validate_username, User};
+use crate::user::identifier::check_username;
+use crate::user::{validate_email, User};
 
 /// One line of the file. Unknown keys are refused, so a misspelt one is not silently lost.
 #[derive(Deserialize)]
@@ -81,7 +82,11 @@ pub(super) async fn import(
             }
         };
         let mut errors = ValidationErrors::default();
-        validate_username(entry.username.trim(), &mut errors);
+        let username =
+            check_username(&entry.username, service.username_rules()).unwrap_or_else(|e| {
+                errors.push("username", e.to_string());
+                String::new()
+            });
         validate_email(entry.email.trim(), &mut errors);
         if !errors.0.is_empty() {
             report.skipped.push((number, errors.to_string()));
@@ -98,12 +103,7 @@ pub(super) async fn import(
                 continue;
             }
         }
-        let mut user = User::new(
-            entry.username.trim(),
-            entry.email.trim(),
-            entry.password_hash,
-            now,
-        );
+        let mut user = User::new(&username, entry.email.trim(), entry.password_hash, now);
         user.roles = entry
             .roles
             .unwrap_or_else(|| service.default_roles().to_vec());

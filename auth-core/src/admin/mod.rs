@@ -5,6 +5,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `users import FILE.jsonl` | loads users of another system with their password hashes (Argon2id; bcrypt and Django `pbkdf2_sha256` with the `legacy-hashes` feature, upgraded at each user's next login); one object per line: `{"username", "email", "password_hash"?, "roles"?, "is_verified"?, "is_active"?}` |
+//! | `users collisions` | lists users whose usernames or addresses are one under the identifier rules (same compared form or confusable skeleton), which can only predate those rules; changes nothing |
 //! | `users create USER EMAIL [ROLE...]` (alias `create-user`) | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
 //! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
 //! | `revoke-role USER ROLE` | takes it back |
@@ -25,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod collisions;
 mod import;
 
 use std::path::PathBuf;
@@ -35,6 +37,7 @@ use crate::store::StoreError;
 
 /// The usage line of the commands, for a binary's help.
 pub const USAGE: &str = "users create <username> <email> [role...] | users import <file.jsonl> | \
+                         users collisions | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username>";
 
@@ -59,6 +62,8 @@ pub enum AdminCommand {
         /// The file.
         file: PathBuf,
     },
+    /// `users collisions`.
+    Collisions,
     /// `grant-role USER ROLE`.
     GrantRole {
         /// The username.
@@ -139,6 +144,10 @@ impl AdminCommand {
                 }),
                 _ => Err(AdminError::Usage("users import <file.jsonl>")),
             },
+            ["users", "collisions", rest @ ..] => match rest {
+                [] => Ok(Self::Collisions),
+                _ => Err(AdminError::Usage("users collisions")),
+            },
             ["grant-role", rest @ ..] => match rest {
                 [username, role] => Ok(Self::GrantRole {
                     username: owned(username),
@@ -212,6 +221,9 @@ impl AdminCommand {
                 })?;
                 Ok(import::import(service, &contents).await?.summary())
             }
+            Self::Collisions => Ok(collisions::report(
+                &collisions::find(service.users().as_ref()).await?,
+            )),
             Self::GrantRole { username, role } => {
                 let user = service.assign_role(&user(username).await?.id, role).await?;
                 Ok(format!(
@@ -302,6 +314,14 @@ mod tests {
         assert!(matches!(
             AdminCommand::parse(&["users", "import"]),
             Some(Err(AdminError::Usage("users import <file.jsonl>")))
+        ));
+        assert_eq!(
+            AdminCommand::parse(&["users", "collisions"]).map(Result::ok),
+            Some(Some(AdminCommand::Collisions))
+        );
+        assert!(matches!(
+            AdminCommand::parse(&["users", "collisions", "now"]),
+            Some(Err(AdminError::Usage("users collisions")))
         ));
         assert!(AdminCommand::parse(&["serve"]).is_none());
         assert!(AdminCommand::parse(&[]).is_none());

@@ -11,6 +11,28 @@ pub struct PasswordConfig {
     pub min_length: usize,
     /// `AUTH__PASSWORD__MAX_LENGTH`: maximum length in characters, refused before hashing. Default 128.
     pub max_length: usize,
+    /// `AUTH__PASSWORD__REQUIRE_LOWERCASE` / `REQUIRE_UPPERCASE` / `REQUIRE_DIGIT` /
+    /// `REQUIRE_SYMBOL`: character classes a new password must contain. Default none
+    /// (NIST SP 800-63B advises against composition rules; the strength floor does better).
+    pub require_lowercase: bool,
+    /// See `require_lowercase`.
+    pub require_uppercase: bool,
+    /// See `require_lowercase`.
+    pub require_digit: bool,
+    /// See `require_lowercase`.
+    pub require_symbol: bool,
+    /// `AUTH__PASSWORD__MIN_STRENGTH`: the lowest zxcvbn score (0 to 4) a new password may
+    /// have, the username and email counting as known words. Default 3; 0 turns it off.
+    pub min_strength: u8,
+    /// `AUTH__PASSWORD__CHECK_BREACHED`: refuse the 100,000 most common passwords (a list
+    /// shipped with the crate). Default true.
+    pub check_breached: bool,
+    /// `AUTH__PASSWORD__FORBID_IDENTIFIERS`: refuse a password containing the username or the
+    /// address's local part. Default true.
+    pub forbid_identifiers: bool,
+    /// `AUTH__PASSWORD__HISTORY`: how many of the account's passwords, the current one
+    /// included, a new one must differ from at change and reset. Default 5; 0 turns it off.
+    pub history: usize,
     /// `AUTH__PASSWORD__MEMORY_KIB`: Argon2id memory cost. Default 19456 (19 MiB, OWASP).
     pub memory_kib: u32,
     /// `AUTH__PASSWORD__ITERATIONS`: Argon2id time cost. Default 2 (OWASP).
@@ -41,6 +63,14 @@ impl Default for PasswordConfig {
         Self {
             min_length: 8,
             max_length: 128,
+            require_lowercase: false,
+            require_uppercase: false,
+            require_digit: false,
+            require_symbol: false,
+            min_strength: 3,
+            check_breached: true,
+            forbid_identifiers: true,
+            history: 5,
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,

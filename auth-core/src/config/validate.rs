@@ -219,6 +219,18 @@ impl AuthConfig {
                 "need 1 <= AUTH__PASSWORD__MIN_LENGTH <= AUTH__PASSWORD__MAX_LENGTH <= 4096",
             );
         }
+        if pw.min_strength > 4 {
+            problems.invalid(
+                "AUTH__PASSWORD__MIN_STRENGTH",
+                "must be a zxcvbn score from 0 (off) to 4",
+            );
+        }
+        if pw.history > 24 {
+            problems.invalid(
+                "AUTH__PASSWORD__HISTORY",
+                "must be at most 24 (each remembered password costs one hash at every change)",
+            );
+        }
         if pw.memory_kib > pw.max_memory_kib
             || pw.iterations > pw.max_iterations
             || pw.parallelism > pw.max_parallelism

@@ -49,8 +49,11 @@ pub use self::threads::HashStats;
 use self::threads::{HashThreads, Memory};
 use crate::config::PasswordConfig;
 
+pub mod breached;
+pub mod history;
 #[cfg(feature = "legacy-hashes")]
 mod legacy;
+pub mod policy;
 mod threads;
 
 /// Why hashing or verifying failed (not "wrong password", which is [`Verification::Invalid`]).

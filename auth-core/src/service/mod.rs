@@ -219,6 +219,12 @@ impl AuthService {
         &self.inner.accounts.default_roles
     }
 
+    /// How usernames are checked at registration and import (`AUTH__USERS__ALLOW_MIXED_SCRIPTS`).
+    #[must_use]
+    pub fn username_rules(&self) -> crate::user::identifier::UsernameRules {
+        self.inner.accounts.username_rules
+    }
+
     /// The password hasher.
     #[must_use]
     pub fn passwords(&self) -> &PasswordHasher {

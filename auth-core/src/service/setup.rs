@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::account::{Accounts, EmailVerification, PasswordFlows};
+use super::account::{Accounts, EmailVerification, NewPasswords, PasswordFlows};
 use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
 use super::login::PasswordLogin;
@@ -26,6 +26,8 @@ use crate::error::StoreError;
 use crate::events::EventSink;
 use crate::invalidation::ChangeBus;
 use crate::mail::{Mailer, NoMailer, Outbox, Templates};
+use crate::password::history::PasswordHistoryStore;
+use crate::password::policy::PasswordPolicy;
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
 use crate::session::{SessionManager, SessionSettings, SessionStore};
@@ -40,6 +42,7 @@ use crate::token::revocation::RevocationStore;
 use crate::token::setup::{load_keys, KeySetupError, KeySource};
 use crate::token::RevocationView;
 use crate::token::{KeySet, TokenManager};
+use crate::user::identifier::UsernameRules;
 use crate::user::{ModelCodec, User, UserStore};
 
 /// Why an [`AuthService`] could not be built.
@@ -111,6 +114,8 @@ pub struct Stores {
     pub counters: Arc<dyn CounterStore>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
+    /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
+    pub password_history: Arc<dyn PasswordHistoryStore>,
     /// The backends behind them, for readiness checks.
     pub ready: Vec<Arc<dyn Readiness>>,
     /// The bus instances announce changes on, when there are several.
@@ -132,6 +137,7 @@ impl Stores {
             sessions: store.clone(),
             counters: store.clone(),
             one_time_tokens: store.clone(),
+            password_history: store.clone(),
             services: store,
             ready: Vec::new(),
             bus: None,
@@ -152,6 +158,7 @@ impl Stores {
             sessions: shared.clone(),
             counters: shared.clone(),
             one_time_tokens: shared.clone(),
+            password_history: shared.clone(),
             services: shared,
             ready: vec![Arc::new(store)],
             bus: None,
@@ -337,7 +344,13 @@ impl AuthServiceBuilder {
             })?,
             None => Templates::builtin(),
         });
+        let new_passwords = NewPasswords {
+            policy: Arc::new(PasswordPolicy::from_config(&self.config.password)),
+            history: Arc::clone(&stores.password_history),
+            hasher: passwords.clone(),
+        };
         let password_flows = PasswordFlows {
+            new_passwords: new_passwords.clone(),
             users: Arc::clone(&stores.users),
             tokens: Arc::clone(&stores.one_time_tokens),
             mailer: Arc::clone(&mailer),
@@ -362,7 +375,11 @@ impl AuthServiceBuilder {
                 accounts: Accounts {
                     users: Arc::clone(&stores.users),
                     passwords: passwords.clone(),
+                    new_passwords,
                     default_roles: self.config.users.default_roles.clone(),
+                    username_rules: UsernameRules::allow_mixed_scripts(
+                        self.config.users.allow_mixed_scripts,
+                    ),
                     sessions: sessions.clone(),
                     verification: verification.clone(),
                 },

@@ -5,6 +5,7 @@
 //! jwtlib's rule, enforced by types here: the internal user never leaves the core. Every flow
 //! returns [`PublicUser`], which has no hash field to leak.
 
+pub mod identifier;
 pub mod profile;
 
 use std::fmt;
@@ -339,31 +340,16 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// The case-folded form unique constraints compare.
-#[must_use]
-pub fn normalize(value: &str) -> String {
-    value.trim().to_lowercase()
-}
-
-/// Checks a username: 3 to 64 characters of letters, digits, `.`, `_`, `-` (no `@`, so a login
-/// is never ambiguous between username and email).
+/// Checks a username with the default rules (one script) and pushes what is wrong onto
+/// `errors`; see [`identifier::check_username`] for the rules and the form to store.
 pub fn validate_username(username: &str, errors: &mut ValidationErrors) {
-    let len = username.chars().count();
-    if !(3..=64).contains(&len) {
-        errors.push("username", "must be 3 to 64 characters");
-    } else if !username
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        errors.push(
-            "username",
-            "may contain only letters, digits, `.`, `_` and `-`",
-        );
+    if let Err(e) = identifier::check_username(username, identifier::UsernameRules::default()) {
+        errors.push("username", e.to_string());
     }
 }
 
-/// Checks an email address: one `@`, a non-empty local part, a domain with a dot, no spaces,
-/// at most 254 characters (RFC 5321 section 4.5.3.1.3).
+/// Checks an email address: one `@`, a non-empty local part, a domain with a dot that IDNA
+/// accepts, no spaces, at most 254 characters (RFC 5321 section 4.5.3.1.3).
 pub fn validate_email(email: &str, errors: &mut ValidationErrors) {
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
@@ -374,6 +360,7 @@ pub fn validate_email(email: &str, errors: &mut ValidationErrors) {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
+                && identifier::domain_is_valid(domain)
         });
     if !valid {
         errors.push("email", "must be a valid email address");

@@ -14,7 +14,8 @@ use crate::events::AuthEvent;
 use crate::mail::{send_template, Mailer, Templates};
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
-use crate::user::{normalize, validate_email, User, UserStore};
+use crate::user::identifier::email_key;
+use crate::user::{validate_email, User, UserStore};
 
 /// Mails verification links and consumes them.
 #[derive(Clone)]
@@ -112,7 +113,7 @@ impl EmailVerification {
         let mut errors = ValidationErrors::default();
         confirm_password(&self.passwords, &user, password, "password", &mut errors).await?;
         validate_email(new_email, &mut errors);
-        if errors.0.is_empty() && normalize(new_email) == normalize(&user.email) {
+        if errors.0.is_empty() && email_key(new_email) == email_key(&user.email) {
             errors.push("new_email", "is the account's address already");
         }
         // The field is `new_email` here; validate_email names it `email`.

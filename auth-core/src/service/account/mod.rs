@@ -5,6 +5,7 @@
 
 mod api;
 mod email;
+mod new_password;
 mod password;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use secrecy::SecretString;
 
 pub(super) use self::email::EmailVerification;
+pub(super) use self::new_password::NewPasswords;
 pub(super) use self::password::PasswordFlows;
 use super::login::password_error;
 use super::sessions::Sessions;
@@ -25,9 +27,8 @@ use crate::error::StoreError;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::password::PasswordHasher;
-use crate::user::{
-    validate_email, validate_username, AuthUser, ModelCodec, PublicUser, User, UserId, UserStore,
-};
+use crate::user::identifier::{check_username, UsernameRules};
+use crate::user::{validate_email, AuthUser, ModelCodec, PublicUser, User, UserId, UserStore};
 
 /// Registration input.
 #[derive(Clone, Deserialize)]
@@ -135,7 +136,11 @@ async fn confirm_password(
 pub(super) struct Accounts {
     pub(super) users: Arc<dyn UserStore>,
     pub(super) passwords: PasswordHasher,
+    /// The policy a new password must pass.
+    pub(super) new_passwords: NewPasswords,
     pub(super) default_roles: Vec<String>,
+    /// How usernames are checked (`AUTH__USERS__ALLOW_MIXED_SCRIPTS`).
+    pub(in crate::service) username_rules: UsernameRules,
     /// For what ends with an account: its sessions and tokens.
     pub(super) sessions: Sessions,
     /// Mails the verification link at registration.
@@ -150,16 +155,20 @@ impl Accounts {
         request: RegisterRequest,
         model: &ModelCodec,
     ) -> Result<PublicUser> {
-        let username = request.username.trim();
         let email = request.email.trim();
         let mut errors = ValidationErrors::default();
-        validate_username(username, &mut errors);
+        // The stored name is the prepared one (width-mapped, NFC): `ａｄｍｉｎ` registers as
+        // `admin`, and meets an existing `admin` in the store's unique index.
+        let username = check_username(&request.username, self.username_rules).unwrap_or_else(|e| {
+            errors.push("username", e.to_string());
+            request.username.trim().to_owned()
+        });
         validate_email(email, &mut errors);
-        if let Err(e) = self.passwords.check_policy(&request.password) {
-            errors.push("password", e.to_string());
-        }
+        self.new_passwords
+            .check(&request.password, &username, email, "password", &mut errors)
+            .await?;
         let ctx = &self.sessions.ctx;
-        let mut user = User::new(username, email, None, ctx.clock.now_datetime());
+        let mut user = User::new(&username, email, None, ctx.clock.now_datetime());
         user.roles.clone_from(&self.default_roles);
         let mut profile_errors = ValidationErrors::default();
         user.profile = model.read(&request.profile, &mut profile_errors);

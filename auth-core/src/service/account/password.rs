@@ -8,14 +8,14 @@ use secrecy::ExposeSecret;
 
 use super::super::login::password_error;
 use super::super::sessions::Sessions;
-use super::{active_user, confirm_password, issue_token};
+use super::{active_user, confirm_password, issue_token, NewPasswords};
 use crate::account::{hash_token, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::mail::{send_template, Mailer, Templates};
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
-use crate::user::{normalize, validate_email, UserStore};
+use crate::user::{validate_email, UserStore};
 
 /// Password reset (the forgot step mails a link, the reset step consumes it) and change.
 #[derive(Clone)]
@@ -24,6 +24,8 @@ pub(in crate::service) struct PasswordFlows {
     pub(in crate::service) tokens: Arc<dyn OneTimeTokenStore>,
     pub(in crate::service) mailer: Arc<dyn Mailer>,
     pub(in crate::service) passwords: PasswordHasher,
+    /// The policy and history a new password must pass.
+    pub(in crate::service) new_passwords: NewPasswords,
     /// For what a reset ends: every session and token of the user.
     pub(in crate::service) sessions: Sessions,
     /// Seconds a reset link works.
@@ -41,7 +43,7 @@ impl PasswordFlows {
         let mut errors = ValidationErrors::default();
         validate_email(email.trim(), &mut errors);
         errors.into_result()?;
-        let Some(user) = self.users.get_by_email(&normalize(email)).await? else {
+        let Some(user) = self.users.get_by_email(email).await? else {
             return Ok(());
         };
         if !user.is_active {
@@ -79,25 +81,34 @@ impl PasswordFlows {
     /// session and token of the user ends, every other one-time token is void, the address
     /// counts as verified (the link reached it), and the user is told by mail.
     pub(in crate::service) async fn reset(&self, token: &str, new_password: &str) -> Result<()> {
-        // A password the policy refuses leaves the token usable for a better one.
-        if let Err(e) = self.passwords.check_policy(new_password) {
-            return Err(AuthError::invalid("new_password", e.to_string()));
-        }
         let ctx = &self.sessions.ctx;
+        let token_hash = hash_token(token);
+        let purpose = TokenPurpose::PasswordReset;
+        // The policy needs the account, and a password it refuses must leave the link usable
+        // for a better one: look the token up first, spend it only once the password passes.
+        let Some(found) = self
+            .tokens
+            .find(&token_hash, purpose, ctx.clock.now())
+            .await?
+        else {
+            return Err(AuthError::InvalidOneTimeToken);
+        };
+        let Some(user) = active_user(self.users.as_ref(), &found.user_id).await? else {
+            return Err(AuthError::InvalidOneTimeToken);
+        };
+        let mut errors = ValidationErrors::default();
+        self.new_passwords
+            .check_for(&user, new_password, "new_password", &mut errors)
+            .await?;
+        errors.into_result()?;
+        // Of two resets with one link, the one whose consumption succeeds goes on.
         let consumed = self
             .tokens
-            .consume(
-                &hash_token(token),
-                TokenPurpose::PasswordReset,
-                ctx.clock.now(),
-            )
+            .consume(&token_hash, purpose, ctx.clock.now())
             .await?;
-        let Some(consumed) = consumed else {
+        if consumed.is_none_or(|c| c.user_id != user.id) {
             return Err(AuthError::InvalidOneTimeToken);
-        };
-        let Some(user) = active_user(self.users.as_ref(), &consumed.user_id).await? else {
-            return Err(AuthError::InvalidOneTimeToken);
-        };
+        }
         let hash = self
             .passwords
             .hash(new_password)
@@ -107,6 +118,9 @@ impl PasswordFlows {
             Err(StoreError::NotFound) => return Err(AuthError::InvalidOneTimeToken),
             other => other?,
         }
+        self.new_passwords
+            .remember_previous(&user, ctx.clock.now())
+            .await?;
         self.sessions
             .revoke_everything(&user.id, "password reset")
             .await?;
@@ -148,10 +162,12 @@ impl PasswordFlows {
             &mut errors,
         )
         .await?;
-        if let Err(e) = self.passwords.check_policy(new_password) {
-            errors.push("new_password", e.to_string());
-        } else if current == new_password {
+        if current == new_password {
             errors.push("new_password", "must differ from the current password");
+        } else {
+            self.new_passwords
+                .check_for(&user, new_password, "new_password", &mut errors)
+                .await?;
         }
         errors.into_result()?;
         let hash = self
@@ -166,7 +182,11 @@ impl PasswordFlows {
             .replace_password_hash(&user.id, stored, &hash)
             .await
         {
-            Ok(true) => {}
+            Ok(true) => {
+                self.new_passwords
+                    .remember_previous(&user, self.sessions.ctx.clock.now())
+                    .await?;
+            }
             Ok(false) => return Err(AuthError::Conflict { field: "password" }),
             Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
             Err(e) => return Err(e.into()),

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::account::{OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::StoreError;
+use crate::password::history::PasswordHistoryStore;
 use crate::user::UserId;
 
 #[async_trait]
@@ -38,6 +39,20 @@ impl OneTimeTokenStore for MemoryStore {
         })
     }
 
+    async fn find(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        Ok(self
+            .state()
+            .one_time_tokens
+            .get(hash)
+            .filter(|t| t.purpose == purpose && t.expires_at > now)
+            .cloned())
+    }
+
     async fn void_user(&self, user_id: &UserId) -> Result<u64, StoreError> {
         let mut state = self.state();
         let before = state.one_time_tokens.len();
@@ -50,5 +65,31 @@ impl OneTimeTokenStore for MemoryStore {
         let before = state.one_time_tokens.len();
         state.one_time_tokens.retain(|_, t| t.expires_at > now);
         Ok((before - state.one_time_tokens.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl PasswordHistoryStore for MemoryStore {
+    async fn remember(
+        &self,
+        user_id: &UserId,
+        hash: &str,
+        _at: i64,
+        keep: usize,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let past = state.password_history.entry(user_id.clone()).or_default();
+        past.push_front(hash.to_owned());
+        past.truncate(keep);
+        Ok(())
+    }
+
+    async fn recent(&self, user_id: &UserId, limit: usize) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .password_history
+            .get(user_id)
+            .map(|past| past.iter().take(limit).cloned().collect())
+            .unwrap_or_default())
     }
 }

@@ -25,6 +25,8 @@ pub(crate) use self::session::by_recent_use;
 #[derive(Debug, Default)]
 struct State {
     users: HashMap<UserId, User>,
+    /// The compared forms of each user's username and address (kept with `users`).
+    user_keys: HashMap<UserId, crate::user::identifier::IdentifierKeys>,
     revocations: RevocationSet,
     revocation_sequence: u64,
     families: HashMap<String, RefreshFamily>,
@@ -40,6 +42,8 @@ struct State {
     counters: HashMap<String, (i64, u64)>,
     /// token hash -> one-time token.
     one_time_tokens: HashMap<String, OneTimeToken>,
+    /// user -> past password hashes, newest first.
+    password_history: HashMap<UserId, std::collections::VecDeque<String>>,
 }
 
 /// Every store trait, in memory.

@@ -4,20 +4,39 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State};
 use crate::error::StoreError;
-use crate::user::{normalize, Page, Profile, User, UserId, UserStore};
+use crate::user::identifier::{email_key, username_key, IdentifierKeys};
+use crate::user::{Page, Profile, User, UserId, UserStore};
 
-fn check_unique(state: &State, user: &User) -> Result<(), StoreError> {
-    let username = normalize(&user.username);
-    let email = normalize(&user.email);
-    for other in state.users.values().filter(|u| u.id != user.id) {
-        if normalize(&other.username) == username {
+/// Refuses `keys` for user `id` when another user has the same compared form or skeleton of
+/// either identifier (what the SQL store's unique indexes refuse).
+fn check_unique(state: &State, id: &UserId, keys: &IdentifierKeys) -> Result<(), StoreError> {
+    for (_, other) in state.user_keys.iter().filter(|(other, _)| *other != id) {
+        if other.username == keys.username || other.username_skeleton == keys.username_skeleton {
             return Err(StoreError::Conflict { field: "username" });
         }
-        if normalize(&other.email) == email {
+        if other.email == keys.email || other.email_skeleton == keys.email_skeleton {
             return Err(StoreError::Conflict { field: "email" });
         }
     }
     Ok(())
+}
+
+/// Stores `user` and its keys once they are known to be unique.
+fn put(state: &mut State, user: &User) -> Result<(), StoreError> {
+    let keys = IdentifierKeys::new(&user.username, &user.email);
+    check_unique(state, &user.id, &keys)?;
+    state.user_keys.insert(user.id.clone(), keys);
+    state.users.insert(user.id.clone(), user.clone());
+    Ok(())
+}
+
+/// The user whose key, as `key_of` picks it, is `wanted`.
+fn find_by(state: &State, wanted: &str, key_of: fn(&IdentifierKeys) -> &str) -> Option<User> {
+    let (id, _) = state
+        .user_keys
+        .iter()
+        .find(|(_, keys)| key_of(keys) == wanted)?;
+    state.users.get(id).cloned()
 }
 
 #[async_trait]
@@ -27,9 +46,7 @@ impl UserStore for MemoryStore {
         if state.users.contains_key(&user.id) {
             return Err(StoreError::Conflict { field: "id" });
         }
-        check_unique(&state, user)?;
-        state.users.insert(user.id.clone(), user.clone());
-        Ok(())
+        put(&mut state, user)
     }
 
     async fn get_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
@@ -37,23 +54,13 @@ impl UserStore for MemoryStore {
     }
 
     async fn get_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let wanted = normalize(username);
-        Ok(self
-            .state()
-            .users
-            .values()
-            .find(|u| normalize(&u.username) == wanted)
-            .cloned())
+        Ok(find_by(&self.state(), &username_key(username), |k| {
+            &k.username
+        }))
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let wanted = normalize(email);
-        Ok(self
-            .state()
-            .users
-            .values()
-            .find(|u| normalize(&u.email) == wanted)
-            .cloned())
+        Ok(find_by(&self.state(), &email_key(email), |k| &k.email))
     }
 
     async fn update(&self, user: &User) -> Result<(), StoreError> {
@@ -61,9 +68,7 @@ impl UserStore for MemoryStore {
         if !state.users.contains_key(&user.id) {
             return Err(StoreError::NotFound);
         }
-        check_unique(&state, user)?;
-        state.users.insert(user.id.clone(), user.clone());
-        Ok(())
+        put(&mut state, user)
     }
 
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
@@ -147,20 +152,15 @@ impl UserStore for MemoryStore {
         email: &str,
     ) -> Result<bool, StoreError> {
         let mut state = self.state();
-        let taken = state
-            .users
-            .values()
-            .any(|u| &u.id != id && normalize(&u.email) == normalize(email));
-        let user = state.users.get_mut(id).ok_or(StoreError::NotFound)?;
+        let user = state.users.get(id).ok_or(StoreError::NotFound)?;
         if user.email != current {
             return Ok(false);
         }
-        if taken {
-            return Err(StoreError::Conflict { field: "email" });
-        }
-        user.email = email.to_owned();
-        user.is_verified = true;
-        user.updated_at = time::OffsetDateTime::now_utc();
+        let mut changed = user.clone();
+        changed.email = email.to_owned();
+        changed.is_verified = true;
+        changed.updated_at = time::OffsetDateTime::now_utc();
+        put(&mut state, &changed)?;
         Ok(true)
     }
 

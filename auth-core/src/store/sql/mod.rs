@@ -31,6 +31,7 @@ use sqlx::AnyPool;
 
 #[cfg(feature = "casbin")]
 pub use self::casbin_adapter::SqlCasbinAdapter;
+pub use self::user::RecomputedKeys;
 
 use super::StoreError;
 
@@ -192,6 +193,20 @@ impl SqlStore {
                 .run(store.writes())
                 .await
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
+            let keys = store.recompute_identifier_keys().await?;
+            if keys.updated > 0 {
+                tracing::info!(
+                    users = keys.updated,
+                    "recomputed the compared forms of usernames and addresses"
+                );
+            }
+            if keys.colliding > 0 {
+                tracing::warn!(
+                    users = keys.colliding,
+                    "users whose usernames or addresses collide under the identifier rules kept \
+                     their old keys; list them with `auth-service users collisions`"
+                );
+            }
         }
         Ok(store)
     }

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::{map_err, SqlStore};
 use crate::error::StoreError;
-use crate::user::{normalize, Page, Profile, User, UserId, UserStore};
+use crate::user::identifier::{email_key, username_key, IdentifierKeys, IDENTIFIER_VERSION};
+use crate::user::{Page, Profile, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
                        is_verified, security_epoch, created_at, updated_at, last_login_at, \
@@ -51,20 +52,53 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     })
 }
 
+/// `$a, $b, ...` for the numbers in `range`.
+fn placeholders(range: std::ops::RangeInclusive<usize>) -> String {
+    range
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn json_list(list: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(list).map_err(corrupt)
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `$1..$13`: the id and every column `insert` and `update` both write.
+/// The columns `bind_user` binds, in order, from `$1`.
+const BOUND_COLUMNS: [&str; 16] = [
+    "id",
+    "username",
+    "username_norm",
+    "username_skeleton",
+    "email",
+    "email_norm",
+    "email_skeleton",
+    "identifier_version",
+    "password_hash",
+    "roles",
+    "permissions",
+    "tenant",
+    "is_active",
+    "is_verified",
+    "security_epoch",
+    "profile",
+];
+
+/// Binds `$1..$16` ([`BOUND_COLUMNS`]): the id and every column `insert` and `update` both
+/// write.
 fn bind_user<'q>(query: AnyQuery<'q>, user: &'q User) -> Result<AnyQuery<'q>, StoreError> {
+    let keys = IdentifierKeys::new(&user.username, &user.email);
     Ok(query
         .bind(user.id.as_str())
         .bind(&user.username)
-        .bind(normalize(&user.username))
+        .bind(keys.username)
+        .bind(keys.username_skeleton)
         .bind(&user.email)
-        .bind(normalize(&user.email))
+        .bind(keys.email)
+        .bind(keys.email_skeleton)
+        .bind(IDENTIFIER_VERSION)
         .bind(user.password_hash.as_deref())
         .bind(json_list(&user.roles)?)
         .bind(json_list(&user.permissions)?)
@@ -119,12 +153,12 @@ impl SqlStore {
 #[async_trait]
 impl UserStore for SqlStore {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "INSERT INTO users (id, username, username_norm, email, email_norm, password_hash, roles, \
-             permissions, tenant, is_active, is_verified, security_epoch, profile, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        let sql = format!(
+            "INSERT INTO users ({}, created_at, updated_at) VALUES ({}, $17, $18)",
+            BOUND_COLUMNS.join(", "),
+            placeholders(1..=BOUND_COLUMNS.len()),
         );
-        bind_user(query, user)?
+        bind_user(sqlx::query(&sql), user)?
             .bind(user.created_at.unix_timestamp())
             .bind(user.updated_at.unix_timestamp())
             .execute(self.writes())
@@ -138,20 +172,26 @@ impl UserStore for SqlStore {
     }
 
     async fn get_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        self.user_where("username_norm", &normalize(username)).await
+        self.user_where("username_norm", &username_key(username))
+            .await
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        self.user_where("email_norm", &normalize(email)).await
+        self.user_where("email_norm", &email_key(email)).await
     }
 
     async fn update(&self, user: &User) -> Result<(), StoreError> {
-        let query = sqlx::query(
-            "UPDATE users SET username = $2, username_norm = $3, email = $4, email_norm = $5, \
-             password_hash = $6, roles = $7, permissions = $8, tenant = $9, is_active = $10, \
-             is_verified = $11, security_epoch = $12, profile = $13, updated_at = $14 WHERE id = $1",
+        let assignments: Vec<String> = BOUND_COLUMNS
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, column)| format!("{column} = ${}", i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE users SET {}, updated_at = $17 WHERE id = $1",
+            assignments.join(", ")
         );
-        let result = bind_user(query, user)?
+        let result = bind_user(sqlx::query(&sql), user)?
             .bind(user.updated_at.unix_timestamp())
             .execute(self.writes())
             .await
@@ -264,15 +304,18 @@ impl UserStore for SqlStore {
         current: &str,
         email: &str,
     ) -> Result<bool, StoreError> {
-        // The unique index on email_norm refuses a taken address (mapped to a conflict).
+        // The unique indexes on email_norm and email_skeleton refuse a taken or confusable
+        // address (mapped to a conflict).
+        let keys = IdentifierKeys::new("", email);
         let result = sqlx::query(
-            "UPDATE users SET email = $3, email_norm = $4, is_verified = 1, updated_at = $5 \
-             WHERE id = $1 AND email = $2",
+            "UPDATE users SET email = $3, email_norm = $4, email_skeleton = $5, is_verified = 1, \
+             updated_at = $6 WHERE id = $1 AND email = $2",
         )
         .bind(id.as_str())
         .bind(current)
         .bind(email)
-        .bind(normalize(email))
+        .bind(keys.email)
+        .bind(keys.email_skeleton)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
         .execute(self.writes())
         .await
@@ -369,5 +412,74 @@ impl crate::authz::RoleStore for SqlStore {
                 ))
             })
             .collect()
+    }
+}
+
+/// What [`SqlStore::recompute_identifier_keys`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecomputedKeys {
+    /// Rows whose compared forms and skeletons were brought up to the current rules.
+    pub updated: u64,
+    /// Rows left as they were because their new keys collide with another user's: reported by
+    /// `auth-service users collisions`, never merged.
+    pub colliding: u64,
+}
+
+impl SqlStore {
+    /// Recomputes the compared forms and confusable skeletons of every user written under
+    /// older identifier rules ([`IDENTIFIER_VERSION`]), in batches. SQL cannot compute PRECIS
+    /// or TR39, so this is the Rust half of the migration that added the skeletons;
+    /// [`SqlStore::connect`] runs it after the schema migrations. Rows whose new keys would
+    /// collide with another user's keep their old ones and are counted, so two accounts
+    /// registered before the rules are never merged or locked out.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database fails.
+    pub async fn recompute_identifier_keys(&self) -> Result<RecomputedKeys, StoreError> {
+        const BATCH: i64 = 500;
+        let mut done = RecomputedKeys::default();
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, username, email FROM users WHERE identifier_version < $1 AND id > $2 \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(IDENTIFIER_VERSION)
+            .bind(&after)
+            .bind(BATCH)
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+            for row in &rows {
+                let id: String = row.try_get("id").map_err(map_err)?;
+                let username: String = row.try_get("username").map_err(map_err)?;
+                let email: String = row.try_get("email").map_err(map_err)?;
+                let keys = IdentifierKeys::new(&username, &email);
+                let result = sqlx::query(
+                    "UPDATE users SET username_norm = $2, username_skeleton = $3, email_norm = $4, \
+                     email_skeleton = $5, identifier_version = $6 \
+                     WHERE id = $1 AND identifier_version < $6",
+                )
+                .bind(&id)
+                .bind(keys.username)
+                .bind(keys.username_skeleton)
+                .bind(keys.email)
+                .bind(keys.email_skeleton)
+                .bind(IDENTIFIER_VERSION)
+                .execute(self.writes())
+                .await
+                .map_err(map_err);
+                match result {
+                    Ok(r) => done.updated += r.rows_affected(),
+                    Err(StoreError::Conflict { .. }) => done.colliding += 1,
+                    Err(e) => return Err(e),
+                }
+                after = id;
+            }
+            if rows.len() < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                return Ok(done);
+            }
+        }
     }
 }

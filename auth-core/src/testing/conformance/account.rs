@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::account::{hash_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use crate::password::history::PasswordHistoryStore;
 use crate::user::UserId;
 
 fn token(secret: &str, purpose: TokenPurpose, user: &str, at: i64) -> OneTimeToken {
@@ -22,8 +23,24 @@ pub async fn one_time_tokens(store: Arc<dyn OneTimeTokenStore>) {
     let reset = TokenPurpose::PasswordReset;
     let verify = TokenPurpose::VerifyEmail;
 
-    // Single use.
+    // Single use; finding leaves the token in place.
     store.issue(&token("t1", reset, "ada", at)).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            store.find(&hash_token("t1"), reset, at + 1).await.unwrap(),
+            Some(token("t1", reset, "ada", at))
+        );
+    }
+    assert!(store
+        .find(&hash_token("t1"), TokenPurpose::VerifyEmail, at + 1)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .find(&hash_token("t1"), reset, at + 1800)
+        .await
+        .unwrap()
+        .is_none());
     let taken = store
         .consume(&hash_token("t1"), reset, at + 1)
         .await
@@ -32,6 +49,11 @@ pub async fn one_time_tokens(store: Arc<dyn OneTimeTokenStore>) {
     assert_eq!(taken, token("t1", reset, "ada", at));
     assert!(store
         .consume(&hash_token("t1"), reset, at + 2)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .find(&hash_token("t1"), reset, at + 2)
         .await
         .unwrap()
         .is_none());
@@ -141,4 +163,23 @@ pub async fn one_time_tokens(store: Arc<dyn OneTimeTokenStore>) {
         }
     }
     assert_eq!(winners, 1, "exactly one consumption wins");
+}
+
+/// [`PasswordHistoryStore`]: newest first, only the newest `keep` kept, per user.
+pub async fn password_history(store: &dyn PasswordHistoryStore) {
+    let ada = UserId::from("history-ada");
+    let bob = UserId::from("history-bob");
+    assert!(store.recent(&ada, 5).await.unwrap().is_empty());
+    for (i, hash) in ["h1", "h2", "h3", "h4"].iter().enumerate() {
+        // Two in the same second: insertion order still decides.
+        let at = 1_800_000_000 + i64::try_from(i / 2).unwrap();
+        store.remember(&ada, hash, at, 3).await.unwrap();
+    }
+    store.remember(&bob, "b1", 1_800_000_000, 3).await.unwrap();
+    assert_eq!(store.recent(&ada, 10).await.unwrap(), ["h4", "h3", "h2"]);
+    assert_eq!(store.recent(&ada, 2).await.unwrap(), ["h4", "h3"]);
+    assert_eq!(store.recent(&bob, 10).await.unwrap(), ["b1"]);
+    store.remember(&ada, "h5", 1_800_000_010, 0).await.unwrap();
+    assert!(store.recent(&ada, 10).await.unwrap().is_empty(), "keep 0");
+    assert_eq!(store.recent(&bob, 10).await.unwrap(), ["b1"]);
 }

@@ -35,13 +35,14 @@ use std::sync::Arc;
 use crate::account::OneTimeTokenStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
+use crate::password::history::PasswordHistoryStore;
 use crate::session::SessionStore;
 use crate::throttle::CounterStore;
 use crate::token::refresh::RefreshTokenStore;
 use crate::token::revocation::RevocationStore;
 use crate::user::UserStore;
 
-pub use self::account::one_time_tokens;
+pub use self::account::{one_time_tokens, password_history};
 pub use self::authz::{roles, service_permissions};
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
@@ -52,7 +53,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters and one-time tokens), in turn.
+/// tokens, roles, service permissions, sessions, counters, one-time tokens and password history), in turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -62,7 +63,8 @@ where
         + ServicePermissionStore
         + SessionStore
         + CounterStore
-        + OneTimeTokenStore,
+        + OneTimeTokenStore
+        + PasswordHistoryStore,
 {
     service_permissions(store.as_ref()).await;
     roles(store.as_ref()).await;
@@ -71,5 +73,6 @@ where
     refresh_tokens(Arc::clone(&store) as Arc<dyn RefreshTokenStore>).await;
     sessions(Arc::clone(&store) as Arc<dyn SessionStore>).await;
     one_time_tokens(Arc::clone(&store) as Arc<dyn OneTimeTokenStore>).await;
+    password_history(store.as_ref()).await;
     counters(store as Arc<dyn CounterStore>).await;
 }

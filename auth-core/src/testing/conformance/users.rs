@@ -72,6 +72,35 @@ pub async fn users(store: &dyn UserStore) {
         store.insert(&dup_mail).await,
         Err(StoreError::Conflict { field: "email" })
     ));
+    // The identifier rules (user::identifier): width-mapped forms are one name, lookalikes
+    // (the same TR39 skeleton) are refused like a taken name, and so are IDNA spellings and
+    // lookalike local parts of a taken address.
+    for (username, email, field) in [
+        ("\u{ff21}\u{ff24}\u{ff21}", "wide@example.com", "username"),
+        ("\u{430}da", "cyrillic@example.com", "username"),
+        ("other", "\u{430}da@example.com", "email"),
+        ("other", "ada@EXAMPLE.com", "email"),
+    ] {
+        let result = store.insert(&User::new(username, email, None, now())).await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict { field: f }) if f == field),
+            "{username} {email}: {result:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .get_by_username("\u{ff41}\u{ff44}\u{ff41}")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ada.id,
+        "lookup by a fullwidth form"
+    );
+    assert!(
+        store.get_by_username("\u{430}da").await.unwrap().is_none(),
+        "a lookalike is not the name"
+    );
 
     let mut bob = User::new(
         "bob",
