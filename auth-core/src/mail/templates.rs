@@ -32,35 +32,35 @@ const BUILTINS: &[Builtin] = &[
         variables: &["username", "ended"],
         subject: include_str!("templates/password_changed.subject"),
         text: include_str!("templates/password_changed.txt"),
-        html: None,
+        html: Some(include_str!("templates/password_changed.html")),
     },
     Builtin {
         name: "verify_email",
         variables: &["username", "link", "token", "hours"],
         subject: include_str!("templates/verify_email.subject"),
         text: include_str!("templates/verify_email.txt"),
-        html: None,
+        html: Some(include_str!("templates/verify_email.html")),
     },
     Builtin {
         name: "change_email",
         variables: &["username", "link", "token", "hours"],
         subject: include_str!("templates/change_email.subject"),
         text: include_str!("templates/change_email.txt"),
-        html: None,
+        html: Some(include_str!("templates/change_email.html")),
     },
     Builtin {
         name: "email_change_requested",
         variables: &["username", "new_email"],
         subject: include_str!("templates/email_change_requested.subject"),
         text: include_str!("templates/email_change_requested.txt"),
-        html: None,
+        html: Some(include_str!("templates/email_change_requested.html")),
     },
     Builtin {
         name: "email_changed",
         variables: &["username", "new_email"],
         subject: include_str!("templates/email_changed.subject"),
         text: include_str!("templates/email_changed.txt"),
-        html: None,
+        html: Some(include_str!("templates/email_changed.html")),
     },
 ];
 
@@ -232,6 +232,13 @@ mod tests {
             assert!(
                 !mail.subject.is_empty() && !mail.text.is_empty(),
                 "{}",
+                builtin.name
+            );
+            assert!(
+                mail.html
+                    .as_deref()
+                    .is_some_and(|html| html.contains("<p>")),
+                "{}: every built-in message has an HTML part",
                 builtin.name
             );
         }
