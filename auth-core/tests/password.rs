@@ -87,6 +87,22 @@ async fn policy_is_checked_before_hashing() {
     );
     // 128 four-byte characters are allowed; counting is in characters, not bytes.
     assert!(hasher.check_policy(&"🦀".repeat(128)).is_ok());
+    // Characters after NFKC, as the policy counts them: 100 letters sent with combining
+    // accents (200 code points) fit, so whoever set that password can log in with it; four
+    // ligatures are eight characters.
+    let accented = "e\u{301}".repeat(100);
+    let hash = hasher.hash(&accented).await.unwrap();
+    assert_eq!(
+        hasher.verify(&accented, &hash).await,
+        Ok(Verification::Valid {
+            needs_rehash: false
+        })
+    );
+    assert!(hasher.check_policy(&"\u{fb01}".repeat(4)).is_ok());
+    assert_eq!(
+        hasher.check_policy(&"\u{fb01}".repeat(65)),
+        Err(PasswordError::TooLong { max: 128 })
+    );
 }
 
 #[tokio::test]

@@ -195,13 +195,16 @@ impl PasswordHasher {
         })
     }
 
-    /// Checks the length policy (in characters). Cheap; call it before hashing.
+    /// Checks the length policy (in characters after NFKC, as [`policy::PasswordPolicy`]
+    /// counts them). Cheap; the last guard before hashing. The flows check the whole policy
+    /// first.
     ///
     /// # Errors
     /// [`PasswordError::TooShort`] or [`PasswordError::TooLong`].
     pub fn check_policy(&self, password: &str) -> Result<(), PasswordError> {
+        use unicode_normalization::UnicodeNormalization as _;
         self.check_max(password)?;
-        if password.chars().count() < self.inner.min_length {
+        if password.nfkc().count() < self.inner.min_length {
             return Err(PasswordError::TooShort {
                 min: self.inner.min_length,
             });
@@ -210,13 +213,15 @@ impl PasswordHasher {
     }
 
     /// Refuses over-long input before any work: first by bytes (4 per character at most), then
-    /// by characters.
+    /// by characters after NFKC, as the policy counted them when the password was set (so a
+    /// password the policy accepted always gets to its login).
     ///
     /// # Errors
     /// [`PasswordError::TooLong`].
     pub fn check_max(&self, password: &str) -> Result<(), PasswordError> {
+        use unicode_normalization::UnicodeNormalization as _;
         let max = self.inner.max_length;
-        if password.len() > max.saturating_mul(4) || password.chars().count() > max {
+        if password.len() > max.saturating_mul(4) || password.nfkc().count() > max {
             return Err(PasswordError::TooLong { max });
         }
         Ok(())
