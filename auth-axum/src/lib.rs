@@ -172,6 +172,7 @@ mod readme {}
 )]
 extern crate self as auth_axum;
 
+mod client;
 mod extract;
 mod guard;
 mod module;
@@ -184,6 +185,7 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_macros as macros;
 
+pub use self::client::{client_addr, ClientAddr};
 pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::guard::RequestTenant;
 pub use self::module::AuthModule;

@@ -167,6 +167,13 @@ impl AuthModule {
         self.stack.config()
     }
 
+    /// The proxies whose forwarding headers name the client (`AUTH__SERVER__TRUSTED_PROXIES`;
+    /// see [`ClientAddr`](crate::ClientAddr)).
+    #[must_use]
+    pub fn trusted_proxies(&self) -> &auth_core::client::TrustedProxies {
+        self.stack.trusted_proxies()
+    }
+
     /// The auth routes (`/auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`,
     /// `/auth/me`) and `/health`, `/ready`, for any state the module can be taken from.
     pub fn routes<S>(&self) -> Router<S>

@@ -45,6 +45,7 @@ extern crate self as auth_core;
 pub mod account;
 pub mod admin;
 pub mod authz;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;

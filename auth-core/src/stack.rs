@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use crate::authz::engine::{PolicyEngine, TENANT_MODEL};
 use crate::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
 use crate::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
+use crate::client::TrustedProxies;
 use crate::config::AuthConfig;
 #[cfg(feature = "casbin")]
 use crate::config::ConfigError;
@@ -46,6 +47,8 @@ struct Inner {
     policies: Option<Arc<PolicyEngine>>,
     bus: OnceLock<ChangeBus>,
     origin: Origin,
+    /// `AUTH__SERVER__TRUSTED_PROXIES`, parsed.
+    proxies: Arc<TrustedProxies>,
 }
 
 /// The configured auth runtime: flows, roles, policies and cross-instance followers. Cheap
@@ -209,8 +212,15 @@ impl AuthStack {
             tracing::error!(error = %e, "ignoring the configured roles");
             RoleHierarchy::default()
         });
+        let proxies = config.server.trusted_proxies().unwrap_or_else(|e| {
+            // `AuthConfig::validate` refuses this before a stack is built from loaded
+            // configuration; a hand-built one trusts no proxy rather than a wrong one.
+            tracing::error!(error = %e, "trusting no proxy");
+            TrustedProxies::none()
+        });
         Self {
             inner: Arc::new(Inner {
+                proxies: Arc::new(proxies),
                 service,
                 config,
                 authz: Arc::new(AuthorizationService::new(roles.clone())),
@@ -294,6 +304,13 @@ impl AuthStack {
     #[must_use]
     pub fn config(&self) -> &AuthConfig {
         &self.inner.config
+    }
+
+    /// The proxies whose forwarding headers name the client (`AUTH__SERVER__TRUSTED_PROXIES`):
+    /// one resolution of the client address for sessions, lockout, rate limits and audit.
+    #[must_use]
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.inner.proxies
     }
 }
 

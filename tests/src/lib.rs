@@ -32,14 +32,20 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Serves `router` on 127.0.0.1:0.
+    /// Serves `router` on 127.0.0.1:0, recording each connection's peer address (as the
+    /// example service does), so handlers see the client address.
     pub async fn spawn(router: axum::Router) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("server");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("server");
         });
         Self { addr, task }
     }

@@ -1,8 +1,6 @@
 //! Logins and their tokens: `POST /auth/login` (JSON or the OAuth2 password form; bearer
 //! tokens, or a cookie session), `POST /auth/refresh`, `POST /auth/logout`.
 
-use std::net::SocketAddr;
-
 use auth_core::config::SessionConfig;
 use auth_core::principal::CredentialKind;
 use auth_core::service::{CookieLogin, LoginRequest, LoginResponse};
@@ -10,7 +8,7 @@ use auth_core::session::Device;
 use auth_core::AuthError;
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -187,27 +185,31 @@ fn required(field: &'static str, value: Option<String>) -> Result<String, Proble
         .ok_or_else(|| AuthError::invalid(field, "is required").into())
 }
 
-/// What the login request says about the device: `User-Agent`, the peer address (when the
-/// server records it with `into_make_service_with_connect_info`), and a name from the body.
+/// What the login request says about the device: `User-Agent`, the client address
+/// ([`ClientAddr`](crate::ClientAddr): the peer when the server records it with
+/// `into_make_service_with_connect_info`, or the client trusted proxies name), and a name
+/// from the body.
 pub(super) struct ClientInfo {
     user_agent: Option<String>,
     ip: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl<S> FromRequestParts<S> for ClientInfo
+where
+    AuthModule: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let module = AuthModule::from_ref(state);
         Ok(Self {
             user_agent: parts
                 .headers
                 .get(USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            ip: crate::client_addr(module.trusted_proxies(), parts).map(|ip| ip.to_string()),
         })
     }
 }

@@ -15,6 +15,10 @@ pub struct ServerConfig {
     pub bind: String,
     /// `AUTH__SERVER__BODY_LIMIT_BYTES`: largest accepted request body on auth routes. Default 16 KiB.
     pub body_limit_bytes: usize,
+    /// `AUTH__SERVER__TRUSTED_PROXIES`: addresses or CIDR ranges of the proxies whose
+    /// `Forwarded` / `X-Forwarded-For` headers name the client (`["10.0.0.0/8"]`). Default
+    /// none: the socket peer is the client and those headers are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -22,11 +26,25 @@ impl Default for ServerConfig {
         Self {
             bind: "127.0.0.1:8080".to_owned(),
             body_limit_bytes: 16 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
+    /// The parsed trusted proxies.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the entry that is neither an address nor a range.
+    pub fn trusted_proxies(&self) -> Result<crate::client::TrustedProxies, ConfigError> {
+        crate::client::TrustedProxies::parse(&self.trusted_proxies).map_err(|e| {
+            ConfigError::Invalid {
+                var: "AUTH__SERVER__TRUSTED_PROXIES",
+                reason: e.to_string(),
+            }
+        })
+    }
+
     /// The parsed listen address.
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.bind.parse().map_err(|_| ConfigError::Invalid {

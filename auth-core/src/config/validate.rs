@@ -51,6 +51,7 @@ impl AuthConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Problems::default();
         problems.check(self.server.bind_addr().map(|_| ()));
+        problems.check(self.server.trusted_proxies().map(|_| ()));
         self.validate_secrets(&mut problems);
         self.validate_ranges(&mut problems);
         if let Err(e) = self.authz.hierarchy() {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::super::login::password_error;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use super::super::login::password_error;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::password::history::PasswordHistoryStore;
 use crate::password::policy::{push_violations, PasswordPolicy, PolicyInputs, PolicyViolation};
