@@ -134,19 +134,25 @@ impl SqlStore {
         }
     }
 
-    /// Sets `is_active` and nothing else.
-    async fn set_active(&self, id: &UserId, active: bool) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(i64::from(active))
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?;
+    /// Runs an update of one user's row, keyed by id: [`StoreError::NotFound`] when no row
+    /// has that id.
+    async fn update_one(&self, query: AnyQuery<'_>) -> Result<(), StoreError> {
+        let result = query.execute(self.writes()).await.map_err(map_err)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Sets `is_active` and nothing else.
+    async fn set_active(&self, id: &UserId, active: bool) -> Result<(), StoreError> {
+        self.update_one(
+            sqlx::query("UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(i64::from(active))
+                .bind(OffsetDateTime::now_utc().unix_timestamp()),
+        )
+        .await
     }
 }
 
@@ -191,15 +197,8 @@ impl UserStore for SqlStore {
             "UPDATE users SET {}, updated_at = $17 WHERE id = $1",
             assignments.join(", ")
         );
-        let result = bind_user(sqlx::query(&sql), user)?
-            .bind(user.updated_at.unix_timestamp())
-            .execute(self.writes())
+        self.update_one(bind_user(sqlx::query(&sql), user)?.bind(user.updated_at.unix_timestamp()))
             .await
-            .map_err(map_err)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn list(&self, page: Page) -> Result<Vec<User>, StoreError> {
@@ -263,18 +262,13 @@ impl UserStore for SqlStore {
     }
 
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> Result<(), StoreError> {
-        let result =
+        self.update_one(
             sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(hash)
-                .bind(OffsetDateTime::now_utc().unix_timestamp())
-                .execute(self.writes())
-                .await
-                .map_err(map_err)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+                .bind(OffsetDateTime::now_utc().unix_timestamp()),
+        )
+        .await
     }
 
     async fn replace_profile(
@@ -324,16 +318,12 @@ impl UserStore for SqlStore {
     }
 
     async fn mark_verified(&self, id: &UserId) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE users SET is_verified = 1, updated_at = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.update_one(
+            sqlx::query("UPDATE users SET is_verified = 1, updated_at = $2 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(OffsetDateTime::now_utc().unix_timestamp()),
+        )
+        .await
     }
 
     async fn deactivate(&self, id: &UserId) -> Result<(), StoreError> {
@@ -345,18 +335,14 @@ impl UserStore for SqlStore {
     }
 
     async fn record_login(&self, id: &UserId, at: OffsetDateTime) -> Result<(), StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET login_count = login_count + 1, last_login_at = $2 WHERE id = $1",
+        self.update_one(
+            sqlx::query(
+                "UPDATE users SET login_count = login_count + 1, last_login_at = $2 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(at.unix_timestamp()),
         )
-        .bind(id.as_str())
-        .bind(at.unix_timestamp())
-        .execute(self.writes())
         .await
-        .map_err(map_err)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn bump_security_epoch(&self, id: &UserId) -> Result<i64, StoreError> {
