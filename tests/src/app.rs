@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use auth_axum::core::config::AuthConfig;
 use auth_axum::{AuthModule, AuthRouter};
 use reqwest::{Client, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{sqlite_url, test_config, TestServer};
 
@@ -58,5 +58,23 @@ impl AuthApp {
             request = request.bearer_auth(token);
         }
         request.send().await.expect("request")
+    }
+
+    /// `POST /auth/register`.
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> Response {
+        let body = json!({"username": username, "email": email, "password": password});
+        self.post("/auth/register", &body, None).await
+    }
+
+    /// `POST /auth/login` with a username or an address.
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        let body = json!({"username": login, "password": password});
+        self.post("/auth/login", &body, None).await
+    }
+
+    /// `POST /auth/password/reset`.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Response {
+        let body = json!({"token": token, "new_password": new_password});
+        self.post("/auth/password/reset", &body, None).await
     }
 }

@@ -60,24 +60,6 @@ impl Harness {
             .unwrap();
         user.id.to_string()
     }
-
-    async fn login(&self, name: &str, password: &str) -> Response {
-        self.post(
-            "/auth/login",
-            &json!({"username": name, "password": password}),
-            None,
-        )
-        .await
-    }
-
-    async fn reset(&self, token: &str, password: &str) -> Response {
-        self.post(
-            "/auth/password/reset",
-            &json!({"token": token, "new_password": password}),
-            None,
-        )
-        .await
-    }
 }
 
 const RESET: &str = "Reset your password";
@@ -186,23 +168,23 @@ async fn a_reset_link_works_once_and_ends_every_session(h: &Harness) {
     assert!(eventually(Duration::from_secs(10), || async { to_ada().len() == 2 }).await);
     let second = token_of(&to_ada()[1]);
     assert_ne!(first, second);
-    let superseded = refused(h.reset(&first, NEW_PASSWORD).await).await;
-    let wrong = refused(h.reset("not-a-token", NEW_PASSWORD).await).await;
+    let superseded = refused(h.reset_password(&first, NEW_PASSWORD).await).await;
+    let wrong = refused(h.reset_password("not-a-token", NEW_PASSWORD).await).await;
     assert_eq!(
         superseded, wrong,
         "a superseded token answers as a wrong one"
     );
 
     // A password the policy refuses leaves the link usable.
-    let weak = h.reset(&second, "short").await;
+    let weak = h.reset_password(&second, "short").await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = weak.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
 
     // Two concurrent resets with the one link: exactly one changes the password.
     let (one, two) = tokio::join!(
-        h.reset(&second, NEW_PASSWORD),
-        h.reset(&second, "a third password entirely")
+        h.reset_password(&second, NEW_PASSWORD),
+        h.reset_password(&second, "a third password entirely")
     );
     let mut statuses = [one.status(), two.status()];
     statuses.sort();
@@ -212,7 +194,7 @@ async fn a_reset_link_works_once_and_ends_every_session(h: &Harness) {
     } else {
         "a third password entirely"
     };
-    let used = refused(h.reset(&second, NEW_PASSWORD).await).await;
+    let used = refused(h.reset_password(&second, NEW_PASSWORD).await).await;
     assert_eq!(used, wrong, "a used token answers as a wrong one");
 
     // Every session of the account ended; only the new password logs in.
@@ -571,8 +553,8 @@ async fn two_instances_consume_one_reset_link_once() {
     assert_eq!(forgot.status(), StatusCode::ACCEPTED);
     let token = token_of(&wait_for(&a.outbox, RESET, 1).await[0]);
     let (one, two) = tokio::join!(
-        a.reset(&token, NEW_PASSWORD),
-        b.reset(&token, "a third password entirely")
+        a.reset_password(&token, NEW_PASSWORD),
+        b.reset_password(&token, "a third password entirely")
     );
     let mut statuses = [one.status(), two.status()];
     statuses.sort();

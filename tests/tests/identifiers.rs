@@ -12,49 +12,17 @@ use auth_axum::core::store::sql::{SqlOptions, SqlStore};
 use auth_axum::core::user::UserStore;
 use auth_axum::AuthModule;
 use reqwest::{Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tests::app::AuthApp;
 use tests::{sqlite_url, test_config, PgDatabase};
 
 const PASSWORD: &str = "correct horse battery";
 
-struct Harness(AuthApp);
-
-impl std::ops::Deref for Harness {
-    type Target = AuthApp;
-
-    fn deref(&self) -> &AuthApp {
-        &self.0
-    }
-}
-
-impl Harness {
-    async fn start(database_url: Option<String>, allow_mixed_scripts: bool) -> Self {
-        Self(
-            AuthApp::start(database_url, |c| {
-                c.users.allow_mixed_scripts = allow_mixed_scripts;
-            })
-            .await,
-        )
-    }
-
-    async fn register(&self, username: &str, email: &str) -> Response {
-        self.post(
-            "/auth/register",
-            &json!({"username": username, "email": email, "password": PASSWORD}),
-            None,
-        )
-        .await
-    }
-
-    async fn login(&self, login: &str) -> Response {
-        self.post(
-            "/auth/login",
-            &json!({"username": login, "password": PASSWORD}),
-            None,
-        )
-        .await
-    }
+async fn start(database_url: Option<String>, allow_mixed_scripts: bool) -> AuthApp {
+    AuthApp::start(database_url, |c| {
+        c.users.allow_mixed_scripts = allow_mixed_scripts;
+    })
+    .await
 }
 
 /// Asserts the status, then the problem's code and detail; returns the body.
@@ -76,10 +44,12 @@ async fn taken(response: Response, field: &str) {
     .await;
 }
 
-async fn suite(h: Harness) {
-    let created = h.register("admin", "admin@example.com").await;
+async fn suite(h: AuthApp) {
+    let created = h.register("admin", "admin@example.com", PASSWORD).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let precomposed = h.register("adm\u{ed}n", "accent@example.com").await;
+    let precomposed = h
+        .register("adm\u{ed}n", "accent@example.com", PASSWORD)
+        .await;
     assert_eq!(precomposed.status(), StatusCode::CREATED);
 
     // One name, spelt otherwise: width, case, a combining accent instead of a precomposed one.
@@ -89,22 +59,34 @@ async fn suite(h: Harness) {
         ("Ａｄｍｉｎ", "mixedwidth@example.com"),
         ("admi\u{301}n", "combining@example.com"),
     ] {
-        taken(h.register(variant, email).await, "username").await;
+        taken(h.register(variant, email, PASSWORD).await, "username").await;
     }
     // Names that only look alike: `rn` for `m`, a digit for a letter, a whole-script
     // lookalike.
-    taken(h.register("adrnin", "rn@example.com").await, "username").await;
+    taken(
+        h.register("adrnin", "rn@example.com", PASSWORD).await,
+        "username",
+    )
+    .await;
     assert_eq!(
-        h.register("alice", "alice@example.com").await.status(),
-        StatusCode::CREATED
-    );
-    taken(h.register("a1ice", "one@example.com").await, "username").await;
-    assert_eq!(
-        h.register("pop", "pop@example.com").await.status(),
+        h.register("alice", "alice@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::CREATED
     );
     taken(
-        h.register("\u{440}\u{43e}\u{440}", "cyrillic@example.com")
+        h.register("a1ice", "one@example.com", PASSWORD).await,
+        "username",
+    )
+    .await;
+    assert_eq!(
+        h.register("pop", "pop@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    taken(
+        h.register("\u{440}\u{43e}\u{440}", "cyrillic@example.com", PASSWORD)
             .await,
         "username",
     )
@@ -112,7 +94,7 @@ async fn suite(h: Harness) {
     // A Cyrillic `а` among Latin letters: refused for mixing scripts, whatever is taken.
     for mixed in ["\u{430}dmin", "\u{430}lice"] {
         let body = problem(
-            h.register(mixed, "mixed@example.com").await,
+            h.register(mixed, "mixed@example.com", PASSWORD).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             "username: may not mix letters of different scripts",
@@ -124,7 +106,7 @@ async fn suite(h: Harness) {
     // Addresses: the domain compared in IDNA form, the local part case-insensitively and by
     // its skeleton.
     assert_eq!(
-        h.register("joerg", "j\u{f6}rg@b\u{fc}cher.example")
+        h.register("joerg", "j\u{f6}rg@b\u{fc}cher.example", PASSWORD)
             .await
             .status(),
         StatusCode::CREATED
@@ -136,33 +118,35 @@ async fn suite(h: Harness) {
         ("admin3", "\u{430}dmin@example.com"),
         ("admin4", "adrnin@example.com"),
     ] {
-        taken(h.register(name, variant).await, "email").await;
+        taken(h.register(name, variant, PASSWORD).await, "email").await;
     }
 
     // One's own name in any normalised form logs in, as the one account.
     let id = |body: &Value| body["user"]["id"].as_str().unwrap().to_owned();
-    let plain = h.login("admin").await;
+    let plain = h.login("admin", PASSWORD).await;
     assert_eq!(plain.status(), StatusCode::OK);
     let admin_id = id(&plain.json().await.unwrap());
     for form in ["ＡＤＭＩＮ", "Admin", " admin "] {
-        let response = h.login(form).await;
+        let response = h.login(form, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "{form:?}");
         assert_eq!(id(&response.json().await.unwrap()), admin_id, "{form:?}");
     }
     for form in ["admi\u{301}n", "ADM\u{cd}N"] {
-        let response = h.login(form).await;
+        let response = h.login(form, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "{form:?}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["user"]["username"], "adm\u{ed}n", "{form:?}");
     }
-    let by_idna = h.login("J\u{f6}rg@xn--BCHER-KVA.example").await;
+    let by_idna = h.login("J\u{f6}rg@xn--BCHER-KVA.example", PASSWORD).await;
     assert_eq!(by_idna.status(), StatusCode::OK);
     // A lookalike of one's name is not one's name.
-    let lookalike = h.login("\u{430}dmin").await;
+    let lookalike = h.login("\u{430}dmin", PASSWORD).await;
     assert_eq!(lookalike.status(), StatusCode::UNAUTHORIZED);
 
     // The stored name is the prepared one.
-    let wide = h.register("ｗｉｄｅｎａｍｅ", "wide@example.com").await;
+    let wide = h
+        .register("ｗｉｄｅｎａｍｅ", "wide@example.com", PASSWORD)
+        .await;
     assert_eq!(wide.status(), StatusCode::CREATED);
     let body: Value = wide.json().await.unwrap();
     assert_eq!(body["username"], "widename", "{body}");
@@ -179,7 +163,7 @@ async fn suite(h: Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookalike_identifiers_are_refused_on_sqlite() {
-    suite(Harness::start(None, false).await).await;
+    suite(start(None, false).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,24 +171,36 @@ async fn lookalike_identifiers_are_refused_on_postgres() {
     let Some(db) = PgDatabase::create().await else {
         return;
     };
-    suite(Harness::start(Some(db.url.clone()), false).await).await;
+    suite(start(Some(db.url.clone()), false).await).await;
     db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_scripts_may_be_allowed_but_lookalikes_never() {
-    let h = Harness::start(None, true).await;
+    let h = start(None, true).await;
     assert_eq!(
-        h.register("alice", "alice@example.com").await.status(),
+        h.register("alice", "alice@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::CREATED
     );
     assert_eq!(
-        h.register("\u{430}dmin", "a@example.com").await.status(),
+        h.register("\u{430}dmin", "a@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::CREATED,
         "mixing allowed"
     );
-    taken(h.register("admin", "b@example.com").await, "username").await;
-    taken(h.register("\u{430}lice", "c@example.com").await, "username").await;
+    taken(
+        h.register("admin", "b@example.com", PASSWORD).await,
+        "username",
+    )
+    .await;
+    taken(
+        h.register("\u{430}lice", "c@example.com", PASSWORD).await,
+        "username",
+    )
+    .await;
 }
 
 /// Rows written before the identifier rules (keys as a plain lower-casing made them, no

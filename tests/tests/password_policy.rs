@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use auth_axum::core::config::AuthConfig;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use tests::app::AuthApp;
@@ -19,75 +18,40 @@ const SECOND: &str = "another staple entirely";
 const THIRD: &str = "violet lantern orchestra";
 const FOURTH: &str = "quiet harbour pinecone";
 
-struct Harness(AuthApp);
-
-impl std::ops::Deref for Harness {
-    type Target = AuthApp;
-
-    fn deref(&self) -> &AuthApp {
-        &self.0
-    }
+/// Registers `username` (address `username@example.com`) with `password`.
+async fn register(h: &AuthApp, username: &str, password: &str) -> Response {
+    h.register(username, &format!("{username}@example.com"), password)
+        .await
 }
 
-impl Harness {
-    async fn start(database_url: Option<String>, change: impl FnOnce(&mut AuthConfig)) -> Self {
-        Self(AuthApp::start(database_url, change).await)
-    }
+/// Logs in; the access token.
+async fn sign_in(h: &AuthApp, username: &str, password: &str) -> String {
+    let response = h.login(username, password).await;
+    assert_eq!(response.status(), StatusCode::OK, "{username}/{password}");
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
 
-    async fn register(&self, username: &str, password: &str) -> Response {
-        let email = format!("{username}@example.com");
-        self.post(
-            "/auth/register",
-            &json!({"username": username, "email": email, "password": password}),
+async fn change(h: &AuthApp, access: &str, current: &str, new: &str) -> Response {
+    h.post(
+        "/auth/password/change",
+        &json!({"current_password": current, "new_password": new}),
+        Some(access),
+    )
+    .await
+}
+
+/// Asks for a reset link for `username` and returns the `n`th one mailed (1-based).
+async fn reset_token(h: &AuthApp, username: &str, n: usize) -> String {
+    let forgot = h
+        .post(
+            "/auth/password/forgot",
+            &json!({"email": format!("{username}@example.com")}),
             None,
         )
-        .await
-    }
-
-    /// Logs in; the access token.
-    async fn access(&self, username: &str, password: &str) -> String {
-        let response = self
-            .post(
-                "/auth/login",
-                &json!({"username": username, "password": password}),
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK, "{username}/{password}");
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn change(&self, access: &str, current: &str, new: &str) -> Response {
-        self.post(
-            "/auth/password/change",
-            &json!({"current_password": current, "new_password": new}),
-            Some(access),
-        )
-        .await
-    }
-
-    /// Asks for a reset link for `username` and returns the `n`th one mailed (1-based).
-    async fn reset_token(&self, username: &str, n: usize) -> String {
-        let forgot = self
-            .post(
-                "/auth/password/forgot",
-                &json!({"email": format!("{username}@example.com")}),
-                None,
-            )
-            .await;
-        assert_eq!(forgot.status(), StatusCode::ACCEPTED);
-        token_of(&wait_for(&self.outbox, "Reset your password", n).await[n - 1])
-    }
-
-    async fn reset(&self, token: &str, password: &str) -> Response {
-        self.post(
-            "/auth/password/reset",
-            &json!({"token": token, "new_password": password}),
-            None,
-        )
-        .await
-    }
+        .await;
+    assert_eq!(forgot.status(), StatusCode::ACCEPTED);
+    token_of(&wait_for(&h.outbox, "Reset your password", n).await[n - 1])
 }
 
 /// Asserts a 422 whose errors on `field` carry exactly `codes`, in order.
@@ -108,7 +72,7 @@ async fn refused(response: Response, field: &str, codes: &[&str]) {
     }
 }
 
-async fn registration_reports_every_rule(h: &Harness) {
+async fn registration_reports_every_rule(h: &AuthApp) {
     for (password, codes) in [
         (
             "pass",
@@ -132,18 +96,19 @@ async fn registration_reports_every_rule(h: &Harness) {
             &["password_too_short", "password_too_weak"],
         ),
     ] {
-        refused(h.register("mallory", password).await, "password", codes).await;
+        refused(register(h, "mallory", password).await, "password", codes).await;
     }
     let long = "tiger lily ".repeat(12);
     refused(
-        h.register("mallory", &long).await,
+        register(h, "mallory", &long).await,
         "password",
         &["password_too_long"],
     )
     .await;
     // Sixteen code points, eight characters: long enough, and judged on its strength.
     refused(
-        h.register(
+        register(
+            h,
             "mallory",
             "e\u{301}a\u{301}o\u{301}u\u{301}i\u{301}y\u{301}z\u{301}n\u{301}",
         )
@@ -153,83 +118,83 @@ async fn registration_reports_every_rule(h: &Harness) {
     )
     .await;
     assert_eq!(
-        h.register("grace", FIRST).await.status(),
+        register(h, "grace", FIRST).await.status(),
         StatusCode::CREATED
     );
 }
 
-async fn history_is_refused_at_change_and_reset(h: &Harness) {
+async fn history_is_refused_at_change_and_reset(h: &AuthApp) {
     // History 3: the current password and the two before it.
     assert_eq!(
-        h.register("hedy", FIRST).await.status(),
+        register(h, "hedy", FIRST).await.status(),
         StatusCode::CREATED
     );
-    let access = h.access("hedy", FIRST).await;
-    let same = h.change(&access, FIRST, FIRST).await;
+    let access = sign_in(h, "hedy", FIRST).await;
+    let same = change(h, &access, FIRST, FIRST).await;
     assert_eq!(same.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        h.change(&access, FIRST, SECOND).await.status(),
+        change(h, &access, FIRST, SECOND).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        h.change(&access, SECOND, THIRD).await.status(),
+        change(h, &access, SECOND, THIRD).await.status(),
         StatusCode::NO_CONTENT
     );
     for old in [FIRST, SECOND] {
         refused(
-            h.change(&access, THIRD, old).await,
+            change(h, &access, THIRD, old).await,
             "new_password",
             &["password_reused"],
         )
         .await;
     }
     // A reset link compares the same history, and a refused password leaves it usable.
-    let token = h.reset_token("hedy", 1).await;
+    let token = reset_token(h, "hedy", 1).await;
     refused(
-        h.reset(&token, SECOND).await,
+        h.reset_password(&token, SECOND).await,
         "new_password",
         &["password_reused"],
     )
     .await;
     refused(
-        h.reset(&token, THIRD).await,
+        h.reset_password(&token, THIRD).await,
         "new_password",
         &["password_reused"],
     )
     .await;
     refused(
-        h.reset(&token, "hedy hedy hedy").await,
+        h.reset_password(&token, "hedy hedy hedy").await,
         "new_password",
         &["password_too_weak", "password_contains_identifier"],
     )
     .await;
     assert_eq!(
-        h.reset(&token, FOURTH).await.status(),
+        h.reset_password(&token, FOURTH).await.status(),
         StatusCode::NO_CONTENT
     );
-    let used = h.reset(&token, "yet another fine phrase").await;
+    let used = h.reset_password(&token, "yet another fine phrase").await;
     assert_eq!(
         used.status(),
         StatusCode::BAD_REQUEST,
         "the link worked once"
     );
     // Now FOURTH, THIRD, SECOND are remembered: FIRST is old enough again.
-    let access = h.access("hedy", FOURTH).await;
+    let access = sign_in(h, "hedy", FOURTH).await;
     refused(
-        h.change(&access, FOURTH, SECOND).await,
+        change(h, &access, FOURTH, SECOND).await,
         "new_password",
         &["password_reused"],
     )
     .await;
     assert_eq!(
-        h.change(&access, FOURTH, FIRST).await.status(),
+        change(h, &access, FOURTH, FIRST).await.status(),
         StatusCode::NO_CONTENT
     );
-    h.access("hedy", FIRST).await;
+    sign_in(h, "hedy", FIRST).await;
 }
 
 async fn suite(database_url: Option<String>) {
-    let h = Harness::start(database_url, |c| c.password.history = 3).await;
+    let h = AuthApp::start(database_url, |c| c.password.history = 3).await;
     registration_reports_every_rule(&h).await;
     history_is_refused_at_change_and_reset(&h).await;
 }
@@ -250,26 +215,25 @@ async fn password_policy_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_classes_are_required_and_rules_can_be_turned_off() {
-    let strict = Harness::start(None, |c| {
+    let strict = AuthApp::start(None, |c| {
         c.password.require_uppercase = true;
         c.password.require_digit = true;
         c.password.require_symbol = true;
     })
     .await;
     refused(
-        strict.register("ada", FIRST).await,
+        register(&strict, "ada", FIRST).await,
         "password",
         &["password_missing_uppercase", "password_missing_digit"],
     )
     .await;
     assert_eq!(
-        strict
-            .register("ada", "Correct horse battery 9")
+        register(&strict, "ada", "Correct horse battery 9")
             .await
             .status(),
         StatusCode::CREATED
     );
-    let lax = Harness::start(None, |c| {
+    let lax = AuthApp::start(None, |c| {
         c.password.min_strength = 0;
         c.password.check_breached = false;
         c.password.forbid_identifiers = false;
@@ -277,16 +241,16 @@ async fn configured_classes_are_required_and_rules_can_be_turned_off() {
     })
     .await;
     assert_eq!(
-        lax.register("ada", "ada12345").await.status(),
+        register(&lax, "ada", "ada12345").await.status(),
         StatusCode::CREATED
     );
-    let access = lax.access("ada", "ada12345").await;
+    let access = sign_in(&lax, "ada", "ada12345").await;
     assert_eq!(
-        lax.change(&access, "ada12345", "password").await.status(),
+        change(&lax, &access, "ada12345", "password").await.status(),
         StatusCode::NO_CONTENT
     );
     refused(
-        lax.change(&access, "password", "short").await,
+        change(&lax, &access, "password", "short").await,
         "new_password",
         &["password_too_short"],
     )

@@ -7,23 +7,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_axum::core::config::SmtpTls;
+use auth_axum::core::config::{AuthConfig, SmtpTls};
 use auth_axum::core::mail::{deliver, Mail, SmtpMailer, ATTEMPTS};
-use auth_axum::{AuthModule, AuthRouter};
 use reqwest::StatusCode;
 use serde_json::json;
-use tests::{eventually, sqlite_url, test_config, SmtpServer, TestServer};
+use tests::app::AuthApp;
+use tests::outbox::token_of;
+use tests::{eventually, SmtpServer};
 
 const PASSWORD: &str = "correct horse battery";
 
-fn smtp_config(dir: &std::path::Path, port: u16) -> auth_axum::core::AuthConfig {
-    let mut config = test_config(&sqlite_url(dir), dir);
+/// Mail through the SMTP server on `port` of 127.0.0.1, in plain text (a test server).
+fn use_smtp(config: &mut AuthConfig, port: u16) {
     config.mail.smtp_host = Some("127.0.0.1".to_owned());
     config.mail.smtp_port = Some(port);
     config.mail.smtp_tls = SmtpTls::None;
     config.mail.smtp_timeout_seconds = 2;
     config.mail.from = "Auth <auth@example.com>".to_owned();
-    config
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,24 +31,8 @@ async fn a_registration_link_arrives_by_smtp_and_works() {
     let Some(smtp) = SmtpServer::start().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let module = AuthModule::configure(smtp_config(dir.path(), smtp.port))
-        .await
-        .unwrap();
-    let server = TestServer::spawn(
-        AuthRouter::new()
-            .with_auth_routes(64 * 1024)
-            .into_router()
-            .with_state(module),
-    )
-    .await;
-    let http = reqwest::Client::new();
-    let registered = http
-        .post(server.url("/auth/register"))
-        .json(&json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let app = AuthApp::start(None, |c| use_smtp(c, smtp.port)).await;
+    let registered = app.register("ada", "ada@example.com", PASSWORD).await;
     assert_eq!(registered.status(), StatusCode::CREATED);
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -72,18 +56,10 @@ async fn a_registration_link_arrives_by_smtp_and_works() {
         !received.contains("auth-keys"),
         "nothing else in the message"
     );
-    let token = received
-        .lines()
-        .find_map(|l| l.strip_prefix("Token: "))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let verified = http
-        .post(server.url("/auth/verify-email"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
+    let token = token_of(&received);
+    let verified = app
+        .post("/auth/verify-email", &json!({ "token": token }), None)
+        .await;
     assert_eq!(verified.status(), StatusCode::NO_CONTENT);
 }
 
@@ -95,33 +71,19 @@ async fn a_mail_server_that_is_down_fails_no_request_and_delivery_gives_up() {
         .local_addr()
         .unwrap()
         .port();
-    let dir = tempfile::tempdir().unwrap();
-    let config = smtp_config(dir.path(), port);
-    let module = AuthModule::configure(config.clone()).await.unwrap();
-    let server = TestServer::spawn(
-        AuthRouter::new()
-            .with_auth_routes(64 * 1024)
-            .into_router()
-            .with_state(module),
-    )
-    .await;
-    let http = reqwest::Client::new();
-    let registered = http
-        .post(server.url("/auth/register"))
-        .json(&json!({"username": "bob", "email": "bob@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let app = AuthApp::start(None, |c| use_smtp(c, port)).await;
+    let registered = app.register("bob", "bob@example.com", PASSWORD).await;
     assert_eq!(registered.status(), StatusCode::CREATED);
-    let forgot = http
-        .post(server.url("/auth/password/forgot"))
-        .json(&json!({"email": "bob@example.com"}))
-        .send()
-        .await
-        .unwrap();
+    let forgot = app
+        .post(
+            "/auth/password/forgot",
+            &json!({"email": "bob@example.com"}),
+            None,
+        )
+        .await;
     assert_eq!(forgot.status(), StatusCode::ACCEPTED);
 
-    let mailer = Arc::new(SmtpMailer::new(&config.mail).unwrap());
+    let mailer = Arc::new(SmtpMailer::new(&app.module.config().mail).unwrap());
     let sent = deliver(mailer, Mail::new("bob@example.com", "Hello", "text"))
         .await
         .unwrap();
