@@ -51,7 +51,7 @@ pub fn client_addr(proxies: &TrustedProxies, parts: &Parts) -> Option<IpAddr> {
     let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
     let peer = peer.ip();
     if !proxies.contains(peer) {
-        return Some(TrustedProxies::none().resolve(peer, None, None));
+        return Some(auth_core::client::canonical(peer));
     }
     // Every occurrence of a header counts, in order (RFC 9110 section 5.3).
     let joined = |name: &HeaderName| {

@@ -108,8 +108,9 @@ impl TrustedProxies {
 }
 
 /// An IPv4 address mapped into IPv6 (`::ffff:10.0.0.1`, what a dual-stack socket reports)
-/// as the IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
+/// as the IPv4 address it is; any other address as it is.
+#[must_use]
+pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,

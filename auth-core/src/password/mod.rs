@@ -202,9 +202,7 @@ impl PasswordHasher {
     /// # Errors
     /// [`PasswordError::TooShort`] or [`PasswordError::TooLong`].
     pub fn check_policy(&self, password: &str) -> Result<(), PasswordError> {
-        use unicode_normalization::UnicodeNormalization as _;
-        self.check_max(password)?;
-        if password.nfkc().count() < self.inner.min_length {
+        if self.length_within_max(password)? < self.inner.min_length {
             return Err(PasswordError::TooShort {
                 min: self.inner.min_length,
             });
@@ -219,12 +217,22 @@ impl PasswordHasher {
     /// # Errors
     /// [`PasswordError::TooLong`].
     pub fn check_max(&self, password: &str) -> Result<(), PasswordError> {
+        self.length_within_max(password).map(|_| ())
+    }
+
+    /// The length in characters after NFKC, once the bytes and then that length are known
+    /// to be within the maximum.
+    fn length_within_max(&self, password: &str) -> Result<usize, PasswordError> {
         use unicode_normalization::UnicodeNormalization as _;
         let max = self.inner.max_length;
-        if password.len() > max.saturating_mul(4) || password.nfkc().count() > max {
+        if password.len() > max.saturating_mul(4) {
             return Err(PasswordError::TooLong { max });
         }
-        Ok(())
+        let length = password.nfkc().count();
+        if length > max {
+            return Err(PasswordError::TooLong { max });
+        }
+        Ok(length)
     }
 
     /// Refuses at once when every hashing slot is busy and the queue is full, so that a caller

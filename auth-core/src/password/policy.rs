@@ -263,7 +263,8 @@ impl PasswordPolicy {
             }
         }
         if self.check_breached
-            && (super::breached::contains(password) || super::breached::contains(&normalized))
+            && (super::breached::contains(password)
+                || (normalized != password && super::breached::contains(&normalized)))
         {
             violations.push(PolicyViolation::Breached);
         }

@@ -136,13 +136,16 @@ pub fn confusable_skeleton(key: &str) -> String {
     skeleton(key).collect::<String>().to_lowercase()
 }
 
-/// The skeleton of an address's compared form: the local part's skeleton, the domain as is
-/// (IDNA has already made it ASCII).
-fn email_skeleton(key: &str) -> String {
-    match key.rsplit_once('@') {
+/// The compared form of an address ([`email_key`]) and its skeleton: the local part's
+/// skeleton with the domain as is (IDNA has already made it ASCII).
+#[must_use]
+pub fn email_keys(email: &str) -> (String, String) {
+    let key = email_key(email);
+    let skeleton = match key.rsplit_once('@') {
         Some((local, domain)) => format!("{}@{domain}", confusable_skeleton(local)),
-        None => confusable_skeleton(key),
-    }
+        None => confusable_skeleton(&key),
+    };
+    (key, skeleton)
 }
 
 /// The four derived columns a store keeps unique for a user.
@@ -164,12 +167,12 @@ impl IdentifierKeys {
     #[must_use]
     pub fn new(username: &str, email: &str) -> Self {
         let username = username_key(username);
-        let email = email_key(email);
+        let (email, email_skeleton) = email_keys(email);
         Self {
             username_skeleton: confusable_skeleton(&username),
-            email_skeleton: email_skeleton(&email),
             username,
             email,
+            email_skeleton,
         }
     }
 }

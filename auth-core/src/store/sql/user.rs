@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use super::{map_err, SqlStore};
 use crate::error::StoreError;
-use crate::user::identifier::{email_key, username_key, IdentifierKeys, IDENTIFIER_VERSION};
+use crate::user::identifier::{
+    email_key, email_keys, username_key, IdentifierKeys, IDENTIFIER_VERSION,
+};
 use crate::user::{Page, Profile, User, UserId, UserStore};
 
 const COLUMNS: &str = "id, username, email, password_hash, roles, permissions, tenant, is_active, \
@@ -300,7 +302,7 @@ impl UserStore for SqlStore {
     ) -> Result<bool, StoreError> {
         // The unique indexes on email_norm and email_skeleton refuse a taken or confusable
         // address (mapped to a conflict).
-        let keys = IdentifierKeys::new("", email);
+        let (email_norm, email_skeleton) = email_keys(email);
         let result = sqlx::query(
             "UPDATE users SET email = $3, email_norm = $4, email_skeleton = $5, is_verified = 1, \
              updated_at = $6 WHERE id = $1 AND email = $2",
@@ -308,8 +310,8 @@ impl UserStore for SqlStore {
         .bind(id.as_str())
         .bind(current)
         .bind(email)
-        .bind(keys.email)
-        .bind(keys.email_skeleton)
+        .bind(email_norm)
+        .bind(email_skeleton)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
         .execute(self.writes())
         .await
