@@ -10,58 +10,35 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 
 use super::Mail;
 
-/// One built-in message: its name, the variables it is given, and its parts.
+/// One built-in message: its name, the variables it is given, and its three parts.
 struct Builtin {
     name: &'static str,
     variables: &'static [&'static str],
     subject: &'static str,
     text: &'static str,
-    html: Option<&'static str>,
+    html: &'static str,
+}
+
+/// The built-in message `name`, its parts read from `templates/<name>.{subject,txt,html}`.
+macro_rules! builtin {
+    ($name:literal, [$($variable:literal),* $(,)?]) => {
+        Builtin {
+            name: $name,
+            variables: &[$($variable),*],
+            subject: include_str!(concat!("templates/", $name, ".subject")),
+            text: include_str!(concat!("templates/", $name, ".txt")),
+            html: include_str!(concat!("templates/", $name, ".html")),
+        }
+    };
 }
 
 const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "reset_password",
-        variables: &["username", "link", "token", "minutes"],
-        subject: include_str!("templates/reset_password.subject"),
-        text: include_str!("templates/reset_password.txt"),
-        html: Some(include_str!("templates/reset_password.html")),
-    },
-    Builtin {
-        name: "password_changed",
-        variables: &["username", "ended"],
-        subject: include_str!("templates/password_changed.subject"),
-        text: include_str!("templates/password_changed.txt"),
-        html: Some(include_str!("templates/password_changed.html")),
-    },
-    Builtin {
-        name: "verify_email",
-        variables: &["username", "link", "token", "hours"],
-        subject: include_str!("templates/verify_email.subject"),
-        text: include_str!("templates/verify_email.txt"),
-        html: Some(include_str!("templates/verify_email.html")),
-    },
-    Builtin {
-        name: "change_email",
-        variables: &["username", "link", "token", "hours"],
-        subject: include_str!("templates/change_email.subject"),
-        text: include_str!("templates/change_email.txt"),
-        html: Some(include_str!("templates/change_email.html")),
-    },
-    Builtin {
-        name: "email_change_requested",
-        variables: &["username", "new_email"],
-        subject: include_str!("templates/email_change_requested.subject"),
-        text: include_str!("templates/email_change_requested.txt"),
-        html: Some(include_str!("templates/email_change_requested.html")),
-    },
-    Builtin {
-        name: "email_changed",
-        variables: &["username", "new_email"],
-        subject: include_str!("templates/email_changed.subject"),
-        text: include_str!("templates/email_changed.txt"),
-        html: Some(include_str!("templates/email_changed.html")),
-    },
+    builtin!("reset_password", ["username", "link", "token", "minutes"]),
+    builtin!("password_changed", ["username", "ended"]),
+    builtin!("verify_email", ["username", "link", "token", "hours"]),
+    builtin!("change_email", ["username", "link", "token", "hours"]),
+    builtin!("email_change_requested", ["username", "new_email"]),
+    builtin!("email_changed", ["username", "new_email"]),
 ];
 
 /// Why the templates could not be loaded or rendered.
@@ -107,18 +84,16 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for builtin in BUILTINS {
             let parts = [
-                ("subject", Some(builtin.subject)),
-                ("txt", Some(builtin.text)),
+                ("subject", builtin.subject),
+                ("txt", builtin.text),
                 ("html", builtin.html),
             ];
             for (part, source) in parts {
-                if let Some(source) = source {
-                    // The built-ins are checked by the tests below; a broken one is a bug.
-                    if let Err(e) = env
-                        .add_template_owned(format!("{}.{part}", builtin.name), source.to_owned())
-                    {
-                        tracing::error!(error = %e, "a built-in mail template does not parse");
-                    }
+                // The built-ins are checked by the tests below; a broken one is a bug.
+                if let Err(e) =
+                    env.add_template_owned(format!("{}.{part}", builtin.name), source.to_owned())
+                {
+                    tracing::error!(error = %e, "a built-in mail template does not parse");
                 }
             }
         }
