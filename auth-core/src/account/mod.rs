@@ -98,6 +98,12 @@ impl OneTimeToken {
         }
     }
 
+    /// Whether the token works for `purpose` at `now` (unexpired; it stops at `expires_at`).
+    #[must_use]
+    pub fn serves(&self, purpose: TokenPurpose, now: i64) -> bool {
+        self.purpose == purpose && self.expires_at > now
+    }
+
     /// The same token carrying `payload`.
     #[must_use]
     pub fn with_payload(mut self, payload: impl Into<String>) -> Self {

@@ -31,7 +31,7 @@ impl OneTimeTokenStore for MemoryStore {
         let usable = state
             .one_time_tokens
             .get(hash)
-            .is_some_and(|t| t.purpose == purpose && t.expires_at > now);
+            .is_some_and(|t| t.serves(purpose, now));
         Ok(if usable {
             state.one_time_tokens.remove(hash)
         } else {
@@ -49,7 +49,7 @@ impl OneTimeTokenStore for MemoryStore {
             .state()
             .one_time_tokens
             .get(hash)
-            .filter(|t| t.purpose == purpose && t.expires_at > now)
+            .filter(|t| t.serves(purpose, now))
             .cloned())
     }
 
