@@ -13,8 +13,8 @@ const REALM: &str = "api";
 /// (RFC 9457) with `type`, `title`, `status`, `detail` and a stable `code`; validation errors
 /// add `errors: [{field, message}]`.
 ///
-/// 401 responses carry `WWW-Authenticate: Bearer` with the RFC 6750 error code; 503 responses
-/// carry `Retry-After`. Details never contain a secret, and never tell whether an account
+/// 401 responses carry `WWW-Authenticate: Bearer` with the RFC 6750 error code; 429 and 503
+/// responses carry `Retry-After`. Details never contain a secret, and never tell whether an account
 /// exists.
 ///
 /// ```
@@ -46,6 +46,9 @@ struct ProblemBody {
     errors: Option<ValidationErrors>,
     #[serde(skip)]
     challenge: Option<String>,
+    /// Seconds for `Retry-After` (429 and 503).
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -74,6 +77,7 @@ impl Problem {
                 code,
                 errors: None,
                 challenge: None,
+                retry_after: None,
             }),
         }
     }
@@ -123,6 +127,25 @@ impl Problem {
     #[must_use]
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::from(AuthError::Forbidden(detail.into()))
+    }
+
+    /// 429 with `code` and `Retry-After: retry_after` (at least 1 second).
+    #[must_use]
+    pub fn too_many_requests(
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+        retry_after: u64,
+    ) -> Self {
+        let mut problem = Self::new(StatusCode::TOO_MANY_REQUESTS, code, title, detail);
+        problem.inner.retry_after = Some(retry_after.max(1));
+        problem
+    }
+
+    /// Seconds the client is told to wait (`Retry-After`), when it is.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<u64> {
+        self.inner.retry_after
     }
 
     /// Adds a `WWW-Authenticate: Bearer` challenge with an RFC 6750 error code.
@@ -255,6 +278,9 @@ impl From<AuthError> for Problem {
                 problem.inner.errors = Some(errors);
                 problem
             }
+            AuthError::TooManyAttempts { retry_after } => {
+                Self::too_many_requests(code, "Too many attempts", err.to_string(), retry_after)
+            }
             AuthError::Overloaded => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 code,
@@ -301,7 +327,9 @@ impl IntoResponse for Problem {
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.inner.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {

@@ -75,6 +75,14 @@ pub enum AuthError {
     /// A state-changing request authenticated by cookie failed the CSRF checks.
     #[error("cross-site request refused: {0}")]
     CsrfFailed(&'static str),
+    /// Too many failed logins of this login name from this client (or from everywhere):
+    /// refused before the password is checked, whether it is right or not (see
+    /// [`lockout`](crate::lockout)).
+    #[error("too many failed logins; retry in {retry_after} seconds")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is taken (`Retry-After`).
+        retry_after: u64,
+    },
 }
 
 impl AuthError {
@@ -98,6 +106,7 @@ impl AuthError {
             Self::InvalidOneTimeToken => "invalid_or_expired_token",
             Self::EmailNotVerified => "email_not_verified",
             Self::CsrfFailed(_) => "csrf_failed",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
         }
     }
 

@@ -31,6 +31,33 @@ pub enum AuthEvent {
         /// The user, when the login named an existing one.
         user_id: Option<String>,
     },
+    /// A login was refused before its password was checked: too many failed logins of the
+    /// login name (see [`lockout`](crate::lockout)).
+    LoginThrottled {
+        /// The login name as compared (the account's username or address, or a name no
+        /// account has).
+        login: String,
+        /// The client address, when known.
+        client_ip: Option<String>,
+        /// Seconds until the next attempt is taken.
+        retry_after: u64,
+    },
+    /// A failed login started a delay of the login name, from one client or from all.
+    LoginLocked {
+        /// The user, when the login name is an account's.
+        user_id: Option<String>,
+        /// The login name as compared.
+        login: String,
+        /// The client address of the failure, when known.
+        client_ip: Option<String>,
+        /// Until when (Unix seconds) the next attempt waits.
+        until: i64,
+    },
+    /// An administrator forgave an account's failed logins.
+    LoginUnlocked {
+        /// The user.
+        user_id: String,
+    },
     /// A stored password hash was upgraded to the current parameters.
     PasswordRehashed {
         /// The user.
@@ -107,7 +134,9 @@ pub struct TracingEventSink;
 impl EventSink for TracingEventSink {
     fn emit(&self, event: &AuthEvent) {
         match event {
-            AuthEvent::RefreshTokenReuseDetected { .. } => tracing::warn!(?event, "security event"),
+            AuthEvent::RefreshTokenReuseDetected { .. } | AuthEvent::LoginLocked { .. } => {
+                tracing::warn!(?event, "security event");
+            }
             _ => tracing::info!(?event, "auth event"),
         }
     }

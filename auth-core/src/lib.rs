@@ -12,6 +12,7 @@
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`authz`] | permission matching (wildcards) used by guards |
+//! | [`lockout`] | failed logins counted per client and per login name, with exponential back-off, and their store |
 //! | [`mail`] | the [`Mailer`](mail::Mailer) trait, the development outbox, background delivery with bounded retries |
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
@@ -51,6 +52,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod invalidation;
+pub mod lockout;
 pub mod mail;
 pub mod mfa;
 pub mod password;

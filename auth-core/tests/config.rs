@@ -259,6 +259,13 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         );
         Ok(())
     });
+    // A disabled lockout's other settings are not checked.
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__LOCKOUT__ENABLED", "false");
+        jail.set_env("AUTH__LOCKOUT__MAX_ATTEMPTS", "0");
+        AuthConfig::load().expect("disabled lockout");
+        Ok(())
+    });
     Jail::expect_with(|jail| {
         jail.set_env("AUTH__SERVER__BIND", "localhost");
         assert!(AuthConfig::load().is_err());
@@ -288,6 +295,13 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         ("AUTH__PASSWORD__HASH_THREAD_NICE", "20"),
         ("AUTH__PASSWORD__HASH_THREAD_NICE", "-1"),
         ("AUTH__PASSWORD__MAX_CONCURRENT_HASHES", "0"),
+        ("AUTH__LOCKOUT__MAX_ATTEMPTS", "0"),
+        ("AUTH__LOCKOUT__LOCKOUT_MINUTES", "0"),
+        ("AUTH__LOCKOUT__LOCKOUT_MINUTES", "1441"),
+        ("AUTH__LOCKOUT__BASE_DELAY_SECONDS", "0"),
+        ("AUTH__LOCKOUT__BASE_DELAY_SECONDS", "901"),
+        ("AUTH__LOCKOUT__FORGET_MINUTES", "14"),
+        ("AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS", "3651"),
     ] {
         Jail::expect_with(|jail| {
             jail.set_env(var, value);

@@ -72,6 +72,18 @@ impl AuthApp {
         self.post("/auth/login", &body, None).await
     }
 
+    /// `POST /auth/login` sent through a proxy for `client_ip` (`X-Forwarded-For`; the
+    /// service must trust 127.0.0.1 as a proxy to take it).
+    pub async fn login_from(&self, login: &str, password: &str, client_ip: &str) -> Response {
+        self.http
+            .post(self.server.url("/auth/login"))
+            .header("x-forwarded-for", client_ip)
+            .json(&json!({"username": login, "password": password}))
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// `POST /auth/password/reset`.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Response {
         let body = json!({"token": token, "new_password": new_password});

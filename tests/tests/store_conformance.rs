@@ -39,6 +39,7 @@ async fn redis_store_conforms() {
         conformance::revocations(store.as_ref()).await;
         conformance::refresh_tokens(store.clone()).await;
         conformance::sessions(store.clone()).await;
+        conformance::lockout(store.clone()).await;
         conformance::counters(store).await;
     })
     .await;

@@ -11,6 +11,7 @@
 //! | `revoke-role USER ROLE` | takes it back |
 //! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
 //! | `reactivate-user USER` | lets the user log in again |
+//! | `unlock-user USER` | forgets the user's failed logins, so no attempt waits any longer (the lockout) |
 //!
 //! ```no_run
 //! use auth_core::admin::AdminCommand;
@@ -39,7 +40,8 @@ use crate::store::StoreError;
 pub const USAGE: &str = "users create <username> <email> [role...] | users import <file.jsonl> | \
                          users collisions | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
-                         deactivate-user <username> | reactivate-user <username>";
+                         deactivate-user <username> | reactivate-user <username> | \
+                         unlock-user <username>";
 
 /// The variable `users create` reads the new user's password from (else standard input).
 pub const PASSWORD_VAR: &str = "AUTH_NEW_USER_PASSWORD";
@@ -85,6 +87,11 @@ pub enum AdminCommand {
     },
     /// `reactivate-user USER`.
     ReactivateUser {
+        /// The username.
+        username: String,
+    },
+    /// `unlock-user USER`.
+    UnlockUser {
         /// The username.
         username: String,
     },
@@ -174,6 +181,12 @@ impl AdminCommand {
                 }),
                 _ => Err(AdminError::Usage("reactivate-user <username>")),
             },
+            ["unlock-user", rest @ ..] => match rest {
+                [username] => Ok(Self::UnlockUser {
+                    username: owned(username),
+                }),
+                _ => Err(AdminError::Usage("unlock-user <username>")),
+            },
             _ => return None,
         };
         Some(command)
@@ -247,6 +260,14 @@ impl AdminCommand {
             Self::ReactivateUser { username } => {
                 service.reactivate_user(&user(username).await?.id).await?;
                 Ok(format!("`{username}` may log in again"))
+            }
+            Self::UnlockUser { username } => {
+                let forgiven = service.unlock_user(&user(username).await?.id).await?;
+                Ok(if forgiven {
+                    format!("`{username}`'s failed logins are forgotten; no attempt waits")
+                } else {
+                    format!("`{username}` had no failed logins to forget")
+                })
             }
         }
     }

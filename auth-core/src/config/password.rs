@@ -84,22 +84,45 @@ impl Default for PasswordConfig {
     }
 }
 
-/// Account lockout settings (used by the account-security layer).
+/// Login lockout (`[lockout]`): exponential back-off per client and per login name; see
+/// [`lockout`](crate::lockout). The defaults let a person mistype a password a few times, and
+/// a test suite log in hundreds of times from 127.0.0.1: successful logins never count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LockoutConfig {
-    /// `AUTH__LOCKOUT__MAX_ATTEMPTS`: failed logins before a lockout. Default 5.
+    /// `AUTH__LOCKOUT__ENABLED`: count failed logins and delay the next attempts. Default true.
+    pub enabled: bool,
+    /// `AUTH__LOCKOUT__MAX_ATTEMPTS`: failed logins of one login name from one client address
+    /// before that client waits. Default 5.
     pub max_attempts: u32,
-    /// `AUTH__LOCKOUT__LOCKOUT_MINUTES`: lockout duration. Default 15.
+    /// `AUTH__LOCKOUT__LOCKOUT_MINUTES`: the longest wait (the back-off's ceiling). Default 15.
     pub lockout_minutes: u64,
+    /// `AUTH__LOCKOUT__BASE_DELAY_SECONDS`: the first wait, doubled by each further failure.
+    /// Default 2.
+    pub base_delay_seconds: u64,
+    /// `AUTH__LOCKOUT__ACCOUNT_MAX_ATTEMPTS`: failed logins of one login name from every client
+    /// together before every client waits (except those the owner logged in from lately);
+    /// 0 turns it off. Default 50.
+    pub account_max_attempts: u32,
+    /// `AUTH__LOCKOUT__FORGET_MINUTES`: minutes without a failure after which the counts start
+    /// over; at least `LOCKOUT_MINUTES`. Default 60.
+    pub forget_minutes: u64,
+    /// `AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS`: days a successful login keeps its client address
+    /// exempt from the login name's wait; 0 exempts none. Default 30.
+    pub remember_clients_days: u64,
 }
 
 impl Default for LockoutConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             max_attempts: 5,
             lockout_minutes: 15,
+            base_delay_seconds: 2,
+            account_max_attempts: 50,
+            forget_minutes: 60,
+            remember_clients_days: 30,
         }
     }
 }

@@ -146,6 +146,41 @@ impl AuthConfig {
         }
     }
 
+    fn validate_lockout(&self, problems: &mut Problems) {
+        let lockout = &self.lockout;
+        if !lockout.enabled {
+            return;
+        }
+        if lockout.max_attempts == 0 {
+            problems.invalid("AUTH__LOCKOUT__MAX_ATTEMPTS", "must be at least 1");
+        }
+        // A day at most: a longer wait would be a hard lock in all but name.
+        if !(1..=1_440).contains(&lockout.lockout_minutes) {
+            problems.invalid("AUTH__LOCKOUT__LOCKOUT_MINUTES", "must be 1 to 1440");
+        }
+        if lockout.base_delay_seconds == 0
+            || lockout.base_delay_seconds > lockout.lockout_minutes.saturating_mul(60)
+        {
+            problems.invalid(
+                "AUTH__LOCKOUT__BASE_DELAY_SECONDS",
+                "must be at least 1 and at most LOCKOUT_MINUTES",
+            );
+        }
+        // Counts forgotten before the longest wait ends would cut that wait short.
+        if lockout.forget_minutes < lockout.lockout_minutes || lockout.forget_minutes > 525_600 {
+            problems.invalid(
+                "AUTH__LOCKOUT__FORGET_MINUTES",
+                "must be at least LOCKOUT_MINUTES and at most a year",
+            );
+        }
+        if lockout.remember_clients_days > 3_650 {
+            problems.invalid(
+                "AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS",
+                "must be at most ten years",
+            );
+        }
+    }
+
     fn validate_ranges(&self, problems: &mut Problems) {
         let jwt = &self.jwt;
         if jwt.leeway_seconds > 60 {
@@ -202,6 +237,7 @@ impl AuthConfig {
             problems.invalid("AUTH__ACCOUNT__VERIFY_TOKEN_HOURS", "must be at least 1");
         }
         self.validate_smtp(problems);
+        self.validate_lockout(problems);
         if !(self.mail.link_base_url.starts_with("https://")
             || self.mail.link_base_url.starts_with("http://"))
         {

@@ -39,6 +39,7 @@ const BUILTINS: &[Builtin] = &[
     builtin!("change_email", ["username", "link", "token", "hours"]),
     builtin!("email_change_requested", ["username", "new_email"]),
     builtin!("email_changed", ["username", "new_email"]),
+    builtin!("login_locked", ["username", "client_ip", "minutes"]),
 ];
 
 /// Why the templates could not be loaded or rendered.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::lockout::{Attempt, LoginLockout};
 use super::Context;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
@@ -72,6 +73,8 @@ pub(super) struct PasswordLogin {
     pub(super) ctx: Context,
     /// `AUTH__USERS__REQUIRE_VERIFIED_EMAIL`.
     pub(super) require_verified_email: bool,
+    /// Failed logins counted and delayed (`AUTH__LOCKOUT__ENABLED`).
+    pub(super) lockout: Option<LoginLockout>,
 }
 
 impl PasswordLogin {
@@ -82,6 +85,16 @@ impl PasswordLogin {
         let passwords = &self.passwords;
         // Refuse over-long input before any hashing (OWASP); says nothing about the account.
         passwords.check_max(password).map_err(password_error)?;
+        // A client (or login name) that failed too often waits: refused before any hashing,
+        // whatever the password.
+        let attempt = match &self.lockout {
+            Some(lockout) => Some(
+                lockout
+                    .check(&request.login, request.device.ip.as_deref())
+                    .await?,
+            ),
+            None => None,
+        };
         // In a login storm, refuse before the database lookup.
         passwords.check_capacity().map_err(password_error)?;
         let user = self.users.get_by_login(request.login.trim()).await?;
@@ -96,18 +109,14 @@ impl PasswordLogin {
             .map_err(password_error)?;
         let (user, needs_rehash) = match (user, verification) {
             (Some(user), Verification::Valid { needs_rehash }) => (user, needs_rehash),
-            (user, _) => {
-                self.ctx.emit(AuthEvent::LoginFailed {
-                    user_id: user.map(|u| u.id.to_string()),
-                });
-                return Err(AuthError::InvalidCredentials);
-            }
+            (user, _) => return Err(self.failed(attempt, user.as_ref()).await),
         };
         if !user.is_active {
-            self.ctx.emit(AuthEvent::LoginFailed {
-                user_id: Some(user.id.to_string()),
-            });
-            return Err(AuthError::InvalidCredentials);
+            return Err(self.failed(attempt, Some(&user)).await);
+        }
+        // The password was right: the client's failures end.
+        if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
+            lockout.succeeded(attempt).await;
         }
         // After the password check: only the account's owner learns this.
         if self.require_verified_email && !user.is_verified {
@@ -126,6 +135,19 @@ impl PasswordLogin {
         user.login_count += 1;
         user.last_login_at = Some(now);
         Ok(user)
+    }
+
+    /// A failed login, counted for the lockout: the error to answer with.
+    async fn failed(&self, attempt: Option<Attempt>, user: Option<&User>) -> AuthError {
+        self.ctx.emit(AuthEvent::LoginFailed {
+            user_id: user.map(|u| u.id.to_string()),
+        });
+        if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
+            if let Err(e) = lockout.failed(attempt, user).await {
+                return e;
+            }
+        }
+        AuthError::InvalidCredentials
     }
 
     /// Upgrades an outdated hash; a failure is logged and does not fail the login. Writes the

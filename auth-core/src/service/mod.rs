@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `verify` | access token to claims, principal or user (the extractors' hot path) |
 //! | `login` | password check, the same work for every kind of failure; hash upgrade |
+//! | `lockout` | failed logins counted and the next attempts delayed, before any hashing |
 //! | `bearer` | a login's session, refresh family and access token |
 //! | `refresh` | refresh-token rotation with reuse detection |
 //! | `sessions` | opening and ending sessions, logout, "log out everywhere" |
@@ -21,6 +22,7 @@
 mod account;
 mod bearer;
 mod cookie;
+mod lockout;
 mod login;
 mod refresh;
 mod sessions;
@@ -314,6 +316,29 @@ impl AuthService {
     /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
     pub async fn deactivate_user(&self, user_id: &UserId) -> Result<()> {
         self.inner.accounts.deactivate(user_id).await
+    }
+
+    /// Forgets every failed login of the user's username and address, from every client, so
+    /// that no attempt waits any longer (an administrator's unlock; see
+    /// [`lockout`](crate::lockout)). Returns whether there was anything to forget.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
+    pub async fn unlock_user(&self, user_id: &UserId) -> Result<bool> {
+        let user = self
+            .inner
+            .users
+            .get_by_id(user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        let forgiven = match &self.inner.login.lockout {
+            Some(lockout) => lockout.unlock(&user).await?,
+            None => false,
+        };
+        self.inner.login.ctx.emit(AuthEvent::LoginUnlocked {
+            user_id: user.id.to_string(),
+        });
+        Ok(forgiven)
     }
 
     /// Lets a deactivated user log in again. Tokens and sessions ended by the deactivation

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::account::{Accounts, EmailVerification, NewPasswords, PasswordFlows};
 use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
+use super::lockout::LoginLockout;
 use super::login::PasswordLogin;
 use super::refresh::Refresh;
 use super::sessions::Sessions;
@@ -25,6 +26,7 @@ use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::EventSink;
 use crate::invalidation::ChangeBus;
+use crate::lockout::{LockoutPolicy, LockoutStore};
 use crate::mail::{Mailer, NoMailer, Outbox, Templates};
 use crate::password::history::PasswordHistoryStore;
 use crate::password::policy::PasswordPolicy;
@@ -110,8 +112,10 @@ pub struct Stores {
     pub services: Arc<dyn ServicePermissionStore>,
     /// Login sessions.
     pub sessions: Arc<dyn SessionStore>,
-    /// Rate-limit and lockout counters.
+    /// Rate-limit counters.
     pub counters: Arc<dyn CounterStore>,
+    /// Failed logins of the lockout.
+    pub lockout: Arc<dyn LockoutStore>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
@@ -136,6 +140,7 @@ impl Stores {
             roles: store.clone(),
             sessions: store.clone(),
             counters: store.clone(),
+            lockout: store.clone(),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
             services: store,
@@ -157,6 +162,7 @@ impl Stores {
             roles: shared.clone(),
             sessions: shared.clone(),
             counters: shared.clone(),
+            lockout: shared.clone(),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
             services: shared,
@@ -166,8 +172,8 @@ impl Stores {
         }
     }
 
-    /// The same stores with sessions, revocations, refresh-token families and counters in
-    /// Redis.
+    /// The same stores with sessions, revocations, refresh-token families, counters and the
+    /// lockout's failed logins in Redis.
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
@@ -175,7 +181,8 @@ impl Stores {
         self.sessions = shared.clone();
         self.revocations = shared.clone();
         self.refresh_tokens = shared.clone();
-        self.counters = shared;
+        self.counters = shared.clone();
+        self.lockout = shared;
         self.ready.push(Arc::new(redis));
         self
     }
@@ -360,6 +367,14 @@ impl AuthServiceBuilder {
             link_base: link_base.clone(),
             templates: Arc::clone(&templates),
         };
+        let lockout = LockoutPolicy::from_config(&self.config.lockout).map(|policy| LoginLockout {
+            store: Arc::clone(&stores.lockout),
+            policy,
+            ctx: ctx.clone(),
+            notices: Arc::clone(&stores.counters),
+            mailer: Arc::clone(&mailer),
+            templates: Arc::clone(&templates),
+        });
         let verification = EmailVerification {
             users: Arc::clone(&stores.users),
             tokens: stores.one_time_tokens,
@@ -390,6 +405,7 @@ impl AuthServiceBuilder {
                     passwords: passwords.clone(),
                     ctx: ctx.clone(),
                     require_verified_email: self.config.users.require_verified_email,
+                    lockout,
                 },
                 refresh: Refresh {
                     bearer: bearer.clone(),

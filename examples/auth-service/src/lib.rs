@@ -254,6 +254,21 @@ async fn reactivate_user(
     }
 }
 
+/// `POST /admin/users/{user_id}/unlock`: admins forget an account's failed logins, so no
+/// attempt from anywhere waits any longer (200 `{"forgiven": bool}`, or 404 for an unknown
+/// user). Emits `login_unlocked`.
+#[require_roles(Role::Admin)]
+async fn unlock_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    match state.auth.service().unlock_user(&UserId(user_id)).await {
+        Ok(forgiven) => Ok(Json(serde_json::json!({ "forgiven": forgiven }))),
+        Err(AuthError::UserNotFound) => Err(Problem::not_found("no such user")),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `PUT /services/{service}/permissions`: register (sync) a service's permission schema.
 #[require_roles(Role::Admin)]
 async fn sync_service_schema(
@@ -384,6 +399,7 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .get("/admin/users", list_users)
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
+        .post("/admin/users/{user_id}/unlock", unlock_user)
         .put("/services/{service}/permissions", sync_service_schema)
         .get("/services/{service}/permissions", service_schema)
         .put(

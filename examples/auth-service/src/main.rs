@@ -10,6 +10,7 @@
 //! auth-service revoke-role USER ROLE take it back
 //! auth-service deactivate-user USER  refuse the user's logins and end every session and token
 //! auth-service reactivate-user USER  let the user log in again
+//! auth-service unlock-user USER      forget the user's failed logins (the lockout)
 //! ```
 //!
 //! The administration commands are the framework's own (`auth_core::admin`): a service's

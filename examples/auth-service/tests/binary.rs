@@ -393,6 +393,7 @@ GET     /profile                                         requires authentication
 GET     /admin/users                                     requires any of the roles `admin`
 POST    /admin/users/{user_id}/deactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
+POST    /admin/users/{user_id}/unlock                    requires any of the roles `admin`
 PUT     /services/{service}/permissions                  requires any of the roles `admin`
 GET     /services/{service}/permissions                  requires authentication
 PUT     /services/{service}/users/{user_id}/permissions  requires authentication

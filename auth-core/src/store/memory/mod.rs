@@ -3,6 +3,7 @@
 
 mod account;
 mod authz;
+mod lockout;
 mod session;
 mod throttle;
 mod token;
@@ -40,6 +41,8 @@ struct State {
     sessions: HashMap<String, Session>,
     /// key -> (window start, count).
     counters: HashMap<String, (i64, u64)>,
+    /// (login name, client or "") -> failed logins and last success.
+    lockout: HashMap<(String, String), lockout::LockoutEntry>,
     /// token hash -> one-time token.
     one_time_tokens: HashMap<String, OneTimeToken>,
     /// user -> past password hashes, newest first.

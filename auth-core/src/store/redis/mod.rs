@@ -17,10 +17,13 @@
 //!   user and per family and by expiry for purging; rotation is one compare-and-set script,
 //!   so exactly one of many concurrent rotations wins.
 //! - `throttle`: counters `<prefix>counter:<key>` in fixed windows.
+//! - `lockout`: failed logins per login name and per login name and client
+//!   (`<prefix>lockout:*`), counted by one script for both.
 //!
 //! Each Lua script is built (and hashed) once per process and sent by its hash. The scripts
 //! touch keys they derive, so they assume a single Redis, not a cluster.
 
+mod lockout;
 mod refresh;
 mod revocation;
 mod session;

@@ -17,6 +17,7 @@
 mod account;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
+mod lockout;
 mod services;
 mod session;
 mod throttle;

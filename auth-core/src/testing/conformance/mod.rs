@@ -26,6 +26,7 @@
 
 mod account;
 mod authz;
+mod lockout;
 mod sessions;
 mod tokens;
 mod users;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 use crate::account::OneTimeTokenStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
+use crate::lockout::LockoutStore;
 use crate::password::history::PasswordHistoryStore;
 use crate::session::SessionStore;
 use crate::throttle::CounterStore;
@@ -44,6 +46,7 @@ use crate::user::UserStore;
 
 pub use self::account::{one_time_tokens, password_history};
 pub use self::authz::{roles, service_permissions};
+pub use self::lockout::lockout;
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
 pub use self::users::users;
@@ -53,7 +56,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters, one-time tokens and password history), in turn.
+/// tokens, roles, service permissions, sessions, counters, lockout, one-time tokens and password history), in turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -63,6 +66,7 @@ where
         + ServicePermissionStore
         + SessionStore
         + CounterStore
+        + LockoutStore
         + OneTimeTokenStore
         + PasswordHistoryStore,
 {
@@ -74,5 +78,6 @@ where
     sessions(Arc::clone(&store) as Arc<dyn SessionStore>).await;
     one_time_tokens(Arc::clone(&store) as Arc<dyn OneTimeTokenStore>).await;
     password_history(store.as_ref()).await;
+    lockout(Arc::clone(&store) as Arc<dyn LockoutStore>).await;
     counters(store as Arc<dyn CounterStore>).await;
 }

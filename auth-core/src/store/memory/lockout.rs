@@ -1,0 +1,96 @@
+//! Failed-login counts of the lockout.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::error::StoreError;
+use crate::lockout::{Failures, LockoutStore, LoginRecord};
+
+/// One key of the lockout: a login name (client `""`) or a login name and a client.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LockoutEntry {
+    failures: Failures,
+    success: Option<i64>,
+}
+
+/// The failures of `entry` at `now`, none once forgotten.
+fn current(entry: Option<&LockoutEntry>, now: i64, forget_after: i64) -> Failures {
+    entry
+        .map(|e| e.failures)
+        .filter(|f| f.count > 0 && now - f.last <= forget_after)
+        .unwrap_or_default()
+}
+
+fn key(account: &str, client: &str) -> (String, String) {
+    (account.to_owned(), client.to_owned())
+}
+
+#[async_trait]
+impl LockoutStore for MemoryStore {
+    async fn record(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<LoginRecord, StoreError> {
+        let state = self.state();
+        let pair = state.lockout.get(&key(account, client));
+        Ok(LoginRecord {
+            account: current(state.lockout.get(&key(account, "")), now, forget_after),
+            client: current(pair, now, forget_after),
+            client_success: pair.and_then(|e| e.success),
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<LoginRecord, StoreError> {
+        let mut state = self.state();
+        let mut bump = |key| {
+            let entry: &mut LockoutEntry = state.lockout.entry(key).or_default();
+            let before = current(Some(entry), now, forget_after);
+            entry.failures = Failures {
+                count: before.count.saturating_add(1),
+                last: now,
+            };
+            *entry
+        };
+        let whole = bump(key(account, ""));
+        let pair = bump(key(account, client));
+        Ok(LoginRecord {
+            account: whole.failures,
+            client: pair.failures,
+            client_success: pair.success,
+        })
+    }
+
+    async fn record_success(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        _remember: i64,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let entry = state.lockout.entry(key(account, client)).or_default();
+        entry.failures = Failures::default();
+        entry.success = Some(now);
+        Ok(())
+    }
+
+    async fn forgive(&self, account: &str) -> Result<bool, StoreError> {
+        let mut forgiven = false;
+        for ((name, _), entry) in &mut self.state().lockout {
+            if name == account && entry.failures.count > 0 {
+                entry.failures = Failures::default();
+                forgiven = true;
+            }
+        }
+        Ok(forgiven)
+    }
+}

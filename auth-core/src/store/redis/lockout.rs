@@ -1,0 +1,198 @@
+//! Failed-login counts of the lockout: a hash `<prefix>lockout:a:<login>` per login name and
+//! `<prefix>lockout:c:<client length>:<client>:<login>` per login name and client (the length
+//! keeps the two parts apart whatever they contain), each with fields `n` (failures), `t` (the
+//! last one) and, per client, `ok` (the last successful login); and a set
+//! `<prefix>lockout:clients:<login>` of the clients with failures, for the unlock. Failure
+//! keys expire when forgotten; a client's success is kept as long as it is remembered.
+
+use async_trait::async_trait;
+
+use super::{unavailable, Lua, RedisStore};
+use crate::error::StoreError;
+use crate::lockout::{Failures, LockoutStore, LoginRecord};
+
+/// KEYS: the login name's hash, the client's hash, the clients set. ARGV: now, the cut-off
+/// (failures last counted before it are forgotten), seconds to keep, the client. Returns the
+/// two counts and the client's last success.
+const FAILURE_LUA: &str = r"
+local function keep(key)
+  if redis.call('TTL', key) < tonumber(ARGV[3]) then redis.call('EXPIRE', key, ARGV[3]) end
+end
+local function bump(key)
+  local h = redis.call('HMGET', key, 'n', 't')
+  local n = tonumber(h[1]) or 0
+  local t = tonumber(h[2]) or 0
+  if n > 0 and t >= tonumber(ARGV[2]) then n = n + 1 else n = 1 end
+  redis.call('HSET', key, 'n', n, 't', ARGV[1])
+  keep(key)
+  return n
+end
+local account = bump(KEYS[1])
+local client = bump(KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[4])
+keep(KEYS[3])
+return {account, client, redis.call('HGET', KEYS[2], 'ok')}
+";
+
+/// KEYS: the client's hash. ARGV: now, seconds to remember. Ends the client's failures and
+/// keeps its success.
+const SUCCESS_LUA: &str = r"
+redis.call('HSET', KEYS[1], 'n', 0, 'ok', ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+";
+
+/// KEYS: the login name's hash, the clients set. ARGV: the client key prefix
+/// (`<prefix>lockout:c:`), the login name. Zeroes every count; returns 1 when one was set.
+const FORGIVE_LUA: &str = r"
+local forgiven = 0
+local function zero(key)
+  if (tonumber(redis.call('HGET', key, 'n')) or 0) > 0 then
+    redis.call('HSET', key, 'n', 0)
+    forgiven = 1
+  end
+end
+zero(KEYS[1])
+for _, client in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  zero(ARGV[1] .. string.len(client) .. ':' .. client .. ':' .. ARGV[2])
+end
+redis.call('DEL', KEYS[2])
+return forgiven
+";
+
+static FAILURE: Lua = Lua::new(|| redis::Script::new(FAILURE_LUA));
+static SUCCESS: Lua = Lua::new(|| redis::Script::new(SUCCESS_LUA));
+static FORGIVE: Lua = Lua::new(|| redis::Script::new(FORGIVE_LUA));
+
+impl RedisStore {
+    fn lockout_account_key(&self, account: &str) -> String {
+        format!("{}lockout:a:{account}", self.prefix)
+    }
+
+    fn lockout_client_prefix(&self) -> String {
+        format!("{}lockout:c:", self.prefix)
+    }
+
+    fn lockout_client_key(&self, account: &str, client: &str) -> String {
+        format!(
+            "{}{}:{client}:{account}",
+            self.lockout_client_prefix(),
+            client.len()
+        )
+    }
+
+    fn lockout_clients_key(&self, account: &str) -> String {
+        format!("{}lockout:clients:{account}", self.prefix)
+    }
+}
+
+/// The failures of stored fields `n` and `t`, none once forgotten.
+fn current(count: Option<i64>, last: Option<i64>, now: i64, forget_after: i64) -> Failures {
+    match (count, last) {
+        (Some(count), Some(last)) if count > 0 && now - last <= forget_after => Failures {
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            last,
+        },
+        _ => Failures::default(),
+    }
+}
+
+#[async_trait]
+impl LockoutStore for RedisStore {
+    async fn record(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<LoginRecord, StoreError> {
+        let mut conn = self.conn.clone();
+        type Fields = (Option<i64>, Option<i64>, Option<i64>);
+        let ((count, last), (client_count, client_last, success)): (
+            (Option<i64>, Option<i64>),
+            Fields,
+        ) = redis::pipe()
+            .cmd("HMGET")
+            .arg(self.lockout_account_key(account))
+            .arg("n")
+            .arg("t")
+            .cmd("HMGET")
+            .arg(self.lockout_client_key(account, client))
+            .arg("n")
+            .arg("t")
+            .arg("ok")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(LoginRecord {
+            account: current(count, last, now, forget_after),
+            client: current(client_count, client_last, now, forget_after),
+            client_success: success,
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<LoginRecord, StoreError> {
+        let mut conn = self.conn.clone();
+        let (count, client_count, success): (i64, i64, Option<i64>) = FAILURE
+            .key(self.lockout_account_key(account))
+            .key(self.lockout_client_key(account, client))
+            .key(self.lockout_clients_key(account))
+            .arg(now)
+            .arg(now.saturating_sub(forget_after))
+            .arg(forget_after.max(1))
+            .arg(client)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(LoginRecord {
+            account: current(Some(count), Some(now), now, forget_after),
+            client: current(Some(client_count), Some(now), now, forget_after),
+            client_success: success,
+        })
+    }
+
+    async fn record_success(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+        remember: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.lockout_client_key(account, client);
+        if remember <= 0 {
+            return redis::cmd("DEL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable);
+        }
+        SUCCESS
+            .key(key)
+            .arg(now)
+            .arg(remember)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn forgive(&self, account: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let forgiven: i64 = FORGIVE
+            .key(self.lockout_account_key(account))
+            .key(self.lockout_clients_key(account))
+            .arg(self.lockout_client_prefix())
+            .arg(account)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(forgiven == 1)
+    }
+}
