@@ -177,6 +177,7 @@ mod extract;
 mod guard;
 mod module;
 mod problem;
+pub mod rate_limit;
 mod router;
 pub mod routes;
 #[cfg(feature = "test-util")]

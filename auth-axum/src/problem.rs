@@ -49,6 +49,9 @@ struct ProblemBody {
     /// Seconds for `Retry-After` (429 and 503).
     #[serde(skip)]
     retry_after: Option<u64>,
+    /// The quota that refused the request, for the `RateLimit` headers.
+    #[serde(skip)]
+    rate_limit: Option<Box<auth_core::rate_limit::RateLimitStatus>>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -78,6 +81,7 @@ impl Problem {
                 errors: None,
                 challenge: None,
                 retry_after: None,
+                rate_limit: None,
             }),
         }
     }
@@ -281,6 +285,21 @@ impl From<AuthError> for Problem {
             AuthError::TooManyAttempts { retry_after } => {
                 Self::too_many_requests(code, "Too many attempts", err.to_string(), retry_after)
             }
+            AuthError::RateLimited(status) => {
+                let mut problem = Self::too_many_requests(
+                    code,
+                    "Too many requests",
+                    format!(
+                        "too many requests (`{}`: {}); retry in {} seconds",
+                        status.policy,
+                        status.quota,
+                        status.retry_after_seconds()
+                    ),
+                    status.retry_after_seconds(),
+                );
+                problem.inner.rate_limit = Some(status);
+                problem
+            }
             AuthError::Overloaded => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 code,
@@ -331,6 +350,9 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         } else if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(rate_limit) = &self.inner.rate_limit {
+            crate::rate_limit::insert_headers(rate_limit, headers);
         }
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

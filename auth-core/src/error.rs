@@ -75,6 +75,10 @@ pub enum AuthError {
     /// A state-changing request authenticated by cookie failed the CSRF checks.
     #[error("cross-site request refused: {0}")]
     CsrfFailed(&'static str),
+    /// A rate limit's quota is spent (see [`rate_limit`](crate::rate_limit)): the quota and
+    /// how long until a request is allowed again.
+    #[error("too many requests (`{}`: {}); retry in {} seconds", .0.policy, .0.quota, .0.retry_after_seconds())]
+    RateLimited(Box<crate::rate_limit::RateLimitStatus>),
     /// Too many failed logins of this login name from this client (or from everywhere):
     /// refused before the password is checked, whether it is right or not (see
     /// [`lockout`](crate::lockout)).
@@ -107,6 +111,7 @@ impl AuthError {
             Self::EmailNotVerified => "email_not_verified",
             Self::CsrfFailed(_) => "csrf_failed",
             Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::RateLimited(_) => "rate_limited",
         }
     }
 

@@ -18,6 +18,7 @@
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | `testing` | the conformance suite of every store trait, for backends of your own (feature `test-util`) |
+//! | [`rate_limit`] | quotas per client address and per account for groups of routes: GCRA in process (governor) or in Redis |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
@@ -58,6 +59,7 @@ pub mod mfa;
 pub mod password;
 pub mod principal;
 pub mod random;
+pub mod rate_limit;
 pub mod service;
 pub mod session;
 pub mod stack;

@@ -259,6 +259,22 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         );
         Ok(())
     });
+    // Rate limits: one quota of a group set, the others keep their defaults; a value that is
+    // no rate names the variable.
+    Jail::expect_with(|jail| {
+        jail.set_env("AUTH__RATE_LIMIT__LOGIN__PER_IP", "10/minute");
+        let config = AuthConfig::load().expect("a rate");
+        assert_eq!(config.rate_limit.login.per_ip.to_string(), "10/minute");
+        assert_eq!(config.rate_limit.login.per_account.to_string(), "60/minute");
+        jail.set_env("AUTH__RATE_LIMIT__LOGIN__PER_IP", "ten a minute");
+        let err = AuthConfig::load().expect_err("no rate accepted");
+        assert!(
+            err.to_string().contains("RATE_LIMIT.LOGIN.PER_IP")
+                && err.to_string().contains("`ten a minute` is not a rate"),
+            "{err}"
+        );
+        Ok(())
+    });
     // A disabled lockout's other settings are not checked.
     Jail::expect_with(|jail| {
         jail.set_env("AUTH__LOCKOUT__ENABLED", "false");

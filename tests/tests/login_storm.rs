@@ -22,8 +22,9 @@ async fn a_login_storm_is_refused_at_once_beyond_the_hashing_queue() {
     config.password.iterations = 3;
     config.password.max_concurrent_hashes = Some(1);
     config.password.max_queued_hashes = Some(1);
-    // The storm's wrong passwords must reach the hasher, not the lockout's delay.
+    // The storm's logins must reach the hasher, not the lockout's delay nor the rate limits.
     config.lockout.enabled = false;
+    config.rate_limit.enabled = false;
     let module = AuthModule::configure(config).await.unwrap();
     let server = TestServer::spawn(auth_service::app(module).unwrap()).await;
     let http = Client::new();
@@ -128,8 +129,10 @@ async fn abandoned_logins_do_not_queue_hashes_beyond_the_bound() {
     config.password.memory_kib = 2 * 1024;
     config.password.iterations = 1;
     config.password.max_concurrent_hashes = Some(2);
-    // The abandoned logins' wrong passwords must reach the hasher, not the lockout's delay.
+    // The abandoned logins must reach the hasher, not the lockout's delay nor the rate limits
+    // (150 logins of one account in a few seconds is what they are there to stop).
     config.lockout.enabled = false;
+    config.rate_limit.enabled = false;
     let module = AuthModule::configure(config).await.unwrap();
     let hasher = module.service().passwords().clone();
     let server = TestServer::spawn(auth_service::app(module).unwrap()).await;

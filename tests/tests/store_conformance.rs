@@ -20,6 +20,7 @@ fn now() -> time::OffsetDateTime {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_conforms() {
     conformance::every_trait(Arc::new(MemoryStore::new())).await;
+    conformance::rate_limiter(&auth_axum::core::rate_limit::InProcess).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,6 +41,7 @@ async fn redis_store_conforms() {
         conformance::refresh_tokens(store.clone()).await;
         conformance::sessions(store.clone()).await;
         conformance::lockout(store.clone()).await;
+        conformance::rate_limiter(store.as_ref()).await;
         conformance::counters(store).await;
     })
     .await;

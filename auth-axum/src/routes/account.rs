@@ -5,13 +5,12 @@
 
 use std::fmt;
 
-use auth_core::error::ValidationErrors;
-use auth_core::user::validate_email;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
+use crate::rate_limit::{self, PerIp};
 use crate::{public, require_auth, Auth, AuthModule, JsonBody, Problem};
 
 /// `POST /auth/password/forgot` body.
@@ -74,18 +73,14 @@ const ACCEPTED: &str =
 /// unverified or is deactivated.
 #[public]
 pub(super) async fn forgot_password(
+    _: PerIp<rate_limit::Password>,
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<ForgotRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
-    let mut errors = ValidationErrors::default();
-    validate_email(request.email.trim(), &mut errors);
-    errors.into_result()?;
-    let service = module.service().clone();
-    tokio::spawn(async move {
-        if let Err(e) = service.forgot_password(&request.email).await {
-            tracing::error!(error = %e, "a password reset request failed");
-        }
-    });
+    module
+        .service()
+        .request_password_reset(&request.email)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "status": "accepted", "detail": ACCEPTED })),
@@ -97,6 +92,7 @@ pub(super) async fn forgot_password(
 /// the password policy refuses the new password (the token stays usable).
 #[public]
 pub(super) async fn reset_password(
+    _: PerIp<rate_limit::Password>,
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<ResetRequest>,
 ) -> Result<StatusCode, Problem> {
@@ -112,6 +108,7 @@ pub(super) async fn reset_password(
 /// (refused by the policy, or unchanged).
 #[require_auth]
 pub(super) async fn change_password(
+    _: PerIp<rate_limit::Password>,
     State(module): State<AuthModule>,
     Auth(principal): Auth,
     JsonBody(request): JsonBody<ChangeRequest>,
@@ -127,6 +124,7 @@ pub(super) async fn change_password(
 /// expired or superseded token alike.
 #[public]
 pub(super) async fn verify_email(
+    _: PerIp<rate_limit::Verify>,
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<StatusCode, Problem> {
@@ -138,6 +136,7 @@ pub(super) async fn verify_email(
 /// `{status: "already_verified"}` when there is nothing to verify.
 #[require_auth]
 pub(super) async fn resend_verification(
+    _: PerIp<rate_limit::Verify>,
     State(module): State<AuthModule>,
     Auth(principal): Auth,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
@@ -175,6 +174,7 @@ pub(super) async fn update_me(
 /// `password` or `new_email`; 409 when another account has the address.
 #[require_auth]
 pub(super) async fn change_email(
+    _: PerIp<rate_limit::Verify>,
     State(module): State<AuthModule>,
     Auth(principal): Auth,
     JsonBody(request): JsonBody<EmailChangeRequest>,
@@ -193,6 +193,7 @@ pub(super) async fn change_email(
 /// or superseded token alike.
 #[public]
 pub(super) async fn confirm_email(
+    _: PerIp<rate_limit::Verify>,
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<StatusCode, Problem> {

@@ -21,6 +21,11 @@
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
+//! Register, login, refresh, the password routes and the verification routes count against
+//! the quotas of their group ([`rate_limit`](crate::rate_limit), `AUTH__RATE_LIMIT__*`): 429
+//! `rate_limited` with `Retry-After` and `RateLimit` headers when spent. Login also answers 429
+//! `too_many_attempts` while the lockout delays the client ([`auth_core::lockout`]).
+//!
 //! Bodies are limited to `server.body_limit_bytes`; every error is a [`Problem`], an unknown
 //! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
 
@@ -34,6 +39,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Json, Router};
 
+use crate::rate_limit::{self, PerIp};
 use crate::{public, require_auth, AuthModule, AuthRouter, CurrentUser, JsonBody, Problem};
 
 /// The `/auth/*` routes, with request bodies limited to `body_limit` bytes, and their rows
@@ -252,6 +258,7 @@ async fn ready(State(module): State<AuthModule>) -> Result<Json<serde_json::Valu
 
 #[public]
 async fn register(
+    _: PerIp<rate_limit::Register>,
     State(module): State<AuthModule>,
     JsonBody(request): JsonBody<RegisterRequest>,
 ) -> Result<impl IntoResponse, Problem> {

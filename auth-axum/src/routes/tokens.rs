@@ -18,6 +18,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::extract::json_problem;
+use crate::rate_limit::{self, PerIp};
 use crate::{public, require_auth, Auth, AuthModule, Problem};
 
 /// A token response: never cached (RFC 6749 section 5.1).
@@ -216,6 +217,7 @@ where
 
 #[public]
 pub(super) async fn login(
+    _: PerIp<rate_limit::Login>,
     State(module): State<AuthModule>,
     client: ClientInfo,
     body: TokenBody<LoginJson>,
@@ -256,6 +258,7 @@ pub(super) struct RefreshJson {
 
 #[public]
 pub(super) async fn refresh(
+    _: PerIp<rate_limit::Refresh>,
     State(module): State<AuthModule>,
     body: TokenBody<RefreshJson>,
 ) -> Result<Response, Problem> {

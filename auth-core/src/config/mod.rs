@@ -14,7 +14,7 @@
 //! one ([`ConfigError::UnknownKey`]).
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
-//! (`[password]`, `[lockout]`), `session`, `redis`, `users`, `authz`, `account` (`[account]`,
+//! (`[password]`, `[lockout]`), `rate_limit`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
 //! `[mail]`); `secrets` refuses weak
 //! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
 //! the flows their [`Lifetimes`] as `Duration`s.
@@ -33,6 +33,7 @@ mod jwt;
 mod lifetimes;
 mod load;
 mod password;
+mod rate_limit;
 mod redis;
 mod secrets;
 mod server;
@@ -51,6 +52,7 @@ pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::password::{LockoutConfig, PasswordConfig};
+pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
 pub use self::server::{DatabaseConfig, ServerConfig};
 pub use self::session::SessionConfig;
@@ -147,6 +149,8 @@ pub struct AuthConfig {
     pub session: SessionConfig,
     /// Account lockout (`AUTH__LOCKOUT__*`).
     pub lockout: LockoutConfig,
+    /// Rate limits of the auth routes (`AUTH__RATE_LIMIT__*`).
+    pub rate_limit: RateLimitConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

@@ -10,7 +10,9 @@ use super::lockout::{Attempt, LoginLockout};
 use super::Context;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
+use crate::lockout::login_key;
 use crate::password::{PasswordError, PasswordHasher, Verification};
+use crate::rate_limit::RouteGroup;
 use crate::session::Device;
 use crate::user::{User, UserStore};
 
@@ -87,12 +89,10 @@ impl PasswordLogin {
         passwords.check_max(password).map_err(password_error)?;
         // A client (or login name) that failed too often waits: refused before any hashing,
         // whatever the password.
+        let account = login_key(&request.login);
+        self.ctx.account_quota(RouteGroup::Login, &account).await?;
         let attempt = match &self.lockout {
-            Some(lockout) => Some(
-                lockout
-                    .check(&request.login, request.device.ip.as_deref())
-                    .await?,
-            ),
+            Some(lockout) => Some(lockout.check(account, request.device.ip.as_deref()).await?),
             None => None,
         };
         // In a login storm, refuse before the database lookup.

@@ -56,23 +56,35 @@ use crate::invalidation::ChangeBus;
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
+use crate::rate_limit::{RateLimits, RouteGroup, Scope};
 use crate::session::Session;
 use crate::store::Readiness;
 use crate::throttle::CounterStore;
 use crate::token::{Claims, RevocationView, TokenManager};
 use crate::user::{ModelCodec, PublicUser, User, UserId, UserModel, UserStore};
 
-/// What every flow shares: the clock, the source of randomness and where events go.
+/// What every flow shares: the clock, the source of randomness, where events go, and the
+/// rate limits.
 #[derive(Clone)]
 struct Context {
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
     events: Arc<dyn EventSink>,
+    quotas: Arc<RateLimits>,
 }
 
 impl Context {
     fn emit(&self, event: AuthEvent) {
         self.events.emit(&event);
+    }
+
+    /// Counts a request naming the account `key` (a [`login_key`](crate::lockout::login_key),
+    /// or `id:<user id>`) against `group`'s per-account quota.
+    async fn account_quota(&self, group: RouteGroup, key: &str) -> Result<()> {
+        self.quotas
+            .check(group, Scope::Account, key)
+            .await
+            .map(drop)
     }
 }
 
@@ -200,6 +212,14 @@ impl AuthService {
     #[must_use]
     pub fn counters(&self) -> &Arc<dyn CounterStore> {
         &self.inner.counters
+    }
+
+    /// The quotas of the auth routes (`AUTH__RATE_LIMIT__*`): the per-address checks of the
+    /// HTTP adapters, and quotas of a service's own on the same backend
+    /// ([`RateLimits::limiter`]).
+    #[must_use]
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.inner.login.ctx.quotas
     }
 
     /// Role definitions managed at run time.

@@ -32,6 +32,7 @@ use crate::password::history::PasswordHistoryStore;
 use crate::password::policy::PasswordPolicy;
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
+use crate::rate_limit::{InProcess, RateLimiterBackend, RateLimits};
 use crate::session::{SessionManager, SessionSettings, SessionStore};
 #[cfg(feature = "redis")]
 use crate::store::redis::RedisStore;
@@ -116,6 +117,8 @@ pub struct Stores {
     pub counters: Arc<dyn CounterStore>,
     /// Failed logins of the lockout.
     pub lockout: Arc<dyn LockoutStore>,
+    /// Where rate limits count: in this process, or in Redis.
+    pub rate_limiter: Arc<dyn RateLimiterBackend>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
@@ -141,6 +144,7 @@ impl Stores {
             sessions: store.clone(),
             counters: store.clone(),
             lockout: store.clone(),
+            rate_limiter: Arc::new(InProcess),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
             services: store,
@@ -163,6 +167,7 @@ impl Stores {
             sessions: shared.clone(),
             counters: shared.clone(),
             lockout: shared.clone(),
+            rate_limiter: Arc::new(InProcess),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
             services: shared,
@@ -172,8 +177,8 @@ impl Stores {
         }
     }
 
-    /// The same stores with sessions, revocations, refresh-token families, counters and the
-    /// lockout's failed logins in Redis.
+    /// The same stores with sessions, revocations, refresh-token families, counters, the
+    /// lockout's failed logins and the rate limits in Redis.
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
@@ -182,7 +187,8 @@ impl Stores {
         self.revocations = shared.clone();
         self.refresh_tokens = shared.clone();
         self.counters = shared.clone();
-        self.lockout = shared;
+        self.lockout = shared.clone();
+        self.rate_limiter = shared;
         self.ready.push(Arc::new(redis));
         self
     }
@@ -297,6 +303,10 @@ impl AuthServiceBuilder {
             clock: self.clock,
             random: self.random,
             events: self.events,
+            quotas: Arc::new(RateLimits::new(
+                &self.config.rate_limit,
+                Arc::clone(&stores.rate_limiter),
+            )),
         };
         let tokens = TokenManager::new(key_set, jwt, Arc::clone(&ctx.clock))
             .with_random(Arc::clone(&ctx.random));

@@ -3,9 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::Result;
+use crate::error::{Result, ValidationErrors};
+use crate::lockout::login_key;
 use crate::principal::Principal;
-use crate::user::PublicUser;
+use crate::rate_limit::RouteGroup;
+use crate::user::{validate_email, PublicUser};
 use crate::AuthService;
 
 impl AuthService {
@@ -21,6 +23,35 @@ impl AuthService {
     /// [`AuthError::ServiceUnavailable`] when a store is down.
     pub async fn forgot_password(&self, email: &str) -> Result<()> {
         self.inner.password_flows.forgot(email).await
+    }
+
+    /// [`forgot_password`](Self::forgot_password) as an endpoint runs it: checks the address
+    /// is one, counts it against the per-account quota of the `password` routes
+    /// (`AUTH__RATE_LIMIT__PASSWORD__PER_ACCOUNT`, by the address whether or not an account
+    /// has it), and does the rest in the background, so that neither the answer nor its time
+    /// tells whether the address has an account. Failures of the background part are logged.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`](crate::AuthError::Validation) for a string that is no email
+    /// address; [`AuthError::RateLimited`](crate::AuthError::RateLimited).
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        let email = email.trim();
+        let mut errors = ValidationErrors::default();
+        validate_email(email, &mut errors);
+        errors.into_result()?;
+        self.inner
+            .login
+            .ctx
+            .account_quota(RouteGroup::Password, &login_key(email))
+            .await?;
+        let service = self.clone();
+        let email = email.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = service.forgot_password(&email).await {
+                tracing::error!(error = %e, "a password reset request failed");
+            }
+        });
+        Ok(())
     }
 
     /// The second step: sets `new_password` for the account of a mailed reset token. The token

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 
 use super::super::Context;
-use super::{active_user, confirm_password, issue_token};
+use super::{active_user, confirm_password, issue_token, user_key};
 use crate::account::{hash_token, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::mail::{send_template, Mailer, Templates};
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
+use crate::rate_limit::RouteGroup;
 use crate::user::identifier::email_key;
 use crate::user::{validate_email, User, UserStore};
 
@@ -88,6 +89,9 @@ impl EmailVerification {
     /// Mails the principal a new link, unless the address is verified already; returns
     /// whether a link was sent.
     pub(in crate::service) async fn resend(&self, principal: &Principal) -> Result<bool> {
+        self.ctx
+            .account_quota(RouteGroup::Verify, &user_key(&principal.user_id))
+            .await?;
         let user = active_user(self.users.as_ref(), &principal.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
@@ -106,6 +110,9 @@ impl EmailVerification {
         new_email: &str,
         password: &str,
     ) -> Result<()> {
+        self.ctx
+            .account_quota(RouteGroup::Verify, &user_key(&principal.user_id))
+            .await?;
         let user = active_user(self.users.as_ref(), &principal.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;

@@ -26,7 +26,9 @@ use crate::account::{new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::StoreError;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
+use crate::lockout::login_key;
 use crate::password::PasswordHasher;
+use crate::rate_limit::RouteGroup;
 use crate::user::identifier::{check_username, UsernameRules};
 use crate::user::{validate_email, AuthUser, ModelCodec, PublicUser, User, UserId, UserStore};
 
@@ -83,6 +85,11 @@ impl fmt::Debug for RegisterRequest {
 
 /// The stored user with this id, if there is one and it may act (is active). Every flow that
 /// acts for a stored user (refresh, cookie sessions, the current user) asks here.
+/// The per-account rate-limit key of a signed-in user.
+fn user_key(id: &UserId) -> String {
+    format!("id:{id}")
+}
+
 pub(super) async fn active_user(users: &dyn UserStore, id: &UserId) -> Result<Option<User>> {
     Ok(users.get_by_id(id).await?.filter(|user| user.is_active))
 }
@@ -156,6 +163,11 @@ impl Accounts {
         model: &ModelCodec,
     ) -> Result<PublicUser> {
         let email = request.email.trim();
+        // Registrations of one address are counted before any work.
+        self.sessions
+            .ctx
+            .account_quota(RouteGroup::Register, &login_key(email))
+            .await?;
         let mut errors = ValidationErrors::default();
         // The stored name is the prepared one (width-mapped, NFC): `ａｄｍｉｎ` registers as
         // `admin`, and meets an existing `admin` in the store's unique index.

@@ -8,13 +8,14 @@ use secrecy::ExposeSecret;
 
 use super::super::login::password_error;
 use super::super::sessions::Sessions;
-use super::{active_user, confirm_password, issue_token, NewPasswords};
+use super::{active_user, confirm_password, issue_token, user_key, NewPasswords};
 use crate::account::{hash_token, OneTimeTokenStore, TokenPurpose};
 use crate::error::{AuthError, Result, StoreError, ValidationErrors};
 use crate::events::AuthEvent;
 use crate::mail::{send_template, Mailer, Templates};
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
+use crate::rate_limit::RouteGroup;
 use crate::user::{validate_email, UserStore};
 
 /// Password reset (the forgot step mails a link, the reset step consumes it) and change.
@@ -150,6 +151,10 @@ impl PasswordFlows {
         current: &str,
         new_password: &str,
     ) -> Result<()> {
+        self.sessions
+            .ctx
+            .account_quota(RouteGroup::Password, &user_key(&principal.user_id))
+            .await?;
         let user = active_user(self.users.as_ref(), &principal.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;

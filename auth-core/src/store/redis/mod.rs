@@ -17,6 +17,8 @@
 //!   user and per family and by expiry for purging; rotation is one compare-and-set script,
 //!   so exactly one of many concurrent rotations wins.
 //! - `throttle`: counters `<prefix>counter:<key>` in fixed windows.
+//! - `rate_limit`: GCRA quotas `<prefix>rate:<quota>:<key>`, one script per check, on
+//!   Redis's clock.
 //! - `lockout`: failed logins per login name and per login name and client
 //!   (`<prefix>lockout:*`), counted by one script for both.
 //!
@@ -24,6 +26,7 @@
 //! touch keys they derive, so they assume a single Redis, not a cluster.
 
 mod lockout;
+mod rate_limit;
 mod refresh;
 mod revocation;
 mod session;

@@ -27,6 +27,7 @@
 mod account;
 mod authz;
 mod lockout;
+mod rate_limit;
 mod sessions;
 mod tokens;
 mod users;
@@ -47,6 +48,7 @@ use crate::user::UserStore;
 pub use self::account::{one_time_tokens, password_history};
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
+pub use self::rate_limit::rate_limiter;
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
 pub use self::users::users;
