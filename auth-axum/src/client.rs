@@ -4,8 +4,9 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 use auth_core::client::TrustedProxies;
+use auth_core::events::origin::{self, RequestOrigin};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::header::FORWARDED;
+use axum::http::header::{FORWARDED, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::HeaderName;
 
@@ -42,6 +43,67 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
         let module = AuthModule::from_ref(state);
         Ok(Self(client_addr(module.trusted_proxies(), parts)))
+    }
+}
+
+/// Records each request's origin (socket peer, forwarding headers, `User-Agent`) for the
+/// events its flows emit ([`auth_core::events::origin`]); needs no state, so the routers
+/// [`AuthRouter`](crate::AuthRouter) builds carry it already. The client address is resolved
+/// when an event is emitted, with the service's trusted proxies, as [`ClientAddr`] resolves it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OriginLayer;
+
+impl<S> tower::Layer<S> for OriginLayer {
+    type Service = OriginService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        OriginService { inner }
+    }
+}
+
+/// The service of [`OriginLayer`].
+#[derive(Debug, Clone)]
+pub struct OriginService<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<axum::extract::Request> for OriginService<S>
+where
+    S: tower::Service<axum::extract::Request> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let headers = request.headers();
+        let joined = |name: &HeaderName| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        };
+        let origin = RequestOrigin::new(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip()),
+            joined(&FORWARDED),
+            joined(&X_FORWARDED_FOR),
+            joined(&USER_AGENT),
+        );
+        Box::pin(origin::scope(origin, self.inner.call(request)))
     }
 }
 

@@ -156,6 +156,11 @@ impl Authenticated {
                 credential: CredentialKind::Cookie,
             }
         };
+        // Events the request's flows emit name who made it.
+        auth_core::events::origin::note_principal(
+            &verified.claims.sub,
+            verified.claims.sid.as_deref(),
+        );
         parts.extensions.insert(verified.clone());
         Ok(Some(verified))
     }

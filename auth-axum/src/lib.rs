@@ -186,7 +186,7 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_macros as macros;
 
-pub use self::client::{client_addr, ClientAddr};
+pub use self::client::{client_addr, ClientAddr, OriginLayer, OriginService};
 pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims};
 pub use self::guard::RequestTenant;
 pub use self::module::AuthModule;

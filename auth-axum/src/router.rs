@@ -454,7 +454,9 @@ where
         } else {
             self.router.fallback(routes::not_found)
         };
-        Ok(router.method_not_allowed_fallback(routes::method_not_allowed))
+        Ok(router
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(crate::OriginLayer))
     }
 
     /// As [`try_into_router`](Self::try_into_router).
@@ -471,7 +473,7 @@ where
     /// routers that are merged into another.
     pub(crate) fn into_plain_router(mut self) -> Router<S> {
         self.finish_builtins();
-        self.router
+        self.router.layer(crate::OriginLayer)
     }
 
     /// Routes the built-in routes whose rows are still here (not removed, not replaced).

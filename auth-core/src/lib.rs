@@ -11,6 +11,7 @@
 //! | [`password`] | [`PasswordHasher`]: Argon2id on the blocking pool, capped parameters, rehash on login |
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
+//! | [`audit`] | the audit log: every event kept in SQL by a hook, read newest first with cursors, purged by age |
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`lockout`] | failed logins counted per client and per login name, with exponential back-off, and their store |
 //! | [`mail`] | the [`Mailer`](mail::Mailer) trait, the development outbox, background delivery with bounded retries |
@@ -46,6 +47,7 @@ extern crate self as auth_core;
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod authz;
 pub mod client;
 pub mod clock;

@@ -18,6 +18,7 @@
 //! | `POST /auth/verify-email/resend` | bearer token or session cookie | 202 `{status: "sent"}`, or 200 `{status: "already_verified"}` |
 //! | `POST /auth/email/change` | bearer token or session cookie; JSON `{new_email, password}` | 202; the new address gets a confirmation link, the old one is told |
 //! | `POST /auth/email/confirm` | JSON `{token}` | 204, the address is changed (and verified); 400 `invalid_or_expired_token` |
+//! | `GET /auth/me/security-events` | bearer token or session cookie; query `type`, `since`, `cursor`, `limit` | 200 `{events, next_cursor}`: the user's own events of the audit log, newest first |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -30,8 +31,11 @@
 //! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
 
 mod account;
+mod events;
 mod sessions;
 mod tokens;
+
+pub use self::events::AuditParams;
 
 use auth_core::service::RegisterRequest;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -89,6 +93,8 @@ pub enum BuiltinRoute {
     ChangeEmail,
     /// `POST /auth/email/confirm`.
     ConfirmEmail,
+    /// `GET /auth/me/security-events`.
+    SecurityEvents,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -97,7 +103,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -114,6 +120,7 @@ impl BuiltinRoute {
         Self::ResendVerification,
         Self::ChangeEmail,
         Self::ConfirmEmail,
+        Self::SecurityEvents,
         Self::Health,
         Self::Ready,
     ];
@@ -139,6 +146,7 @@ impl BuiltinRoute {
             Self::ResendVerification => (Method::POST, "/auth/verify-email/resend"),
             Self::ChangeEmail => (Method::POST, "/auth/email/change"),
             Self::ConfirmEmail => (Method::POST, "/auth/email/confirm"),
+            Self::SecurityEvents => (Method::GET, "/auth/me/security-events"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -185,6 +193,7 @@ where
         ResendVerification: post(account::resend_verification),
         ChangeEmail: post(account::change_email),
         ConfirmEmail: post(account::confirm_email),
+        SecurityEvents: get(events::security_events),
     );
     router.layer(DefaultBodyLimit::max(body_limit))
 }

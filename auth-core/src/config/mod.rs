@@ -14,7 +14,7 @@
 //! one ([`ConfigError::UnknownKey`]).
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
-//! (`[password]`, `[lockout]`), `rate_limit`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
+//! (`[password]`, `[lockout]`), `rate_limit`, `audit`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
 //! `[mail]`); `secrets` refuses weak
 //! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
 //! the flows their [`Lifetimes`] as `Duration`s.
@@ -28,6 +28,7 @@
 //! ```
 
 mod account;
+mod audit;
 mod authz;
 mod jwt;
 mod lifetimes;
@@ -48,6 +49,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 pub use self::account::{AccountConfig, MailConfig, SmtpTls};
+pub use self::audit::AuditConfig;
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
@@ -151,6 +153,8 @@ pub struct AuthConfig {
     pub lockout: LockoutConfig,
     /// Rate limits of the auth routes (`AUTH__RATE_LIMIT__*`).
     pub rate_limit: RateLimitConfig,
+    /// The audit log (`AUTH__AUDIT__*`).
+    pub audit: AuditConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

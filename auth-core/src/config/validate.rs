@@ -173,6 +173,12 @@ impl AuthConfig {
                 "must be at least LOCKOUT_MINUTES and at most a year",
             );
         }
+        if self.audit.retention_days > 36_500 {
+            problems.invalid(
+                "AUTH__AUDIT__RETENTION_DAYS",
+                "must be at most a hundred years",
+            );
+        }
         if lockout.remember_clients_days > 3_650 {
             problems.invalid(
                 "AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS",

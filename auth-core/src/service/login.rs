@@ -125,6 +125,8 @@ impl PasswordLogin {
             });
             return Err(AuthError::EmailNotVerified);
         }
+        // The service's interceptors may refuse the owner's login (403).
+        self.ctx.events.before_login(&user).await?;
         let mut user = if needs_rehash {
             self.rehash(user, password).await
         } else {

@@ -46,12 +46,13 @@ use self::login::PasswordLogin;
 use self::refresh::Refresh;
 use self::sessions::Sessions;
 use self::verify::Verifier;
+use crate::audit::{AuditPage, AuditQuery, AuditStore};
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::{RoleName, RoleStore};
 use crate::clock::{Clock, SystemClock};
 use crate::config::AuthConfig;
 use crate::error::{AuthError, Result};
-use crate::events::{AuthEvent, EventSink, TracingEventSink};
+use crate::events::{AuthEvent, EventHub, TracingEventSink};
 use crate::invalidation::ChangeBus;
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
@@ -69,13 +70,13 @@ use crate::user::{ModelCodec, PublicUser, User, UserId, UserModel, UserStore};
 struct Context {
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
-    events: Arc<dyn EventSink>,
+    events: Arc<EventHub>,
     quotas: Arc<RateLimits>,
 }
 
 impl Context {
     fn emit(&self, event: AuthEvent) {
-        self.events.emit(&event);
+        self.events.emit(event);
     }
 
     /// Counts a request naming the account `key` (a [`login_key`](crate::lockout::login_key),
@@ -102,6 +103,7 @@ struct Inner {
     users: Arc<dyn UserStore>,
     roles: Arc<dyn RoleStore>,
     services: Arc<dyn ServicePermissionStore>,
+    audit: Arc<dyn AuditStore>,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
@@ -212,6 +214,23 @@ impl AuthService {
     #[must_use]
     pub fn counters(&self) -> &Arc<dyn CounterStore> {
         &self.inner.counters
+    }
+
+    /// Where events go: hooks a service registers ([`EventHub::on`]) and interceptors that
+    /// may veto registrations and logins ([`EventHub::intercept`]).
+    #[must_use]
+    pub fn events(&self) -> &EventHub {
+        &self.inner.login.ctx.events
+    }
+
+    /// A page of the audit log (`AUTH__AUDIT__ENABLED`): the entries `query` selects, newest
+    /// first, and the cursor of the next page.
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`] when the database is down.
+    pub async fn audit_log(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let entries = self.inner.audit.list(query).await?;
+        Ok(AuditPage::of(entries, query.limit))
     }
 
     /// The quotas of the auth routes (`AUTH__RATE_LIMIT__*`): the per-address checks of the

@@ -89,9 +89,9 @@ impl Sessions {
             return Ok(false);
         };
         self.end(&session.id, "revoked").await?;
-        self.ctx.emit(AuthEvent::LoggedOut {
+        self.ctx.emit(AuthEvent::SessionRevoked {
             user_id: principal.user_id.to_string(),
-            session_id: Some(session.id),
+            session_id: session.id,
         });
         Ok(true)
     }
@@ -104,6 +104,10 @@ impl Sessions {
             .await?;
         for id in &ended {
             self.end(id, "revoked").await?;
+            self.ctx.emit(AuthEvent::SessionRevoked {
+                user_id: principal.user_id.to_string(),
+                session_id: id.clone(),
+            });
         }
         Ok(ended.len())
     }

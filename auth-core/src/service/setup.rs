@@ -17,6 +17,7 @@ use super::sessions::Sessions;
 use super::verify::Verifier;
 use super::{AuthService, Context, Inner};
 use crate::account::OneTimeTokenStore;
+use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::clock::Clock;
@@ -24,7 +25,7 @@ use crate::clock::Clock;
 use crate::clock::SystemClock;
 use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
-use crate::events::EventSink;
+use crate::events::{EventHub, EventSink};
 use crate::invalidation::ChangeBus;
 use crate::lockout::{LockoutPolicy, LockoutStore};
 use crate::mail::{Mailer, NoMailer, Outbox, Templates};
@@ -119,6 +120,8 @@ pub struct Stores {
     pub lockout: Arc<dyn LockoutStore>,
     /// Where rate limits count: in this process, or in Redis.
     pub rate_limiter: Arc<dyn RateLimiterBackend>,
+    /// The audit log.
+    pub audit: Arc<dyn AuditStore>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
@@ -145,6 +148,7 @@ impl Stores {
             counters: store.clone(),
             lockout: store.clone(),
             rate_limiter: Arc::new(InProcess),
+            audit: store.clone(),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
             services: store,
@@ -168,6 +172,7 @@ impl Stores {
             counters: shared.clone(),
             lockout: shared.clone(),
             rate_limiter: Arc::new(InProcess),
+            audit: shared.clone(),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
             services: shared,
@@ -299,15 +304,31 @@ impl AuthServiceBuilder {
             token: seconds(configured.refresh_token),
             family: seconds(configured.refresh_family),
         };
+        let proxies = self.config.server.trusted_proxies().unwrap_or_else(|e| {
+            // Validation refuses this first; a hand-built configuration trusts no proxy.
+            tracing::error!(error = %e, "trusting no proxy");
+            crate::client::TrustedProxies::none()
+        });
         let ctx = Context {
+            events: Arc::new(EventHub::new(
+                self.events,
+                Arc::clone(&self.clock),
+                Arc::new(proxies),
+            )),
             clock: self.clock,
             random: self.random,
-            events: self.events,
             quotas: Arc::new(RateLimits::new(
                 &self.config.rate_limit,
                 Arc::clone(&stores.rate_limiter),
             )),
         };
+        if self.config.audit.enabled {
+            crate::audit::record(
+                &ctx.events,
+                Arc::clone(&stores.audit),
+                self.config.audit.retention_days,
+            );
+        }
         let tokens = TokenManager::new(key_set, jwt, Arc::clone(&ctx.clock))
             .with_random(Arc::clone(&ctx.random));
         let passwords = PasswordHasher::new(&self.config.password)?;
@@ -434,6 +455,7 @@ impl AuthServiceBuilder {
                 users: stores.users,
                 roles: stores.roles,
                 services: stores.services,
+                audit: stores.audit,
                 counters: stores.counters,
                 bus: stores.bus,
                 revocation_view: stores.revocation_view,

@@ -7,11 +7,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use auth_axum::core::audit::AuditPage;
 use auth_axum::core::authz::services::{self, PermissionSpec, SyncReport};
 use auth_axum::core::authz::RoleError;
 use auth_axum::core::user::{Page, UserId};
 use auth_axum::prelude::*;
-use axum::extract::{Path, State};
+use auth_axum::routes::AuditParams;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -269,6 +272,17 @@ async fn unlock_user(
     }
 }
 
+/// `GET /admin/audit?user=&type=&since=&cursor=&limit=`: admins read the audit log, newest
+/// first, a page at a time (`{events, next_cursor}`).
+#[require_roles(Role::Admin)]
+async fn audit_log(
+    State(state): State<AppState>,
+    params: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Json<AuditPage>, Problem> {
+    let query = AuditParams::from_query(params)?.query()?;
+    Ok(Json(state.auth.service().audit_log(&query).await?))
+}
+
 /// `PUT /services/{service}/permissions`: register (sync) a service's permission schema.
 #[require_roles(Role::Admin)]
 async fn sync_service_schema(
@@ -400,6 +414,7 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
         .post("/admin/users/{user_id}/unlock", unlock_user)
+        .get("/admin/audit", audit_log)
         .put("/services/{service}/permissions", sync_service_schema)
         .get("/services/{service}/permissions", service_schema)
         .put(

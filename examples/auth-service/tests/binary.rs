@@ -383,6 +383,7 @@ POST    /auth/verify-email                               public
 POST    /auth/verify-email/resend                        requires authentication
 POST    /auth/email/change                               requires authentication
 POST    /auth/email/confirm                              public
+GET     /auth/me/security-events                         requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`
@@ -394,6 +395,7 @@ GET     /admin/users                                     requires any of the rol
 POST    /admin/users/{user_id}/deactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/unlock                    requires any of the roles `admin`
+GET     /admin/audit                                     requires any of the roles `admin`
 PUT     /services/{service}/permissions                  requires any of the roles `admin`
 GET     /services/{service}/permissions                  requires authentication
 PUT     /services/{service}/users/{user_id}/permissions  requires authentication

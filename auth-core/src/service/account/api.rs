@@ -46,11 +46,12 @@ impl AuthService {
             .await?;
         let service = self.clone();
         let email = email.to_owned();
-        tokio::spawn(async move {
+        let origin = crate::events::origin::current();
+        tokio::spawn(crate::events::origin::inherit(origin, async move {
             if let Err(e) = service.forgot_password(&email).await {
                 tracing::error!(error = %e, "a password reset request failed");
             }
-        });
+        }));
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use super::Context;
 use crate::account::{new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
 use crate::error::StoreError;
 use crate::error::{AuthError, Result, ValidationErrors};
-use crate::events::AuthEvent;
+use crate::events::{AuthEvent, RegisterAttempt};
 use crate::lockout::login_key;
 use crate::password::PasswordHasher;
 use crate::rate_limit::RouteGroup;
@@ -190,6 +190,13 @@ impl Accounts {
         }
         errors.0.append(&mut profile_errors.0);
         errors.into_result()?;
+        // The service's interceptors may refuse a well-formed registration (403).
+        ctx.events
+            .before_register(RegisterAttempt {
+                username: &username,
+                email,
+            })
+            .await?;
         let hash = self
             .passwords
             .hash(&request.password)
@@ -269,6 +276,19 @@ impl Accounts {
                 other => other?,
             };
             if replaced {
+                let ctx = &self.sessions.ctx;
+                for role in roles.iter().filter(|r| !user.roles.contains(r)) {
+                    ctx.emit(AuthEvent::RoleGranted {
+                        user_id: user_id.to_string(),
+                        role: role.clone(),
+                    });
+                }
+                for role in user.roles.iter().filter(|r| !roles.contains(r)) {
+                    ctx.emit(AuthEvent::RoleRevoked {
+                        user_id: user_id.to_string(),
+                        role: role.clone(),
+                    });
+                }
                 user.roles = roles;
                 return Ok(user.to_public());
             }
@@ -296,8 +316,12 @@ impl Accounts {
     /// Lets a deactivated user log in again.
     pub(super) async fn reactivate(&self, user_id: &UserId) -> Result<()> {
         match self.users.activate(user_id).await {
-            Err(StoreError::NotFound) => Err(AuthError::UserNotFound),
-            other => Ok(other?),
+            Err(StoreError::NotFound) => return Err(AuthError::UserNotFound),
+            other => other?,
         }
+        self.sessions.ctx.emit(AuthEvent::UserReactivated {
+            user_id: user_id.to_string(),
+        });
+        Ok(())
     }
 }

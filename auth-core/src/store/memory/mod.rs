@@ -2,6 +2,7 @@
 //! that can lose their state on restart.
 
 mod account;
+mod audit;
 mod authz;
 mod lockout;
 mod session;
@@ -45,6 +46,8 @@ struct State {
     lockout: HashMap<(String, String), lockout::LockoutEntry>,
     /// token hash -> one-time token.
     one_time_tokens: HashMap<String, OneTimeToken>,
+    /// The audit log, in the order written.
+    audit: Vec<crate::audit::AuditEntry>,
     /// user -> past password hashes, newest first.
     password_history: HashMap<UserId, std::collections::VecDeque<String>>,
 }

@@ -15,6 +15,7 @@
 //! ```
 
 mod account;
+mod audit;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
 mod lockout;

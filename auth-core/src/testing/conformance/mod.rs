@@ -25,6 +25,7 @@
 )]
 
 mod account;
+mod audit;
 mod authz;
 mod lockout;
 mod rate_limit;
@@ -35,6 +36,7 @@ mod users;
 use std::sync::Arc;
 
 use crate::account::OneTimeTokenStore;
+use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::lockout::LockoutStore;
@@ -46,6 +48,7 @@ use crate::token::revocation::RevocationStore;
 use crate::user::UserStore;
 
 pub use self::account::{one_time_tokens, password_history};
+pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
 pub use self::rate_limit::rate_limiter;
@@ -58,7 +61,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters, lockout, one-time tokens and password history), in turn.
+/// tokens, roles, service permissions, sessions, counters, lockout, audit log, one-time tokens and password history), in turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -69,6 +72,7 @@ where
         + SessionStore
         + CounterStore
         + LockoutStore
+        + AuditStore
         + OneTimeTokenStore
         + PasswordHistoryStore,
 {
@@ -81,5 +85,6 @@ where
     one_time_tokens(Arc::clone(&store) as Arc<dyn OneTimeTokenStore>).await;
     password_history(store.as_ref()).await;
     lockout(Arc::clone(&store) as Arc<dyn LockoutStore>).await;
+    audit(store.as_ref()).await;
     counters(store as Arc<dyn CounterStore>).await;
 }
