@@ -8,7 +8,7 @@ CREATE TABLE audit_events (
     actor       TEXT,
     client_ip   TEXT,
     user_agent  TEXT,
-    session_id  TEXT,
+    actor_session TEXT,
     data        TEXT NOT NULL
 );
 

@@ -29,7 +29,7 @@ use crate::events::{Event, EventHub};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct AuditEntry {
-    /// Its id (random).
+    /// Its id (a UUIDv7: later entries have greater ids).
     pub id: String,
     /// The event with its circumstances (serialized flat).
     #[serde(flatten)]
@@ -215,7 +215,9 @@ pub fn record(hub: &EventHub, store: Arc<dyn AuditStore>, retention_days: u64) {
         let written = Arc::clone(&written);
         async move {
             let at = event.at;
-            let entry = AuditEntry::new(uuid::Uuid::new_v4().simple().to_string(), event);
+            // UUIDv7: ordered by creation (milliseconds, then a counter), so entries of one
+            // second keep the order they were written in.
+            let entry = AuditEntry::new(uuid::Uuid::now_v7().simple().to_string(), event);
             if let Err(e) = store.append(&entry).await {
                 tracing::error!(error = %e, kind = entry.event.event.kind(), "an audit entry was not written");
             }

@@ -228,7 +228,7 @@ impl EventHub {
             event.user_agent = origin.user_agent().map(str::to_owned);
             if let Some((actor, session)) = origin.principal() {
                 event.actor = Some(actor);
-                event.session_id = session;
+                event.actor_session = session;
             }
         }
         self.sink.emit(&event);

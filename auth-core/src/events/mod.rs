@@ -1,8 +1,8 @@
 //! Domain events emitted by the authentication flows, and where they go.
 //!
 //! Every flow emits an [`AuthEvent`] (what happened, to whom), which the [`EventHub`] wraps
-//! in an [`Event`]: when, from which client address and user agent, by whom and in which
-//! session (from the request's [`origin`], which the HTTP adapter records). Events carry ids,
+//! in an [`Event`]: when, from which client address and user agent, by whom and in which of
+//! their sessions (from the request's [`origin`], which the HTTP adapter records). Events carry ids,
 //! never secrets.
 //!
 //! - An [`EventSink`] receives every event on the request path: [`TracingEventSink`] (the
@@ -246,8 +246,8 @@ pub struct Event {
     /// Who did it: the signed-in user making the request (an administrator, for actions on
     /// others), when there was one.
     pub actor: Option<String>,
-    /// The session of the request, when it was authenticated by one.
-    pub session_id: Option<String>,
+    /// The session the actor made the request in, when it was authenticated by one.
+    pub actor_session: Option<String>,
 }
 
 impl Event {
@@ -260,7 +260,7 @@ impl Event {
             client_ip: None,
             user_agent: None,
             actor: None,
-            session_id: None,
+            actor_session: None,
         }
     }
 }

@@ -16,7 +16,7 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
     event.client_ip = row.try_get("client_ip").map_err(map_err)?;
     event.user_agent = row.try_get("user_agent").map_err(map_err)?;
     event.actor = row.try_get("actor").map_err(map_err)?;
-    event.session_id = row.try_get("session_id").map_err(map_err)?;
+    event.actor_session = row.try_get("actor_session").map_err(map_err)?;
     Ok(AuditEntry::new(
         row.try_get::<String, _>("id").map_err(map_err)?,
         event,
@@ -37,7 +37,7 @@ impl AuditStore for SqlStore {
             .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
         sqlx::query(
             "INSERT INTO audit_events (id, at, kind, user_id, actor, client_ip, user_agent, \
-             session_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             actor_session, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&entry.id)
         .bind(event.at)
@@ -46,7 +46,7 @@ impl AuditStore for SqlStore {
         .bind(event.actor.as_deref())
         .bind(event.client_ip.as_deref())
         .bind(event.user_agent.as_deref())
-        .bind(event.session_id.as_deref())
+        .bind(event.actor_session.as_deref())
         .bind(data)
         .execute(self.writes())
         .await
@@ -56,7 +56,7 @@ impl AuditStore for SqlStore {
 
     async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut sql = String::from(
-            "SELECT id, at, kind, user_id, actor, client_ip, user_agent, session_id, data \
+            "SELECT id, at, kind, user_id, actor, client_ip, user_agent, actor_session, data \
              FROM audit_events WHERE 1 = 1",
         );
         let mut values: Vec<Value<'_>> = Vec::new();

@@ -8,7 +8,7 @@ fn entry(id: &str, at: i64, event: AuthEvent) -> AuditEntry {
     event.client_ip = Some("203.0.113.9".to_owned());
     event.user_agent = Some("agent/1".to_owned());
     event.actor = Some("admin-1".to_owned());
-    event.session_id = Some("s-1".to_owned());
+    event.actor_session = Some("s-1".to_owned());
     AuditEntry::new(id, event)
 }
 
