@@ -616,3 +616,49 @@ async fn interceptors_veto_registrations_and_logins() {
     assert_eq!(body["detail"], "this account is suspended");
     h.login("root", PASSWORD).await;
 }
+
+/// A login over a hash of older parameters upgrades it and says so; the audit log holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_hash_is_an_event() {
+    use auth_axum::core::audit::AuditQuery;
+    use auth_axum::core::events::{AuthEvent, MemoryEventSink};
+    use auth_axum::core::service::{LoginRequest, Stores};
+    use auth_axum::core::store::sql::{SqlOptions, SqlStore};
+    use auth_axum::core::AuthService;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let store = SqlStore::connect(&url, SqlOptions::default())
+        .await
+        .unwrap();
+    let service = |iterations: u32, events: Arc<MemoryEventSink>| {
+        let mut config = test_config(&url, dir.path());
+        config.password.iterations = iterations;
+        AuthService::builder(config)
+            .with_stores(Stores::sql(store.clone()))
+            .with_events(events)
+            .build()
+            .unwrap()
+    };
+    let before = service(1, Arc::new(MemoryEventSink::new()));
+    let ada = before
+        .register(RegisterRequest::new("ada", "ada@example.com", PASSWORD))
+        .await
+        .unwrap();
+    let events = Arc::new(MemoryEventSink::new());
+    let after = service(2, Arc::clone(&events));
+    after
+        .login(LoginRequest::new("ada", PASSWORD))
+        .await
+        .unwrap();
+    assert!(events.events().contains(&AuthEvent::PasswordRehashed {
+        user_id: ada.id.to_string()
+    }));
+    let query = AuditQuery::for_user(ada.id.as_str()).of_kind("password_rehashed");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            !after.audit_log(&query).await.unwrap().events.is_empty()
+        })
+        .await
+    );
+}
