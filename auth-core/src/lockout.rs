@@ -50,6 +50,23 @@ pub struct Failures {
     pub last: i64,
 }
 
+impl Failures {
+    /// The failures a store holds as `count` with the last at `last`, as they stand at `now`:
+    /// none once `forget_after` seconds passed since the last one (the rule every
+    /// [`LockoutStore`] reads by).
+    #[must_use]
+    pub fn as_of(count: i64, last: i64, now: i64, forget_after: i64) -> Self {
+        if count > 0 && now - last <= forget_after {
+            Self {
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                last,
+            }
+        } else {
+            Self::default()
+        }
+    }
+}
+
 /// What the store knows of a login name and one client.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoginRecord {

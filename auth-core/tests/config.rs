@@ -265,7 +265,10 @@ fn out_of_range_values_and_unknown_keys_are_refused() {
         jail.set_env("AUTH__RATE_LIMIT__LOGIN__PER_IP", "10/minute");
         let config = AuthConfig::load().expect("a rate");
         assert_eq!(config.rate_limit.login.per_ip.to_string(), "10/minute");
-        assert_eq!(config.rate_limit.login.per_account.to_string(), "60/minute");
+        assert_eq!(
+            config.rate_limit.login.per_account.to_string(),
+            "120/minute"
+        );
         jail.set_env("AUTH__RATE_LIMIT__LOGIN__PER_IP", "ten a minute");
         let err = AuthConfig::load().expect_err("no rate accepted");
         assert!(

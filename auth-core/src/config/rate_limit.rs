@@ -37,7 +37,7 @@ pub struct RateLimitConfig {
     /// `AUTH__RATE_LIMIT__ENABLED`: apply the quotas. Default true.
     pub enabled: bool,
     /// `AUTH__RATE_LIMIT__LOGIN__*`: `POST /auth/login`. Default 300/minute per address,
-    /// 60/minute per login name.
+    /// 120/minute per login name.
     pub login: RouteLimits,
     /// `AUTH__RATE_LIMIT__REGISTER__*`: `POST /auth/register`. Default 300/hour per address,
     /// 10/hour per address registered.
@@ -57,7 +57,7 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            login: RouteLimits::new(Quota::per_minute(300), Quota::per_minute(60)),
+            login: RouteLimits::new(Quota::per_minute(300), Quota::per_minute(120)),
             register: RouteLimits::new(Quota::per_hour(300), Quota::per_hour(10)),
             password: RouteLimits::new(Quota::per_minute(60), Quota::per_hour(20)),
             verify: RouteLimits::new(Quota::per_minute(60), Quota::per_hour(20)),

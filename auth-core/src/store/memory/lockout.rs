@@ -15,10 +15,14 @@ pub(super) struct LockoutEntry {
 
 /// The failures of `entry` at `now`, none once forgotten.
 fn current(entry: Option<&LockoutEntry>, now: i64, forget_after: i64) -> Failures {
-    entry
-        .map(|e| e.failures)
-        .filter(|f| f.count > 0 && now - f.last <= forget_after)
-        .unwrap_or_default()
+    entry.map_or_else(Failures::default, |e| {
+        Failures::as_of(
+            i64::from(e.failures.count),
+            e.failures.last,
+            now,
+            forget_after,
+        )
+    })
 }
 
 fn key(account: &str, client: &str) -> (String, String) {

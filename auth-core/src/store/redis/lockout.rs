@@ -88,13 +88,7 @@ impl RedisStore {
 
 /// The failures of stored fields `n` and `t`, none once forgotten.
 fn current(count: Option<i64>, last: Option<i64>, now: i64, forget_after: i64) -> Failures {
-    match (count, last) {
-        (Some(count), Some(last)) if count > 0 && now - last <= forget_after => Failures {
-            count: u32::try_from(count).unwrap_or(u32::MAX),
-            last,
-        },
-        _ => Failures::default(),
-    }
+    Failures::as_of(count.unwrap_or(0), last.unwrap_or(0), now, forget_after)
 }
 
 #[async_trait]

@@ -20,14 +20,7 @@ fn record_of(
     for row in rows {
         let count: i64 = row.try_get("failures").map_err(map_err)?;
         let last: i64 = row.try_get("last_failure").map_err(map_err)?;
-        let failures = if count > 0 && now - last <= forget_after {
-            Failures {
-                count: u32::try_from(count).unwrap_or(u32::MAX),
-                last,
-            }
-        } else {
-            Failures::default()
-        };
+        let failures = Failures::as_of(count, last, now, forget_after);
         let row_client: String = row.try_get("client").map_err(map_err)?;
         if row_client.is_empty() {
             record.account = failures;
