@@ -9,11 +9,59 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
 use crate::{AuthModule, Problem};
+
+/// The API key of a request: `Authorization: ApiKey <key>`, or `X-API-Key: <key>` when the
+/// request has no `Authorization` header. `Ok(None)` when it sends neither (an `Authorization`
+/// of another scheme is left to [`bearer_token`]).
+///
+/// # Errors
+/// [`AuthError::InvalidAuthorizationHeader`] for several `Authorization` or `X-API-Key`
+/// headers, or a key that is not visible ASCII.
+pub fn api_key(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
+    const SCHEME: &[u8] = b"apikey ";
+    let once = |name: &HeaderName| {
+        let mut values = headers.get_all(name).iter();
+        let first = values.next();
+        match values.next() {
+            Some(_) => Err(AuthError::InvalidAuthorizationHeader(
+                "send the credential once: one `Authorization` or `X-API-Key` header",
+            )),
+            None => Ok(first),
+        }
+    };
+    // Bytes first: a bearer token (the common case) is not decoded twice.
+    let key = match headers.get(AUTHORIZATION) {
+        Some(value) => {
+            let bytes = value.as_bytes();
+            if bytes.len() < SCHEME.len() || !bytes[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) {
+                return Ok(None);
+            }
+            if headers.contains_key(&X_API_KEY) {
+                return Err(AuthError::InvalidAuthorizationHeader(
+                    "send the API key once: `Authorization: ApiKey <key>` or `X-API-Key: <key>`",
+                ));
+            }
+            once(&AUTHORIZATION)?.map(|v| &v.as_bytes()[SCHEME.len()..])
+        }
+        None => once(&X_API_KEY)?.map(HeaderValue::as_bytes),
+    };
+    key.map(|bytes| {
+        std::str::from_utf8(bytes.trim_ascii())
+            .ok()
+            .filter(|key| key.bytes().all(|b| (b'!'..=b'~').contains(&b)))
+            .ok_or(AuthError::InvalidAuthorizationHeader(
+                "the API key must be visible ASCII",
+            ))
+    })
+    .transpose()
+}
+
+static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// The bearer token of a request: `Ok(None)` when there is no `Authorization` header.
 ///
@@ -117,16 +165,22 @@ fn is_token68(bytes: &[u8]) -> bool {
 pub struct Authenticated {
     /// The verified, unrevoked claims.
     pub claims: Arc<Claims>,
-    /// How the request presented them: [`CredentialKind::Bearer`] or
-    /// [`CredentialKind::Cookie`].
+    /// How the request presented them: [`CredentialKind::Bearer`],
+    /// [`CredentialKind::Cookie`] or [`CredentialKind::ApiKey`].
     pub credential: CredentialKind,
+    /// The scopes of an API key, which bound what the claims allow.
+    pub scopes: Option<Arc<Vec<String>>>,
 }
 
 impl Authenticated {
     /// The principal the claims describe, with the credential the request used.
     #[must_use]
     pub fn principal(&self) -> Principal {
-        Principal::from_claims(&self.claims).with_credential(self.credential)
+        let principal = Principal::from_claims(&self.claims).with_credential(self.credential);
+        match &self.scopes {
+            Some(scopes) => principal.with_scopes(scopes.to_vec()),
+            None => principal,
+        }
     }
 
     /// The request's credential, verified at its first use in the request: `Ok(None)` when it
@@ -140,10 +194,19 @@ impl Authenticated {
             return Ok(Some(known.clone()));
         }
         let module = AuthModule::from_ref(state);
-        let verified = if let Some(token) = bearer_token(&parts.headers)? {
+        let verified = if let Some(key) = api_key(&parts.headers)? {
+            let ip = crate::client_addr(module.trusted_proxies(), parts).map(|ip| ip.to_string());
+            let verified = module.service().verify_api_key(key, ip.as_deref()).await?;
+            Self {
+                claims: verified.claims,
+                credential: CredentialKind::ApiKey,
+                scopes: Some(verified.scopes),
+            }
+        } else if let Some(token) = bearer_token(&parts.headers)? {
             Self {
                 claims: module.service().verify_access_shared(token).await?,
                 credential: CredentialKind::Bearer,
+                scopes: None,
             }
         } else {
             let session = &module.config().session;
@@ -154,13 +217,11 @@ impl Authenticated {
             Self {
                 claims: module.service().verify_cookie(secret).await?,
                 credential: CredentialKind::Cookie,
+                scopes: None,
             }
         };
         // Events the request's flows emit name who made it.
-        auth_core::events::origin::note_principal(
-            &verified.claims.sub,
-            verified.claims.sid.as_deref(),
-        );
+        auth_core::events::origin::note_principal(&verified.claims);
         parts.extensions.insert(verified.clone());
         Ok(Some(verified))
     }

@@ -187,7 +187,9 @@ pub use auth_core as core;
 pub use auth_macros as macros;
 
 pub use self::client::{client_addr, ClientAddr, OriginLayer, OriginService};
-pub use self::extract::{bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims};
+pub use self::extract::{
+    api_key, bearer_token, Auth, Authenticated, CurrentUser, JsonBody, VerifiedClaims,
+};
 pub use self::guard::RequestTenant;
 pub use self::module::AuthModule;
 pub use self::problem::Problem;

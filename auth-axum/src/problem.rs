@@ -229,6 +229,20 @@ impl From<AuthError> for Problem {
                 reason,
             )
             .with_challenge(Some("invalid_request"), Some(reason)),
+            AuthError::InvalidApiKey | AuthError::ApiKeyRevoked | AuthError::ApiKeyExpired => {
+                Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    code,
+                    "Invalid API key",
+                    err.to_string(),
+                )
+            }
+            AuthError::InsufficientScope(detail) => Self::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "Insufficient scope",
+                format!("the API key's scopes do not cover this: {detail}"),
+            ),
             AuthError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
                 code,

@@ -75,6 +75,18 @@ pub enum AuthError {
     /// A state-changing request authenticated by cookie failed the CSRF checks.
     #[error("cross-site request refused: {0}")]
     CsrfFailed(&'static str),
+    /// An API key that is malformed, has a wrong checksum or is unknown.
+    #[error("the API key is not valid")]
+    InvalidApiKey,
+    /// An API key that its owner (or the owner's deactivation) revoked.
+    #[error("the API key was revoked")]
+    ApiKeyRevoked,
+    /// An API key past its expiry.
+    #[error("the API key has expired")]
+    ApiKeyExpired,
+    /// The API key's owner may do this, but the key's scopes do not cover it.
+    #[error("the API key's scopes do not cover this: {0}")]
+    InsufficientScope(String),
     /// A rate limit's quota is spent (see [`rate_limit`](crate::rate_limit)): the quota and
     /// how long until a request is allowed again.
     #[error("too many requests (`{}`: {}); retry in {} seconds", .0.policy, .0.quota, .0.retry_after_seconds())]
@@ -112,6 +124,10 @@ impl AuthError {
             Self::CsrfFailed(_) => "csrf_failed",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::RateLimited(_) => "rate_limited",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::ApiKeyRevoked => "api_key_revoked",
+            Self::ApiKeyExpired => "api_key_expired",
+            Self::InsufficientScope(_) => "insufficient_scope",
         }
     }
 

@@ -11,6 +11,7 @@
 //! | [`password`] | [`PasswordHasher`]: Argon2id on the blocking pool, capped parameters, rehash on login |
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
+//! | [`api_key`] | API keys: the `ak_` format with its checksum, hashed storage, scopes bounding the owner's permissions |
 //! | [`audit`] | the audit log: every event kept in SQL by a hook, read newest first with cursors, purged by age |
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`lockout`] | failed logins counted per client and per login name, with exponential back-off, and their store |
@@ -47,6 +48,7 @@ extern crate self as auth_core;
 
 pub mod account;
 pub mod admin;
+pub mod api_key;
 pub mod audit;
 pub mod authz;
 pub mod client;

@@ -70,6 +70,10 @@ pub struct Principal {
     /// The user's security epoch the credential was issued under.
     #[serde(skip)]
     pub security_epoch: i64,
+    /// The scopes an API key limits the principal to (`None`: not limited). A permission
+    /// check passes only when a scope covers it as well; a role check only with scope `*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Principal {
@@ -95,6 +99,39 @@ impl Principal {
             token_id: Some(claims.jti.clone()),
             expires_at: Some(claims.exp),
             security_epoch: claims.epc,
+            scopes: None,
+        }
+    }
+
+    /// The same principal limited to `scopes` (an API key's).
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    /// Whether the principal's scopes (if any) cover `permission`.
+    #[must_use]
+    pub fn scope_covers(&self, permission: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|scopes| any_permission_matches(scopes, permission))
+    }
+
+    /// Whether the principal may use its roles: unlimited, or scoped `*`.
+    #[must_use]
+    pub fn may_use_roles(&self) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|scopes| scopes.iter().any(|s| s == "*"))
+    }
+
+    /// The same principal without its scopes: what its owner may do.
+    #[must_use]
+    pub fn unscoped(&self) -> Self {
+        Self {
+            scopes: None,
+            ..self.clone()
         }
     }
 
@@ -110,7 +147,7 @@ impl Principal {
     /// authorization layer before the roles reach the principal).
     #[must_use]
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
+        self.may_use_roles() && self.roles.iter().any(|r| r == role)
     }
 
     /// Whether the principal has any of these roles.
@@ -122,7 +159,7 @@ impl Principal {
     /// Whether a granted permission (wildcards allowed) covers `permission`.
     #[must_use]
     pub fn has_permission(&self, permission: &str) -> bool {
-        any_permission_matches(&self.permissions, permission)
+        self.scope_covers(permission) && any_permission_matches(&self.permissions, permission)
     }
 
     /// Whether a factor with this method was satisfied.

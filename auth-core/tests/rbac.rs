@@ -257,3 +257,46 @@ fn roles_come_from_configuration() {
         Ok(())
     });
 }
+
+/// An API key's scopes bound its owner's rights: a permission needs both the owner's grant and
+/// a scope; roles count only for a key scoped `*`; what only the scopes stand in the way of is
+/// `insufficient_scope`, what the owner lacks stays `forbidden`.
+#[test]
+fn scopes_bound_what_a_key_of_the_owner_may_do() {
+    use auth_core::authz::Requirement;
+    use auth_core::AuthError;
+
+    let roles = seed_example();
+    let authz = AuthorizationService::new(seed_example());
+    let editor = principal(&["editor"], &[]);
+    let read_only = editor.clone().with_scopes(vec!["articles.read".to_owned()]);
+    assert!(authz.authorize(&read_only, "articles", "read").allowed);
+    let write = authz.authorize(&read_only, "articles", "write");
+    assert!(!write.allowed);
+    assert_eq!(write.reason, Reason::OutOfScope);
+    assert!(!read_only.has_role("editor"), "a scoped key uses no role");
+
+    let write_permission = Requirement::AllPermissions(&["articles.write"]);
+    assert!(matches!(
+        write_permission.check(&read_only, &roles),
+        Err(AuthError::InsufficientScope(_))
+    ));
+    assert!(matches!(
+        Requirement::AnyRole(&["editor"]).check(&read_only, &roles),
+        Err(AuthError::InsufficientScope(_))
+    ));
+    // Beyond the owner: a wildcard scope grants nothing the owner lacks.
+    let everything = editor.clone().with_scopes(vec!["*".to_owned()]);
+    assert!(write_permission.check(&everything, &roles).is_ok());
+    assert!(Requirement::AnyRole(&["editor"])
+        .check(&everything, &roles)
+        .is_ok());
+    assert!(matches!(
+        Requirement::AllPermissions(&["users.delete"]).check(&everything, &roles),
+        Err(AuthError::Forbidden(_))
+    ));
+    assert!(matches!(
+        Requirement::AnyRole(&["admin"]).check(&everything, &roles),
+        Err(AuthError::Forbidden(_))
+    ));
+}

@@ -48,8 +48,9 @@ const ITERATIONS: usize = 1_000;
 
 /// Paths `--time` knows besides [`PATHS`], kept out of the gate: asymmetric signatures cost
 /// too many instructions to run 1 000 times under callgrind in CI.
-const TIMED_ONLY: [&str; 7] = [
+const TIMED_ONLY: [&str; 8] = [
     "verify_hs256_jsonwebtoken",
+    "handler_api_key",
     "verify_eddsa_floor",
     "verify_eddsa",
     "verify_es256_floor",
@@ -140,18 +141,47 @@ fn measure_totp_verify(totp: &Totp, code: &str, now: i64, last_step: u64) {
 }
 
 #[inline(never)]
-fn measure_handler(runtime: &tokio::runtime::Runtime, router: &Router, path: &str, token: &str) {
-    let authorization = format!("Bearer {token}");
+fn measure_handler(
+    runtime: &tokio::runtime::Runtime,
+    router: &Router,
+    path: &str,
+    authorization: &str,
+) {
     runtime.block_on(async {
         for _ in 0..ITERATIONS {
             let request = Request::get(path)
-                .header("authorization", &authorization)
+                .header("authorization", authorization)
                 .body(Body::empty())
                 .unwrap();
             let response = router.clone().oneshot(black_box(request)).await.unwrap();
             assert_eq!(response.status(), StatusCode::OK);
         }
     });
+}
+
+/// A stored user granted the guarded route's permission, and an API key of theirs scoped to it.
+async fn api_key_fixture(kit: &TestKit) -> String {
+    use auth_axum::core::service::{NewApiKey, RegisterRequest};
+    let service = kit.module().service().clone();
+    let user = service
+        .register(RegisterRequest::new(
+            "bench",
+            "bench@example.com",
+            "correct horse battery",
+        ))
+        .await
+        .unwrap();
+    let mut stored = service.users().get_by_id(&user.id).await.unwrap().unwrap();
+    stored.permissions = vec![tests::guarded::PERMISSION.to_owned()];
+    service.users().update(&stored).await.unwrap();
+    let token = kit.token(&MockUser::new(user.id.as_str()));
+    let owner = service.authenticate(&token).await.unwrap();
+    let scopes = vec![tests::guarded::PERMISSION.to_owned()];
+    let (_, key) = service
+        .create_api_key(&owner, NewApiKey::new("bench", scopes))
+        .await
+        .unwrap();
+    key.expose_secret().to_owned()
 }
 
 /// 100 roles in chains of ten; the user holds the sixth role of the first chain and asks for a
@@ -299,6 +329,19 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
             let last_step = totp.step_at(now) - 5;
             Box::new(move || measure_totp_verify(&totp, &code, now, last_step))
         }
+        "handler_api_key" => {
+            // The guarded handler of `handler_macro_guard`, with an API key of a stored user
+            // (served from the verification cache) instead of a bearer token.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let kit = runtime.block_on(async { TestKit::new() });
+            let key = runtime.block_on(api_key_fixture(&kit));
+            let router = tests::guarded::routes(kit.module());
+            let authorization = format!("ApiKey {key}");
+            Box::new(move || measure_handler(&runtime, &router, "/guarded", &authorization))
+        }
         handler => {
             let path = match handler {
                 "handler_bare" => "/bare",
@@ -315,9 +358,9 @@ fn prepare(name: &str) -> Box<dyn FnMut()> {
             let user = MockUser::new("0193a5e0-7b7c-7c52-9d4e-3f1c2b8a9d10")
                 .with_roles(["editor", "viewer"])
                 .with_permissions([tests::guarded::PERMISSION]);
-            let token = kit.token(&user);
+            let authorization = format!("Bearer {}", kit.token(&user));
             let router = tests::guarded::routes(kit.module());
-            Box::new(move || measure_handler(&runtime, &router, path, &token))
+            Box::new(move || measure_handler(&runtime, &router, path, &authorization))
         }
     }
 }

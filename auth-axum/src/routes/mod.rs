@@ -19,6 +19,9 @@
 //! | `POST /auth/email/change` | bearer token or session cookie; JSON `{new_email, password}` | 202; the new address gets a confirmation link, the old one is told |
 //! | `POST /auth/email/confirm` | JSON `{token}` | 204, the address is changed (and verified); 400 `invalid_or_expired_token` |
 //! | `GET /auth/me/security-events` | bearer token or session cookie; query `type`, `since`, `cursor`, `limit` | 200 `{events, next_cursor}`: the user's own events of the audit log, newest first |
+//! | `POST /auth/api-keys` | bearer token or session cookie; JSON `{name, scopes, expires_in?}` | 201, the key's record and, this once, `key` (`ak_...`) |
+//! | `GET /auth/api-keys` | bearer token or session cookie | 200, the caller's keys, never their secrets |
+//! | `DELETE /auth/api-keys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such live key |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -31,6 +34,7 @@
 //! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
 
 mod account;
+mod api_keys;
 mod events;
 mod sessions;
 mod tokens;
@@ -95,6 +99,12 @@ pub enum BuiltinRoute {
     ConfirmEmail,
     /// `GET /auth/me/security-events`.
     SecurityEvents,
+    /// `POST /auth/api-keys`.
+    CreateApiKey,
+    /// `GET /auth/api-keys`.
+    ApiKeys,
+    /// `DELETE /auth/api-keys/{id}`.
+    RevokeApiKey,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -103,7 +113,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 22] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -121,6 +131,9 @@ impl BuiltinRoute {
         Self::ChangeEmail,
         Self::ConfirmEmail,
         Self::SecurityEvents,
+        Self::CreateApiKey,
+        Self::ApiKeys,
+        Self::RevokeApiKey,
         Self::Health,
         Self::Ready,
     ];
@@ -147,6 +160,9 @@ impl BuiltinRoute {
             Self::ChangeEmail => (Method::POST, "/auth/email/change"),
             Self::ConfirmEmail => (Method::POST, "/auth/email/confirm"),
             Self::SecurityEvents => (Method::GET, "/auth/me/security-events"),
+            Self::CreateApiKey => (Method::POST, "/auth/api-keys"),
+            Self::ApiKeys => (Method::GET, "/auth/api-keys"),
+            Self::RevokeApiKey => (Method::DELETE, "/auth/api-keys/{id}"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -194,6 +210,9 @@ where
         ChangeEmail: post(account::change_email),
         ConfirmEmail: post(account::confirm_email),
         SecurityEvents: get(events::security_events),
+        CreateApiKey: post(api_keys::create_api_key),
+        ApiKeys: get(api_keys::api_keys),
+        RevokeApiKey: delete(api_keys::revoke_api_key),
     );
     router.layer(DefaultBodyLimit::max(body_limit))
 }

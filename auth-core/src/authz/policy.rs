@@ -32,6 +32,22 @@ impl<'a> PolicyContext<'a> {
         }
     }
 
+    /// The same request, as `principal` makes it (the owner of an API key, to tell a missing
+    /// scope from a missing grant).
+    #[must_use]
+    pub fn for_principal<'b>(&self, principal: &'b Principal) -> PolicyContext<'b>
+    where
+        'a: 'b,
+    {
+        PolicyContext {
+            principal,
+            roles: self.roles,
+            path: self.path,
+            query: self.query,
+            tenant: self.tenant,
+        }
+    }
+
     /// The same context with the request's tenant and the roles the principal holds there
     /// (for `#[require_tenant_roles]`).
     #[must_use]
@@ -70,17 +86,18 @@ impl<'a> PolicyContext<'a> {
     /// `has_role("x")`: the principal has the role, directly or by inheritance.
     #[must_use]
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.has_role(&self.principal.roles, role)
+        self.principal.may_use_roles() && self.roles.has_role(&self.principal.roles, role)
     }
 
     /// `has_permission("x.y")`: a direct or role grant covers it.
     #[must_use]
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.roles.has_permission(
-            &self.principal.roles,
-            &self.principal.permissions,
-            permission,
-        )
+        self.principal.scope_covers(permission)
+            && self.roles.has_permission(
+                &self.principal.roles,
+                &self.principal.permissions,
+                permission,
+            )
     }
 
     /// `user.id`.

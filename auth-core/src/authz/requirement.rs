@@ -60,8 +60,12 @@ impl Requirement {
     pub fn is_met_in(&self, ctx: &PolicyContext<'_>) -> bool {
         match self {
             Self::Policy(policy) => (policy.eval)(ctx),
-            Self::TenantAnyRole(required) => required.iter().any(|r| ctx.has_tenant_role(r)),
-            Self::TenantAllRoles(required) => required.iter().all(|r| ctx.has_tenant_role(r)),
+            Self::TenantAnyRole(required) => {
+                ctx.principal().may_use_roles() && required.iter().any(|r| ctx.has_tenant_role(r))
+            }
+            Self::TenantAllRoles(required) => {
+                ctx.principal().may_use_roles() && required.iter().all(|r| ctx.has_tenant_role(r))
+            }
             other => other.is_met(ctx.principal(), ctx.roles()),
         }
     }
@@ -71,15 +75,16 @@ impl Requirement {
     /// needs any), and tenant requirements deny; guards use [`check_in`](Self::check_in).
     #[must_use]
     pub fn is_met(&self, principal: &Principal, roles: &RoleHierarchy) -> bool {
-        let has_role = |r: &str| roles.has_role(&principal.roles, r);
+        let has_role = |r: &str| principal.may_use_roles() && roles.has_role(&principal.roles, r);
         match self {
             Self::Authenticated => true,
             Self::AuthenticatedWith(kinds) => kinds.contains(&principal.credential),
             Self::AnyRole(required) => required.iter().any(|r| has_role(r)),
             Self::AllRoles(required) => required.iter().all(|r| has_role(r)),
-            Self::AllPermissions(required) => required
-                .iter()
-                .all(|p| roles.has_permission(&principal.roles, &principal.permissions, p)),
+            Self::AllPermissions(required) => required.iter().all(|p| {
+                principal.scope_covers(p)
+                    && roles.has_permission(&principal.roles, &principal.permissions, p)
+            }),
             Self::Policy(policy) => (policy.eval)(&PolicyContext::new(principal, roles, &[], &[])),
             Self::TenantAnyRole(_) | Self::TenantAllRoles(_) => false,
         }
@@ -88,10 +93,13 @@ impl Requirement {
     /// Checks the requirement.
     ///
     /// # Errors
-    /// [`AuthError::Forbidden`] saying what is required.
+    /// [`AuthError::Forbidden`] saying what is required;
+    /// [`AuthError::InsufficientScope`] when only an API key's scopes stand in the way.
     pub fn check(&self, principal: &Principal, roles: &RoleHierarchy) -> Result<(), AuthError> {
         if self.is_met(principal, roles) {
             Ok(())
+        } else if principal.scopes.is_some() && self.is_met(&principal.unscoped(), roles) {
+            Err(AuthError::InsufficientScope(self.describe()))
         } else {
             Err(AuthError::Forbidden(self.describe()))
         }
@@ -100,13 +108,19 @@ impl Requirement {
     /// Checks the requirement against a request.
     ///
     /// # Errors
-    /// [`AuthError::Forbidden`] saying what is required.
+    /// [`AuthError::Forbidden`] saying what is required;
+    /// [`AuthError::InsufficientScope`] when only an API key's scopes stand in the way.
     pub fn check_in(&self, ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
         if self.is_met_in(ctx) {
-            Ok(())
-        } else {
-            Err(AuthError::Forbidden(self.describe()))
+            return Ok(());
         }
+        if ctx.principal().scopes.is_some() {
+            let owner = ctx.principal().unscoped();
+            if self.is_met_in(&ctx.for_principal(&owner)) {
+                return Err(AuthError::InsufficientScope(self.describe()));
+            }
+        }
+        Err(AuthError::Forbidden(self.describe()))
     }
 
     /// What the requirement asks for, in words.

@@ -22,6 +22,8 @@ pub enum Reason {
     },
     /// Nothing grants it: denied by default.
     NoGrant,
+    /// The owner holds it, but the API key's scopes do not cover it.
+    OutOfScope,
 }
 
 /// An authorization decision, with its explanation.
@@ -53,6 +55,11 @@ impl fmt::Display for Decision {
             Reason::NoGrant => write!(
                 f,
                 "{verdict} `{}`: no role or grant covers it",
+                self.permission
+            ),
+            Reason::OutOfScope => write!(
+                f,
+                "{verdict} `{}`: the API key's scopes do not cover it",
                 self.permission
             ),
         }
@@ -120,6 +127,9 @@ impl AuthorizationService {
             allowed,
             reason,
         };
+        if !principal.scope_covers(permission) {
+            return decided(false, Reason::OutOfScope);
+        }
         if let Some(granted) = principal
             .permissions
             .iter()

@@ -131,6 +131,27 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A user created an API key.
+    ApiKeyCreated {
+        /// The owner.
+        user_id: String,
+        /// The key's id.
+        key_id: String,
+    },
+    /// An API key was used (noted at most once a minute per key).
+    ApiKeyUsed {
+        /// The owner.
+        user_id: String,
+        /// The key's id.
+        key_id: String,
+    },
+    /// A user revoked an API key.
+    ApiKeyRevoked {
+        /// The owner.
+        user_id: String,
+        /// The key's id.
+        key_id: String,
+    },
     /// A user was deactivated: logins refused, every session and token ended.
     UserDeactivated {
         /// The user.
@@ -184,6 +205,9 @@ impl AuthEvent {
             Self::RoleGranted { .. } => "role_granted",
             Self::RoleRevoked { .. } => "role_revoked",
             Self::UserReactivated { .. } => "user_reactivated",
+            Self::ApiKeyCreated { .. } => "api_key_created",
+            Self::ApiKeyUsed { .. } => "api_key_used",
+            Self::ApiKeyRevoked { .. } => "api_key_revoked",
             Self::UserDeactivated { .. } => "user_deactivated",
             Self::PasswordResetRequested { .. } => "password_reset_requested",
             Self::PasswordReset { .. } => "password_reset",
@@ -211,6 +235,9 @@ impl AuthEvent {
             | Self::RoleGranted { user_id, .. }
             | Self::RoleRevoked { user_id, .. }
             | Self::UserReactivated { user_id }
+            | Self::ApiKeyCreated { user_id, .. }
+            | Self::ApiKeyUsed { user_id, .. }
+            | Self::ApiKeyRevoked { user_id, .. }
             | Self::UserDeactivated { user_id }
             | Self::PasswordResetRequested { user_id }
             | Self::PasswordReset { user_id }

@@ -10,8 +10,11 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let request = RequestOrigin::new(Some("10.0.0.7".parse().unwrap()), None, None, Some("curl/8".into()));
+//! let claims: auth_core::Claims = serde_json::from_value(serde_json::json!({
+//!     "sub": "user-1", "sid": "session-1", "exp": 2, "iat": 1, "nbf": 1, "jti": "j", "typ": "access",
+//! })).unwrap();
 //! origin::scope(request, async {
-//!     origin::note_principal("user-1", Some("session-1"));
+//!     origin::note_principal(&std::sync::Arc::new(claims));
 //!     let current = origin::current().unwrap();
 //!     assert_eq!(current.user_agent(), Some("curl/8"));
 //!     assert_eq!(current.principal(), Some(("user-1".to_owned(), Some("session-1".to_owned()))));
@@ -26,6 +29,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::client::TrustedProxies;
+use crate::token::Claims;
 
 tokio::task_local! {
     static ORIGIN: Arc<RequestOrigin>;
@@ -38,8 +42,8 @@ pub struct RequestOrigin {
     forwarded: Option<String>,
     x_forwarded_for: Option<String>,
     user_agent: Option<String>,
-    /// The authenticated user and session, once an extractor noted them.
-    principal: Mutex<Option<(String, Option<String>)>>,
+    /// The authenticated claims, once an extractor noted them.
+    principal: Mutex<Option<Arc<Claims>>>,
 }
 
 /// The longest `User-Agent` kept.
@@ -87,7 +91,8 @@ impl RequestOrigin {
         self.principal
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .as_ref()
+            .map(|claims| (claims.sub.clone(), claims.sid.clone()))
     }
 }
 
@@ -111,13 +116,13 @@ pub fn current() -> Option<Arc<RequestOrigin>> {
     ORIGIN.try_with(Arc::clone).ok()
 }
 
-/// Notes who the current request is authenticated as (does nothing outside a [`scope`]).
-pub fn note_principal(user_id: &str, session_id: Option<&str>) {
+/// Notes whose verified `claims` authenticate the current request (does nothing outside a
+/// [`scope`]; inside, a reference count, no copy).
+pub fn note_principal(claims: &Arc<Claims>) {
     let _ = ORIGIN.try_with(|origin| {
         *origin
             .principal
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) =
-            Some((user_id.to_owned(), session_id.map(str::to_owned)));
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(claims));
     });
 }

@@ -17,9 +17,11 @@
 //! | `sessions` | opening and ending sessions, logout, "log out everywhere" |
 //! | `cookie` | browser sessions: start, verify (with a short cache), rotate |
 //! | `account` | registration, roles, deactivation, and `active_user`; `account::password`: password reset by mail and change |
+//! | `api_keys` | API keys: created and revoked by their owner, verified from a one-second cache |
 //! | `setup` | the stores, the builder, and the stack from configuration |
 
 mod account;
+mod api_keys;
 mod bearer;
 mod cookie;
 mod lockout;
@@ -33,6 +35,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use self::account::RegisterRequest;
+pub use self::api_keys::{NewApiKey, VerifiedKey};
 pub use self::bearer::LoginResponse;
 pub use self::cookie::CookieLogin;
 pub use self::login::LoginRequest;
@@ -40,6 +43,7 @@ pub use self::setup::{AuthServiceBuilder, SetupError, Stores};
 pub use self::verify::Introspection;
 
 use self::account::{Accounts, EmailVerification, PasswordFlows};
+use self::api_keys::ApiKeys;
 use self::bearer::Bearer;
 use self::cookie::Cookies;
 use self::login::PasswordLogin;
@@ -104,6 +108,7 @@ struct Inner {
     roles: Arc<dyn RoleStore>,
     services: Arc<dyn ServicePermissionStore>,
     audit: Arc<dyn AuditStore>,
+    api_keys: ApiKeys,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
@@ -221,6 +226,48 @@ impl AuthService {
     #[must_use]
     pub fn events(&self) -> &EventHub {
         &self.inner.login.ctx.events
+    }
+
+    /// Creates an API key for the principal (signed in, not itself a key): the record and
+    /// the key, shown this once (see [`api_key`](crate::api_key)).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a bad name, scope or lifetime; [`AuthError::Forbidden`]
+    /// for a principal authenticated by an API key.
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        request: NewApiKey,
+    ) -> Result<(crate::api_key::ApiKey, secrecy::SecretString)> {
+        self.inner.api_keys.create(principal, request).await
+    }
+
+    /// The principal's API keys, newest first, revoked ones included (never their secrets).
+    ///
+    /// # Errors
+    /// [`AuthError::ServiceUnavailable`].
+    pub async fn api_keys(&self, principal: &Principal) -> Result<Vec<crate::api_key::ApiKey>> {
+        self.inner.api_keys.list(principal).await
+    }
+
+    /// Revokes the principal's API key `id` (on every instance within a second); whether it
+    /// was theirs and live.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] for a principal authenticated by an API key.
+    pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<bool> {
+        self.inner.api_keys.revoke(principal, id).await
+    }
+
+    /// Verifies a presented API key (`client_ip` is noted as its last use, at most once a
+    /// minute).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidApiKey`] (malformed, wrong checksum, unknown),
+    /// [`AuthError::ApiKeyRevoked`] (also when its owner is deactivated),
+    /// [`AuthError::ApiKeyExpired`].
+    pub async fn verify_api_key(&self, key: &str, client_ip: Option<&str>) -> Result<VerifiedKey> {
+        self.inner.api_keys.verify(key, client_ip).await
     }
 
     /// A page of the audit log (`AUTH__AUDIT__ENABLED`): the entries `query` selects, newest

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::account::{Accounts, EmailVerification, NewPasswords, PasswordFlows};
+use super::api_keys::ApiKeys;
 use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
 use super::lockout::LoginLockout;
@@ -17,6 +18,7 @@ use super::sessions::Sessions;
 use super::verify::Verifier;
 use super::{AuthService, Context, Inner};
 use crate::account::OneTimeTokenStore;
+use crate::api_key::ApiKeyStore;
 use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
@@ -122,6 +124,8 @@ pub struct Stores {
     pub rate_limiter: Arc<dyn RateLimiterBackend>,
     /// The audit log.
     pub audit: Arc<dyn AuditStore>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
@@ -149,6 +153,7 @@ impl Stores {
             lockout: store.clone(),
             rate_limiter: Arc::new(InProcess),
             audit: store.clone(),
+            api_keys: store.clone(),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
             services: store,
@@ -173,6 +178,7 @@ impl Stores {
             lockout: shared.clone(),
             rate_limiter: Arc::new(InProcess),
             audit: shared.clone(),
+            api_keys: shared.clone(),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
             services: shared,
@@ -452,6 +458,7 @@ impl AuthServiceBuilder {
                 bearer,
                 sessions,
                 verifier,
+                api_keys: ApiKeys::new(stores.api_keys, Arc::clone(&stores.users), ctx.clone()),
                 users: stores.users,
                 roles: stores.roles,
                 services: stores.services,

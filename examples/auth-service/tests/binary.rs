@@ -384,6 +384,9 @@ POST    /auth/verify-email/resend                        requires authentication
 POST    /auth/email/change                               requires authentication
 POST    /auth/email/confirm                              public
 GET     /auth/me/security-events                         requires authentication
+POST    /auth/api-keys                                   requires authentication
+GET     /auth/api-keys                                   requires authentication
+DELETE  /auth/api-keys/{id}                              requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

@@ -2,6 +2,7 @@
 //! that can lose their state on restart.
 
 mod account;
+mod api_key;
 mod audit;
 mod authz;
 mod lockout;
@@ -46,6 +47,8 @@ struct State {
     lockout: HashMap<(String, String), lockout::LockoutEntry>,
     /// token hash -> one-time token.
     one_time_tokens: HashMap<String, OneTimeToken>,
+    /// key hash -> API key.
+    api_keys: HashMap<String, crate::api_key::ApiKey>,
     /// The audit log, in the order written.
     audit: Vec<crate::audit::AuditEntry>,
     /// user -> past password hashes, newest first.

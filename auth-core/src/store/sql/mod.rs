@@ -15,6 +15,7 @@
 //! ```
 
 mod account;
+mod api_key;
 mod audit;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;

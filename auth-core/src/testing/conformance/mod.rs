@@ -25,6 +25,7 @@
 )]
 
 mod account;
+mod api_key;
 mod audit;
 mod authz;
 mod lockout;
@@ -36,6 +37,7 @@ mod users;
 use std::sync::Arc;
 
 use crate::account::OneTimeTokenStore;
+use crate::api_key::ApiKeyStore;
 use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
@@ -48,6 +50,7 @@ use crate::token::revocation::RevocationStore;
 use crate::user::UserStore;
 
 pub use self::account::{one_time_tokens, password_history};
+pub use self::api_key::api_keys;
 pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
@@ -61,7 +64,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters, lockout, audit log, one-time tokens and password history), in turn.
+/// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys, one-time tokens and password history), in turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -73,6 +76,7 @@ where
         + CounterStore
         + LockoutStore
         + AuditStore
+        + ApiKeyStore
         + OneTimeTokenStore
         + PasswordHistoryStore,
 {
@@ -86,5 +90,6 @@ where
     password_history(store.as_ref()).await;
     lockout(Arc::clone(&store) as Arc<dyn LockoutStore>).await;
     audit(store.as_ref()).await;
+    api_keys(store.as_ref()).await;
     counters(store as Arc<dyn CounterStore>).await;
 }
