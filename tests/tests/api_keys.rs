@@ -64,6 +64,15 @@ impl App {
             .unwrap()
     }
 
+    /// Creates a key with `body` as the bearer of `token`; its id and the key.
+    async fn create_key(&self, token: &str, body: Value) -> (String, String) {
+        let response = self.create(token, body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        let text = |field: &str| created[field].as_str().unwrap().to_owned();
+        (text("id"), text("key"))
+    }
+
     /// `GET /articles` with the key in `Authorization: ApiKey`.
     async fn read_articles(&self, key: &str) -> Response {
         self.request(Method::GET, "/articles")
@@ -156,13 +165,9 @@ async fn a_key_is_shown_once_and_works_within_its_scopes_and_its_owners_rights()
     );
     // A key scoped beyond its owner grants nothing more: `DELETE /articles/{id}` needs the
     // admin role, which ada lacks; a `*` key of ada's is refused as ada would be.
-    let all: Value = app
-        .create(&token, json!({"name": "all", "scopes": ["*"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let all = all["key"].as_str().unwrap().to_owned();
+    let (_, all) = app
+        .create_key(&token, json!({"name": "all", "scopes": ["*"]}))
+        .await;
     let delete = app
         .request(Method::DELETE, "/articles/1")
         .header("x-api-key", &all)
@@ -233,19 +238,12 @@ async fn wrong_revoked_expired_and_malformed_keys_are_each_refused() {
     let app = App::start(&sqlite_url(dir.path()), dir.path()).await;
     user(&app, "ada", &[]).await;
     let token = app.token("ada").await;
-    let key: Value = app
-        .create(
+    let (id, key) = app
+        .create_key(
             &token,
             json!({"name": "ci", "scopes": ["articles.*"], "expires_in": 60}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (id, key) = (
-        key["id"].as_str().unwrap().to_owned(),
-        key["key"].as_str().unwrap().to_owned(),
-    );
+        .await;
     assert_eq!(app.read_articles(&key).await.status(), StatusCode::OK);
 
     // A key of the right shape nobody has, a wrong checksum, garbage.
@@ -297,16 +295,12 @@ async fn wrong_revoked_expired_and_malformed_keys_are_each_refused() {
     assert_eq!(revoke(id).await.unwrap().status(), StatusCode::NOT_FOUND);
 
     // Expired: a key of one minute, a minute later.
-    let short: Value = app
-        .create(
+    let (_, short) = app
+        .create_key(
             &token,
             json!({"name": "short", "scopes": ["*"], "expires_in": 60}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let short = short["key"].as_str().unwrap().to_owned();
+        .await;
     assert_eq!(app.read_articles(&short).await.status(), StatusCode::OK);
     // The same database a minute later (another service over it, on a manual clock).
     let dir2 = tempfile::tempdir().unwrap();
@@ -368,16 +362,9 @@ async fn a_revocation_reaches_a_second_instance_within_a_second() {
     };
     user(&a, "ada", &[]).await;
     let token = a.token("ada").await;
-    let key: Value = a
-        .create(&token, json!({"name": "ci", "scopes": ["articles.read"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (id, key) = (
-        key["id"].as_str().unwrap().to_owned(),
-        key["key"].as_str().unwrap().to_owned(),
-    );
+    let (id, key) = a
+        .create_key(&token, json!({"name": "ci", "scopes": ["articles.read"]}))
+        .await;
     assert_eq!(b.read_articles(&key).await.status(), StatusCode::OK);
     let revoked = a
         .request(Method::DELETE, &format!("/auth/api-keys/{id}"))

@@ -96,6 +96,13 @@ impl Harness {
         self.call(Method::POST, path, Some(body), token).await
     }
 
+    /// A login of `name` with a wrong password, refused.
+    async fn wrong_login(&self, name: &str) {
+        let body = json!({"username": name, "password": "not it at all"});
+        let response = self.post("/auth/login", body, None).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
     /// Logs in; the token response.
     async fn login(&self, name: &str, password: &str) -> Value {
         let response = self
@@ -204,14 +211,7 @@ async fn each_action_emits_its_event_and_the_audit_log_holds_it() {
     from_client(&h.logged(&ada, "email_verified").await);
 
     // Logins: a failure, a success with its session, a refresh and a refresh token reused.
-    let wrong = h
-        .post(
-            "/auth/login",
-            json!({"username": "ada", "password": "not it at all"}),
-            None,
-        )
-        .await;
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    h.wrong_login("ada").await;
     from_client(&h.logged(&ada, "login_failed").await);
     let first = h.login("ada", PASSWORD).await;
     let entry = h.logged(&ada, "login_succeeded").await;
@@ -363,14 +363,7 @@ async fn each_action_emits_its_event_and_the_audit_log_holds_it() {
     // The lockout: a delay starts (locked), then an attempt is refused (throttled, which names
     // no user: found by kind).
     for _ in 0..5 {
-        let failed = h
-            .post(
-                "/auth/login",
-                json!({"username": "ada", "password": "not it at all"}),
-                None,
-            )
-            .await;
-        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+        h.wrong_login("ada").await;
     }
     from_client(&h.logged(&ada, "login_locked").await);
     let throttled = h
@@ -537,14 +530,7 @@ async fn hooks_run_off_the_request_path() {
         "the logins did not wait for the slow hook"
     );
     // The failed login is not a LoginSucceeded: only the catch-all saw it.
-    let failed = h
-        .post(
-            "/auth/login",
-            json!({"username": "root", "password": "not it at all"}),
-            None,
-        )
-        .await;
-    assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+    h.wrong_login("root").await;
     assert!(
         eventually(Duration::from_secs(5), || async {
             any.load(Ordering::SeqCst) >= 3
