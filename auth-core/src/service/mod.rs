@@ -17,6 +17,7 @@
 //! | `sessions` | opening and ending sessions, logout, "log out everywhere" |
 //! | `cookie` | browser sessions: start, verify (with a short cache), rotate |
 //! | `account` | registration, roles, deactivation, and `active_user`; `account::password`: password reset by mail and change |
+//! | `security` | the facade's account-security methods: the lockout's unlock, API keys, the audit log |
 //! | `api_keys` | API keys: created and revoked by their owner, verified from a one-second cache |
 //! | `setup` | the stores, the builder, and the stack from configuration |
 
@@ -27,6 +28,7 @@ mod cookie;
 mod lockout;
 mod login;
 mod refresh;
+mod security;
 mod sessions;
 pub(crate) mod setup;
 mod verify;
@@ -50,7 +52,7 @@ use self::login::PasswordLogin;
 use self::refresh::Refresh;
 use self::sessions::Sessions;
 use self::verify::Verifier;
-use crate::audit::{AuditPage, AuditQuery, AuditStore};
+use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::{RoleName, RoleStore};
 use crate::clock::{Clock, SystemClock};
@@ -115,7 +117,8 @@ struct Inner {
     ready: Vec<Arc<dyn Readiness>>,
     tokens: TokenManager,
     passwords: PasswordHasher,
-    clock: Arc<dyn Clock>,
+    /// What the flows share (clock, events, rate limits).
+    ctx: Context,
 }
 
 /// The authentication flows over a set of stores. Cheap to clone.
@@ -225,59 +228,7 @@ impl AuthService {
     /// may veto registrations and logins ([`EventHub::intercept`]).
     #[must_use]
     pub fn events(&self) -> &EventHub {
-        &self.inner.login.ctx.events
-    }
-
-    /// Creates an API key for the principal (signed in, not itself a key): the record and
-    /// the key, shown this once (see [`api_key`](crate::api_key)).
-    ///
-    /// # Errors
-    /// [`AuthError::Validation`] for a bad name, scope or lifetime; [`AuthError::Forbidden`]
-    /// for a principal authenticated by an API key.
-    pub async fn create_api_key(
-        &self,
-        principal: &Principal,
-        request: NewApiKey,
-    ) -> Result<(crate::api_key::ApiKey, secrecy::SecretString)> {
-        self.inner.api_keys.create(principal, request).await
-    }
-
-    /// The principal's API keys, newest first, revoked ones included (never their secrets).
-    ///
-    /// # Errors
-    /// [`AuthError::ServiceUnavailable`].
-    pub async fn api_keys(&self, principal: &Principal) -> Result<Vec<crate::api_key::ApiKey>> {
-        self.inner.api_keys.list(principal).await
-    }
-
-    /// Revokes the principal's API key `id` (on every instance within a second); whether it
-    /// was theirs and live.
-    ///
-    /// # Errors
-    /// [`AuthError::Forbidden`] for a principal authenticated by an API key.
-    pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<bool> {
-        self.inner.api_keys.revoke(principal, id).await
-    }
-
-    /// Verifies a presented API key (`client_ip` is noted as its last use, at most once a
-    /// minute).
-    ///
-    /// # Errors
-    /// [`AuthError::InvalidApiKey`] (malformed, wrong checksum, unknown),
-    /// [`AuthError::ApiKeyRevoked`] (also when its owner is deactivated),
-    /// [`AuthError::ApiKeyExpired`].
-    pub async fn verify_api_key(&self, key: &str, client_ip: Option<&str>) -> Result<VerifiedKey> {
-        self.inner.api_keys.verify(key, client_ip).await
-    }
-
-    /// A page of the audit log (`AUTH__AUDIT__ENABLED`): the entries `query` selects, newest
-    /// first, and the cursor of the next page.
-    ///
-    /// # Errors
-    /// [`AuthError::ServiceUnavailable`] when the database is down.
-    pub async fn audit_log(&self, query: &AuditQuery) -> Result<AuditPage> {
-        let entries = self.inner.audit.list(query).await?;
-        Ok(AuditPage::of(entries, query.limit))
+        &self.inner.ctx.events
     }
 
     /// The quotas of the auth routes (`AUTH__RATE_LIMIT__*`): the per-address checks of the
@@ -285,7 +236,7 @@ impl AuthService {
     /// ([`RateLimits::limiter`]).
     #[must_use]
     pub fn rate_limits(&self) -> &RateLimits {
-        &self.inner.login.ctx.quotas
+        &self.inner.ctx.quotas
     }
 
     /// Role definitions managed at run time.
@@ -322,7 +273,7 @@ impl AuthService {
     /// The clock.
     #[must_use]
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.inner.clock
+        &self.inner.ctx.clock
     }
 
     /// Checks every store the service needs answers (readiness).
@@ -402,29 +353,6 @@ impl AuthService {
     /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
     pub async fn deactivate_user(&self, user_id: &UserId) -> Result<()> {
         self.inner.accounts.deactivate(user_id).await
-    }
-
-    /// Forgets every failed login of the user's username and address, from every client, so
-    /// that no attempt waits any longer (an administrator's unlock; see
-    /// [`lockout`](crate::lockout)). Returns whether there was anything to forget.
-    ///
-    /// # Errors
-    /// [`AuthError::UserNotFound`], or [`AuthError::ServiceUnavailable`].
-    pub async fn unlock_user(&self, user_id: &UserId) -> Result<bool> {
-        let user = self
-            .inner
-            .users
-            .get_by_id(user_id)
-            .await?
-            .ok_or(AuthError::UserNotFound)?;
-        let forgiven = match &self.inner.login.lockout {
-            Some(lockout) => lockout.unlock(&user).await?,
-            None => false,
-        };
-        self.inner.login.ctx.emit(AuthEvent::LoginUnlocked {
-            user_id: user.id.to_string(),
-        });
-        Ok(forgiven)
     }
 
     /// Lets a deactivated user log in again. Tokens and sessions ended by the deactivation

@@ -469,7 +469,7 @@ impl AuthServiceBuilder {
                 ready: stores.ready,
                 tokens,
                 passwords,
-                clock: ctx.clock,
+                ctx,
             }),
             model: ModelCodec::of::<User>(),
         })
