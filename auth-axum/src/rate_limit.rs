@@ -49,7 +49,8 @@ pub fn insert_headers(status: &RateLimitStatus, headers: &mut HeaderMap) {
 /// The client address as a rate-limit key: the address, or `unknown` when the server does not
 /// record peers.
 fn ip_key(proxies: &TrustedProxies, parts: &Parts) -> String {
-    client_addr(proxies, parts).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    let ip = client_addr(proxies, parts).map(|ip| ip.to_string());
+    auth_core::client::client_key(ip.as_deref()).to_owned()
 }
 
 /// A group of the built-in routes, as a type ([`PerIp<Login>`]).

@@ -107,6 +107,14 @@ impl TrustedProxies {
     }
 }
 
+/// A client address as the key counters are kept under (the lockout's pairs, the rate limits
+/// per address): the address, or `unknown` for a request without one (in-process callers and
+/// servers that do not record peers all share it).
+#[must_use]
+pub fn client_key(ip: Option<&str>) -> &str {
+    ip.filter(|ip| !ip.is_empty()).unwrap_or("unknown")
+}
+
 /// An IPv4 address mapped into IPv6 (`::ffff:10.0.0.1`, what a dual-stack socket reports)
 /// as the IPv4 address it is; any other address as it is.
 #[must_use]

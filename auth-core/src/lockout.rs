@@ -120,12 +120,7 @@ pub trait LockoutStore: Send + Sync + std::fmt::Debug + 'static {
     async fn forgive(&self, account: &str) -> Result<bool, StoreError>;
 }
 
-/// The client part of a lockout key: the address, or `unknown` for a login without one
-/// (in-process callers all share it).
-#[must_use]
-pub fn client_key(ip: Option<&str>) -> &str {
-    ip.filter(|ip| !ip.is_empty()).unwrap_or("unknown")
-}
+pub use crate::client::client_key;
 
 /// The longest login key stored as is; longer names are stored as their SHA-256.
 const MAX_KEY_LEN: usize = 256;

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::middleware::StateInformationMiddleware;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -202,7 +202,6 @@ const SWEEP_EVERY: u64 = 4_096;
 pub struct MemoryRateLimiter {
     limiter: Keyed,
     quota: Quota,
-    clock: DefaultClock,
     checks: AtomicU64,
 }
 
@@ -223,12 +222,10 @@ impl MemoryRateLimiter {
         let governed = governor::Quota::with_period(quota.interval())
             .unwrap_or_else(|| governor::Quota::per_second(burst))
             .allow_burst(burst);
-        let clock = DefaultClock::default();
         Self {
             limiter: governor::RateLimiter::keyed(governed)
                 .with_middleware::<StateInformationMiddleware>(),
             quota,
-            clock,
             checks: AtomicU64::new(0),
         }
     }
@@ -257,7 +254,7 @@ impl RateLimiter for MemoryRateLimiter {
             Err(not_until) => Decision {
                 allowed: false,
                 remaining: 0,
-                retry_after: not_until.wait_time_from(self.clock.now()),
+                retry_after: not_until.wait_time_from(self.limiter.clock().now()),
                 reset_after: interval * self.quota.limit,
             },
         })

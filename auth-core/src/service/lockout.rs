@@ -39,8 +39,8 @@ pub(super) struct LoginLockout {
 
 impl LoginLockout {
     /// The attempt's keys (`account` a [`login_key`]), or [`AuthError::TooManyAttempts`]
-    /// while its client (or its login name) waits. Reads the store only: no hashing, and the same answer whatever the
-    /// password and whether or not the account exists.
+    /// while its client (or its login name) waits. Reads the store only: no hashing, and the
+    /// same answer whatever the password and whether or not the account exists.
     pub(super) async fn check(&self, account: String, client_ip: Option<&str>) -> Result<Attempt> {
         let client = client_key(client_ip).to_owned();
         let now = self.ctx.clock.now();
