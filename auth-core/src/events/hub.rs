@@ -75,6 +75,13 @@ struct Hook {
     call: HookFn,
 }
 
+impl Hook {
+    /// Whether the hook runs for events of `kind`.
+    fn wants(&self, kind: &str) -> bool {
+        self.kind.is_none_or(|wanted| wanted == kind)
+    }
+}
+
 /// A registration about to be stored, as an [`Interceptor`] sees it (never the password).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -88,6 +95,12 @@ pub struct RegisterAttempt<'a> {
 /// Why an [`Interceptor`] refuses: the client gets it as the detail of a 403 `forbidden`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Veto(pub String);
+
+impl From<Veto> for AuthError {
+    fn from(Veto(reason): Veto) -> Self {
+        Self::Forbidden(reason)
+    }
+}
 
 /// Decides on the request path whether a registration or a login may complete (an
 /// allow-list of email domains, a maintenance window, ...). Each method allows by default.
@@ -240,7 +253,7 @@ impl EventHub {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .any(|hook| hook.kind.is_none_or(|kind| kind == event.event.kind()));
+            .any(|hook| hook.wants(event.event.kind()));
         if !wanted {
             return;
         }
@@ -262,7 +275,7 @@ impl EventHub {
                     .read()
                     .unwrap_or_else(PoisonError::into_inner)
                     .iter()
-                    .filter(|hook| hook.kind.is_none_or(|kind| kind == event.event.kind()))
+                    .filter(|hook| hook.wants(event.event.kind()))
                     .cloned()
                     .collect();
                 for hook in matching {
@@ -296,10 +309,7 @@ impl EventHub {
     /// [`AuthError::Forbidden`] with the first veto's reason.
     pub async fn before_register(&self, attempt: RegisterAttempt<'_>) -> Result<(), AuthError> {
         for interceptor in self.interceptors() {
-            interceptor
-                .before_register(attempt)
-                .await
-                .map_err(|Veto(reason)| AuthError::Forbidden(reason))?;
+            interceptor.before_register(attempt).await?;
         }
         Ok(())
     }
@@ -310,10 +320,7 @@ impl EventHub {
     /// [`AuthError::Forbidden`] with the first veto's reason.
     pub async fn before_login(&self, user: &crate::user::User) -> Result<(), AuthError> {
         for interceptor in self.interceptors() {
-            interceptor
-                .before_login(user)
-                .await
-                .map_err(|Veto(reason)| AuthError::Forbidden(reason))?;
+            interceptor.before_login(user).await?;
         }
         Ok(())
     }
