@@ -12,7 +12,6 @@ use std::task::{Context, Poll};
 
 use auth_core::client::TrustedProxies;
 use auth_core::rate_limit::{NamedLimiter, Quota, RateLimitStatus, RouteGroup, Scope};
-use auth_core::AuthError;
 use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -169,11 +168,8 @@ where
             let key = ip_key(&layer.proxies, &parts);
             let status = match layer.limiter.check(&key).await {
                 Ok(status) => status,
-                Err(e) => return Ok(Problem::from(AuthError::from(e)).into_response()),
+                Err(refused) => return Ok(Problem::from(refused).into_response()),
             };
-            if !status.decision.allowed {
-                return Ok(Problem::from(AuthError::RateLimited(Box::new(status))).into_response());
-            }
             let mut response = inner.call(Request::from_parts(parts, body)).await?;
             insert_headers(&status, response.headers_mut());
             Ok(response)

@@ -392,16 +392,23 @@ impl NamedLimiter {
         self.quota
     }
 
-    /// Counts a request of `key`.
+    /// Counts a request of `key`: its status when allowed (for the `RateLimit` headers).
     ///
     /// # Errors
-    /// [`StoreError`] when the backend cannot be asked (the request must not pass).
-    pub async fn check(&self, key: &str) -> Result<RateLimitStatus, StoreError> {
-        Ok(RateLimitStatus {
+    /// [`AuthError::RateLimited`](crate::AuthError::RateLimited) when the quota is spent;
+    /// [`AuthError::ServiceUnavailable`](crate::AuthError::ServiceUnavailable) when the
+    /// backend cannot be asked (the request must not pass).
+    pub async fn check(&self, key: &str) -> crate::error::Result<RateLimitStatus> {
+        let status = RateLimitStatus {
             policy: self.name.clone(),
             quota: self.quota,
             decision: self.limiter.check(key).await?,
-        })
+        };
+        if status.decision.allowed {
+            Ok(status)
+        } else {
+            Err(crate::AuthError::RateLimited(Box::new(status)))
+        }
     }
 }
 
@@ -471,12 +478,7 @@ impl RateLimits {
         let Some(limiter) = self.get(group, scope) else {
             return Ok(None);
         };
-        let status = limiter.check(key).await?;
-        if status.decision.allowed {
-            Ok(Some(status))
-        } else {
-            Err(crate::AuthError::RateLimited(Box::new(status)))
-        }
+        limiter.check(key).await.map(Some)
     }
 
     /// A quota of a service's own on the same backend (shared by instances when that is
