@@ -184,7 +184,7 @@ impl Authenticated {
     }
 
     /// The request's credential, verified at its first use in the request: `Ok(None)` when it
-    /// carries neither a bearer token nor a session cookie.
+    /// carries no API key, bearer token or session cookie.
     async fn of_request<S>(parts: &mut Parts, state: &S) -> Result<Option<Self>, Problem>
     where
         AuthModule: FromRef<S>,

@@ -136,11 +136,7 @@ impl ApiKeys {
         principal: &Principal,
         request: NewApiKey,
     ) -> Result<(ApiKey, SecretString)> {
-        if principal.credential == CredentialKind::ApiKey {
-            return Err(AuthError::Forbidden(
-                "an API key cannot create API keys; sign in".to_owned(),
-            ));
-        }
+        signed_in(principal, "create")?;
         request.validate()?;
         let now = self.ctx.clock.now();
         let secret = generate(self.ctx.random.as_ref());
@@ -171,11 +167,7 @@ impl ApiKeys {
 
     /// Revokes the principal's key `id`; whether it was theirs and live.
     pub(super) async fn revoke(&self, principal: &Principal, id: &str) -> Result<bool> {
-        if principal.credential == CredentialKind::ApiKey {
-            return Err(AuthError::Forbidden(
-                "an API key cannot revoke API keys; sign in".to_owned(),
-            ));
-        }
+        signed_in(principal, "revoke")?;
         let revoked = self
             .store
             .revoke_key(&principal.user_id, id, self.ctx.clock.now())
@@ -287,6 +279,16 @@ impl ApiKeys {
             }
         }));
     }
+}
+
+/// Refuses a principal authenticated by an API key: keys are managed by their signed-in owner.
+fn signed_in(principal: &Principal, action: &str) -> Result<()> {
+    if principal.credential == CredentialKind::ApiKey {
+        return Err(AuthError::Forbidden(format!(
+            "an API key cannot {action} API keys; sign in"
+        )));
+    }
+    Ok(())
 }
 
 /// The claims a key of `owner` stands for.
