@@ -3,8 +3,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use auth_core::authz::{PolicyContext, Requirement};
+use auth_core::authz::{PolicyContext, Requirement, RoleHierarchy};
 use auth_core::config::{TenantConfig, TenantFrom};
+use auth_core::error::StepUpChallenge;
 use auth_core::AuthError;
 use auth_core::Principal;
 use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
@@ -31,6 +32,9 @@ pub trait GuardSpec: Send + Sync + 'static {
     /// Whether a requirement needs the request's tenant and the roles held there.
     const USES_TENANT: bool;
 
+    /// Whether a requirement needs the time (how recently the caller authenticated).
+    const USES_CLOCK: bool;
+
     /// Checks every requirement, in the order the attributes are written.
     ///
     /// # Errors
@@ -44,6 +48,7 @@ pub trait GuardSpec: Send + Sync + 'static {
 impl<T: SingleGuard> GuardSpec for T {
     const USES_REQUEST: bool = T::REQUIREMENT.uses_request();
     const USES_TENANT: bool = T::REQUIREMENT.uses_tenant();
+    const USES_CLOCK: bool = T::REQUIREMENT.uses_clock();
 
     fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
         T::REQUIREMENT.check_in(ctx)
@@ -67,6 +72,7 @@ impl<A, B> fmt::Debug for Both<A, B> {
 impl<A: GuardSpec, B: GuardSpec> GuardSpec for Both<A, B> {
     const USES_REQUEST: bool = A::USES_REQUEST || B::USES_REQUEST;
     const USES_TENANT: bool = A::USES_TENANT || B::USES_TENANT;
+    const USES_CLOCK: bool = A::USES_CLOCK || B::USES_CLOCK;
 
     fn check(ctx: &PolicyContext<'_>) -> Result<(), AuthError> {
         A::check(ctx)?;
@@ -109,22 +115,67 @@ where
         } else {
             Default::default()
         };
-        let ctx = PolicyContext::new(&principal, &roles, &path, &query);
+        // Roles that demand MFA (`AUTH__MFA__REQUIRED_FOR_ROLES`) do not count without it.
+        let demanding = &module.config().mfa.required_for_roles;
+        let limited = principal.without_roles_needing_mfa(demanding);
+        let full = principal;
+        let principal = limited.as_ref().unwrap_or(&full);
+        let now = G::USES_CLOCK.then(|| module.service().clock().now());
+        let context = |principal| context(principal, &roles, &path, &query, now);
+        let ctx = context(principal);
         if !G::USES_TENANT {
-            G::check(&ctx)?;
-            return Ok(Self(PhantomData));
+            return match G::check(&ctx) {
+                Ok(()) => Ok(Self(PhantomData)),
+                Err(e) => Err(mfa_for_roles(e, limited.is_some(), || {
+                    G::check(&context(&full))
+                })),
+            };
         }
-        let tenant = request_tenant(parts, state, &module.config().authz.tenant, &principal)
+        let tenant = request_tenant(parts, state, &module.config().authz.tenant, principal)
             .await?
             .ok_or_else(|| {
                 Problem::forbidden("this route requires a tenant and the request names none")
             })?;
-        let held = tenant_roles(&module, &principal, &tenant).await?;
-        G::check(&ctx.with_tenant(&tenant, &held))?;
+        let held = tenant_roles(&module, principal, &tenant).await?;
+        if let Err(e) = G::check(&ctx.with_tenant(&tenant, &held)) {
+            return Err(mfa_for_roles(e, limited.is_some(), || {
+                G::check(&context(&full).with_tenant(&tenant, &held))
+            }));
+        }
         // The handler acts on the tenant that was checked, not on one it finds elsewhere.
         parts.extensions.insert(RequestTenant(tenant));
         Ok(Self(PhantomData))
     }
+}
+
+/// The context of a guard's check, at `now` when a requirement reads the time.
+fn context<'a>(
+    principal: &'a Principal,
+    roles: &'a RoleHierarchy,
+    path: &'a [(String, String)],
+    query: &'a [(String, String)],
+    now: Option<i64>,
+) -> PolicyContext<'a> {
+    let ctx = PolicyContext::new(principal, roles, path, query);
+    match now {
+        Some(now) => ctx.at(now),
+        None => ctx,
+    }
+}
+
+/// The refusal of a principal whose roles needing MFA were set aside: when the full principal
+/// passes, the refusal asks for a second factor instead.
+fn mfa_for_roles(
+    refusal: AuthError,
+    limited: bool,
+    full: impl FnOnce() -> Result<(), AuthError>,
+) -> Problem {
+    if limited && full().is_ok() {
+        let challenge =
+            StepUpChallenge::second_factor("a role this requires needs a second factor");
+        return AuthError::InsufficientAuthentication(Box::new(challenge)).into();
+    }
+    refusal.into()
 }
 
 /// A tenant guard that cannot know the roles fails closed, with the reason logged.

@@ -196,8 +196,9 @@ pub use self::problem::Problem;
 pub use self::router::{Access, AuthRouter, HandlerAccess, Public, RouteInfo, UndeclaredNames};
 pub use auth_core::user::AuthUser;
 pub use auth_macros::{
-    auth_module, public, require_auth, require_permissions, require_policy, require_roles,
-    require_tenant_roles, AuthUser, Permissions, Roles,
+    auth_module, public, require_auth, require_factors, require_mfa, require_permissions,
+    require_policy, require_recent_auth, require_roles, require_tenant_roles, AuthUser,
+    Permissions, Roles,
 };
 
 /// Support for the code the macros generate. Not public API: it may change in any release.
@@ -212,6 +213,7 @@ pub mod __private {
         PolicyContext, Requirement, RoleHierarchy, RoleSchema, UnknownName,
     };
     pub use auth_core::error::ValidationErrors;
+    pub use auth_core::mfa::FactorKind;
     pub use auth_core::principal::CredentialKind;
     pub use auth_core::user::{
         record_field, AuthUser, FieldSpec, FromRecordField, OptionalStr, Profile, ProfileError,
@@ -224,9 +226,10 @@ pub mod __private {
 /// Everything a handler file usually needs.
 pub mod prelude {
     pub use crate::{
-        auth_module, public, require_auth, require_permissions, require_policy, require_roles,
-        require_tenant_roles, Auth, AuthModule, AuthRouter, AuthUser, CurrentUser, JsonBody,
-        Permissions, Problem, RequestTenant, Roles, VerifiedClaims,
+        auth_module, public, require_auth, require_factors, require_mfa, require_permissions,
+        require_policy, require_recent_auth, require_roles, require_tenant_roles, Auth, AuthModule,
+        AuthRouter, AuthUser, CurrentUser, JsonBody, Permissions, Problem, RequestTenant, Roles,
+        VerifiedClaims,
     };
     pub use auth_core::{AuthConfig, AuthError, AuthService, Principal, PublicUser};
 }

@@ -44,6 +44,9 @@ struct ProblemBody {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<ValidationErrors>,
+    /// What an `insufficient_user_authentication` answer asks for: `methods`, `max_age`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    step_up: Option<Box<auth_core::error::StepUpChallenge>>,
     #[serde(skip)]
     challenge: Option<String>,
     /// Seconds for `Retry-After` (429 and 503).
@@ -79,6 +82,7 @@ impl Problem {
                 detail: detail.into(),
                 code,
                 errors: None,
+                step_up: None,
                 challenge: None,
                 retry_after: None,
                 rate_limit: None,
@@ -243,6 +247,38 @@ impl From<AuthError> for Problem {
                 "Insufficient scope",
                 format!("the API key's scopes do not cover this: {detail}"),
             ),
+            AuthError::InsufficientAuthentication(step_up) => {
+                // RFC 9470: the error in the challenge, and `max_age` when recency is asked.
+                let mut problem = Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    code,
+                    "Insufficient user authentication",
+                    format!("{}; prove it with POST /auth/mfa/step-up", step_up.detail),
+                )
+                .with_challenge(Some(code), Some(&step_up.detail));
+                if let (Some(max_age), Some(challenge)) =
+                    (step_up.max_age, problem.inner.challenge.as_mut())
+                {
+                    challenge.push_str(&format!(", max_age={max_age}"));
+                }
+                problem.inner.step_up = Some(step_up);
+                problem
+            }
+            AuthError::InvalidMfaCode => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Invalid code",
+                err.to_string(),
+            ),
+            AuthError::MfaRequired(_) => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Second factor required",
+                "the account has a second factor: complete the login with POST /auth/mfa/verify",
+            ),
+            AuthError::MfaAlreadyEnabled | AuthError::MfaNotEnabled => {
+                Self::new(StatusCode::CONFLICT, code, "Conflict", err.to_string())
+            }
             AuthError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
                 code,

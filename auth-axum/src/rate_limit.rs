@@ -69,7 +69,7 @@ macro_rules! groups {
     )*};
 }
 
-groups!(Login, Register, Password, Verify, Refresh);
+groups!(Login, Register, Password, Verify, Refresh, Mfa);
 
 /// Counts the request against the per-address quota of the group `G`
 /// (`AUTH__RATE_LIMIT__<GROUP>__PER_IP`), refusing it with 429 `rate_limited`, `Retry-After`

@@ -99,6 +99,60 @@ pub enum AuthError {
         /// Seconds until the next attempt is taken (`Retry-After`).
         retry_after: u64,
     },
+    /// The password was right and the account has a second factor: no tokens until it is
+    /// proven with the challenge's `mfa_token` (`POST /auth/mfa/verify`).
+    #[error("a second factor is required to complete the login")]
+    MfaRequired(Box<crate::service::MfaChallenge>),
+    /// A second factor's code is wrong, expired, replayed or used up.
+    #[error("the code is wrong, expired or was used already")]
+    InvalidMfaCode,
+    /// The caller is authenticated, but not strongly or recently enough for this (RFC 9470
+    /// `insufficient_user_authentication`): prove a factor again (`POST /auth/mfa/step-up`).
+    #[error("{}", .0.detail)]
+    InsufficientAuthentication(Box<StepUpChallenge>),
+    /// Enrolment asked of an account whose authenticator is confirmed already.
+    #[error("two-factor authentication is already enabled; disable it first")]
+    MfaAlreadyEnabled,
+    /// A second-factor operation on an account that has none (or none pending).
+    #[error("two-factor authentication is not enabled on this account")]
+    MfaNotEnabled,
+}
+
+/// What an unmet factor requirement asks for (the body and `WWW-Authenticate` parameters of
+/// an `insufficient_user_authentication` answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct StepUpChallenge {
+    /// What is required, in words.
+    pub detail: String,
+    /// Factors any one of which would do (names as in guards: `totp`, `passkey`, ...).
+    pub methods: Vec<&'static str>,
+    /// The longest time since the last authentication accepted, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+}
+
+impl StepUpChallenge {
+    /// A challenge saying `detail`, satisfied by a second factor.
+    #[must_use]
+    pub fn second_factor(detail: impl Into<String>) -> Self {
+        Self::new(detail, vec!["totp", "backup_code"], None)
+    }
+
+    /// A challenge saying `detail`, satisfied by any of `methods`, within `max_age` seconds
+    /// when given.
+    #[must_use]
+    pub fn new(
+        detail: impl Into<String>,
+        methods: Vec<&'static str>,
+        max_age: Option<u64>,
+    ) -> Self {
+        Self {
+            detail: detail.into(),
+            methods,
+            max_age,
+        }
+    }
 }
 
 impl AuthError {
@@ -128,6 +182,11 @@ impl AuthError {
             Self::ApiKeyRevoked => "api_key_revoked",
             Self::ApiKeyExpired => "api_key_expired",
             Self::InsufficientScope(_) => "insufficient_scope",
+            Self::MfaRequired(_) => "mfa_required",
+            Self::InvalidMfaCode => "invalid_mfa_code",
+            Self::InsufficientAuthentication(_) => "insufficient_user_authentication",
+            Self::MfaAlreadyEnabled => "mfa_already_enabled",
+            Self::MfaNotEnabled => "mfa_not_enabled",
         }
     }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::authz::any_permission_matches;
+use crate::mfa::{Assurance, FactorKind};
 use crate::token::Claims;
 use crate::user::UserId;
 
@@ -38,10 +39,19 @@ impl CredentialKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Factor {
-    /// RFC 8176 method: `pwd`, `otp`, `hwk`, ...
+    /// RFC 8176 method: `pwd`, `otp`, `hwk`, ... ([`FactorKind::amr`]).
     pub method: String,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch. From a token, the token's `auth_time` (when the latest
+    /// factor was satisfied) for every factor.
     pub at: i64,
+}
+
+impl Factor {
+    /// The kind of factor, for methods this crate issues.
+    #[must_use]
+    pub fn kind(&self) -> Option<FactorKind> {
+        FactorKind::from_amr(&self.method)
+    }
 }
 
 /// An authenticated caller: who, through which credential, in which tenant and session, with
@@ -166,5 +176,49 @@ impl Principal {
     #[must_use]
     pub fn has_factor(&self, method: &str) -> bool {
         self.factors.iter().any(|f| f.method == method)
+    }
+
+    /// The kinds of factor satisfied (methods this crate does not issue left out).
+    pub fn factor_kinds(&self) -> impl Iterator<Item = FactorKind> + '_ {
+        self.factors.iter().filter_map(Factor::kind)
+    }
+
+    /// Whether a factor of this kind was satisfied.
+    #[must_use]
+    pub fn satisfied(&self, kind: FactorKind) -> bool {
+        self.factor_kinds().any(|k| k == kind)
+    }
+
+    /// The assurance level the satisfied factors reach.
+    #[must_use]
+    pub fn assurance(&self) -> Assurance {
+        Assurance::of(self.factor_kinds())
+    }
+
+    /// Whether the caller proved a second factor ([`Assurance::Aal2`]).
+    #[must_use]
+    pub fn has_mfa(&self) -> bool {
+        self.assurance() >= Assurance::Aal2
+    }
+
+    /// When the caller last authenticated (the latest factor), seconds since the Unix epoch.
+    #[must_use]
+    pub fn authenticated_at(&self) -> Option<i64> {
+        self.factors.iter().map(|f| f.at).max()
+    }
+
+    /// The same principal without the roles in `demanding_mfa` when it has no second factor
+    /// (`AUTH__MFA__REQUIRED_FOR_ROLES`); `None` when nothing changes.
+    #[must_use]
+    pub fn without_roles_needing_mfa(&self, demanding_mfa: &[String]) -> Option<Self> {
+        if demanding_mfa.is_empty()
+            || self.has_mfa()
+            || !self.roles.iter().any(|r| demanding_mfa.contains(r))
+        {
+            return None;
+        }
+        let mut limited = self.clone();
+        limited.roles.retain(|r| !demanding_mfa.contains(r));
+        Some(limited)
     }
 }

@@ -286,16 +286,19 @@ pub enum RouteGroup {
     Verify,
     /// `POST /auth/refresh`.
     Refresh,
+    /// `POST /auth/mfa/verify` and the other routes that take a second factor's code.
+    Mfa,
 }
 
 impl RouteGroup {
     /// Every group.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Login,
         Self::Register,
         Self::Password,
         Self::Verify,
         Self::Refresh,
+        Self::Mfa,
     ];
 
     /// Its name in settings and in the `RateLimit` headers.
@@ -307,6 +310,7 @@ impl RouteGroup {
             Self::Password => "password",
             Self::Verify => "verify",
             Self::Refresh => "refresh",
+            Self::Mfa => "mfa",
         }
     }
 }

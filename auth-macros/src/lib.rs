@@ -11,6 +11,9 @@
 //! | [`macro@require_permissions`] | the same, plus 403 unless every permission |
 //! | [`macro@AuthUser`] | the core user trait and a public projection without the hash or secrets |
 //! | [`macro@require_policy`] | a guard evaluating a policy expression parsed at compile time |
+//! | [`macro@require_mfa`] | 401 `insufficient_user_authentication` unless a second factor was proven |
+//! | [`macro@require_factors`] | the same, unless any (or `all(...)`) of the named factors |
+//! | [`macro@require_recent_auth`] | the same, unless the caller authenticated within `max_age` |
 //! | [`macro@Permissions`] | `as_str`, `ALL`, `Display`, `FromStr`, the permission schema |
 //! | [`macro@Roles`] | the same for roles, and the role hierarchy, cycles refused at compile time |
 
@@ -128,6 +131,45 @@ pub fn require_permissions(args: TokenStream, item: TokenStream) -> TokenStream 
 #[proc_macro_attribute]
 pub fn require_policy(args: TokenStream, item: TokenStream) -> TokenStream {
     output(|| guard::expand(guard::Kind::Policy, args.into(), item.into()))
+}
+
+/// Requires a second factor (assurance level AAL2: a password and a code, or a passkey).
+/// Without it the answer is 401 `insufficient_user_authentication` (RFC 9470), with the
+/// factors that would do, which `POST /auth/mfa/step-up` proves in the caller's session.
+///
+/// ```ignore
+/// #[require_mfa]
+/// async fn payouts() -> &'static str { "payouts" }
+/// ```
+#[proc_macro_attribute]
+pub fn require_mfa(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(|| guard::expand(guard::Kind::Mfa, args.into(), item.into()))
+}
+
+/// Requires any of the named factors (`#[require_factors(any(totp, passkey))]`), or all of
+/// them (`all(password, totp)`): `password`, `totp`, `backup_code`, `passkey`. An unknown
+/// factor is a compile error. Unmet: 401 `insufficient_user_authentication`.
+///
+/// ```ignore
+/// #[require_factors(any(totp, passkey))]
+/// async fn transfer() -> &'static str { "sent" }
+/// ```
+#[proc_macro_attribute]
+pub fn require_factors(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(|| guard::expand(guard::Kind::Factors, args.into(), item.into()))
+}
+
+/// Requires an authentication (any factor) within `max_age` (`"30s"`, `"5m"`, `"2h"`,
+/// `"1d"`): sudo mode for sensitive actions. A malformed duration is a compile error.
+/// Unmet: 401 `insufficient_user_authentication` with `max_age` in the challenge.
+///
+/// ```ignore
+/// #[require_recent_auth(max_age = "5m")]
+/// async fn delete_account() -> &'static str { "deleted" }
+/// ```
+#[proc_macro_attribute]
+pub fn require_recent_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    output(|| guard::expand(guard::Kind::RecentAuth, args.into(), item.into()))
 }
 
 /// A typed permission set. Each unit variant maps to a dotted name: `ArticlesWrite` is

@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod guarded;
+pub mod mfa;
 pub mod outbox;
 
 use std::net::SocketAddr;

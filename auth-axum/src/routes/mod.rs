@@ -3,7 +3,7 @@
 //! | route | body | answer |
 //! |---|---|---|
 //! | `POST /auth/register` | JSON `{username, email, password}` | 201, the public user |
-//! | `POST /auth/login` | JSON `{username or email, password, device_name?, cookie?}`, or the OAuth2 form `grant_type=password&username=&password=` | 200, token response; with `cookie: true` `{session_id, csrf_token, expires_in, user}` and the session and CSRF cookies instead of tokens |
+//! | `POST /auth/login` | JSON `{username or email, password, device_name?, cookie?}`, or the OAuth2 form `grant_type=password&username=&password=` | 200, token response; with `cookie: true` `{session_id, csrf_token, expires_in, user}` and the session and CSRF cookies instead of tokens; for an account with MFA 200 `{mfa_required: true, mfa_token, methods, expires_in}` instead |
 //! | `POST /auth/refresh` | JSON `{refresh_token}`, or the form `grant_type=refresh_token&refresh_token=` | 200, token response with the rotated refresh token |
 //! | `POST /auth/logout` | bearer token; optional JSON `{refresh_token}` | 200, the session's tokens are revoked |
 //! | `GET /auth/me` | bearer token | 200, the public user |
@@ -22,6 +22,13 @@
 //! | `POST /auth/api-keys` | bearer token or session cookie; JSON `{name, scopes, expires_in?}` | 201, the key's record and, this once, `key` (`ak_...`) |
 //! | `GET /auth/api-keys` | bearer token or session cookie | 200, the caller's keys, never their secrets |
 //! | `DELETE /auth/api-keys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such live key |
+//! | `POST /auth/mfa/verify` | JSON `{mfa_token, code}` or `{mfa_token, backup_code}` | 200, what the challenged login asked for (tokens, or the cookie session); 401 `invalid_mfa_code`; 400 `invalid_or_expired_token` |
+//! | `POST /auth/mfa/step-up` | bearer token or session cookie; JSON `{code}`, `{backup_code}` or `{password}` | 200: bearer `{access_token, token_type, expires_in}` carrying the factor; cookie: a new session cookie, the old one revoked |
+//! | `GET /auth/mfa` | bearer token or session cookie | 200 `{totp_enabled, totp_pending, backup_codes_left, methods}` |
+//! | `POST /auth/mfa/totp/enroll` | bearer token or session cookie (feature `totp`) | 200 `{secret, otpauth_uri, qr_svg, qr_png, digits, period}`, shown once; 409 `mfa_already_enabled` |
+//! | `POST /auth/mfa/totp/confirm` | bearer token or session cookie; JSON `{code}` | 200 `{backup_codes}`, shown once: TOTP is on |
+//! | `DELETE /auth/mfa/totp` | bearer token or session cookie; JSON `{password}` or `{code}` (or `{backup_code}`) | 204: TOTP and backup codes off |
+//! | `POST /auth/mfa/backup-codes` | bearer token or session cookie; JSON `{password}` or `{code}` | 200 `{backup_codes}`: a new set, the old void |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -36,6 +43,7 @@
 mod account;
 mod api_keys;
 mod events;
+mod mfa;
 mod sessions;
 mod tokens;
 
@@ -105,6 +113,20 @@ pub enum BuiltinRoute {
     ApiKeys,
     /// `DELETE /auth/api-keys/{id}`.
     RevokeApiKey,
+    /// `GET /auth/mfa`.
+    MfaStatus,
+    /// `POST /auth/mfa/verify`.
+    VerifyMfa,
+    /// `POST /auth/mfa/step-up`.
+    StepUp,
+    /// `POST /auth/mfa/totp/enroll` (feature `totp`).
+    EnrollTotp,
+    /// `POST /auth/mfa/totp/confirm` (feature `totp`).
+    ConfirmTotp,
+    /// `DELETE /auth/mfa/totp` (feature `totp`).
+    DisableTotp,
+    /// `POST /auth/mfa/backup-codes` (feature `totp`).
+    RegenerateBackupCodes,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -113,7 +135,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 29] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -134,6 +156,13 @@ impl BuiltinRoute {
         Self::CreateApiKey,
         Self::ApiKeys,
         Self::RevokeApiKey,
+        Self::MfaStatus,
+        Self::VerifyMfa,
+        Self::StepUp,
+        Self::EnrollTotp,
+        Self::ConfirmTotp,
+        Self::DisableTotp,
+        Self::RegenerateBackupCodes,
         Self::Health,
         Self::Ready,
     ];
@@ -163,6 +192,13 @@ impl BuiltinRoute {
             Self::CreateApiKey => (Method::POST, "/auth/api-keys"),
             Self::ApiKeys => (Method::GET, "/auth/api-keys"),
             Self::RevokeApiKey => (Method::DELETE, "/auth/api-keys/{id}"),
+            Self::MfaStatus => (Method::GET, "/auth/mfa"),
+            Self::VerifyMfa => (Method::POST, "/auth/mfa/verify"),
+            Self::StepUp => (Method::POST, "/auth/mfa/step-up"),
+            Self::EnrollTotp => (Method::POST, "/auth/mfa/totp/enroll"),
+            Self::ConfirmTotp => (Method::POST, "/auth/mfa/totp/confirm"),
+            Self::DisableTotp => (Method::DELETE, "/auth/mfa/totp"),
+            Self::RegenerateBackupCodes => (Method::POST, "/auth/mfa/backup-codes"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -213,7 +249,17 @@ where
         CreateApiKey: post(api_keys::create_api_key),
         ApiKeys: get(api_keys::api_keys),
         RevokeApiKey: delete(api_keys::revoke_api_key),
+        MfaStatus: get(mfa::status),
+        VerifyMfa: post(mfa::verify),
+        StepUp: post(mfa::step_up),
     );
+    #[cfg(feature = "totp")]
+    let router = router.merge(built_in!(keep;
+        EnrollTotp: post(mfa::enroll_totp),
+        ConfirmTotp: post(mfa::confirm_totp),
+        DisableTotp: delete(mfa::disable_totp),
+        RegenerateBackupCodes: post(mfa::regenerate_backup_codes),
+    ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }
 

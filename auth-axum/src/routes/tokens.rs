@@ -22,7 +22,7 @@ use crate::rate_limit::{self, PerIp};
 use crate::{public, require_auth, Auth, AuthModule, Problem};
 
 /// A token response: never cached (RFC 6749 section 5.1).
-fn token_response(tokens: LoginResponse) -> Response {
+pub(super) fn token_response(tokens: LoginResponse) -> Response {
     let mut response = Json(tokens).into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -75,7 +75,7 @@ pub(super) struct CookieLoginBody {
     user: auth_core::PublicUser,
 }
 
-fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Response {
+pub(super) fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Response {
     let secret = login.secret.expose_secret().to_owned();
     let cookies = [
         set_cookie(
@@ -232,8 +232,10 @@ pub(super) async fn login(
             let request =
                 LoginRequest::new(login, json.password).from_device(device(json.device_name));
             if json.cookie {
-                let login = module.service().login_with_cookie(request).await?;
-                return Ok(cookie_response(&module.config().session, login));
+                let login = module.service().login_with_cookie(request).await;
+                return super::mfa::login_answer(login, |login| {
+                    cookie_response(&module.config().session, login)
+                });
             }
             request
         }
@@ -248,7 +250,7 @@ pub(super) async fn login(
             .from_device(device(None))
         }
     };
-    Ok(token_response(module.service().login(request).await?))
+    super::mfa::login_answer(module.service().login(request).await, token_response)
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,9 @@ pub enum TokenPurpose {
     VerifyEmail,
     /// `POST /auth/email/confirm`: the new address of an email change.
     ChangeEmail,
+    /// `POST /auth/mfa/verify`: a login whose password was right, waiting for its second
+    /// factor (the `mfa_token`).
+    MfaLogin,
 }
 
 impl TokenPurpose {
@@ -39,6 +42,7 @@ impl TokenPurpose {
             Self::PasswordReset => "password_reset",
             Self::VerifyEmail => "verify_email",
             Self::ChangeEmail => "change_email",
+            Self::MfaLogin => "mfa_login",
         }
     }
 
@@ -49,6 +53,7 @@ impl TokenPurpose {
             "password_reset" => Some(Self::PasswordReset),
             "verify_email" => Some(Self::VerifyEmail),
             "change_email" => Some(Self::ChangeEmail),
+            "mfa_login" => Some(Self::MfaLogin),
             _ => None,
         }
     }

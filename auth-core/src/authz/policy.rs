@@ -12,6 +12,8 @@ pub struct PolicyContext<'a> {
     path: &'a [(String, String)],
     query: &'a [(String, String)],
     tenant: Option<(&'a str, &'a [String])>,
+    /// The request's time, when set ([`at`](Self::at)); the system's otherwise.
+    now: Option<i64>,
 }
 
 impl<'a> PolicyContext<'a> {
@@ -29,7 +31,23 @@ impl<'a> PolicyContext<'a> {
             path,
             query,
             tenant: None,
+            now: None,
         }
+    }
+
+    /// The same context at `now` (seconds since the Unix epoch), for requirements on how
+    /// recently the principal authenticated.
+    #[must_use]
+    pub fn at(mut self, now: i64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// The request's time: as [`at`](Self::at) set it, else the system's.
+    #[must_use]
+    pub fn now(&self) -> i64 {
+        self.now
+            .unwrap_or_else(|| crate::clock::Clock::now(&crate::clock::SystemClock))
     }
 
     /// The same request, as `principal` makes it (the owner of an API key, to tell a missing
@@ -45,6 +63,7 @@ impl<'a> PolicyContext<'a> {
             path: self.path,
             query: self.query,
             tenant: self.tenant,
+            now: self.now,
         }
     }
 

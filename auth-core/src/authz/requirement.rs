@@ -1,6 +1,19 @@
 use super::{Policy, PolicyContext, RoleHierarchy};
-use crate::error::AuthError;
+use crate::error::{AuthError, StepUpChallenge};
+use crate::mfa::FactorKind;
 use crate::principal::{CredentialKind, Principal};
+
+/// Whether `principal` authenticated at most `max_age` seconds before `now`.
+fn recent(principal: &Principal, max_age: u64, now: i64) -> bool {
+    let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+    principal
+        .authenticated_at()
+        .is_some_and(|at| now.saturating_sub(at) <= max_age)
+}
+
+fn names(kinds: &[FactorKind]) -> Vec<&str> {
+    kinds.iter().map(|k| k.name()).collect()
+}
 
 /// What a guard requires of an authenticated principal. Built at compile time by the guard
 /// attributes (`#[require_roles]`, `#[require_permissions]`), checked on every request.
@@ -32,6 +45,18 @@ pub enum Requirement {
     /// Every one of these roles in the request's tenant
     /// (`#[require_tenant_roles(all(...))]`).
     TenantAllRoles(&'static [&'static str]),
+    /// A second factor: assurance level AAL2 (`#[require_mfa]`).
+    Mfa,
+    /// At least one of these factors (`#[require_factors(any(totp, passkey))]`).
+    AnyFactor(&'static [FactorKind]),
+    /// Every one of these factors (`#[require_factors(all(password, totp))]`).
+    AllFactors(&'static [FactorKind]),
+    /// An authentication (any factor) at most `max_age` seconds ago
+    /// (`#[require_recent_auth(max_age = "5m")]`).
+    RecentAuth {
+        /// Seconds.
+        max_age: u64,
+    },
 }
 
 fn list(items: &[&str]) -> String {
@@ -47,6 +72,12 @@ impl Requirement {
     #[must_use]
     pub const fn uses_request(&self) -> bool {
         matches!(self, Self::Policy(_))
+    }
+
+    /// Whether the requirement needs the time ([`PolicyContext::at`]).
+    #[must_use]
+    pub const fn uses_clock(&self) -> bool {
+        matches!(self, Self::RecentAuth { .. })
     }
 
     /// Whether the requirement needs the request's tenant and the principal's roles there.
@@ -66,6 +97,7 @@ impl Requirement {
             Self::TenantAllRoles(required) => {
                 ctx.principal().may_use_roles() && required.iter().all(|r| ctx.has_tenant_role(r))
             }
+            Self::RecentAuth { max_age } => recent(ctx.principal(), *max_age, ctx.now()),
             other => other.is_met(ctx.principal(), ctx.roles()),
         }
     }
@@ -87,6 +119,46 @@ impl Requirement {
             }),
             Self::Policy(policy) => (policy.eval)(&PolicyContext::new(principal, roles, &[], &[])),
             Self::TenantAnyRole(_) | Self::TenantAllRoles(_) => false,
+            Self::Mfa => principal.has_mfa(),
+            Self::AnyFactor(kinds) => kinds.iter().any(|k| principal.satisfied(*k)),
+            Self::AllFactors(kinds) => kinds.iter().all(|k| principal.satisfied(*k)),
+            Self::RecentAuth { max_age } => recent(
+                principal,
+                *max_age,
+                crate::clock::Clock::now(&crate::clock::SystemClock),
+            ),
+        }
+    }
+
+    /// For requirements on how the caller authenticated: what a step-up must prove. `None`
+    /// for the others.
+    #[must_use]
+    pub fn step_up(&self) -> Option<StepUpChallenge> {
+        let detail = self.describe();
+        match self {
+            Self::Mfa => Some(StepUpChallenge::second_factor(detail)),
+            Self::AnyFactor(kinds) | Self::AllFactors(kinds) => {
+                Some(StepUpChallenge::new(detail, names(kinds), None))
+            }
+            Self::RecentAuth { max_age } => {
+                let mut challenge = StepUpChallenge::second_factor(detail);
+                challenge.methods.insert(0, FactorKind::Password.name());
+                challenge.max_age = Some(*max_age);
+                Some(challenge)
+            }
+            _ => None,
+        }
+    }
+
+    /// The refusal of a principal that does not meet the requirement: a challenge to
+    /// authenticate more for requirements on factors (an API key cannot, and is forbidden),
+    /// else `forbidden`.
+    fn refusal(&self, principal: &Principal) -> AuthError {
+        match self.step_up() {
+            Some(challenge) if principal.credential != CredentialKind::ApiKey => {
+                AuthError::InsufficientAuthentication(Box::new(challenge))
+            }
+            _ => AuthError::Forbidden(self.describe()),
         }
     }
 
@@ -101,7 +173,7 @@ impl Requirement {
         } else if principal.scopes.is_some() && self.is_met(&principal.unscoped(), roles) {
             Err(AuthError::InsufficientScope(self.describe()))
         } else {
-            Err(AuthError::Forbidden(self.describe()))
+            Err(self.refusal(principal))
         }
     }
 
@@ -120,7 +192,7 @@ impl Requirement {
                 return Err(AuthError::InsufficientScope(self.describe()));
             }
         }
-        Err(AuthError::Forbidden(self.describe()))
+        Err(self.refusal(ctx.principal()))
     }
 
     /// What the requirement asks for, in words.
@@ -148,6 +220,12 @@ impl Requirement {
                     "requires all of the roles {} in the request's tenant",
                     list(r)
                 )
+            }
+            Self::Mfa => "requires a second factor".to_owned(),
+            Self::AnyFactor(k) => format!("requires any of the factors {}", list(&names(k))),
+            Self::AllFactors(k) => format!("requires all of the factors {}", list(&names(k))),
+            Self::RecentAuth { max_age } => {
+                format!("requires an authentication within the last {max_age} seconds")
             }
         }
     }

@@ -33,6 +33,7 @@ mod authz;
 mod jwt;
 mod lifetimes;
 mod load;
+mod mfa;
 mod password;
 mod rate_limit;
 mod redis;
@@ -53,6 +54,7 @@ pub use self::audit::AuditConfig;
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
+pub use self::mfa::MfaConfig;
 pub use self::password::{LockoutConfig, PasswordConfig};
 pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
@@ -155,6 +157,8 @@ pub struct AuthConfig {
     pub rate_limit: RateLimitConfig,
     /// The audit log (`AUTH__AUDIT__*`).
     pub audit: AuditConfig,
+    /// Second factors (`AUTH__MFA__*`).
+    pub mfa: MfaConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

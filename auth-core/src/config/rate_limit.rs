@@ -51,6 +51,10 @@ pub struct RateLimitConfig {
     /// `AUTH__RATE_LIMIT__REFRESH__*`: `POST /auth/refresh`. Default 600/minute per address,
     /// none per account.
     pub refresh: RouteLimits,
+    /// `AUTH__RATE_LIMIT__MFA__*`: second-factor codes (`POST /auth/mfa/verify`, step-up,
+    /// confirm). Default 60/minute per address, 30/minute per account (the lockout slows
+    /// wrong codes long before).
+    pub mfa: RouteLimits,
 }
 
 impl Default for RateLimitConfig {
@@ -62,6 +66,7 @@ impl Default for RateLimitConfig {
             password: RouteLimits::new(Quota::per_minute(60), Quota::per_hour(20)),
             verify: RouteLimits::new(Quota::per_minute(60), Quota::per_hour(20)),
             refresh: RouteLimits::new(Quota::per_minute(600), Quota::OFF),
+            mfa: RouteLimits::new(Quota::per_minute(60), Quota::per_minute(30)),
         }
     }
 }
@@ -76,6 +81,7 @@ impl RateLimitConfig {
             RouteGroup::Password => self.password,
             RouteGroup::Verify => self.verify,
             RouteGroup::Refresh => self.refresh,
+            RouteGroup::Mfa => self.mfa,
         }
     }
 }

@@ -91,6 +91,13 @@ impl AuthConfig {
                 "production needs a configured signing key (PKCS#8 PEM) for asymmetric algorithms",
             );
         }
+        if let Some(key) = &self.mfa.encryption_key {
+            problems.check(check_secret(
+                "AUTH__MFA__ENCRYPTION_KEY",
+                key.expose_secret(),
+                32,
+            ));
+        }
         match &jwt.refresh_token_secret {
             Some(secret) => problems.check(check_secret(
                 "AUTH__JWT__REFRESH_TOKEN_SECRET",
@@ -199,6 +206,25 @@ impl AuthConfig {
                 "AUTH__JWT__REFRESH_REUSE_GRACE_SECONDS",
                 "must be at most 60",
             );
+        }
+        let mfa = &self.mfa;
+        if !(6..=8).contains(&mfa.digits) {
+            problems.invalid("AUTH__MFA__DIGITS", "must be 6, 7 or 8");
+        }
+        if !(15..=120).contains(&mfa.period_seconds) {
+            problems.invalid("AUTH__MFA__PERIOD_SECONDS", "must be 15 to 120");
+        }
+        if !matches!(mfa.algorithm.as_str(), "SHA1" | "SHA256" | "SHA512") {
+            problems.invalid("AUTH__MFA__ALGORITHM", "must be SHA1, SHA256 or SHA512");
+        }
+        if mfa.skew > 4 {
+            problems.invalid("AUTH__MFA__SKEW", "must be at most 4");
+        }
+        if !(1..=50).contains(&mfa.backup_codes) {
+            problems.invalid("AUTH__MFA__BACKUP_CODES", "must be 1 to 50");
+        }
+        if !(1..=60).contains(&mfa.challenge_minutes) {
+            problems.invalid("AUTH__MFA__CHALLENGE_MINUTES", "must be 1 to 60");
         }
         if jwt.access_token_expire_minutes == 0 {
             problems.invalid(

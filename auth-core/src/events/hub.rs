@@ -62,6 +62,12 @@ pub mod kinds {
         EmailVerified => "email_verified",
         EmailChanged => "email_changed",
         PasswordChanged => "password_changed",
+        MfaEnrolled => "mfa_enrolled",
+        MfaVerified => "mfa_verified",
+        MfaFailed => "mfa_failed",
+        MfaDisabled => "mfa_disabled",
+        BackupCodeUsed => "backup_code_used",
+        BackupCodesRegenerated => "backup_codes_regenerated",
     );
 }
 

@@ -182,6 +182,46 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A second factor was set up and confirmed (`method`: `totp`, `passkey`).
+    MfaEnrolled {
+        /// The user.
+        user_id: String,
+        /// The factor ([`FactorKind::name`](crate::mfa::FactorKind::name)).
+        method: String,
+    },
+    /// A second factor was proven: at login, or to step up a session.
+    MfaVerified {
+        /// The user.
+        user_id: String,
+        /// The factor proven.
+        method: String,
+    },
+    /// A wrong, replayed or used-up code (or a failed passkey assertion).
+    MfaFailed {
+        /// The user.
+        user_id: String,
+        /// The factor tried.
+        method: String,
+    },
+    /// A second factor was turned off (`totp`) or removed.
+    MfaDisabled {
+        /// The user.
+        user_id: String,
+        /// The factor.
+        method: String,
+    },
+    /// A backup code was spent.
+    BackupCodeUsed {
+        /// The user.
+        user_id: String,
+        /// How many unused codes are left.
+        remaining: u32,
+    },
+    /// A new set of backup codes replaced the old ones.
+    BackupCodesRegenerated {
+        /// The user.
+        user_id: String,
+    },
 }
 
 impl AuthEvent {
@@ -214,6 +254,12 @@ impl AuthEvent {
             Self::EmailVerified { .. } => "email_verified",
             Self::EmailChanged { .. } => "email_changed",
             Self::PasswordChanged { .. } => "password_changed",
+            Self::MfaEnrolled { .. } => "mfa_enrolled",
+            Self::MfaVerified { .. } => "mfa_verified",
+            Self::MfaFailed { .. } => "mfa_failed",
+            Self::MfaDisabled { .. } => "mfa_disabled",
+            Self::BackupCodeUsed { .. } => "backup_code_used",
+            Self::BackupCodesRegenerated { .. } => "backup_codes_regenerated",
         }
     }
 
@@ -243,7 +289,13 @@ impl AuthEvent {
             | Self::PasswordReset { user_id }
             | Self::EmailVerified { user_id }
             | Self::EmailChanged { user_id }
-            | Self::PasswordChanged { user_id } => Some(user_id),
+            | Self::PasswordChanged { user_id }
+            | Self::MfaEnrolled { user_id, .. }
+            | Self::MfaVerified { user_id, .. }
+            | Self::MfaFailed { user_id, .. }
+            | Self::MfaDisabled { user_id, .. }
+            | Self::BackupCodeUsed { user_id, .. }
+            | Self::BackupCodesRegenerated { user_id } => Some(user_id),
         }
     }
 

@@ -36,6 +36,34 @@ use totp_rs::{Algorithm, Builder, Secret};
 
 use crate::random::Random;
 
+/// The HMAC of the codes. SHA-1 is what every authenticator app supports (and what RFC 6238's
+/// security rests on: HMAC-SHA-1 is not broken by SHA-1's collisions); SHA-256 and SHA-512
+/// are supported by fewer apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum TotpAlgorithm {
+    /// HMAC-SHA-1 (the default).
+    #[default]
+    #[serde(rename = "SHA1")]
+    Sha1,
+    /// HMAC-SHA-256.
+    #[serde(rename = "SHA256")]
+    Sha256,
+    /// HMAC-SHA-512.
+    #[serde(rename = "SHA512")]
+    Sha512,
+}
+
+impl TotpAlgorithm {
+    fn of_totp_rs(self) -> Algorithm {
+        match self {
+            Self::Sha1 => Algorithm::SHA1,
+            Self::Sha256 => Algorithm::SHA256,
+            Self::Sha512 => Algorithm::SHA512,
+        }
+    }
+}
+
 /// The parameters every account's authenticator shares: RFC 6238's defaults, which every
 /// authenticator app supports, and the issuer name the app shows next to the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +78,8 @@ pub struct TotpSettings {
     /// Steps accepted either side of the current one, for clock drift and typing time.
     /// Default 1 (RFC 6238's recommendation): a code is good for up to 90 seconds.
     pub skew: u16,
+    /// The HMAC. Default SHA-1.
+    pub algorithm: TotpAlgorithm,
 }
 
 impl TotpSettings {
@@ -61,6 +91,7 @@ impl TotpSettings {
             digits: 6,
             period_seconds: 30,
             skew: 1,
+            algorithm: TotpAlgorithm::Sha1,
         }
     }
 }
@@ -168,7 +199,7 @@ impl Totp {
         }
         let issuer = (!settings.issuer.is_empty()).then_some(settings.issuer.as_str());
         let inner = Builder::new()
-            .with_algorithm(Algorithm::SHA1)
+            .with_algorithm(settings.algorithm.of_totp_rs())
             .with_digits(settings.digits)
             .with_step_duration(settings.period_seconds)
             .with_skew(settings.skew)
@@ -351,6 +382,38 @@ mod tests {
             assert_eq!(six.code_at(time), &code[2..], "6 digits at {time}");
             assert_eq!(eight.verify(code, time, None), Ok(eight.step_at(time)));
         }
+    }
+
+    #[test]
+    fn codes_match_the_sha256_and_sha512_vectors_too() {
+        // RFC 6238 appendix B: the seed is "1234567890" repeated to the hash's length.
+        let vectors = [
+            (59, "46119246", "90693936"),
+            (1_111_111_109, "68084774", "25091201"),
+            (1_111_111_111, "67062674", "99943326"),
+            (1_234_567_890, "91819424", "93441116"),
+            (2_000_000_000, "90698825", "38618901"),
+            (20_000_000_000, "77737706", "47863826"),
+        ];
+        let with = |algorithm, len| {
+            let mut settings = TotpSettings::new("Example");
+            settings.digits = 8;
+            settings.algorithm = algorithm;
+            let seed: Vec<u8> = b"1234567890".iter().copied().cycle().take(len).collect();
+            Totp::new(&settings, TotpSecret::from_bytes(&seed).unwrap(), "ada").unwrap()
+        };
+        let sha256 = with(TotpAlgorithm::Sha256, 32);
+        let sha512 = with(TotpAlgorithm::Sha512, 64);
+        for (time, code256, code512) in vectors {
+            assert_eq!(sha256.code_at(time), code256, "SHA-256 at {time}");
+            assert_eq!(sha512.code_at(time), code512, "SHA-512 at {time}");
+            assert_eq!(sha256.verify(code256, time, None), Ok(sha256.step_at(time)));
+            assert_eq!(sha512.verify(code512, time, None), Ok(sha512.step_at(time)));
+        }
+        assert!(sha256
+            .provisioning_uri()
+            .unwrap()
+            .contains("algorithm=SHA256"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::sessions::Sessions;
 use crate::error::Result;
 use crate::events::AuthEvent;
+use crate::mfa::{factor, SatisfiedFactor};
 use crate::session::Device;
 use crate::token::refresh::{RefreshFamily, RefreshTokenCodec, RefreshTokenRecord};
 use crate::token::{TokenManager, TokenSubject};
@@ -66,14 +67,21 @@ pub(super) struct Bearer {
 }
 
 impl Bearer {
-    /// Starts a session for an already authenticated user: a refresh family and an access token.
-    pub(super) async fn start(&self, user: &User, device: Device) -> Result<LoginResponse> {
+    /// Starts a session for an already authenticated user, who satisfied `factors`: a refresh
+    /// family and an access token.
+    pub(super) async fn start(
+        &self,
+        user: &User,
+        device: Device,
+        factors: Vec<SatisfiedFactor>,
+    ) -> Result<LoginResponse> {
         let ctx = &self.sessions.ctx;
         let now = ctx.clock.now();
         let idle = self.sessions.manager.settings().idle_timeout;
         let session_id = ctx.random.uuid().to_string();
-        self.sessions
-            .open(&session_id, user, device, idle, None)
+        let session = self
+            .sessions
+            .open(&session_id, user, device, idle, None, factors)
             .await?;
         let refresh_token = self.codec.generate();
         let family = RefreshFamily::new(
@@ -96,26 +104,43 @@ impl Bearer {
             user_id: user.id.to_string(),
             session_id: session_id.clone(),
         });
-        self.token_response(user, &family, refresh_token, record.expires_at - now)
+        self.token_response(
+            user,
+            &family,
+            &session.factors,
+            refresh_token,
+            record.expires_at - now,
+        )
     }
 
-    /// An access token for `user` in `family`'s session, and the response around it.
-    pub(super) fn token_response(
+    /// An access token for `user` in session `session_id`, whose user satisfied `factors`.
+    pub(super) fn access_token(
         &self,
         user: &User,
-        family: &RefreshFamily,
-        refresh_token: String,
-        refresh_expires_in: i64,
-    ) -> Result<LoginResponse> {
+        session_id: &str,
+        factors: &[SatisfiedFactor],
+    ) -> Result<crate::token::IssuedToken> {
         let mut subject = TokenSubject::access(user.id.as_str())
-            .with_session(family.id.clone())
+            .with_session(session_id)
             .with_roles(user.roles.clone())
             .with_permissions(user.permissions.clone())
             .with_epoch(user.security_epoch);
         subject.tenant.clone_from(&user.tenant);
-        subject.auth_time = Some(family.created_at);
-        subject.amr = vec!["pwd".to_owned()];
-        let issued = self.tokens.issue(&subject)?;
+        (subject.amr, subject.auth_time) = factor::claims_of(factors);
+        Ok(self.tokens.issue(&subject)?)
+    }
+
+    /// An access token for `user` in `family`'s session, whose user satisfied `factors`, and
+    /// the response around it.
+    pub(super) fn token_response(
+        &self,
+        user: &User,
+        family: &RefreshFamily,
+        factors: &[SatisfiedFactor],
+        refresh_token: String,
+        refresh_expires_in: i64,
+    ) -> Result<LoginResponse> {
+        let issued = self.access_token(user, &family.id, factors)?;
         Ok(LoginResponse {
             access_token: issued.token,
             token_type: "Bearer",

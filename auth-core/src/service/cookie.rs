@@ -13,6 +13,7 @@ use super::sessions::Sessions;
 use super::verify::Verifier;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
+use crate::mfa::{factor, SatisfiedFactor};
 use crate::principal::{CredentialKind, Principal};
 use crate::session::{cookie, Device};
 use crate::token::{Claims, TokenType};
@@ -73,9 +74,14 @@ impl Cookies {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Starts a cookie session for an authenticated user. The session is new, so a cookie
-    /// planted before login is never upgraded (fixation).
-    pub(super) async fn start(&self, user: &User, device: Device) -> Result<CookieLogin> {
+    /// Starts a cookie session for an authenticated user, who satisfied `factors`. The
+    /// session is new, so a cookie planted before login is never upgraded (fixation).
+    pub(super) async fn start(
+        &self,
+        user: &User,
+        device: Device,
+        factors: Vec<SatisfiedFactor>,
+    ) -> Result<CookieLogin> {
         let ctx = &self.sessions.ctx;
         let session_id = ctx.random.uuid().to_string();
         let secret = cookie::new_secret(ctx.random.as_ref());
@@ -87,6 +93,7 @@ impl Cookies {
                 device,
                 self.idle,
                 Some(cookie::secret_hash(&secret)),
+                factors,
             )
             .await?;
         ctx.emit(AuthEvent::LoginSucceeded {
@@ -200,6 +207,7 @@ impl Cookies {
         )
         .await?
         .ok_or(AuthError::InvalidSession)?;
+        let (amr, auth_time) = factor::claims_of(&session.satisfied_factors());
         Ok(Claims {
             sub: user.id.to_string(),
             exp: session.ends_at(),
@@ -211,8 +219,8 @@ impl Cookies {
             sid: Some(session.id),
             typ: TokenType::Access,
             epc: user.security_epoch,
-            auth_time: Some(session.created_at),
-            amr: vec!["pwd".to_owned()],
+            auth_time,
+            amr,
             roles: user.roles,
             permissions: user.permissions,
             tenant: user.tenant,

@@ -19,7 +19,9 @@
 //! | `account` | registration, roles, deactivation, and `active_user`; `account::password`: password reset by mail and change |
 //! | `security` | the facade's account-security methods: the lockout's unlock, API keys, the audit log |
 //! | `api_keys` | API keys: created and revoked by their owner, verified from a one-second cache |
-//! | `setup` | the stores, the builder, and the stack from configuration |
+//! | `mfa` | second factors: the login challenge and its completion, step-up, TOTP enrolment and backup codes |
+//! | `stores` | the stores a service runs on (memory, SQL, Redis, the change bus) |
+//! | `setup` | the builder, and the stack from configuration |
 
 mod account;
 mod api_keys;
@@ -27,10 +29,12 @@ mod bearer;
 mod cookie;
 mod lockout;
 mod login;
+mod mfa;
 mod refresh;
 mod security;
 mod sessions;
 pub(crate) mod setup;
+mod stores;
 mod verify;
 
 use std::fmt;
@@ -41,7 +45,11 @@ pub use self::api_keys::{NewApiKey, VerifiedKey};
 pub use self::bearer::LoginResponse;
 pub use self::cookie::CookieLogin;
 pub use self::login::LoginRequest;
-pub use self::setup::{AuthServiceBuilder, SetupError, Stores};
+#[cfg(feature = "totp")]
+pub use self::mfa::TotpEnrollment;
+pub use self::mfa::{MfaChallenge, MfaLogin, MfaStatus, Proof, SecondFactor, StepUp};
+pub use self::setup::{AuthServiceBuilder, SetupError};
+pub use self::stores::Stores;
 pub use self::verify::Introspection;
 
 use self::account::{Accounts, EmailVerification, PasswordFlows};
@@ -49,6 +57,7 @@ use self::api_keys::ApiKeys;
 use self::bearer::Bearer;
 use self::cookie::Cookies;
 use self::login::PasswordLogin;
+use self::mfa::{LoginMode, MfaFlows};
 use self::refresh::Refresh;
 use self::sessions::Sessions;
 use self::verify::Verifier;
@@ -111,6 +120,7 @@ struct Inner {
     services: Arc<dyn ServicePermissionStore>,
     audit: Arc<dyn AuditStore>,
     api_keys: ApiKeys,
+    mfa: MfaFlows,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
@@ -365,13 +375,30 @@ impl AuthService {
     }
 
     /// Checks credentials and starts a session (jwtlib `login_user`). Unknown users, wrong
-    /// passwords and disabled accounts give the same error after the same work.
+    /// passwords and disabled accounts give the same error after the same work. An account
+    /// with a second factor gets no tokens here: [`AuthError::MfaRequired`] carries the
+    /// challenge, which [`verify_mfa`](Self::verify_mfa) completes.
     ///
     /// # Errors
-    /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password.
+    /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password;
+    /// [`AuthError::MfaRequired`] after a right password of an account with MFA.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
         let user = self.inner.login.check(&request).await?;
-        self.inner.bearer.start(&user, request.device).await
+        self.mfa_gate(&user, LoginMode::Bearer, &request.device)
+            .await?;
+        let factors = vec![self.password_factor()];
+        self.inner
+            .bearer
+            .start(&user, request.device, factors)
+            .await
+    }
+
+    /// The password, proven now.
+    fn password_factor(&self) -> crate::mfa::SatisfiedFactor {
+        crate::mfa::SatisfiedFactor::new(
+            crate::mfa::FactorKind::Password,
+            self.inner.ctx.clock.now(),
+        )
     }
 
     /// Checks credentials and starts a browser session authenticated by a cookie instead of
@@ -382,7 +409,13 @@ impl AuthService {
     /// As [`login`](Self::login).
     pub async fn login_with_cookie(&self, request: LoginRequest) -> Result<CookieLogin> {
         let user = self.inner.login.check(&request).await?;
-        self.inner.cookies.start(&user, request.device).await
+        self.mfa_gate(&user, LoginMode::Cookie, &request.device)
+            .await?;
+        let factors = vec![self.password_factor()];
+        self.inner
+            .cookies
+            .start(&user, request.device, factors)
+            .await
     }
 
     /// Rotates a refresh token: returns a new access token and the successor refresh token.

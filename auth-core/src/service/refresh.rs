@@ -42,10 +42,11 @@ impl Refresh {
             .ok_or(AuthError::InvalidRefreshToken)?;
         // The session must still be there (not revoked, evicted or idle too long); a refresh
         // counts as a use of it.
-        if sessions.manager.use_session(&family.id).await?.is_none() {
+        let Some(session) = sessions.manager.use_session(&family.id).await? else {
             sessions.end(&family.id, "session_ended").await?;
             return Err(AuthError::InvalidRefreshToken);
-        }
+        };
+        let factors = session.satisfied_factors();
         let successor = self.bearer.codec.successor(refresh_token);
         let successor_record = RefreshTokenRecord::new(
             RefreshTokenCodec::hash(&successor),
@@ -66,6 +67,7 @@ impl Refresh {
                 self.bearer.token_response(
                     &user,
                     &family,
+                    &factors,
                     successor,
                     successor_record.expires_at - now,
                 )
@@ -80,6 +82,7 @@ impl Refresh {
                             return self.bearer.token_response(
                                 &user,
                                 &family,
+                                &factors,
                                 successor,
                                 next.expires_at - now,
                             );

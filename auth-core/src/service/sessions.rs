@@ -8,6 +8,7 @@ use super::Context;
 use crate::error::StoreError;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
+use crate::mfa::SatisfiedFactor;
 use crate::principal::Principal;
 use crate::session::{Device, Session, SessionManager};
 use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
@@ -45,6 +46,7 @@ impl Sessions {
         device: Device,
         idle_timeout: i64,
         secret_hash: Option<String>,
+        factors: Vec<SatisfiedFactor>,
     ) -> Result<Session> {
         let (session, evicted) = self
             .manager
@@ -54,6 +56,7 @@ impl Sessions {
                 device,
                 idle_timeout,
                 secret_hash,
+                factors,
             )
             .await?;
         for old in evicted {

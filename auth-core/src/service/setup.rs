@@ -13,43 +13,36 @@ use super::bearer::{Bearer, RefreshLifetimes};
 use super::cookie::Cookies;
 use super::lockout::LoginLockout;
 use super::login::PasswordLogin;
+use super::mfa::{MfaFlows, MfaParts};
 use super::refresh::Refresh;
 use super::sessions::Sessions;
+use super::stores::Stores;
 use super::verify::Verifier;
 use super::{AuthService, Context, Inner};
-use crate::account::OneTimeTokenStore;
-use crate::api_key::ApiKeyStore;
-use crate::audit::AuditStore;
-use crate::authz::services::ServicePermissionStore;
-use crate::authz::RoleStore;
 use crate::clock::Clock;
 #[cfg(feature = "redis")]
 use crate::clock::SystemClock;
 use crate::config::{seconds, AuthConfig, ConfigError};
 use crate::error::StoreError;
 use crate::events::{EventHub, EventSink};
+#[cfg(feature = "redis")]
 use crate::invalidation::ChangeBus;
-use crate::lockout::{LockoutPolicy, LockoutStore};
+use crate::lockout::LockoutPolicy;
 use crate::mail::{Mailer, NoMailer, Outbox, Templates};
-use crate::password::history::PasswordHistoryStore;
 use crate::password::policy::PasswordPolicy;
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
-use crate::rate_limit::{InProcess, RateLimiterBackend, RateLimits};
-use crate::session::{SessionManager, SessionSettings, SessionStore};
+use crate::rate_limit::RateLimits;
+use crate::session::{SessionManager, SessionSettings};
 #[cfg(feature = "redis")]
 use crate::store::redis::RedisStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::store::sql::{SqlOptions, SqlStore};
-use crate::store::{MemoryStore, Readiness};
-use crate::throttle::CounterStore;
-use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
-use crate::token::revocation::RevocationStore;
+use crate::token::refresh::RefreshTokenCodec;
 use crate::token::setup::{load_keys, KeySetupError, KeySource};
-use crate::token::RevocationView;
 use crate::token::{KeySet, TokenManager};
 use crate::user::identifier::UsernameRules;
-use crate::user::{ModelCodec, User, UserStore};
+use crate::user::{ModelCodec, User};
 
 /// Why an [`AuthService`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -98,126 +91,6 @@ fn mailer_from_config(config: &AuthConfig) -> Result<Arc<dyn Mailer>, SetupError
     } else {
         Arc::new(Outbox::new(&config.mail.outbox, &config.mail.from))
     })
-}
-
-/// The stores a service runs on.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Stores {
-    /// Users.
-    pub users: Arc<dyn UserStore>,
-    /// Token revocation.
-    pub revocations: Arc<dyn RevocationStore>,
-    /// Refresh tokens.
-    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
-    /// Role definitions.
-    pub roles: Arc<dyn RoleStore>,
-    /// Service-scoped permission schemas and values.
-    pub services: Arc<dyn ServicePermissionStore>,
-    /// Login sessions.
-    pub sessions: Arc<dyn SessionStore>,
-    /// Rate-limit counters.
-    pub counters: Arc<dyn CounterStore>,
-    /// Failed logins of the lockout.
-    pub lockout: Arc<dyn LockoutStore>,
-    /// Where rate limits count: in this process, or in Redis.
-    pub rate_limiter: Arc<dyn RateLimiterBackend>,
-    /// The audit log.
-    pub audit: Arc<dyn AuditStore>,
-    /// API keys.
-    pub api_keys: Arc<dyn ApiKeyStore>,
-    /// One-time tokens of password reset and email verification.
-    pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
-    /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
-    pub password_history: Arc<dyn PasswordHistoryStore>,
-    /// The backends behind them, for readiness checks.
-    pub ready: Vec<Arc<dyn Readiness>>,
-    /// The bus instances announce changes on, when there are several.
-    pub bus: Option<ChangeBus>,
-    /// The local revocation view, when revocation checks answer from memory.
-    pub revocation_view: Option<Arc<RevocationView>>,
-}
-
-impl Stores {
-    /// Everything in one in-memory store.
-    #[must_use]
-    pub fn memory() -> Self {
-        let store = Arc::new(MemoryStore::new());
-        Self {
-            users: store.clone(),
-            revocations: store.clone(),
-            refresh_tokens: store.clone(),
-            roles: store.clone(),
-            sessions: store.clone(),
-            counters: store.clone(),
-            lockout: store.clone(),
-            rate_limiter: Arc::new(InProcess),
-            audit: store.clone(),
-            api_keys: store.clone(),
-            one_time_tokens: store.clone(),
-            password_history: store.clone(),
-            services: store,
-            ready: Vec::new(),
-            bus: None,
-            revocation_view: None,
-        }
-    }
-
-    /// Everything in one SQL store.
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
-    #[must_use]
-    pub fn sql(store: SqlStore) -> Self {
-        let shared = Arc::new(store.clone());
-        Self {
-            users: shared.clone(),
-            revocations: shared.clone(),
-            refresh_tokens: shared.clone(),
-            roles: shared.clone(),
-            sessions: shared.clone(),
-            counters: shared.clone(),
-            lockout: shared.clone(),
-            rate_limiter: Arc::new(InProcess),
-            audit: shared.clone(),
-            api_keys: shared.clone(),
-            one_time_tokens: shared.clone(),
-            password_history: shared.clone(),
-            services: shared,
-            ready: vec![Arc::new(store)],
-            bus: None,
-            revocation_view: None,
-        }
-    }
-
-    /// The same stores with sessions, revocations, refresh-token families, counters, the
-    /// lockout's failed logins and the rate limits in Redis.
-    #[cfg(feature = "redis")]
-    #[must_use]
-    pub fn with_redis(mut self, redis: RedisStore) -> Self {
-        let shared = Arc::new(redis.clone());
-        self.sessions = shared.clone();
-        self.revocations = shared.clone();
-        self.refresh_tokens = shared.clone();
-        self.counters = shared.clone();
-        self.lockout = shared.clone();
-        self.rate_limiter = shared;
-        self.ready.push(Arc::new(redis));
-        self
-    }
-
-    /// The same stores for one of several instances sharing `bus`: revocation checks answer
-    /// from a local [`RevocationView`] kept complete through the bus (no round trip per
-    /// request), and the bus is there for the auth module to join. Spawns the view's task, so
-    /// call it within a Tokio runtime.
-    #[must_use]
-    pub fn shared_through(mut self, bus: ChangeBus, clock: Arc<dyn Clock>) -> Self {
-        let view = Arc::new(RevocationView::new(self.revocations, bus.clone(), clock));
-        // The task lives as long as the view.
-        drop(view.follow());
-        self.revocations = view.clone();
-        self.revocation_view = Some(view);
-        self.bus = Some(bus);
-        self
-    }
 }
 
 /// Builds an [`AuthService`]; see [`AuthService::builder`].
@@ -412,6 +285,18 @@ impl AuthServiceBuilder {
             mailer: Arc::clone(&mailer),
             templates: Arc::clone(&templates),
         });
+        let mfa = MfaFlows::new(
+            &self.config,
+            &refresh_secret,
+            MfaParts {
+                store: stores.mfa,
+                challenges: Arc::clone(&stores.one_time_tokens),
+                users: Arc::clone(&stores.users),
+                passwords: passwords.clone(),
+                lockout: lockout.clone(),
+            },
+            ctx.clone(),
+        );
         let verification = EmailVerification {
             users: Arc::clone(&stores.users),
             tokens: stores.one_time_tokens,
@@ -459,6 +344,7 @@ impl AuthServiceBuilder {
                 sessions,
                 verifier,
                 api_keys: ApiKeys::new(stores.api_keys, Arc::clone(&stores.users), ctx.clone()),
+                mfa,
                 users: stores.users,
                 roles: stores.roles,
                 services: stores.services,

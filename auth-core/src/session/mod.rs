@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::mfa::{FactorKind, SatisfiedFactor};
 
 /// Longest user agent or device name kept; longer ones are cut.
 const MAX_DEVICE_FIELD: usize = 256;
@@ -106,6 +107,10 @@ pub struct Session {
     /// the cookie itself; not serialized.
     #[serde(skip)]
     pub secret_hash: Option<String>,
+    /// The factors the session's user satisfied and when: the login's, and those a step-up
+    /// added. Empty for a session stored before factors were kept (a password login).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<SatisfiedFactor>,
 }
 
 impl Session {
@@ -113,6 +118,17 @@ impl Session {
     #[must_use]
     pub fn is_live(&self, now: i64) -> bool {
         now < self.expires_at && now < self.last_seen.saturating_add(self.idle_timeout)
+    }
+
+    /// The factors satisfied, with a password at the start for a session stored before
+    /// factors were kept.
+    #[must_use]
+    pub fn satisfied_factors(&self) -> Vec<SatisfiedFactor> {
+        if self.factors.is_empty() {
+            vec![SatisfiedFactor::new(FactorKind::Password, self.created_at)]
+        } else {
+            self.factors.clone()
+        }
     }
 
     /// When it ends if unused from now on.
@@ -164,6 +180,14 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// Binds session `id` to a new cookie secret (by its hash); the old one stops working.
     /// Returns whether the session exists.
     async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError>;
+
+    /// Replaces the factors of session `id` (a step-up added one). Returns whether the
+    /// session exists.
+    async fn set_session_factors(
+        &self,
+        id: &str,
+        factors: &[SatisfiedFactor],
+    ) -> Result<bool, StoreError>;
 }
 
 /// Session lifetimes and limits.
@@ -251,12 +275,19 @@ impl SessionManager {
         user_id: &str,
         device: Device,
     ) -> Result<(Session, Vec<String>), StoreError> {
-        self.create_with(id, user_id, device, self.settings.idle_timeout, None)
-            .await
+        self.create_with(
+            id,
+            user_id,
+            device,
+            self.settings.idle_timeout,
+            None,
+            Vec::new(),
+        )
+        .await
     }
 
     /// [`create`](Self::create) with its own idle timeout, bound to a cookie secret (by its
-    /// hash) when given.
+    /// hash) when given, recording the factors the login satisfied.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -267,6 +298,7 @@ impl SessionManager {
         device: Device,
         idle_timeout: i64,
         secret_hash: Option<String>,
+        factors: Vec<SatisfiedFactor>,
     ) -> Result<(Session, Vec<String>), StoreError> {
         let now = self.clock.now();
         let session = Session {
@@ -278,6 +310,7 @@ impl SessionManager {
             expires_at: now.saturating_add(self.settings.lifetime),
             idle_timeout,
             secret_hash,
+            factors,
         };
         let evicted = self
             .store

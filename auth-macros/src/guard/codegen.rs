@@ -115,6 +115,16 @@ pub(crate) fn expand(guard: Guard, support: &TokenStream, attribute_tokens: &str
             let list = items(list);
             quote!(#support::Requirement::AllPermissions(#list))
         }
+        Requirement::Mfa => quote!(#support::Requirement::Mfa),
+        Requirement::AnyFactor(kinds) => {
+            quote!(#support::Requirement::AnyFactor(&[#(#support::FactorKind::#kinds),*]))
+        }
+        Requirement::AllFactors(kinds) => {
+            quote!(#support::Requirement::AllFactors(&[#(#support::FactorKind::#kinds),*]))
+        }
+        Requirement::RecentAuth(seconds) => {
+            quote!(#support::Requirement::RecentAuth { max_age: #seconds })
+        }
     };
     let vis = &handler.vis;
     // Leading position: request-head extractors run in order and before the body extractor,

@@ -1,7 +1,9 @@
-//! `#[require_auth]`, `#[require_roles]`, `#[require_permissions]`: parse, validate, expand.
+//! `#[require_auth]`, `#[require_roles]`, `#[require_permissions]`, the policy and factor
+//! guards: parse, validate, expand.
 
 mod attr;
 mod codegen;
+mod factors;
 mod model;
 mod policy;
 #[cfg(test)]
@@ -28,7 +30,11 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::R
     };
     let support = crate::krate::axum_support()?;
     let fallback = handler.clone();
-    let parsed = attr::parse(args).and_then(|args| model::validate(kind, args, handler));
+    let parsed = if kind.is_factor_guard() {
+        factors::parse(kind, args).and_then(|req| model::validate_with(kind, req, handler))
+    } else {
+        attr::parse(args).and_then(|args| model::validate(kind, args, handler))
+    };
     match parsed {
         Ok(guard) => Ok(codegen::expand(guard, &support, &attribute_tokens)),
         // Keep the user's function next to the errors so the rest of the crate still compiles.

@@ -15,11 +15,23 @@ pub(crate) enum Kind {
     TenantRoles,
     Permissions,
     Policy,
+    Mfa,
+    Factors,
+    RecentAuth,
 }
 
 impl Kind {
+    /// Whether the guard is about how the caller authenticated (its arguments are factors or
+    /// a duration, parsed by `factors`).
+    pub(crate) fn is_factor_guard(self) -> bool {
+        matches!(self, Self::Mfa | Self::Factors | Self::RecentAuth)
+    }
+
     pub(crate) fn attribute(self) -> &'static str {
         match self {
+            Self::Mfa => "require_mfa",
+            Self::Factors => "require_factors",
+            Self::RecentAuth => "require_recent_auth",
             Self::Public => "public",
             Self::Auth => "require_auth",
             Self::Roles => "require_roles",
@@ -44,6 +56,14 @@ pub(crate) enum Requirement {
     AllPermissions(Vec<Item>),
     /// A policy expression, parsed, with its source literal.
     Policy(super::policy::Expr, syn::LitStr),
+    /// A second factor.
+    Mfa,
+    /// Variant names of `FactorKind`, any of which.
+    AnyFactor(Vec<syn::Ident>),
+    /// Variant names of `FactorKind`, all of which.
+    AllFactors(Vec<syn::Ident>),
+    /// An authentication at most this many seconds ago.
+    RecentAuth(u64),
 }
 
 /// A validated guard on a handler.
@@ -69,13 +89,22 @@ fn credential_variant(kind: &syn::Ident) -> Option<&'static str> {
     }
 }
 
-/// Checks the arguments against the kind of guard and the item against what a guard can wrap.
-pub(crate) fn validate(
+/// Checks the handler of a guard whose requirement was parsed on its own (factor guards).
+pub(crate) fn validate_with(
     kind: Kind,
-    args: GuardArgs,
+    requirement: Requirement,
     handler: syn::ItemFn,
 ) -> darling::Result<Guard> {
     let mut errors = Error::accumulator();
+    check_handler(kind, &handler, &mut errors);
+    errors.finish_with(Guard {
+        requirement,
+        handler,
+    })
+}
+
+/// What any guard can wrap: a free `async fn`, not already `#[public]`.
+fn check_handler(kind: Kind, handler: &syn::ItemFn, errors: &mut darling::error::Accumulator) {
     let attribute = kind.attribute();
     if handler.sig.asyncness.is_none() {
         errors.push(
@@ -93,7 +122,7 @@ pub(crate) fn validate(
             .with_span(&receiver.span()),
         );
     }
-    if let Some(other) = super::codegen::leading_marker(&handler) {
+    if let Some(other) = super::codegen::leading_marker(handler) {
         let (this, that) = (attribute, other);
         if kind == Kind::Public || that == "public" {
             errors.push(
@@ -109,7 +138,21 @@ pub(crate) fn validate(
             );
         }
     }
+}
+
+/// Checks the arguments against the kind of guard and the item against what a guard can wrap.
+pub(crate) fn validate(
+    kind: Kind,
+    args: GuardArgs,
+    handler: syn::ItemFn,
+) -> darling::Result<Guard> {
+    let mut errors = Error::accumulator();
+    let attribute = kind.attribute();
+    check_handler(kind, &handler, &mut errors);
     let requirement = match kind {
+        Kind::Mfa | Kind::Factors | Kind::RecentAuth => {
+            unreachable!("factor guards are parsed by `factors`")
+        }
         Kind::Policy => {
             let source = match (args.items.as_slice(), args.all, &args.credentials) {
                 ([Item::Name(lit)], None, None) => Some(lit.clone()),

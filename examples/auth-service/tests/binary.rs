@@ -387,6 +387,13 @@ GET     /auth/me/security-events                         requires authentication
 POST    /auth/api-keys                                   requires authentication
 GET     /auth/api-keys                                   requires authentication
 DELETE  /auth/api-keys/{id}                              requires authentication
+GET     /auth/mfa                                        requires authentication
+POST    /auth/mfa/verify                                 public
+POST    /auth/mfa/step-up                                requires authentication
+POST    /auth/mfa/totp/enroll                            requires authentication
+POST    /auth/mfa/totp/confirm                           requires authentication
+DELETE  /auth/mfa/totp                                   requires authentication
+POST    /auth/mfa/backup-codes                           requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

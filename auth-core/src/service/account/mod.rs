@@ -86,7 +86,7 @@ impl fmt::Debug for RegisterRequest {
 /// The stored user with this id, if there is one and it may act (is active). Every flow that
 /// acts for a stored user (refresh, cookie sessions, the current user) asks here.
 /// The per-account rate-limit key of a signed-in user.
-fn user_key(id: &UserId) -> String {
+pub(super) fn user_key(id: &UserId) -> String {
     format!("id:{id}")
 }
 
@@ -121,7 +121,7 @@ async fn issue_token(
 
 /// Checks that `password` is the account's (the same work as a login, whatever the account
 /// holds); when not, a field error on `field`.
-async fn confirm_password(
+pub(super) async fn confirm_password(
     passwords: &PasswordHasher,
     user: &User,
     password: &str,

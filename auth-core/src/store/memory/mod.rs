@@ -6,6 +6,7 @@ mod api_key;
 mod audit;
 mod authz;
 mod lockout;
+mod mfa;
 mod session;
 mod throttle;
 mod token;
@@ -53,6 +54,10 @@ struct State {
     audit: Vec<crate::audit::AuditEntry>,
     /// user -> past password hashes, newest first.
     password_history: HashMap<UserId, std::collections::VecDeque<String>>,
+    /// user -> TOTP authenticator.
+    totp: HashMap<UserId, crate::mfa::TotpRecord>,
+    /// user -> backup code tag -> used at.
+    backup_codes: HashMap<UserId, HashMap<String, Option<i64>>>,
 }
 
 /// Every store trait, in memory.

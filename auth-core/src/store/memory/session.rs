@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::error::StoreError;
+use crate::mfa::SatisfiedFactor;
 use crate::session::{Session, SessionStore};
 
 /// Most recently used first; ties by id so every backend orders alike.
@@ -107,6 +108,19 @@ impl SessionStore for MemoryStore {
             .sessions
             .get_mut(id)
             .map(|s| s.secret_hash = Some(secret_hash.to_owned()))
+            .is_some())
+    }
+
+    async fn set_session_factors(
+        &self,
+        id: &str,
+        factors: &[SatisfiedFactor],
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .sessions
+            .get_mut(id)
+            .map(|s| s.factors = factors.to_vec())
             .is_some())
     }
 }

@@ -8,6 +8,7 @@ use redis::AsyncCommands;
 
 use super::{number, pairs, unavailable, Lua, RedisStore};
 use crate::error::StoreError;
+use crate::mfa::SatisfiedFactor;
 use crate::session::{Device, Session, SessionStore};
 
 fn session_from(
@@ -29,6 +30,11 @@ fn session_from(
         user_id: text(&mut fields, "user_id")
             .ok_or_else(|| StoreError::Corrupt("session field `user_id`".to_owned()))?,
         secret_hash: text(&mut fields, "secret_hash"),
+        factors: match text(&mut fields, "factors") {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("session factors: {e}")))?,
+            None => Vec::new(),
+        },
         device: Device {
             user_agent: text(&mut fields, "user_agent"),
             ip: text(&mut fields, "ip"),
@@ -49,11 +55,11 @@ end
 
 /// KEYS: session hash, user index. ARGV: id, user, user_agent, ip, name, created_at,
 /// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix, secret hash
-/// (or empty), secret key prefix. Returns the evicted ids.
+/// (or empty), secret key prefix, factors (JSON, or empty). Returns the evicted ids.
 const CREATE_LUA: &str = r"
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'user_agent', ARGV[3], 'ip', ARGV[4],
   'name', ARGV[5], 'created_at', ARGV[6], 'last_seen', ARGV[7], 'expires_at', ARGV[8],
-  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12])
+  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12], 'factors', ARGV[14])
 -- Relative to the caller's clock, so Redis's own clock does not matter.
 local ttl = math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7]))
 redis.call('EXPIRE', KEYS[1], ttl)
@@ -142,6 +148,22 @@ end
 return 1
 ";
 
+/// KEYS: session hash. ARGV: factors (JSON). Returns 1 when the session exists.
+const SET_FACTORS_LUA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'factors', ARGV[1])
+return 1
+";
+
+/// Factors as the `factors` field holds them: JSON, or empty when there are none.
+fn factors_json(factors: &[SatisfiedFactor]) -> String {
+    if factors.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(factors).unwrap_or_default()
+    }
+}
+
 /// A session script with [`DROP_LUA`] in front.
 fn with_drop(script: &str) -> redis::Script {
     redis::Script::new(&format!("{DROP_LUA}{script}"))
@@ -152,6 +174,7 @@ static TOUCH: Lua = Lua::new(|| redis::Script::new(TOUCH_LUA));
 static DELETE: Lua = Lua::new(|| with_drop(DELETE_LUA));
 static DELETE_USER: Lua = Lua::new(|| with_drop(DELETE_USER_LUA));
 static SET_SECRET: Lua = Lua::new(|| redis::Script::new(SET_SECRET_LUA));
+static SET_FACTORS: Lua = Lua::new(|| redis::Script::new(SET_FACTORS_LUA));
 
 #[async_trait]
 impl SessionStore for RedisStore {
@@ -177,6 +200,7 @@ impl SessionStore for RedisStore {
             .arg(self.session_key(""))
             .arg(s.secret_hash.as_deref().unwrap_or(""))
             .arg(self.secret_key(""))
+            .arg(factors_json(&s.factors))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)
@@ -275,6 +299,21 @@ impl SessionStore for RedisStore {
             .arg(id)
             .arg(secret_hash)
             .arg(self.secret_key(""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(found == 1)
+    }
+
+    async fn set_session_factors(
+        &self,
+        id: &str,
+        factors: &[SatisfiedFactor],
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let found: i64 = SET_FACTORS
+            .key(self.session_key(id))
+            .arg(factors_json(factors))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

@@ -20,6 +20,7 @@ mod audit;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
 mod lockout;
+mod mfa;
 mod services;
 mod session;
 mod throttle;

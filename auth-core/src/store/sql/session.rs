@@ -4,10 +4,11 @@ use sqlx::Row;
 
 use super::{map_err, Backend, SqlStore};
 use crate::error::StoreError;
+use crate::mfa::SatisfiedFactor;
 use crate::session::{Device, Session, SessionStore};
 
 const COLUMNS: &str = "id, user_id, user_agent, ip, name, created_at, last_seen, expires_at, \
-                       idle_timeout, secret_hash";
+                       idle_timeout, secret_hash, factors";
 
 fn session(row: &AnyRow) -> Result<Session, StoreError> {
     Ok(Session {
@@ -23,7 +24,21 @@ fn session(row: &AnyRow) -> Result<Session, StoreError> {
         expires_at: row.try_get("expires_at").map_err(map_err)?,
         idle_timeout: row.try_get("idle_timeout").map_err(map_err)?,
         secret_hash: row.try_get("secret_hash").map_err(map_err)?,
+        factors: factors(row.try_get("factors").map_err(map_err)?)?,
     })
+}
+
+/// Stored factors (JSON, or NULL for sessions of before).
+fn factors(json: Option<String>) -> Result<Vec<SatisfiedFactor>, StoreError> {
+    json.map_or(Ok(Vec::new()), |json| {
+        serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("session factors: {e}")))
+    })
+}
+
+/// Factors as stored: NULL when there are none.
+fn stored_factors(factors: &[SatisfiedFactor]) -> Option<String> {
+    (!factors.is_empty()).then(|| serde_json::to_string(factors).unwrap_or_default())
 }
 
 impl SqlStore {
@@ -64,7 +79,7 @@ impl SessionStore for SqlStore {
         }
         // (SQLite: the INSERT takes the database's write lock until commit.)
         sqlx::query(&format!(
-            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&s.id)
         .bind(&s.user_id)
@@ -76,6 +91,7 @@ impl SessionStore for SqlStore {
         .bind(s.expires_at)
         .bind(s.idle_timeout)
         .bind(s.secret_hash.as_deref())
+        .bind(stored_factors(&s.factors))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -171,6 +187,20 @@ impl SessionStore for SqlStore {
         let done = sqlx::query("UPDATE sessions SET secret_hash = $2 WHERE id = $1")
             .bind(id)
             .bind(secret_hash)
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_session_factors(
+        &self,
+        id: &str,
+        factors: &[SatisfiedFactor],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sessions SET factors = $2 WHERE id = $1")
+            .bind(id)
+            .bind(stored_factors(factors))
             .execute(self.writes())
             .await
             .map_err(map_err)?;

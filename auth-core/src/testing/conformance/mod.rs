@@ -29,6 +29,7 @@ mod api_key;
 mod audit;
 mod authz;
 mod lockout;
+mod mfa;
 mod rate_limit;
 mod sessions;
 mod tokens;
@@ -42,6 +43,7 @@ use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::lockout::LockoutStore;
+use crate::mfa::MfaStore;
 use crate::password::history::PasswordHistoryStore;
 use crate::session::SessionStore;
 use crate::throttle::CounterStore;
@@ -54,6 +56,7 @@ pub use self::api_key::api_keys;
 pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
+pub use self::mfa::mfa;
 pub use self::rate_limit::rate_limiter;
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
@@ -64,7 +67,8 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys, one-time tokens and password history), in turn.
+/// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys,
+/// second factors, one-time tokens and password history), in turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -77,6 +81,7 @@ where
         + LockoutStore
         + AuditStore
         + ApiKeyStore
+        + MfaStore
         + OneTimeTokenStore
         + PasswordHistoryStore,
 {
@@ -91,5 +96,6 @@ where
     lockout(Arc::clone(&store) as Arc<dyn LockoutStore>).await;
     audit(store.as_ref()).await;
     api_keys(store.as_ref()).await;
+    mfa(store.as_ref()).await;
     counters(store as Arc<dyn CounterStore>).await;
 }

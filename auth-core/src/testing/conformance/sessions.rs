@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::mfa::{FactorKind, SatisfiedFactor};
 use crate::session::{Device, Session, SessionManager, SessionSettings, SessionStore};
 use crate::throttle::{window_start, CounterStore};
 use crate::ManualClock;
@@ -141,6 +142,27 @@ pub async fn sessions(store: Arc<dyn SessionStore>) {
         None,
         "deleted"
     );
+    // Factors: kept as created, replaced by a step-up, only on an existing session.
+    let mut f1 = session("f1", "fay", 300);
+    f1.factors = vec![SatisfiedFactor::new(FactorKind::Password, 300)];
+    s.create_session(&f1, None).await.unwrap();
+    assert_eq!(s.get_session("f1").await.unwrap().unwrap(), f1);
+    let stepped = [
+        SatisfiedFactor::new(FactorKind::Password, 300),
+        SatisfiedFactor::new(FactorKind::Totp, 310),
+    ];
+    assert!(s.set_session_factors("f1", &stepped).await.unwrap());
+    assert!(!s.set_session_factors("nope", &stepped).await.unwrap());
+    assert_eq!(s.get_session("f1").await.unwrap().unwrap().factors, stepped);
+    assert!(s.set_session_factors("f1", &[]).await.unwrap());
+    let cleared = s.get_session("f1").await.unwrap().unwrap();
+    assert!(cleared.factors.is_empty());
+    assert_eq!(
+        cleared.satisfied_factors(),
+        [SatisfiedFactor::new(FactorKind::Password, 300)],
+        "a session without factors is a password login"
+    );
+    s.delete_session("f1").await.unwrap();
     let mut e3 = session("e3", "eve", 220);
     e3.secret_hash = Some("hash-4".to_owned());
     s.create_session(&e3, None).await.unwrap();

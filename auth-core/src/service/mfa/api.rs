@@ -1,0 +1,233 @@
+//! [`AuthService`]'s second-factor methods: status, enrolment, the login challenge's
+//! completion, step-up, turning MFA off and new backup codes.
+
+use std::fmt;
+
+use super::{LoginMode, MfaStatus, Proof, SecondFactor};
+use crate::error::{AuthError, Result};
+use crate::mfa::{factor, FactorKind, SatisfiedFactor};
+use crate::principal::{CredentialKind, Principal};
+use crate::service::account::active_user;
+use crate::service::{CookieLogin, LoginResponse};
+use crate::token::IssuedToken;
+use crate::user::User;
+use crate::AuthService;
+
+/// A login completed with its second factor: tokens, or a cookie session, as the login asked.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MfaLogin {
+    /// A bearer login's tokens.
+    Tokens(Box<LoginResponse>),
+    /// A browser login's session.
+    Cookie(Box<CookieLogin>),
+}
+
+/// A session that proved a factor again: a new access token carrying it, or (for a cookie
+/// session) a new cookie, the old one revoked.
+#[non_exhaustive]
+pub enum StepUp {
+    /// A bearer session's new access token (its refresh token gives ones with the same
+    /// factors from now on).
+    Bearer(IssuedToken),
+    /// A cookie session's new cookie.
+    Cookie(CookieLogin),
+}
+
+impl fmt::Debug for StepUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bearer(token) => f.debug_tuple("Bearer").field(token).finish(),
+            Self::Cookie(login) => f.debug_tuple("Cookie").field(login).finish(),
+        }
+    }
+}
+
+/// Refuses principals that cannot hold second factors: API keys (and, not signed in, none).
+fn signed_in(principal: &Principal) -> Result<()> {
+    if principal.credential == CredentialKind::ApiKey {
+        return Err(AuthError::Forbidden(
+            "an API key cannot manage or prove second factors; sign in".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl AuthService {
+    /// The signed-in principal's active user.
+    async fn mfa_user(&self, principal: &Principal) -> Result<User> {
+        signed_in(principal)?;
+        active_user(self.inner.users.as_ref(), &principal.user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)
+    }
+
+    /// After a right password: the challenge of an account with a second factor, as the
+    /// error [`login`](Self::login) answers with.
+    pub(in crate::service) async fn mfa_gate(
+        &self,
+        user: &User,
+        mode: LoginMode,
+        device: &crate::session::Device,
+    ) -> Result<()> {
+        match self.inner.mfa.challenge(user, mode, device).await? {
+            Some(challenge) => Err(AuthError::MfaRequired(Box::new(challenge))),
+            None => Ok(()),
+        }
+    }
+
+    /// The principal's second-factor state.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    pub async fn mfa_status(&self, principal: &Principal) -> Result<MfaStatus> {
+        signed_in(principal)?;
+        self.inner.mfa.status(&principal.user_id).await
+    }
+
+    /// Completes a login that answered [`AuthError::MfaRequired`]: with a right code (or
+    /// backup code) for its `mfa_token`, the tokens or cookie session the login asked for,
+    /// recording both factors (`amr` `["pwd", "otp"]`).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for an unknown, expired or used `mfa_token`;
+    /// [`AuthError::InvalidMfaCode`] for a wrong or replayed code;
+    /// [`AuthError::Validation`] for input that is no code;
+    /// [`AuthError::TooManyAttempts`] / [`AuthError::RateLimited`] when wrong codes came too
+    /// fast.
+    pub async fn verify_mfa(
+        &self,
+        mfa_token: &str,
+        factor: &SecondFactor,
+        client_ip: Option<&str>,
+    ) -> Result<MfaLogin> {
+        let (user, pending, proven) = self
+            .inner
+            .mfa
+            .complete(mfa_token, factor, client_ip)
+            .await?;
+        let factors = vec![
+            SatisfiedFactor::new(FactorKind::Password, pending.password_at),
+            proven,
+        ];
+        let (inner, device) = (&self.inner, pending.device);
+        Ok(match pending.mode {
+            LoginMode::Bearer => {
+                MfaLogin::Tokens(Box::new(inner.bearer.start(&user, device, factors).await?))
+            }
+            LoginMode::Cookie => {
+                MfaLogin::Cookie(Box::new(inner.cookies.start(&user, device, factors).await?))
+            }
+        })
+    }
+
+    /// Proves a factor again in the principal's session (sudo mode, or a second factor a
+    /// guard asks for): the session records it, and the answer carries it (a new access
+    /// token, or a new cookie with the old one revoked, so a cookie stolen before gains
+    /// nothing).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidCredentials`] for a wrong password, [`AuthError::InvalidMfaCode`]
+    /// for a wrong code; [`AuthError::InvalidSession`] for a principal without a live session
+    /// (API keys are [`AuthError::Forbidden`]).
+    pub async fn step_up(
+        &self,
+        principal: &Principal,
+        proof: &Proof,
+        client_ip: Option<&str>,
+    ) -> Result<StepUp> {
+        let user = self.mfa_user(principal).await?;
+        let session_id = principal
+            .session_id
+            .as_deref()
+            .ok_or(AuthError::InvalidSession)?;
+        let manager = &self.inner.sessions.manager;
+        let session = manager
+            .use_session(session_id)
+            .await?
+            .filter(|s| s.user_id == user.id.as_str())
+            .ok_or(AuthError::InvalidSession)?;
+        let proven = self.inner.mfa.prove_any(&user, proof, client_ip).await?;
+        let mut factors = session.satisfied_factors();
+        factor::record(&mut factors, proven);
+        if !manager
+            .store()
+            .set_session_factors(session_id, &factors)
+            .await?
+        {
+            return Err(AuthError::InvalidSession);
+        }
+        if principal.credential == CredentialKind::Cookie {
+            return Ok(StepUp::Cookie(self.inner.cookies.rotate(principal).await?));
+        }
+        Ok(StepUp::Bearer(
+            self.inner
+                .bearer
+                .access_token(&user, session_id, &factors)?,
+        ))
+    }
+
+    /// Starts TOTP enrolment for the principal: the secret, its `otpauth://` URI and QR
+    /// codes, shown once. Pending until [`confirm_totp`](Self::confirm_totp); a pending one
+    /// is replaced.
+    ///
+    /// # Errors
+    /// [`AuthError::MfaAlreadyEnabled`] when a confirmed authenticator exists.
+    #[cfg(feature = "totp")]
+    pub async fn enroll_totp(&self, principal: &Principal) -> Result<super::totp::TotpEnrollment> {
+        let user = self.mfa_user(principal).await?;
+        self.inner.mfa.enroll(&user).await
+    }
+
+    /// Confirms the pending authenticator with a first code: from now on logins ask for a
+    /// code. Returns the backup codes, shown this once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidMfaCode`] for a wrong code, [`AuthError::MfaNotEnabled`] with no
+    /// enrolment pending, [`AuthError::MfaAlreadyEnabled`] when confirmed already.
+    #[cfg(feature = "totp")]
+    pub async fn confirm_totp(&self, principal: &Principal, code: &str) -> Result<Vec<String>> {
+        let user = self.mfa_user(principal).await?;
+        self.inner
+            .ctx
+            .account_quota(
+                crate::rate_limit::RouteGroup::Mfa,
+                &super::user_key(&user.id),
+            )
+            .await?;
+        self.inner.mfa.confirm(&user, code).await
+    }
+
+    /// Turns the principal's authenticator and backup codes off, given the password or a
+    /// current code.
+    ///
+    /// # Errors
+    /// [`AuthError::MfaNotEnabled`]; [`AuthError::InvalidCredentials`] /
+    /// [`AuthError::InvalidMfaCode`] for a wrong proof.
+    #[cfg(feature = "totp")]
+    pub async fn disable_totp(
+        &self,
+        principal: &Principal,
+        proof: &Proof,
+        client_ip: Option<&str>,
+    ) -> Result<()> {
+        let user = self.mfa_user(principal).await?;
+        self.inner.mfa.disable(&user, proof, client_ip).await
+    }
+
+    /// A new set of backup codes in place of the principal's old ones, given the password or
+    /// a current code; shown this once.
+    ///
+    /// # Errors
+    /// As [`disable_totp`](Self::disable_totp).
+    #[cfg(feature = "totp")]
+    pub async fn regenerate_backup_codes(
+        &self,
+        principal: &Principal,
+        proof: &Proof,
+        client_ip: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let user = self.mfa_user(principal).await?;
+        self.inner.mfa.regenerate(&user, proof, client_ip).await
+    }
+}
