@@ -264,6 +264,12 @@ impl From<AuthError> for Problem {
                 problem.inner.step_up = Some(step_up);
                 problem
             }
+            AuthError::InvalidPasskey => Self::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "Invalid passkey",
+                err.to_string(),
+            ),
             AuthError::InvalidMfaCode => Self::new(
                 StatusCode::UNAUTHORIZED,
                 code,

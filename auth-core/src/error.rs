@@ -116,6 +116,11 @@ pub enum AuthError {
     /// A second-factor operation on an account that has none (or none pending).
     #[error("two-factor authentication is not enabled on this account")]
     MfaNotEnabled,
+    /// A passkey's answer to a ceremony is refused: not for this challenge, origin or relying
+    /// party, a bad signature, an unknown or someone else's credential, or a signature counter
+    /// that went backwards (a cloned authenticator).
+    #[error("the passkey's answer is not valid for this sign-in")]
+    InvalidPasskey,
 }
 
 /// What an unmet factor requirement asks for (the body and `WWW-Authenticate` parameters of
@@ -187,6 +192,7 @@ impl AuthError {
             Self::InsufficientAuthentication(_) => "insufficient_user_authentication",
             Self::MfaAlreadyEnabled => "mfa_already_enabled",
             Self::MfaNotEnabled => "mfa_not_enabled",
+            Self::InvalidPasskey => "invalid_passkey",
         }
     }
 

@@ -61,6 +61,7 @@ pub mod lockout;
 pub mod mail;
 pub mod mfa;
 pub mod password;
+pub mod pending;
 pub mod principal;
 pub mod random;
 pub mod rate_limit;

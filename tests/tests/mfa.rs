@@ -26,7 +26,7 @@ async fn enrolment_shows_the_secret_once_and_a_first_code_turns_it_on() {
     let status = h.get("/auth/mfa", &token).await;
     assert_eq!(
         status,
-        json!({"totp_enabled": false, "totp_pending": false, "backup_codes_left": 0, "methods": []})
+        json!({"totp_enabled": false, "totp_pending": false, "backup_codes_left": 0, "passkeys": 0, "methods": []})
     );
     let anonymous = h.post("/auth/mfa/totp/enroll", json!({}), None).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -106,7 +106,7 @@ async fn enrolment_shows_the_secret_once_and_a_first_code_turns_it_on() {
     }
     assert_eq!(
         h.get("/auth/mfa", &token).await,
-        json!({"totp_enabled": true, "totp_pending": false, "backup_codes_left": 10, "methods": ["totp", "backup_code"]})
+        json!({"totp_enabled": true, "totp_pending": false, "backup_codes_left": 10, "passkeys": 0, "methods": ["totp", "backup_code"]})
     );
     // Once on, neither enrolment nor confirmation starts over.
     let again = h

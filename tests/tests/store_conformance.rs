@@ -41,6 +41,7 @@ async fn redis_store_conforms() {
         conformance::refresh_tokens(store.clone()).await;
         conformance::sessions(store.clone()).await;
         conformance::lockout(store.clone()).await;
+        conformance::pending(store.as_ref()).await;
         conformance::rate_limiter(store.as_ref()).await;
         conformance::counters(store).await;
     })

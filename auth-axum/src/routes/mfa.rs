@@ -48,7 +48,7 @@ impl ProofJson {
 }
 
 /// A secret-bearing answer: never cached.
-fn no_store(response: impl IntoResponse) -> Response {
+pub(super) fn no_store(response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -67,6 +67,16 @@ pub(super) fn login_answer<T>(
         Err(AuthError::MfaRequired(challenge)) => Ok(no_store(Json(challenge))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The answer of a completed login: tokens, or the cookie session.
+pub(super) fn login_response(module: &AuthModule, login: MfaLogin) -> Result<Response, Problem> {
+    Ok(match login {
+        MfaLogin::Tokens(tokens) => token_response(*tokens),
+        MfaLogin::Cookie(login) => cookie_response(&module.config().session, *login),
+        _ => return Err(AuthError::Internal("unknown login kind".to_owned()).into()),
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -101,11 +111,7 @@ pub(super) async fn verify(
         .service()
         .verify_mfa(&body.mfa_token, &factor, ip.as_deref())
         .await?;
-    Ok(match login {
-        MfaLogin::Tokens(tokens) => token_response(*tokens),
-        MfaLogin::Cookie(login) => cookie_response(&module.config().session, *login),
-        _ => return Err(AuthError::Internal("unknown login kind".to_owned()).into()),
-    })
+    login_response(&module, login)
 }
 
 /// Proves a factor again in the caller's session: a bearer caller gets a new access token

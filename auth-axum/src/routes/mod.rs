@@ -29,6 +29,12 @@
 //! | `POST /auth/mfa/totp/confirm` | bearer token or session cookie; JSON `{code}` | 200 `{backup_codes}`, shown once: TOTP is on |
 //! | `DELETE /auth/mfa/totp` | bearer token or session cookie; JSON `{password}` or `{code}` (or `{backup_code}`) | 204: TOTP and backup codes off |
 //! | `POST /auth/mfa/backup-codes` | bearer token or session cookie; JSON `{password}` or `{code}` | 200 `{backup_codes}`: a new set, the old void |
+//! | `POST /auth/passkeys/register/start` | bearer token or session cookie (feature `webauthn`) | 200 `{ceremony_id, publicKey}` for `navigator.credentials.create()` |
+//! | `POST /auth/passkeys/register/finish` | bearer token or session cookie; JSON `{ceremony_id, name?, credential}` | 201 `{id, name, created_at, last_used_at}`; 401 `invalid_passkey`; 400 `invalid_or_expired_token` |
+//! | `GET /auth/passkeys` | bearer token or session cookie | 200, the caller's passkeys |
+//! | `DELETE /auth/passkeys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such passkey |
+//! | `POST /auth/passkeys/login/start` | JSON `{}` (username-less; `cookie: true` for a cookie session) or `{mfa_token}` (a login's second factor) | 200 `{ceremony_id, publicKey}` for `navigator.credentials.get()` |
+//! | `POST /auth/passkeys/login/finish` | JSON `{ceremony_id, credential, device_name?}` | 200, the login's tokens or cookie session; 401 `invalid_passkey` |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -44,6 +50,8 @@ mod account;
 mod api_keys;
 mod events;
 mod mfa;
+#[cfg(feature = "webauthn")]
+mod passkeys;
 mod sessions;
 mod tokens;
 
@@ -127,6 +135,18 @@ pub enum BuiltinRoute {
     DisableTotp,
     /// `POST /auth/mfa/backup-codes` (feature `totp`).
     RegenerateBackupCodes,
+    /// `POST /auth/passkeys/register/start` (feature `webauthn`).
+    StartPasskeyRegistration,
+    /// `POST /auth/passkeys/register/finish` (feature `webauthn`).
+    FinishPasskeyRegistration,
+    /// `GET /auth/passkeys` (feature `webauthn`).
+    Passkeys,
+    /// `DELETE /auth/passkeys/{id}` (feature `webauthn`).
+    RemovePasskey,
+    /// `POST /auth/passkeys/login/start` (feature `webauthn`).
+    StartPasskeyLogin,
+    /// `POST /auth/passkeys/login/finish` (feature `webauthn`).
+    FinishPasskeyLogin,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -135,7 +155,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 35] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -163,6 +183,12 @@ impl BuiltinRoute {
         Self::ConfirmTotp,
         Self::DisableTotp,
         Self::RegenerateBackupCodes,
+        Self::StartPasskeyRegistration,
+        Self::FinishPasskeyRegistration,
+        Self::Passkeys,
+        Self::RemovePasskey,
+        Self::StartPasskeyLogin,
+        Self::FinishPasskeyLogin,
         Self::Health,
         Self::Ready,
     ];
@@ -199,6 +225,12 @@ impl BuiltinRoute {
             Self::ConfirmTotp => (Method::POST, "/auth/mfa/totp/confirm"),
             Self::DisableTotp => (Method::DELETE, "/auth/mfa/totp"),
             Self::RegenerateBackupCodes => (Method::POST, "/auth/mfa/backup-codes"),
+            Self::StartPasskeyRegistration => (Method::POST, "/auth/passkeys/register/start"),
+            Self::FinishPasskeyRegistration => (Method::POST, "/auth/passkeys/register/finish"),
+            Self::Passkeys => (Method::GET, "/auth/passkeys"),
+            Self::RemovePasskey => (Method::DELETE, "/auth/passkeys/{id}"),
+            Self::StartPasskeyLogin => (Method::POST, "/auth/passkeys/login/start"),
+            Self::FinishPasskeyLogin => (Method::POST, "/auth/passkeys/login/finish"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -259,6 +291,15 @@ where
         ConfirmTotp: post(mfa::confirm_totp),
         DisableTotp: delete(mfa::disable_totp),
         RegenerateBackupCodes: post(mfa::regenerate_backup_codes),
+    ));
+    #[cfg(feature = "webauthn")]
+    let router = router.merge(built_in!(keep;
+        StartPasskeyRegistration: post(passkeys::start_registration),
+        FinishPasskeyRegistration: post(passkeys::finish_registration),
+        Passkeys: get(passkeys::passkeys),
+        RemovePasskey: delete(passkeys::remove),
+        StartPasskeyLogin: post(passkeys::start_login),
+        FinishPasskeyLogin: post(passkeys::finish_login),
     ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }

@@ -195,6 +195,13 @@ pub(super) struct ClientInfo {
     ip: Option<String>,
 }
 
+impl ClientInfo {
+    /// The device a login from this client records, named `name` when the body names it.
+    pub(super) fn device(&self, name: Option<String>) -> Device {
+        Device::new(self.user_agent.clone(), self.ip.clone(), name)
+    }
+}
+
 impl<S> FromRequestParts<S> for ClientInfo
 where
     AuthModule: FromRef<S>,
@@ -222,7 +229,7 @@ pub(super) async fn login(
     client: ClientInfo,
     body: TokenBody<LoginJson>,
 ) -> Result<Response, Problem> {
-    let device = |name| Device::new(client.user_agent.clone(), client.ip.clone(), name);
+    let device = |name| client.device(name);
     let request = match body {
         TokenBody::Json(json) => {
             let login = json.login.or(json.username).or(json.email);

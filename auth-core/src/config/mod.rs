@@ -34,6 +34,7 @@ mod jwt;
 mod lifetimes;
 mod load;
 mod mfa;
+mod passkeys;
 mod password;
 mod rate_limit;
 mod redis;
@@ -55,6 +56,7 @@ pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::mfa::MfaConfig;
+pub use self::passkeys::PasskeyConfig;
 pub use self::password::{LockoutConfig, PasswordConfig};
 pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
@@ -159,6 +161,8 @@ pub struct AuthConfig {
     pub audit: AuditConfig,
     /// Second factors (`AUTH__MFA__*`).
     pub mfa: MfaConfig,
+    /// Passkeys (`AUTH__PASSKEYS__*`).
+    pub passkeys: PasskeyConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

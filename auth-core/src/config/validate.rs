@@ -226,6 +226,19 @@ impl AuthConfig {
         if !(1..=60).contains(&mfa.challenge_minutes) {
             problems.invalid("AUTH__MFA__CHALLENGE_MINUTES", "must be 1 to 60");
         }
+        let passkeys = &self.passkeys;
+        if !(1..=60).contains(&passkeys.ceremony_minutes) {
+            problems.invalid("AUTH__PASSKEYS__CEREMONY_MINUTES", "must be 1 to 60");
+        }
+        for origin in std::iter::once(&passkeys.origin).chain(&passkeys.extra_origins) {
+            let local = origin.starts_with("http://localhost");
+            if !origin.starts_with("https://") && !local {
+                problems.invalid(
+                    "AUTH__PASSKEYS__ORIGIN",
+                    "must be an https:// origin (http:// only for localhost)",
+                );
+            }
+        }
         if jwt.access_token_expire_minutes == 0 {
             problems.invalid(
                 "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",

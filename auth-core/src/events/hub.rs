@@ -68,6 +68,8 @@ pub mod kinds {
         MfaDisabled => "mfa_disabled",
         BackupCodeUsed => "backup_code_used",
         BackupCodesRegenerated => "backup_codes_regenerated",
+        PasskeyAdded => "passkey_added",
+        PasskeyRemoved => "passkey_removed",
     );
 }
 

@@ -222,6 +222,20 @@ pub enum AuthEvent {
         /// The user.
         user_id: String,
     },
+    /// A user registered a passkey.
+    PasskeyAdded {
+        /// The user.
+        user_id: String,
+        /// The passkey's credential id.
+        passkey_id: String,
+    },
+    /// A user removed a passkey.
+    PasskeyRemoved {
+        /// The user.
+        user_id: String,
+        /// The passkey's credential id.
+        passkey_id: String,
+    },
 }
 
 impl AuthEvent {
@@ -260,6 +274,8 @@ impl AuthEvent {
             Self::MfaDisabled { .. } => "mfa_disabled",
             Self::BackupCodeUsed { .. } => "backup_code_used",
             Self::BackupCodesRegenerated { .. } => "backup_codes_regenerated",
+            Self::PasskeyAdded { .. } => "passkey_added",
+            Self::PasskeyRemoved { .. } => "passkey_removed",
         }
     }
 
@@ -295,7 +311,9 @@ impl AuthEvent {
             | Self::MfaFailed { user_id, .. }
             | Self::MfaDisabled { user_id, .. }
             | Self::BackupCodeUsed { user_id, .. }
-            | Self::BackupCodesRegenerated { user_id } => Some(user_id),
+            | Self::BackupCodesRegenerated { user_id }
+            | Self::PasskeyAdded { user_id, .. }
+            | Self::PasskeyRemoved { user_id, .. } => Some(user_id),
         }
     }
 

@@ -119,6 +119,18 @@ impl PasswordLogin {
             lockout.succeeded(attempt).await;
         }
         // After the password check: only the account's owner learns this.
+        self.admit(&user).await?;
+        let user = if needs_rehash {
+            self.rehash(user, password).await
+        } else {
+            user
+        };
+        self.record(user).await
+    }
+
+    /// What a login asks of an account whose credential was right (a password, or a
+    /// passkey): a verified address where required, and the service's interceptors' consent.
+    pub(super) async fn admit(&self, user: &User) -> Result<()> {
         if self.require_verified_email && !user.is_verified {
             self.ctx.emit(AuthEvent::LoginFailed {
                 user_id: Some(user.id.to_string()),
@@ -126,12 +138,11 @@ impl PasswordLogin {
             return Err(AuthError::EmailNotVerified);
         }
         // The service's interceptors may refuse the owner's login (403).
-        self.ctx.events.before_login(&user).await?;
-        let mut user = if needs_rehash {
-            self.rehash(user, password).await
-        } else {
-            user
-        };
+        self.ctx.events.before_login(user).await
+    }
+
+    /// Records an admitted login on the account.
+    pub(super) async fn record(&self, mut user: User) -> Result<User> {
         let now = self.ctx.clock.now_datetime();
         self.users.record_login(&user.id, now).await?;
         user.login_count += 1;

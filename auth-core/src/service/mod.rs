@@ -45,6 +45,8 @@ pub use self::api_keys::{NewApiKey, VerifiedKey};
 pub use self::bearer::LoginResponse;
 pub use self::cookie::CookieLogin;
 pub use self::login::LoginRequest;
+#[cfg(feature = "webauthn")]
+pub use self::mfa::Ceremony;
 #[cfg(feature = "totp")]
 pub use self::mfa::TotpEnrollment;
 pub use self::mfa::{MfaChallenge, MfaLogin, MfaStatus, Proof, SecondFactor, StepUp};

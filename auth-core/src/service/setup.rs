@@ -294,9 +294,11 @@ impl AuthServiceBuilder {
                 users: Arc::clone(&stores.users),
                 passwords: passwords.clone(),
                 lockout: lockout.clone(),
+                passkeys: stores.passkeys,
+                pending: stores.pending,
             },
             ctx.clone(),
-        );
+        )?;
         let verification = EmailVerification {
             users: Arc::clone(&stores.users),
             tokens: stores.one_time_tokens,

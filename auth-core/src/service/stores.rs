@@ -11,8 +11,10 @@ use crate::authz::RoleStore;
 use crate::clock::Clock;
 use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutStore;
+use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
 use crate::password::history::PasswordHistoryStore;
+use crate::pending::PendingStore;
 use crate::rate_limit::{InProcess, RateLimiterBackend};
 use crate::session::SessionStore;
 #[cfg(feature = "redis")]
@@ -54,6 +56,10 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Second factors.
     pub mfa: Arc<dyn MfaStore>,
+    /// Passkeys.
+    pub passkeys: Arc<dyn PasskeyStore>,
+    /// Ceremonies between their start and finish.
+    pub pending: Arc<dyn PendingStore>,
     /// One-time tokens of password reset and email verification.
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
@@ -83,6 +89,8 @@ impl Stores {
             audit: store.clone(),
             api_keys: store.clone(),
             mfa: store.clone(),
+            passkeys: store.clone(),
+            pending: store.clone(),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
             services: store,
@@ -109,6 +117,8 @@ impl Stores {
             audit: shared.clone(),
             api_keys: shared.clone(),
             mfa: shared.clone(),
+            passkeys: shared.clone(),
+            pending: shared.clone(),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
             services: shared,
@@ -119,7 +129,7 @@ impl Stores {
     }
 
     /// The same stores with sessions, revocations, refresh-token families, counters, the
-    /// lockout's failed logins and the rate limits in Redis.
+    /// lockout's failed logins, the rate limits and pending ceremonies in Redis.
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn with_redis(mut self, redis: RedisStore) -> Self {
@@ -129,6 +139,7 @@ impl Stores {
         self.refresh_tokens = shared.clone();
         self.counters = shared.clone();
         self.lockout = shared.clone();
+        self.pending = shared.clone();
         self.rate_limiter = shared;
         self.ready.push(Arc::new(redis));
         self

@@ -394,6 +394,12 @@ POST    /auth/mfa/totp/enroll                            requires authentication
 POST    /auth/mfa/totp/confirm                           requires authentication
 DELETE  /auth/mfa/totp                                   requires authentication
 POST    /auth/mfa/backup-codes                           requires authentication
+POST    /auth/passkeys/register/start                    requires authentication
+POST    /auth/passkeys/register/finish                   requires authentication
+GET     /auth/passkeys                                   requires authentication
+DELETE  /auth/passkeys/{id}                              requires authentication
+POST    /auth/passkeys/login/start                       public
+POST    /auth/passkeys/login/finish                      public
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

@@ -55,7 +55,7 @@ fn signed_in(principal: &Principal) -> Result<()> {
 
 impl AuthService {
     /// The signed-in principal's active user.
-    async fn mfa_user(&self, principal: &Principal) -> Result<User> {
+    pub(in crate::service) async fn mfa_user(&self, principal: &Principal) -> Result<User> {
         signed_in(principal)?;
         active_user(self.inner.users.as_ref(), &principal.user_id)
             .await?
@@ -110,13 +110,25 @@ impl AuthService {
             SatisfiedFactor::new(FactorKind::Password, pending.password_at),
             proven,
         ];
-        let (inner, device) = (&self.inner, pending.device);
-        Ok(match pending.mode {
+        self.start_login_session(&user, pending.mode, pending.device, factors)
+            .await
+    }
+
+    /// Starts the session of a completed login, as `mode` asks, with the factors it proved.
+    pub(in crate::service) async fn start_login_session(
+        &self,
+        user: &User,
+        mode: LoginMode,
+        device: crate::session::Device,
+        factors: Vec<SatisfiedFactor>,
+    ) -> Result<MfaLogin> {
+        let inner = &self.inner;
+        Ok(match mode {
             LoginMode::Bearer => {
-                MfaLogin::Tokens(Box::new(inner.bearer.start(&user, device, factors).await?))
+                MfaLogin::Tokens(Box::new(inner.bearer.start(user, device, factors).await?))
             }
             LoginMode::Cookie => {
-                MfaLogin::Cookie(Box::new(inner.cookies.start(&user, device, factors).await?))
+                MfaLogin::Cookie(Box::new(inner.cookies.start(user, device, factors).await?))
             }
         })
     }

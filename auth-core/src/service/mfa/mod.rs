@@ -10,6 +10,8 @@
 //! wrong passwords do under the login name, and against the `mfa` rate limits.
 
 mod api;
+#[cfg(feature = "webauthn")]
+mod passkeys;
 #[cfg(feature = "totp")]
 mod totp;
 
@@ -20,6 +22,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use self::api::{MfaLogin, StepUp};
+#[cfg(feature = "webauthn")]
+pub use self::passkeys::Ceremony;
 #[cfg(feature = "totp")]
 pub use self::totp::TotpEnrollment;
 
@@ -27,10 +31,13 @@ use super::account::{active_user, confirm_password, user_key};
 use super::lockout::LoginLockout;
 use super::Context;
 use crate::account::{hash_token, new_token, OneTimeToken, OneTimeTokenStore, TokenPurpose};
+use crate::config::ConfigError;
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
+use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::{backup, FactorKind, MfaKeys, MfaStore, SatisfiedFactor};
 use crate::password::PasswordHasher;
+use crate::pending::PendingStore;
 use crate::rate_limit::RouteGroup;
 use crate::session::Device;
 use crate::user::{User, UserId, UserStore};
@@ -133,6 +140,8 @@ pub struct MfaStatus {
     pub totp_pending: bool,
     /// Unused backup codes.
     pub backup_codes_left: u32,
+    /// Registered passkeys.
+    pub passkeys: u32,
     /// The factors a login of this account can be completed with.
     pub methods: Vec<&'static str>,
 }
@@ -154,6 +163,17 @@ pub(super) struct MfaFlows {
     pub(super) passwords: PasswordHasher,
     /// Wrong codes counted and delayed as wrong passwords are.
     pub(super) lockout: Option<LoginLockout>,
+    /// Registered passkeys.
+    pub(super) passkeys: Arc<dyn PasskeyStore>,
+    /// Passkey ceremonies between start and finish.
+    #[cfg_attr(not(feature = "webauthn"), allow(dead_code))]
+    pub(super) pending: Arc<dyn PendingStore>,
+    /// Seconds a passkey ceremony waits for its finish.
+    #[cfg_attr(not(feature = "webauthn"), allow(dead_code))]
+    pub(super) ceremony_ttl: i64,
+    /// The WebAuthn relying party.
+    #[cfg(feature = "webauthn")]
+    pub(super) relying_party: Option<Arc<webauthn_rs::Webauthn>>,
     pub(super) ctx: Context,
 }
 
@@ -164,26 +184,40 @@ pub(super) struct MfaParts {
     pub(super) users: Arc<dyn UserStore>,
     pub(super) passwords: PasswordHasher,
     pub(super) lockout: Option<LoginLockout>,
+    pub(super) passkeys: Arc<dyn PasskeyStore>,
+    pub(super) pending: Arc<dyn PendingStore>,
 }
 
 impl MfaFlows {
     /// The flows as `config` sets them; the keys from `AUTH__MFA__ENCRYPTION_KEY`, else from
     /// the refresh-token secret.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a relying party `[passkeys]` cannot describe.
     pub(super) fn new(
         config: &crate::config::AuthConfig,
         refresh_secret: &SecretString,
         parts: MfaParts,
         ctx: Context,
-    ) -> Self {
+    ) -> Result<Self, ConfigError> {
         let mfa = &config.mfa;
         let secret = mfa.encryption_key.as_ref().unwrap_or(refresh_secret);
+        #[cfg_attr(
+            not(any(feature = "totp", feature = "webauthn")),
+            allow(unused_variables)
+        )]
+        let issuer = mfa
+            .issuer
+            .clone()
+            .or_else(|| config.jwt.issuer.clone())
+            .unwrap_or_else(|| "auth-service".to_owned());
+        #[cfg(feature = "webauthn")]
+        let relying_party = Some(Arc::new(crate::mfa::webauthn::relying_party(
+            &config.passkeys,
+            &issuer,
+        )?));
         #[cfg(feature = "totp")]
         let totp = {
-            let issuer = mfa
-                .issuer
-                .clone()
-                .or_else(|| config.jwt.issuer.clone())
-                .unwrap_or_else(|| "auth-service".to_owned());
             let mut settings = crate::mfa::TotpSettings::new(issuer.replace(':', " "));
             settings.digits = mfa.digits;
             settings.period_seconds = mfa.period_seconds;
@@ -195,7 +229,8 @@ impl MfaFlows {
             };
             settings
         };
-        Self {
+        let ceremony_minutes = config.passkeys.ceremony_minutes.saturating_mul(60);
+        Ok(Self {
             store: parts.store,
             keys: Arc::new(MfaKeys::derive(secret.expose_secret().as_bytes())),
             #[cfg(feature = "totp")]
@@ -207,8 +242,13 @@ impl MfaFlows {
             users: parts.users,
             passwords: parts.passwords,
             lockout: parts.lockout,
+            passkeys: parts.passkeys,
+            pending: parts.pending,
+            ceremony_ttl: i64::try_from(ceremony_minutes).unwrap_or(300),
+            #[cfg(feature = "webauthn")]
+            relying_party,
             ctx,
-        }
+        })
     }
 }
 
@@ -227,6 +267,7 @@ impl MfaFlows {
         } else {
             0
         };
+        let passkeys = self.passkeys.passkeys_of(user_id).await?.len();
         let mut methods = Vec::new();
         if enabled {
             methods.push(FactorKind::Totp.name());
@@ -234,10 +275,14 @@ impl MfaFlows {
                 methods.push(FactorKind::BackupCode.name());
             }
         }
+        if passkeys > 0 {
+            methods.push(FactorKind::Passkey.name());
+        }
         Ok(MfaStatus {
             totp_enabled: enabled,
             totp_pending: totp.is_some() && !enabled,
             backup_codes_left: left,
+            passkeys: u32::try_from(passkeys).unwrap_or(u32::MAX),
             methods,
         })
     }

@@ -7,6 +7,8 @@ mod audit;
 mod authz;
 mod lockout;
 mod mfa;
+mod passkey;
+mod pending;
 mod session;
 mod throttle;
 mod token;
@@ -54,6 +56,10 @@ struct State {
     audit: Vec<crate::audit::AuditEntry>,
     /// user -> past password hashes, newest first.
     password_history: HashMap<UserId, std::collections::VecDeque<String>>,
+    /// id -> (kind, state, expires at).
+    pending: HashMap<String, (String, String, i64)>,
+    /// credential id -> passkey.
+    passkeys: HashMap<String, crate::mfa::passkey::PasskeyRecord>,
     /// user -> TOTP authenticator.
     totp: HashMap<UserId, crate::mfa::TotpRecord>,
     /// user -> backup code tag -> used at.

@@ -21,11 +21,14 @@
 //!   Redis's clock.
 //! - `lockout`: failed logins per login name and per login name and client
 //!   (`<prefix>lockout:*`), counted by one script for both.
+//! - `pending`: ceremonies between start and finish, `<prefix>pending:<id>`, taken by a
+//!   script that checks kind and expiry and deletes.
 //!
 //! Each Lua script is built (and hashed) once per process and sent by its hash. The scripts
 //! touch keys they derive, so they assume a single Redis, not a cluster.
 
 mod lockout;
+mod pending;
 mod rate_limit;
 mod refresh;
 mod revocation;

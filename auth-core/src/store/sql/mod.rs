@@ -21,6 +21,8 @@ mod audit;
 mod casbin_adapter;
 mod lockout;
 mod mfa;
+mod passkey;
+mod pending;
 mod services;
 mod session;
 mod throttle;

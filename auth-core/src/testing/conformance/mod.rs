@@ -30,6 +30,7 @@ mod audit;
 mod authz;
 mod lockout;
 mod mfa;
+mod pending;
 mod rate_limit;
 mod sessions;
 mod tokens;
@@ -43,8 +44,10 @@ use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::lockout::LockoutStore;
+use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
 use crate::password::history::PasswordHistoryStore;
+use crate::pending::PendingStore;
 use crate::session::SessionStore;
 use crate::throttle::CounterStore;
 use crate::token::refresh::RefreshTokenStore;
@@ -57,6 +60,7 @@ pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
 pub use self::mfa::mfa;
+pub use self::pending::{passkeys, pending};
 pub use self::rate_limit::rate_limiter;
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
@@ -68,7 +72,8 @@ fn now() -> time::OffsetDateTime {
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
 /// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys,
-/// second factors, one-time tokens and password history), in turn.
+/// second factors, passkeys, pending ceremonies, one-time tokens and password history), in
+/// turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -82,6 +87,8 @@ where
         + AuditStore
         + ApiKeyStore
         + MfaStore
+        + PasskeyStore
+        + PendingStore
         + OneTimeTokenStore
         + PasswordHistoryStore,
 {
@@ -97,5 +104,7 @@ where
     audit(store.as_ref()).await;
     api_keys(store.as_ref()).await;
     mfa(store.as_ref()).await;
+    passkeys(store.as_ref()).await;
+    pending(store.as_ref()).await;
     counters(store as Arc<dyn CounterStore>).await;
 }

@@ -1,0 +1,438 @@
+//! Passkeys (feature `webauthn`): registration by a signed-in user, and login with a passkey,
+//! either alone (username-less: the authenticator names the account) or as the second factor
+//! of a password login's challenge. Each ceremony's state waits in the pending store between
+//! its start and its finish, so the two may reach different instances.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, Uuid,
+};
+
+use super::{LoginMode, MfaFlows, MfaLogin, PendingLogin};
+use crate::account::{hash_token, TokenPurpose};
+use crate::error::{AuthError, Result};
+use crate::events::AuthEvent;
+use crate::mfa::passkey::PasskeyRecord;
+use crate::mfa::webauthn::{
+    CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
+};
+use crate::mfa::{FactorKind, SatisfiedFactor};
+use crate::principal::Principal;
+use crate::service::account::active_user;
+use crate::session::Device;
+use crate::user::User;
+use crate::AuthService;
+
+/// The pending kind of registrations.
+const REGISTER: &str = "passkey_register";
+/// The pending kind of logins.
+const LOGIN: &str = "passkey_login";
+/// The longest name a passkey may have.
+const MAX_NAME: usize = 64;
+
+/// A started ceremony: its id (send it back with the finish) and the options for the
+/// browser's `navigator.credentials.create()` / `.get()` (`{publicKey: {...}}`).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Ceremony<T> {
+    /// Names the ceremony at its finish.
+    pub ceremony_id: String,
+    /// The WebAuthn options.
+    #[serde(flatten)]
+    pub options: T,
+}
+
+/// What a registration keeps between start and finish.
+#[derive(Serialize, Deserialize)]
+struct PendingRegistration {
+    user_id: String,
+    user_handle: Uuid,
+    state: PasskeyRegistration,
+}
+
+/// What a login keeps between start and finish.
+#[derive(Serialize, Deserialize)]
+enum PendingPasskeyLogin {
+    /// Username-less: the authenticator names the account.
+    Discoverable {
+        mode: LoginMode,
+        state: DiscoverableAuthentication,
+    },
+    /// The second factor of a challenged password login.
+    SecondFactor {
+        /// The challenge's `mfa_token`, hashed.
+        mfa_token: String,
+        user_id: String,
+        state: PasskeyAuthentication,
+    },
+}
+
+/// The credential id as records name it.
+fn credential_id(passkey: &Passkey) -> String {
+    URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref() as &[u8])
+}
+
+fn stored(record: &PasskeyRecord) -> Result<Passkey> {
+    serde_json::from_str(&record.credential)
+        .map_err(|e| AuthError::Internal(format!("stored passkey {}: {e}", record.id)))
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| AuthError::Internal(format!("passkey state: {e}")))
+}
+
+/// A name as the owner gave it, bounded; `Passkey` when none.
+fn passkey_name(name: Option<&str>) -> String {
+    let name: String = name.unwrap_or("").trim().chars().take(MAX_NAME).collect();
+    if name.is_empty() {
+        "Passkey".to_owned()
+    } else {
+        name
+    }
+}
+
+impl MfaFlows {
+    fn relying_party(&self) -> Result<&webauthn_rs::Webauthn> {
+        self.relying_party
+            .as_deref()
+            .ok_or_else(|| AuthError::Internal("passkeys are not configured".to_owned()))
+    }
+
+    /// A new ceremony id, and when a ceremony started now ends.
+    fn ceremony(&self) -> (String, i64) {
+        let mut bytes = [0_u8; 32];
+        self.ctx.random.fill(&mut bytes);
+        let now = self.ctx.clock.now();
+        (URL_SAFE_NO_PAD.encode(bytes), now + self.ceremony_ttl)
+    }
+
+    /// Takes the pending state of ceremony `id` of `kind`.
+    async fn take<T: for<'de> Deserialize<'de>>(&self, id: &str, kind: &str) -> Result<T> {
+        let now = self.ctx.clock.now();
+        let state = self
+            .pending
+            .take(id, kind, now)
+            .await?
+            .ok_or(AuthError::InvalidOneTimeToken)?;
+        serde_json::from_str(&state).map_err(|_| AuthError::InvalidOneTimeToken)
+    }
+
+    /// Starts registering a passkey for `user`: the options for the authenticator.
+    async fn start_registration(&self, user: &User) -> Result<Ceremony<CreationChallengeResponse>> {
+        let existing = self.passkeys.passkeys_of(&user.id).await?;
+        let user_handle = existing
+            .first()
+            .and_then(|k| Uuid::parse_str(&k.user_handle).ok())
+            .unwrap_or_else(Uuid::new_v4);
+        let exclude = existing
+            .iter()
+            .map(stored)
+            .map(|k| k.map(|k| k.cred_id().clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let (options, state) = self
+            .relying_party()?
+            .start_passkey_registration(user_handle, &user.username, &user.username, Some(exclude))
+            .map_err(|e| AuthError::Internal(format!("passkey registration: {e}")))?;
+        let (id, expires_at) = self.ceremony();
+        let pending = PendingRegistration {
+            user_id: user.id.to_string(),
+            user_handle,
+            state,
+        };
+        self.pending
+            .put(&id, REGISTER, &json(&pending)?, expires_at)
+            .await?;
+        Ok(Ceremony {
+            ceremony_id: id,
+            options,
+        })
+    }
+
+    /// Finishes a registration `user` started: the new passkey.
+    async fn finish_registration(
+        &self,
+        user: &User,
+        ceremony_id: &str,
+        name: Option<&str>,
+        credential: &RegisterPublicKeyCredential,
+    ) -> Result<PasskeyRecord> {
+        let pending: PendingRegistration = self.take(ceremony_id, REGISTER).await?;
+        if pending.user_id != user.id.as_str() {
+            return Err(AuthError::InvalidOneTimeToken);
+        }
+        let passkey = self
+            .relying_party()?
+            .finish_passkey_registration(credential, &pending.state)
+            .map_err(|e| {
+                tracing::info!(user_id = %user.id, error = %e, "passkey registration refused");
+                AuthError::InvalidPasskey
+            })?;
+        let record = PasskeyRecord::new(
+            credential_id(&passkey),
+            user.id.clone(),
+            pending.user_handle.to_string(),
+            passkey_name(name),
+            json(&passkey)?,
+            self.ctx.clock.now(),
+        );
+        if !self.passkeys.insert_passkey(&record).await? {
+            return Err(AuthError::Conflict { field: "passkey" });
+        }
+        self.ctx.emit(AuthEvent::PasskeyAdded {
+            user_id: user.id.to_string(),
+            passkey_id: record.id.clone(),
+        });
+        Ok(record)
+    }
+
+    /// Starts a login with a passkey: username-less, or for the challenge `mfa_token`.
+    async fn start_login(
+        &self,
+        mfa_token: Option<&str>,
+        mode: LoginMode,
+    ) -> Result<Ceremony<RequestChallengeResponse>> {
+        let rp = self.relying_party()?;
+        let fail = |e| AuthError::Internal(format!("passkey login: {e}"));
+        let (options, pending) = match mfa_token {
+            None => {
+                let (options, state) = rp.start_discoverable_authentication().map_err(fail)?;
+                (options, PendingPasskeyLogin::Discoverable { mode, state })
+            }
+            Some(token) => {
+                let hash = hash_token(token);
+                let now = self.ctx.clock.now();
+                let challenge = self
+                    .challenges
+                    .find(&hash, TokenPurpose::MfaLogin, now)
+                    .await?
+                    .ok_or(AuthError::InvalidOneTimeToken)?;
+                let keys = self.passkeys.passkeys_of(&challenge.user_id).await?;
+                if keys.is_empty() {
+                    return Err(AuthError::MfaNotEnabled);
+                }
+                let keys = keys.iter().map(stored).collect::<Result<Vec<_>>>()?;
+                let (options, state) = rp.start_passkey_authentication(&keys).map_err(fail)?;
+                let pending = PendingPasskeyLogin::SecondFactor {
+                    mfa_token: hash,
+                    user_id: challenge.user_id.to_string(),
+                    state,
+                };
+                (options, pending)
+            }
+        };
+        let (id, expires_at) = self.ceremony();
+        self.pending
+            .put(&id, LOGIN, &json(&pending)?, expires_at)
+            .await?;
+        Ok(Ceremony {
+            ceremony_id: id,
+            options,
+        })
+    }
+
+    /// Checks a passkey's assertion for a login ceremony: the passkey's owner, and, for a
+    /// second factor, the challenged login it completes. The passkey's counter is stored, so
+    /// a cloned authenticator, whose counter lags, is refused from then on.
+    async fn finish_login(
+        &self,
+        ceremony_id: &str,
+        credential: &PublicKeyCredential,
+    ) -> Result<(User, LoginStart)> {
+        let pending: PendingPasskeyLogin = self.take(ceremony_id, LOGIN).await?;
+        let rp = self.relying_party()?;
+        let record = self
+            .passkeys
+            .passkey(&URL_SAFE_NO_PAD.encode(credential.get_credential_id()))
+            .await?
+            .ok_or(AuthError::InvalidPasskey)?;
+        let mut passkey = stored(&record)?;
+        let (result, start) = match pending {
+            PendingPasskeyLogin::Discoverable { mode, state } => {
+                let (handle, _) = rp
+                    .identify_discoverable_authentication(credential)
+                    .map_err(|_| AuthError::InvalidPasskey)?;
+                if handle.to_string() != record.user_handle {
+                    return Err(AuthError::InvalidPasskey);
+                }
+                let result = rp.finish_discoverable_authentication_v2(credential, state, &passkey);
+                (result, LoginStart::Alone(mode))
+            }
+            PendingPasskeyLogin::SecondFactor {
+                mfa_token,
+                user_id,
+                state,
+            } => {
+                if user_id != record.user_id.as_str() {
+                    return Err(AuthError::InvalidPasskey);
+                }
+                let result = rp.finish_passkey_authentication(credential, &state);
+                (result, LoginStart::Challenge(mfa_token))
+            }
+        };
+        let user_id = record.user_id.to_string();
+        let result = result.map_err(|e| {
+            tracing::info!(user_id = %user_id, error = %e, "passkey assertion refused");
+            self.ctx.emit(AuthEvent::MfaFailed {
+                user_id: user_id.clone(),
+                method: FactorKind::Passkey.name().to_owned(),
+            });
+            AuthError::InvalidPasskey
+        })?;
+        passkey.update_credential(&result);
+        let now = self.ctx.clock.now();
+        self.passkeys
+            .use_passkey(&record.id, &json(&passkey)?, now)
+            .await?;
+        let user = active_user(self.users.as_ref(), &record.user_id)
+            .await?
+            .ok_or(AuthError::InvalidPasskey)?;
+        self.ctx.emit(AuthEvent::MfaVerified {
+            user_id,
+            method: FactorKind::Passkey.name().to_owned(),
+        });
+        Ok((user, start))
+    }
+
+    /// The pending login a challenge (by its hash) stands for, spent.
+    async fn spend_challenge(&self, hash: &str, user: &User) -> Result<PendingLogin> {
+        let now = self.ctx.clock.now();
+        let spent = self
+            .challenges
+            .consume(hash, TokenPurpose::MfaLogin, now)
+            .await?
+            .filter(|t| t.user_id == user.id)
+            .ok_or(AuthError::InvalidOneTimeToken)?;
+        spent
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .ok_or(AuthError::InvalidOneTimeToken)
+    }
+}
+
+/// How a passkey login began.
+enum LoginStart {
+    /// A login with the passkey alone, in this mode.
+    Alone(LoginMode),
+    /// The second factor of the challenge with this hash.
+    Challenge(String),
+}
+
+impl AuthService {
+    /// Starts registering a passkey for the signed-in principal: the ceremony's id and the
+    /// options for `navigator.credentials.create()`.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    pub async fn start_passkey_registration(
+        &self,
+        principal: &Principal,
+    ) -> Result<Ceremony<CreationChallengeResponse>> {
+        let user = self.mfa_user(principal).await?;
+        self.inner.mfa.start_registration(&user).await
+    }
+
+    /// Finishes a registration the principal started, with the authenticator's answer: the
+    /// passkey, named `name`.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for an unknown, expired, used or someone else's
+    /// ceremony; [`AuthError::InvalidPasskey`] for an answer webauthn-rs refuses;
+    /// [`AuthError::Conflict`] for a credential registered already.
+    pub async fn finish_passkey_registration(
+        &self,
+        principal: &Principal,
+        ceremony_id: &str,
+        name: Option<&str>,
+        credential: &RegisterPublicKeyCredential,
+    ) -> Result<PasskeyRecord> {
+        let user = self.mfa_user(principal).await?;
+        let mfa = &self.inner.mfa;
+        mfa.finish_registration(&user, ceremony_id, name, credential)
+            .await
+    }
+
+    /// The principal's passkeys, oldest first.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    pub async fn passkeys(&self, principal: &Principal) -> Result<Vec<PasskeyRecord>> {
+        let user = self.mfa_user(principal).await?;
+        Ok(self.inner.mfa.passkeys.passkeys_of(&user.id).await?)
+    }
+
+    /// Removes one of the principal's passkeys; whether it had it.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    pub async fn remove_passkey(&self, principal: &Principal, id: &str) -> Result<bool> {
+        let user = self.mfa_user(principal).await?;
+        let removed = self.inner.mfa.passkeys.delete_passkey(&user.id, id).await?;
+        if removed {
+            self.inner.ctx.emit(AuthEvent::PasskeyRemoved {
+                user_id: user.id.to_string(),
+                passkey_id: id.to_owned(),
+            });
+        }
+        Ok(removed)
+    }
+
+    /// Starts a login with a passkey: username-less (`mfa_token` `None`; `cookie` asks for a
+    /// cookie session rather than tokens), or as the second factor of a password login's
+    /// challenge. The options are for `navigator.credentials.get()`.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for an unknown or expired `mfa_token`;
+    /// [`AuthError::MfaNotEnabled`] when its account has no passkey.
+    pub async fn start_passkey_login(
+        &self,
+        mfa_token: Option<&str>,
+        cookie: bool,
+    ) -> Result<Ceremony<RequestChallengeResponse>> {
+        let mode = if cookie {
+            LoginMode::Cookie
+        } else {
+            LoginMode::Bearer
+        };
+        self.inner.mfa.start_login(mfa_token, mode).await
+    }
+
+    /// Finishes a passkey login with the authenticator's answer: the tokens or cookie session
+    /// of the login, with `amr` `["hwk"]` alone (the session recorded from `device`), or
+    /// `["pwd", "hwk"]` completing a challenge (from the device of its password login).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for an unknown, expired or used ceremony (or
+    /// challenge); [`AuthError::InvalidPasskey`] for an answer refused (wrong signature,
+    /// origin or challenge, unknown credential, a counter gone backwards).
+    pub async fn finish_passkey_login(
+        &self,
+        ceremony_id: &str,
+        credential: &PublicKeyCredential,
+        device: Device,
+    ) -> Result<MfaLogin> {
+        let mfa = &self.inner.mfa;
+        let (user, start) = mfa.finish_login(ceremony_id, credential).await?;
+        let now = self.inner.ctx.clock.now();
+        let passkey = SatisfiedFactor::new(FactorKind::Passkey, now);
+        match start {
+            LoginStart::Alone(mode) => {
+                let login = &self.inner.login;
+                login.admit(&user).await?;
+                let user = login.record(user).await?;
+                self.start_login_session(&user, mode, device, vec![passkey])
+                    .await
+            }
+            LoginStart::Challenge(hash) => {
+                let pending = mfa.spend_challenge(&hash, &user).await?;
+                let password = SatisfiedFactor::new(FactorKind::Password, pending.password_at);
+                let factors = vec![password, passkey];
+                self.start_login_session(&user, pending.mode, pending.device, factors)
+                    .await
+            }
+        }
+    }
+}
