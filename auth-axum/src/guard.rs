@@ -137,8 +137,14 @@ where
                 Problem::forbidden("this route requires a tenant and the request names none")
             })?;
         let held = tenant_roles(&module, principal, &tenant).await?;
-        if let Err(e) = G::check(&ctx.with_tenant(&tenant, &held)) {
-            return Err(mfa_for_roles(e, limited.is_some(), || {
+        // In a tenant that demands MFA (`AUTH__MFA__REQUIRED_FOR_TENANTS`), the roles held
+        // there do not count without it.
+        let tenant_limited =
+            !full.has_mfa() && module.config().mfa.required_for_tenants.contains(&tenant);
+        let counted: &[String] = if tenant_limited { &[] } else { &held };
+        if let Err(e) = G::check(&ctx.with_tenant(&tenant, counted)) {
+            let limited = limited.is_some() || tenant_limited;
+            return Err(mfa_for_roles(e, limited, || {
                 G::check(&context(&full).with_tenant(&tenant, &held))
             }));
         }
@@ -163,16 +169,17 @@ fn context<'a>(
     }
 }
 
-/// The refusal of a principal whose roles needing MFA were set aside: when the full principal
-/// passes, the refusal asks for a second factor instead.
+/// The refusal of a principal whose roles needing MFA were set aside (`limited`): when the
+/// full principal passes, the refusal asks for a second factor instead.
 fn mfa_for_roles(
     refusal: AuthError,
     limited: bool,
     full: impl FnOnce() -> Result<(), AuthError>,
 ) -> Problem {
     if limited && full().is_ok() {
-        let challenge =
-            StepUpChallenge::second_factor("a role this requires needs a second factor");
+        let challenge = StepUpChallenge::second_factor(
+            "a role this requires needs a second factor (for this role or in this tenant)",
+        );
         return AuthError::InsufficientAuthentication(Box::new(challenge)).into();
     }
     refusal.into()

@@ -141,7 +141,7 @@ impl StepUpChallenge {
     /// A challenge saying `detail`, satisfied by a second factor.
     #[must_use]
     pub fn second_factor(detail: impl Into<String>) -> Self {
-        Self::new(detail, vec!["totp", "backup_code"], None)
+        Self::new(detail, vec!["totp", "backup_code", "passkey"], None)
     }
 
     /// A challenge saying `detail`, satisfied by any of `methods`, within `max_age` seconds

@@ -30,6 +30,28 @@ async fn enrolment_shows_the_secret_once_and_a_first_code_turns_it_on() {
     );
     let anonymous = h.post("/auth/mfa/totp/enroll", json!({}), None).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // A session older than AUTH__MFA__REAUTH_MINUTES (15) must prove the password again.
+    h.clock.advance(901);
+    let stale = h
+        .post("/auth/mfa/totp/enroll", json!({}), Some(&token))
+        .await;
+    let body = problem(
+        stale,
+        StatusCode::UNAUTHORIZED,
+        "insufficient_user_authentication",
+    )
+    .await;
+    assert_eq!(body["max_age"], 900);
+    let fresh = h
+        .post(
+            "/auth/mfa/step-up",
+            json!({"password": PASSWORD}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+    let fresh: Value = fresh.json().await.unwrap();
+    let token = fresh["access_token"].as_str().unwrap().to_owned();
 
     let response = h
         .post("/auth/mfa/totp/enroll", json!({}), Some(&token))

@@ -136,6 +136,50 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
         .await;
     problem(used, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
 
+    // Step-up: the password session proves the passkey; a step-up ceremony answers neither
+    // another user nor the login route.
+    let (ceremony, options) =
+        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
+    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let elsewhere = h
+        .post("/auth/passkeys/login/finish", body.clone(), None)
+        .await;
+    problem(
+        elsewhere,
+        StatusCode::BAD_REQUEST,
+        "invalid_or_expired_token",
+    )
+    .await;
+    let (ceremony, options) =
+        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
+    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let stranger = h
+        .post("/auth/passkeys/step-up/finish", body.clone(), Some(&bob))
+        .await;
+    problem(
+        stranger,
+        StatusCode::BAD_REQUEST,
+        "invalid_or_expired_token",
+    )
+    .await;
+    let (ceremony, options) =
+        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
+    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let response = h
+        .post("/auth/passkeys/step-up/finish", body, Some(&token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let stepped: Value = response.json().await.unwrap();
+    let access = claims(stepped["access_token"].as_str().unwrap());
+    assert_eq!(
+        (&access["amr"], &access["sid"]),
+        (&json!(["pwd", "hwk"]), &claims(&token)["sid"])
+    );
+    let none = h
+        .post("/auth/passkeys/step-up/start", json!({}), Some(&bob))
+        .await;
+    problem(none, StatusCode::CONFLICT, "mfa_not_enabled").await;
+
     // Username-less: the passkey alone signs in, as a strong factor.
     let response = device.login(&h).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -192,8 +236,35 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
         .await;
     problem(unknown, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
 
-    // Removed, it signs nothing in, and the password alone logs in again.
+    // Removing one needs a recent authentication (AUTH__MFA__REAUTH_MINUTES, 15).
     let path = format!("/auth/passkeys/{passkey_id}");
+    h.clock.advance(901);
+    let stale = h
+        .http
+        .delete(h.server.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    problem(
+        stale,
+        StatusCode::UNAUTHORIZED,
+        "insufficient_user_authentication",
+    )
+    .await;
+    let fresh: Value = h
+        .post(
+            "/auth/mfa/step-up",
+            json!({"password": tests::mfa::PASSWORD}),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = fresh["access_token"].as_str().unwrap().to_owned();
+
+    // Removed, it signs nothing in, and the password alone logs in again.
     let removed = h
         .http
         .delete(h.server.url(&path))

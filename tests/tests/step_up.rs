@@ -109,7 +109,7 @@ async fn factor_guards_challenge_and_step_up_satisfies_them() {
 
     // A password session: a second factor is asked for, with the ways to give one.
     let body = challenged(call(&h, Method::GET, "/payouts", &password_only).await).await;
-    assert_eq!(body["methods"], json!(["totp", "backup_code"]));
+    assert_eq!(body["methods"], json!(["totp", "backup_code", "passkey"]));
     assert!(body.get("max_age").is_none());
     let body = challenged(call(&h, Method::POST, "/transfer", &password_only).await).await;
     assert_eq!(body["methods"], json!(["totp", "passkey"]));
@@ -172,7 +172,10 @@ async fn factor_guards_challenge_and_step_up_satisfies_them() {
     h.clock.advance(301);
     let body = challenged(call(&h, Method::GET, "/sudo", &stronger).await).await;
     assert_eq!(body["max_age"], 300);
-    assert_eq!(body["methods"], json!(["password", "totp", "backup_code"]));
+    assert_eq!(
+        body["methods"],
+        json!(["password", "totp", "backup_code", "passkey"])
+    );
     let fresh = stepped(step_up(&h, &stronger, json!({"password": PASSWORD})).await).await;
     assert_eq!(
         call(&h, Method::GET, "/sudo", &fresh).await.status(),
@@ -218,7 +221,7 @@ async fn roles_that_demand_mfa_count_only_with_it() {
         json!(["user", "admin"])
     );
     let body = challenged(call(&h, Method::GET, "/admin", &admin_password_only).await).await;
-    assert_eq!(body["methods"], json!(["totp", "backup_code"]));
+    assert_eq!(body["methods"], json!(["totp", "backup_code", "passkey"]));
     // Without the role it is a plain 403, MFA or not.
     let other = h.user("eve").await;
     problem(

@@ -83,9 +83,19 @@ struct Harness {
 impl Harness {
     /// A server whose tenant comes from `tenant`; `engine` false leaves the policy engine out.
     async fn start(tenant: TenantConfig, engine: bool) -> Self {
+        Self::configured(tenant, engine, |_| {}).await
+    }
+
+    /// [`start`](Self::start) with the configuration as `change` leaves it.
+    async fn configured(
+        tenant: TenantConfig,
+        engine: bool,
+        change: impl FnOnce(&mut auth_axum::core::AuthConfig),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config("sqlite::memory:", dir.path());
         config.authz.tenant = tenant;
+        change(&mut config);
         let service = AuthService::builder(config.clone())
             .with_stores(Stores::memory())
             .build()
@@ -513,4 +523,54 @@ async fn tenant_roles_follow_policy_changes_at_once() {
         NOT_ADMIN,
     )
     .await;
+}
+
+/// A tenant that demands MFA (`AUTH__MFA__REQUIRED_FOR_TENANTS`): its roles count only with
+/// a second factor, and without one the answer asks for it; other tenants are unchanged.
+#[tokio::test]
+async fn a_tenant_that_demands_mfa_asks_for_a_second_factor() {
+    let h = Harness::configured(TenantConfig::token(), true, |config| {
+        config.mfa.required_for_tenants = vec!["acme".to_owned()];
+    })
+    .await;
+    let password_only = h.token("user-1", Some("acme"));
+    let before = h.ran.load(Ordering::SeqCst);
+    let response = h
+        .http
+        .get(h.server.url("/admin"))
+        .bearer_auth(&password_only)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_user_authentication\""),
+        "{challenge}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "insufficient_user_authentication");
+    assert_eq!(h.ran.load(Ordering::SeqCst), before, "handler ran");
+    // Without the role there, MFA or not, it stays a 403.
+    let auditor_route = h.token("user-1", Some("acme"));
+    h.refused(
+        "/audit",
+        Some(&auditor_route),
+        None,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "requires all of the roles `admin`, `auditor` in the request's tenant",
+    )
+    .await;
+    // Another tenant does not demand it.
+    let globex = h.token("user-1", Some("globex"));
+    assert_eq!(h.get("/view", Some(&globex), None).await.0, StatusCode::OK);
+    // With a second factor, acme's roles count.
+    let mut subject = TokenSubject::access("user-1").with_tenant("acme");
+    subject.amr = vec!["pwd".to_owned(), "otp".to_owned()];
+    let strong = h.module.service().tokens().issue(&subject).unwrap().token;
+    assert_eq!(
+        h.get("/admin", Some(&strong), None).await,
+        (StatusCode::OK, "admin".to_owned())
+    );
 }

@@ -29,6 +29,12 @@ pub(super) struct ProofJson {
 }
 
 impl ProofJson {
+    /// The proof sent (a code, a backup code or the password) and the client's address, as
+    /// the service's proof-taking methods want them.
+    fn with_client(self, ip: Option<std::net::IpAddr>) -> Result<(Proof, Option<String>), Problem> {
+        Ok((self.proof(true)?, ip.map(|ip| ip.to_string())))
+    }
+
     /// The one proof sent; `password` only where `password_allowed`.
     fn proof(self, password_allowed: bool) -> Result<Proof, AuthError> {
         let fields = if password_allowed {
@@ -124,12 +130,17 @@ pub(super) async fn step_up(
     ClientAddr(ip): ClientAddr,
     JsonBody(body): JsonBody<ProofJson>,
 ) -> Result<Response, Problem> {
-    let proof = body.proof(true)?;
-    let ip = ip.map(|ip| ip.to_string());
+    let (proof, ip) = body.with_client(ip)?;
     let done = module
         .service()
         .step_up(&principal, &proof, ip.as_deref())
         .await?;
+    step_up_response(&module, done)
+}
+
+/// The answer of a step-up: a bearer caller's new access token, or a cookie caller's new
+/// cookie.
+pub(super) fn step_up_response(module: &AuthModule, done: StepUp) -> Result<Response, Problem> {
     Ok(match done {
         StepUp::Bearer(token) => no_store(Json(serde_json::json!({
             "access_token": token.token,
@@ -206,8 +217,7 @@ mod totp {
         ClientAddr(ip): ClientAddr,
         JsonBody(body): JsonBody<ProofJson>,
     ) -> Result<StatusCode, Problem> {
-        let proof = body.proof(true)?;
-        let ip = ip.map(|ip| ip.to_string());
+        let (proof, ip) = body.with_client(ip)?;
         module
             .service()
             .disable_totp(&principal, &proof, ip.as_deref())
@@ -224,8 +234,7 @@ mod totp {
         ClientAddr(ip): ClientAddr,
         JsonBody(body): JsonBody<ProofJson>,
     ) -> Result<Response, Problem> {
-        let proof = body.proof(true)?;
-        let ip = ip.map(|ip| ip.to_string());
+        let (proof, ip) = body.with_client(ip)?;
         let codes = module
             .service()
             .regenerate_backup_codes(&principal, &proof, ip.as_deref())

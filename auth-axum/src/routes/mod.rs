@@ -35,6 +35,8 @@
 //! | `DELETE /auth/passkeys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such passkey |
 //! | `POST /auth/passkeys/login/start` | JSON `{}` (username-less; `cookie: true` for a cookie session) or `{mfa_token}` (a login's second factor) | 200 `{ceremony_id, publicKey}` for `navigator.credentials.get()` |
 //! | `POST /auth/passkeys/login/finish` | JSON `{ceremony_id, credential, device_name?}` | 200, the login's tokens or cookie session; 401 `invalid_passkey` |
+//! | `POST /auth/passkeys/step-up/start` | bearer token or session cookie | 200 `{ceremony_id, publicKey}`: a challenge only the caller's passkeys answer |
+//! | `POST /auth/passkeys/step-up/finish` | bearer token or session cookie; JSON `{ceremony_id, credential}` | 200, as `POST /auth/mfa/step-up` answers, the session now recording the passkey |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -147,6 +149,10 @@ pub enum BuiltinRoute {
     StartPasskeyLogin,
     /// `POST /auth/passkeys/login/finish` (feature `webauthn`).
     FinishPasskeyLogin,
+    /// `POST /auth/passkeys/step-up/start` (feature `webauthn`).
+    StartPasskeyStepUp,
+    /// `POST /auth/passkeys/step-up/finish` (feature `webauthn`).
+    FinishPasskeyStepUp,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -155,7 +161,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 37] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -189,6 +195,8 @@ impl BuiltinRoute {
         Self::RemovePasskey,
         Self::StartPasskeyLogin,
         Self::FinishPasskeyLogin,
+        Self::StartPasskeyStepUp,
+        Self::FinishPasskeyStepUp,
         Self::Health,
         Self::Ready,
     ];
@@ -231,6 +239,8 @@ impl BuiltinRoute {
             Self::RemovePasskey => (Method::DELETE, "/auth/passkeys/{id}"),
             Self::StartPasskeyLogin => (Method::POST, "/auth/passkeys/login/start"),
             Self::FinishPasskeyLogin => (Method::POST, "/auth/passkeys/login/finish"),
+            Self::StartPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/start"),
+            Self::FinishPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/finish"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -300,6 +310,8 @@ where
         RemovePasskey: delete(passkeys::remove),
         StartPasskeyLogin: post(passkeys::start_login),
         FinishPasskeyLogin: post(passkeys::finish_login),
+        StartPasskeyStepUp: post(passkeys::start_step_up),
+        FinishPasskeyStepUp: post(passkeys::finish_step_up),
     ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }

@@ -1,6 +1,7 @@
 //! Passkeys (feature `webauthn`): register (`/auth/passkeys/register/start` + `finish`),
 //! list and remove (`GET` / `DELETE /auth/passkeys`), and log in with one
-//! (`/auth/passkeys/login/start` + `finish`), username-less or as a login's second factor.
+//! (`/auth/passkeys/login/start` + `finish`), username-less or as a login's second factor, or
+//! step up a session with one (`/auth/passkeys/step-up/start` + `finish`).
 
 use auth_core::mfa::passkey::PasskeyRecord;
 use auth_core::mfa::webauthn::{PublicKeyCredential, RegisterPublicKeyCredential};
@@ -128,4 +129,37 @@ pub(super) async fn finish_login(
         .finish_passkey_login(&body.ceremony_id, &body.credential, device)
         .await?;
     super::mfa::login_response(&module, login)
+}
+
+/// 200 `{ceremony_id, publicKey}`: a challenge only the caller's passkeys answer.
+#[require_auth]
+pub(super) async fn start_step_up(
+    _: PerIp<rate_limit::Mfa>,
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+) -> Result<Response, Problem> {
+    let ceremony = module.service().start_passkey_step_up(&principal).await?;
+    Ok(no_store(Json(ceremony)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FinishStepUp {
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+}
+
+/// 200, as `POST /auth/mfa/step-up` answers: the session now records the passkey.
+#[require_auth]
+pub(super) async fn finish_step_up(
+    _: PerIp<rate_limit::Mfa>,
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    JsonBody(body): JsonBody<FinishStepUp>,
+) -> Result<Response, Problem> {
+    let done = module
+        .service()
+        .finish_passkey_step_up(&principal, &body.ceremony_id, &body.credential)
+        .await?;
+    super::mfa::step_up_response(&module, done)
 }

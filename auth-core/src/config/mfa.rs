@@ -31,11 +31,21 @@ pub struct MfaConfig {
     pub backup_codes: usize,
     /// `AUTH__MFA__CHALLENGE_MINUTES`: how long a login's `mfa_token` lasts. Default 5.
     pub challenge_minutes: u64,
+    /// `AUTH__MFA__REAUTH_MINUTES`: how recent the caller's last authentication must be to add
+    /// a second factor (TOTP enrolment, a passkey) or remove a passkey, so a stolen session
+    /// cannot lock its owner out; older sessions answer `insufficient_user_authentication`
+    /// and step up with the password. Default 15; 0 turns the check off.
+    pub reauth_minutes: u64,
     /// `AUTH__MFA__REQUIRED_FOR_ROLES`: roles that count only with a second factor: a
     /// principal holding one without MFA is treated as not holding it (nor what it grants or
     /// inherits), and guards that need it answer `insufficient_user_authentication`. Default
     /// none.
     pub required_for_roles: Vec<String>,
+    /// `AUTH__MFA__REQUIRED_FOR_TENANTS`: tenants whose roles count only with a second factor:
+    /// without MFA, a `#[require_tenant_roles]` guard there answers
+    /// `insufficient_user_authentication` where the roles would let the caller through.
+    /// Default none.
+    pub required_for_tenants: Vec<String>,
 }
 
 impl Default for MfaConfig {
@@ -49,7 +59,9 @@ impl Default for MfaConfig {
             algorithm: "SHA1".to_owned(),
             backup_codes: 10,
             challenge_minutes: 5,
+            reauth_minutes: 15,
             required_for_roles: Vec::new(),
+            required_for_tenants: Vec::new(),
         }
     }
 }

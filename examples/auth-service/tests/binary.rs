@@ -400,6 +400,8 @@ GET     /auth/passkeys                                   requires authentication
 DELETE  /auth/passkeys/{id}                              requires authentication
 POST    /auth/passkeys/login/start                       public
 POST    /auth/passkeys/login/finish                      public
+POST    /auth/passkeys/step-up/start                     requires authentication
+POST    /auth/passkeys/step-up/finish                    requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /articles                                        requires permission `articles.read`

@@ -62,6 +62,24 @@ impl AuthService {
             .ok_or(AuthError::UserNotFound)
     }
 
+    /// The signed-in principal's active user, when it authenticated recently enough to change
+    /// its factors (`AUTH__MFA__REAUTH_MINUTES`); else the challenge to step up.
+    #[cfg(any(feature = "totp", feature = "webauthn"))]
+    pub(in crate::service) async fn recently_authenticated_user(
+        &self,
+        principal: &Principal,
+    ) -> Result<User> {
+        let max_age = self.inner.mfa.reauth_max_age;
+        if max_age > 0 {
+            use crate::authz::{PolicyContext, Requirement, RoleHierarchy};
+            let recent = Requirement::RecentAuth { max_age };
+            let roles = RoleHierarchy::default();
+            let ctx = PolicyContext::new(principal, &roles, &[], &[]);
+            recent.check_in(&ctx.at(self.inner.ctx.clock.now()))?;
+        }
+        self.mfa_user(principal).await
+    }
+
     /// After a right password: the challenge of an account with a second factor, as the
     /// error [`login`](Self::login) answers with.
     pub(in crate::service) async fn mfa_gate(
@@ -149,34 +167,54 @@ impl AuthService {
         client_ip: Option<&str>,
     ) -> Result<StepUp> {
         let user = self.mfa_user(principal).await?;
+        let session = self.stepping_session(principal, &user).await?;
+        let proven = self.inner.mfa.prove_any(&user, proof, client_ip).await?;
+        self.stepped_up(principal, &user, session, proven).await
+    }
+
+    /// The principal's live session, which a step-up adds a factor to.
+    pub(in crate::service) async fn stepping_session(
+        &self,
+        principal: &Principal,
+        user: &User,
+    ) -> Result<crate::session::Session> {
         let session_id = principal
             .session_id
             .as_deref()
             .ok_or(AuthError::InvalidSession)?;
-        let manager = &self.inner.sessions.manager;
-        let session = manager
+        self.inner
+            .sessions
+            .manager
             .use_session(session_id)
             .await?
             .filter(|s| s.user_id == user.id.as_str())
-            .ok_or(AuthError::InvalidSession)?;
-        let proven = self.inner.mfa.prove_any(&user, proof, client_ip).await?;
+            .ok_or(AuthError::InvalidSession)
+    }
+
+    /// Records `proven` in the principal's session: a new access token carrying it, or for a
+    /// cookie session a new cookie.
+    pub(in crate::service) async fn stepped_up(
+        &self,
+        principal: &Principal,
+        user: &User,
+        session: crate::session::Session,
+        proven: SatisfiedFactor,
+    ) -> Result<StepUp> {
         let mut factors = session.satisfied_factors();
         factor::record(&mut factors, proven);
-        if !manager
-            .store()
-            .set_session_factors(session_id, &factors)
-            .await?
-        {
+        let store = self.inner.sessions.manager.store();
+        if !store.set_session_factors(&session.id, &factors).await? {
             return Err(AuthError::InvalidSession);
         }
         if principal.credential == CredentialKind::Cookie {
             return Ok(StepUp::Cookie(self.inner.cookies.rotate(principal).await?));
         }
-        Ok(StepUp::Bearer(
-            self.inner
-                .bearer
-                .access_token(&user, session_id, &factors)?,
-        ))
+        let bearer = &self.inner.bearer;
+        Ok(StepUp::Bearer(bearer.access_token(
+            user,
+            &session.id,
+            &factors,
+        )?))
     }
 
     /// Starts TOTP enrolment for the principal: the secret, its `otpauth://` URI and QR
@@ -184,10 +222,12 @@ impl AuthService {
     /// is replaced.
     ///
     /// # Errors
-    /// [`AuthError::MfaAlreadyEnabled`] when a confirmed authenticator exists.
+    /// [`AuthError::MfaAlreadyEnabled`] when a confirmed authenticator exists;
+    /// [`AuthError::InsufficientAuthentication`] when the principal last authenticated longer
+    /// ago than `AUTH__MFA__REAUTH_MINUTES`.
     #[cfg(feature = "totp")]
     pub async fn enroll_totp(&self, principal: &Principal) -> Result<super::totp::TotpEnrollment> {
-        let user = self.mfa_user(principal).await?;
+        let user = self.recently_authenticated_user(principal).await?;
         self.inner.mfa.enroll(&user).await
     }
 

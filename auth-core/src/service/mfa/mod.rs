@@ -158,6 +158,9 @@ pub(super) struct MfaFlows {
     pub(super) backup_codes: usize,
     /// Seconds an `mfa_token` works.
     pub(super) challenge_ttl: i64,
+    /// How recent an authentication must be to add a factor or remove a passkey (0: any).
+    #[cfg_attr(not(any(feature = "totp", feature = "webauthn")), allow(dead_code))]
+    pub(super) reauth_max_age: u64,
     pub(super) challenges: Arc<dyn OneTimeTokenStore>,
     pub(super) users: Arc<dyn UserStore>,
     pub(super) passwords: PasswordHasher,
@@ -238,6 +241,7 @@ impl MfaFlows {
             #[cfg(feature = "totp")]
             backup_codes: mfa.backup_codes,
             challenge_ttl: i64::try_from(mfa.challenge_minutes.saturating_mul(60)).unwrap_or(300),
+            reauth_max_age: mfa.reauth_minutes.saturating_mul(60),
             challenges: parts.challenges,
             users: parts.users,
             passwords: parts.passwords,

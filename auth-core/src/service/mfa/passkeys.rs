@@ -10,7 +10,7 @@ use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, Uuid,
 };
 
-use super::{LoginMode, MfaFlows, MfaLogin, PendingLogin};
+use super::{LoginMode, MfaFlows, MfaLogin, PendingLogin, StepUp};
 use crate::account::{hash_token, TokenPurpose};
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
@@ -23,7 +23,7 @@ use crate::mfa::{FactorKind, SatisfiedFactor};
 use crate::principal::Principal;
 use crate::service::account::active_user;
 use crate::session::Device;
-use crate::user::User;
+use crate::user::{User, UserId};
 use crate::AuthService;
 
 /// The pending kind of registrations.
@@ -68,6 +68,12 @@ enum PendingPasskeyLogin {
         user_id: String,
         state: PasskeyAuthentication,
     },
+    /// A step-up of a signed-in user's session.
+    StepUp {
+        user_id: String,
+        session_id: String,
+        state: PasskeyAuthentication,
+    },
 }
 
 /// The credential id as records name it.
@@ -101,12 +107,25 @@ impl MfaFlows {
             .ok_or_else(|| AuthError::Internal("passkeys are not configured".to_owned()))
     }
 
-    /// A new ceremony id, and when a ceremony started now ends.
-    fn ceremony(&self) -> (String, i64) {
+    /// Keeps a started ceremony's `pending` state of `kind` under a new random id, until
+    /// the ceremony's time is up: the id and the `options` for the browser.
+    async fn park<T>(
+        &self,
+        kind: &str,
+        pending: &impl Serialize,
+        options: T,
+    ) -> Result<Ceremony<T>> {
         let mut bytes = [0_u8; 32];
         self.ctx.random.fill(&mut bytes);
-        let now = self.ctx.clock.now();
-        (URL_SAFE_NO_PAD.encode(bytes), now + self.ceremony_ttl)
+        let id = URL_SAFE_NO_PAD.encode(bytes);
+        let expires_at = self.ctx.clock.now() + self.ceremony_ttl;
+        self.pending
+            .put(&id, kind, &json(pending)?, expires_at)
+            .await?;
+        Ok(Ceremony {
+            ceremony_id: id,
+            options,
+        })
     }
 
     /// Takes the pending state of ceremony `id` of `kind`.
@@ -136,19 +155,12 @@ impl MfaFlows {
             .relying_party()?
             .start_passkey_registration(user_handle, &user.username, &user.username, Some(exclude))
             .map_err(|e| AuthError::Internal(format!("passkey registration: {e}")))?;
-        let (id, expires_at) = self.ceremony();
         let pending = PendingRegistration {
             user_id: user.id.to_string(),
             user_handle,
             state,
         };
-        self.pending
-            .put(&id, REGISTER, &json(&pending)?, expires_at)
-            .await?;
-        Ok(Ceremony {
-            ceremony_id: id,
-            options,
-        })
+        self.park(REGISTER, &pending, options).await
     }
 
     /// Finishes a registration `user` started: the new passkey.
@@ -209,12 +221,7 @@ impl MfaFlows {
                     .find(&hash, TokenPurpose::MfaLogin, now)
                     .await?
                     .ok_or(AuthError::InvalidOneTimeToken)?;
-                let keys = self.passkeys.passkeys_of(&challenge.user_id).await?;
-                if keys.is_empty() {
-                    return Err(AuthError::MfaNotEnabled);
-                }
-                let keys = keys.iter().map(stored).collect::<Result<Vec<_>>>()?;
-                let (options, state) = rp.start_passkey_authentication(&keys).map_err(fail)?;
+                let (options, state) = self.challenge_for(&challenge.user_id).await?;
                 let pending = PendingPasskeyLogin::SecondFactor {
                     mfa_token: hash,
                     user_id: challenge.user_id.to_string(),
@@ -223,25 +230,67 @@ impl MfaFlows {
                 (options, pending)
             }
         };
-        let (id, expires_at) = self.ceremony();
-        self.pending
-            .put(&id, LOGIN, &json(&pending)?, expires_at)
-            .await?;
-        Ok(Ceremony {
-            ceremony_id: id,
-            options,
-        })
+        self.park(LOGIN, &pending, options).await
+    }
+
+    /// A challenge only `user_id`'s passkeys can answer.
+    async fn challenge_for(
+        &self,
+        user_id: &UserId,
+    ) -> Result<(RequestChallengeResponse, PasskeyAuthentication)> {
+        let keys = self.passkeys.passkeys_of(user_id).await?;
+        if keys.is_empty() {
+            return Err(AuthError::MfaNotEnabled);
+        }
+        let keys = keys.iter().map(stored).collect::<Result<Vec<_>>>()?;
+        self.relying_party()?
+            .start_passkey_authentication(&keys)
+            .map_err(|e| AuthError::Internal(format!("passkey login: {e}")))
+    }
+
+    /// Starts a step-up of `user`'s session `session_id` with one of their passkeys.
+    async fn start_step_up(
+        &self,
+        user: &User,
+        session_id: &str,
+    ) -> Result<Ceremony<RequestChallengeResponse>> {
+        let (options, state) = self.challenge_for(&user.id).await?;
+        let pending = PendingPasskeyLogin::StepUp {
+            user_id: user.id.to_string(),
+            session_id: session_id.to_owned(),
+            state,
+        };
+        self.park(LOGIN, &pending, options).await
     }
 
     /// Checks a passkey's assertion for a login ceremony: the passkey's owner, and, for a
     /// second factor, the challenged login it completes. The passkey's counter is stored, so
     /// a cloned authenticator, whose counter lags, is refused from then on.
+    ///
+    /// `step_up` names the user and session a step-up ceremony must be of; a login ceremony
+    /// must have none. Either mismatch is refused before the assertion is looked at.
     async fn finish_login(
         &self,
         ceremony_id: &str,
         credential: &PublicKeyCredential,
+        step_up: Option<(&UserId, &str)>,
     ) -> Result<(User, LoginStart)> {
         let pending: PendingPasskeyLogin = self.take(ceremony_id, LOGIN).await?;
+        let fits = match (&pending, step_up) {
+            (
+                PendingPasskeyLogin::StepUp {
+                    user_id,
+                    session_id,
+                    ..
+                },
+                Some((user, session)),
+            ) => user_id == user.as_str() && session_id == session,
+            (PendingPasskeyLogin::StepUp { .. }, None) | (_, Some(_)) => false,
+            (_, None) => true,
+        };
+        if !fits {
+            return Err(AuthError::InvalidOneTimeToken);
+        }
         let rp = self.relying_party()?;
         let record = self
             .passkeys
@@ -270,6 +319,13 @@ impl MfaFlows {
                 }
                 let result = rp.finish_passkey_authentication(credential, &state);
                 (result, LoginStart::Challenge(mfa_token))
+            }
+            PendingPasskeyLogin::StepUp { user_id, state, .. } => {
+                if user_id != record.user_id.as_str() {
+                    return Err(AuthError::InvalidPasskey);
+                }
+                let result = rp.finish_passkey_authentication(credential, &state);
+                (result, LoginStart::StepUp)
             }
         };
         let user_id = record.user_id.to_string();
@@ -319,6 +375,8 @@ enum LoginStart {
     Alone(LoginMode),
     /// The second factor of the challenge with this hash.
     Challenge(String),
+    /// A step-up (of the session `finish_login` was told).
+    StepUp,
 }
 
 impl AuthService {
@@ -326,12 +384,13 @@ impl AuthService {
     /// options for `navigator.credentials.create()`.
     ///
     /// # Errors
-    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::InsufficientAuthentication`] when
+    /// the principal last authenticated longer ago than `AUTH__MFA__REAUTH_MINUTES`.
     pub async fn start_passkey_registration(
         &self,
         principal: &Principal,
     ) -> Result<Ceremony<CreationChallengeResponse>> {
-        let user = self.mfa_user(principal).await?;
+        let user = self.recently_authenticated_user(principal).await?;
         self.inner.mfa.start_registration(&user).await
     }
 
@@ -367,9 +426,10 @@ impl AuthService {
     /// Removes one of the principal's passkeys; whether it had it.
     ///
     /// # Errors
-    /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
+    /// [`AuthError::Forbidden`] for an API key; [`AuthError::InsufficientAuthentication`] as
+    /// for registration.
     pub async fn remove_passkey(&self, principal: &Principal, id: &str) -> Result<bool> {
-        let user = self.mfa_user(principal).await?;
+        let user = self.recently_authenticated_user(principal).await?;
         let removed = self.inner.mfa.passkeys.delete_passkey(&user.id, id).await?;
         if removed {
             self.inner.ctx.emit(AuthEvent::PasskeyRemoved {
@@ -415,7 +475,7 @@ impl AuthService {
         device: Device,
     ) -> Result<MfaLogin> {
         let mfa = &self.inner.mfa;
-        let (user, start) = mfa.finish_login(ceremony_id, credential).await?;
+        let (user, start) = mfa.finish_login(ceremony_id, credential, None).await?;
         let now = self.inner.ctx.clock.now();
         let passkey = SatisfiedFactor::new(FactorKind::Passkey, now);
         match start {
@@ -433,6 +493,45 @@ impl AuthService {
                 self.start_login_session(&user, pending.mode, pending.device, factors)
                     .await
             }
+            // Refused in `finish_login`: a step-up ceremony answers only its own route.
+            LoginStart::StepUp => Err(AuthError::InvalidOneTimeToken),
         }
+    }
+
+    /// Starts a step-up of the principal's session with one of its passkeys.
+    ///
+    /// # Errors
+    /// [`AuthError::MfaNotEnabled`] without a passkey; [`AuthError::InvalidSession`] without
+    /// a live session (API keys: [`AuthError::Forbidden`]).
+    pub async fn start_passkey_step_up(
+        &self,
+        principal: &Principal,
+    ) -> Result<Ceremony<RequestChallengeResponse>> {
+        let user = self.mfa_user(principal).await?;
+        let session = self.stepping_session(principal, &user).await?;
+        self.inner.mfa.start_step_up(&user, &session.id).await
+    }
+
+    /// Finishes a step-up the principal started: the session records the passkey, as
+    /// [`step_up`](Self::step_up) records a code.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidOneTimeToken`] for an unknown, expired, used or someone else's
+    /// ceremony (or one of another session); [`AuthError::InvalidPasskey`] for an answer
+    /// refused.
+    pub async fn finish_passkey_step_up(
+        &self,
+        principal: &Principal,
+        ceremony_id: &str,
+        credential: &PublicKeyCredential,
+    ) -> Result<StepUp> {
+        let user = self.mfa_user(principal).await?;
+        let session = self.stepping_session(principal, &user).await?;
+        let mfa = &self.inner.mfa;
+        let expected = Some((&user.id, session.id.as_str()));
+        mfa.finish_login(ceremony_id, credential, expected).await?;
+        let now = self.inner.ctx.clock.now();
+        let passkey = SatisfiedFactor::new(FactorKind::Passkey, now);
+        self.stepped_up(principal, &user, session, passkey).await
     }
 }

@@ -129,6 +129,21 @@ impl MfaFlows {
         Ok(codes)
     }
 
+    /// Checks that `user` has a confirmed authenticator and that `proof` is theirs: what
+    /// turning it off and new backup codes ask.
+    async fn prove_enabled(
+        &self,
+        user: &User,
+        proof: &Proof,
+        client_ip: Option<&str>,
+    ) -> Result<()> {
+        let record = self.store.totp(&user.id).await?;
+        if !record.is_some_and(|r| r.is_confirmed()) {
+            return Err(AuthError::MfaNotEnabled);
+        }
+        self.prove_any(user, proof, client_ip).await.map(drop)
+    }
+
     /// Turns the authenticator off (and its backup codes), given proof.
     pub(super) async fn disable(
         &self,
@@ -136,15 +151,7 @@ impl MfaFlows {
         proof: &Proof,
         client_ip: Option<&str>,
     ) -> Result<()> {
-        let confirmed = self
-            .store
-            .totp(&user.id)
-            .await?
-            .is_some_and(|r| r.is_confirmed());
-        if !confirmed {
-            return Err(AuthError::MfaNotEnabled);
-        }
-        self.prove_any(user, proof, client_ip).await?;
+        self.prove_enabled(user, proof, client_ip).await?;
         if !self.store.delete_totp(&user.id).await? {
             return Err(AuthError::MfaNotEnabled);
         }
@@ -162,15 +169,7 @@ impl MfaFlows {
         proof: &Proof,
         client_ip: Option<&str>,
     ) -> Result<Vec<String>> {
-        let confirmed = self
-            .store
-            .totp(&user.id)
-            .await?
-            .is_some_and(|r| r.is_confirmed());
-        if !confirmed {
-            return Err(AuthError::MfaNotEnabled);
-        }
-        self.prove_any(user, proof, client_ip).await?;
+        self.prove_enabled(user, proof, client_ip).await?;
         let (codes, tags) = self.new_backup_codes(&user.id);
         self.store
             .replace_backup_codes(&user.id, &tags, self.ctx.clock.now())
