@@ -300,3 +300,92 @@ fn scopes_bound_what_a_key_of_the_owner_may_do() {
         Err(AuthError::Forbidden(_))
     ));
 }
+
+/// The claims of a token of `roles`, whose user proved `amr` at `auth_time`.
+fn claims_with(roles: &[&str], amr: &[&str], auth_time: i64) -> Claims {
+    serde_json::from_value(serde_json::json!({
+        "sub": "u1", "exp": 2_000_000_000, "iat": 1, "nbf": 1, "jti": "j", "typ": "access",
+        "roles": roles, "amr": amr, "auth_time": auth_time,
+    }))
+    .unwrap()
+}
+
+/// A principal whose token says `amr`, authenticated at `auth_time`.
+fn with_factors(amr: &[&str], auth_time: i64) -> Principal {
+    Principal::from_claims(&claims_with(&[], amr, auth_time))
+}
+
+#[test]
+fn factor_requirements_read_the_principal_s_factors_and_their_time() {
+    use auth_core::authz::{PolicyContext, Requirement};
+    use auth_core::mfa::{Assurance, FactorKind};
+    use auth_core::AuthError;
+
+    let roles = RoleHierarchy::default();
+    let password = with_factors(&["pwd"], 1_000);
+    let totp = with_factors(&["pwd", "otp"], 1_000);
+    let backup = with_factors(&["pwd", "backup_code"], 1_000);
+    let passkey = with_factors(&["hwk"], 1_000);
+    assert_eq!(password.assurance(), Assurance::Aal1);
+    assert_eq!(
+        (totp.assurance(), backup.assurance(), passkey.assurance()),
+        (Assurance::Aal2, Assurance::Aal2, Assurance::Aal2)
+    );
+
+    let any = Requirement::AnyFactor(&[FactorKind::Totp, FactorKind::Passkey]);
+    let all = Requirement::AllFactors(&[FactorKind::Password, FactorKind::Totp]);
+    for (principal, mfa, any_met, all_met) in [
+        (&password, false, false, false),
+        (&totp, true, true, true),
+        (&backup, true, false, false),
+        (&passkey, true, true, false),
+    ] {
+        assert_eq!(Requirement::Mfa.is_met(principal, &roles), mfa);
+        assert_eq!(any.is_met(principal, &roles), any_met);
+        assert_eq!(all.is_met(principal, &roles), all_met);
+    }
+
+    // Unmet, they ask for more authentication, naming what would do.
+    let Err(AuthError::InsufficientAuthentication(challenge)) = any.check(&backup, &roles) else {
+        panic!("expected a challenge");
+    };
+    assert_eq!(challenge.methods, ["totp", "passkey"]);
+    assert_eq!(
+        challenge.detail,
+        "requires any of the factors `totp`, `passkey`"
+    );
+
+    // Recency: measured at the context's time, up to and including max_age.
+    let recent = Requirement::RecentAuth { max_age: 300 };
+    let at = |now| PolicyContext::new(&password, &roles, &[], &[]).at(now);
+    assert!(recent.is_met_in(&at(1_300)));
+    assert!(!recent.is_met_in(&at(1_301)));
+    let Err(AuthError::InsufficientAuthentication(challenge)) = recent.check_in(&at(1_301)) else {
+        panic!("expected a challenge");
+    };
+    assert_eq!(challenge.max_age, Some(300));
+    assert_eq!(
+        challenge.methods,
+        ["password", "totp", "backup_code", "passkey"]
+    );
+
+    // An API key is never challenged: it cannot step up.
+    let key = password
+        .clone()
+        .with_credential(auth_core::principal::CredentialKind::ApiKey);
+    assert!(matches!(
+        Requirement::Mfa.check(&key, &roles),
+        Err(AuthError::Forbidden(_))
+    ));
+}
+
+#[test]
+fn roles_that_demand_mfa_are_set_aside_without_it() {
+    let demanding = vec!["admin".to_owned()];
+    let password_only = Principal::from_claims(&claims_with(&["user", "admin"], &["pwd"], 1));
+    let limited = password_only.without_roles_needing_mfa(&demanding).unwrap();
+    assert_eq!(limited.roles, ["user"]);
+    let with_mfa = Principal::from_claims(&claims_with(&["user", "admin"], &["pwd", "otp"], 1));
+    assert!(with_mfa.without_roles_needing_mfa(&demanding).is_none());
+    assert!(password_only.without_roles_needing_mfa(&[]).is_none());
+}
