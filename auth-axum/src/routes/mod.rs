@@ -37,6 +37,7 @@
 //! | `POST /auth/passkeys/login/finish` | JSON `{ceremony_id, credential, device_name?}` | 200, the login's tokens or cookie session; 401 `invalid_passkey` |
 //! | `POST /auth/passkeys/step-up/start` | bearer token or session cookie | 200 `{ceremony_id, publicKey}`: a challenge only the caller's passkeys answer |
 //! | `POST /auth/passkeys/step-up/finish` | bearer token or session cookie; JSON `{ceremony_id, credential}` | 200, as `POST /auth/mfa/step-up` answers, the session now recording the passkey |
+//! | `GET /.well-known/jwks.json` | (feature `provider`) | 200 `{keys: [...]}`: the public keys tokens verify with, retired ones through their grace period; none for HMAC keys |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -153,6 +154,8 @@ pub enum BuiltinRoute {
     StartPasskeyStepUp,
     /// `POST /auth/passkeys/step-up/finish` (feature `webauthn`).
     FinishPasskeyStepUp,
+    /// `GET /.well-known/jwks.json` (feature `provider`).
+    Jwks,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -161,7 +164,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 38] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -197,6 +200,7 @@ impl BuiltinRoute {
         Self::FinishPasskeyLogin,
         Self::StartPasskeyStepUp,
         Self::FinishPasskeyStepUp,
+        Self::Jwks,
         Self::Health,
         Self::Ready,
     ];
@@ -241,6 +245,7 @@ impl BuiltinRoute {
             Self::FinishPasskeyLogin => (Method::POST, "/auth/passkeys/login/finish"),
             Self::StartPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/start"),
             Self::FinishPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/finish"),
+            Self::Jwks => (Method::GET, "/.well-known/jwks.json"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -360,7 +365,20 @@ where
     S: Clone + Send + Sync + 'static,
     AuthModule: FromRef<S>,
 {
-    built_in!(keep; Health: get(health), Ready: get(ready))
+    let router = built_in!(keep; Health: get(health), Ready: get(ready));
+    #[cfg(feature = "provider")]
+    let router = router.merge(built_in!(keep; Jwks: get(jwks)));
+    router
+}
+
+/// The public keys this service's tokens verify with (RFC 7517), for resource servers that
+/// verify them themselves; cached for five minutes (a verifier refetches on an unknown `kid`).
+#[cfg(feature = "provider")]
+#[public]
+async fn jwks(State(module): State<AuthModule>) -> impl IntoResponse {
+    let keys = module.service().tokens().jwks();
+    let cache = axum::http::HeaderValue::from_static("public, max-age=300");
+    ([(axum::http::header::CACHE_CONTROL, cache)], Json(keys))
 }
 
 /// `GET /health` and `GET /ready` as a plain router (see [`health_router`]).

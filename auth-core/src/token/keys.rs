@@ -20,6 +20,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::jwk::{Jwk, PublicComponents};
 use super::{TokenError, TokenType};
 use crate::config::JwtAlgorithm;
 
@@ -68,6 +69,8 @@ pub struct JwtKey {
     /// tokens (`typ: JWT`). A token carrying one of them needs no header parse.
     headers: [String; 2],
     retired_at: Option<i64>,
+    /// What the key set publishes of it; `None` for HMAC keys (secrets).
+    public: Option<PublicComponents>,
 }
 
 impl fmt::Debug for JwtKey {
@@ -115,6 +118,7 @@ impl JwtKey {
         algorithm: JwtAlgorithm,
         signer: Option<Signer>,
         verifier: Verifier,
+        public: Option<PublicComponents>,
     ) -> Result<Self, TokenError> {
         let headers = [
             written_header(algorithm, &kid, "at+jwt")?,
@@ -127,6 +131,7 @@ impl JwtKey {
             verifier: Arc::new(verifier),
             headers,
             retired_at: None,
+            public,
         })
     }
 
@@ -166,6 +171,7 @@ impl JwtKey {
             algorithm,
             Some(Signer::Hmac(key.clone())),
             Verifier::Hmac(key),
+            None,
         )
     }
 
@@ -186,22 +192,31 @@ impl JwtKey {
             )
         })?;
         let rejected = |e: aws_lc_rs::error::KeyRejected| invalid(algorithm, e.to_string());
-        let (public, signer) = match algorithm {
+        let (public, components, signer) = match algorithm {
             JwtAlgorithm::EdDSA => {
                 let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?;
-                (pair.public_key().as_ref().to_vec(), Signer::Ed25519(pair))
+                let public = pair.public_key().as_ref().to_vec();
+                let components = PublicComponents::ed25519(&public);
+                (public, components, Signer::Ed25519(pair))
             }
             JwtAlgorithm::ES256 => {
                 let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
                     .map_err(rejected)?;
-                (pair.public_key().as_ref().to_vec(), Signer::Ecdsa(pair))
+                let public = pair.public_key().as_ref().to_vec();
+                let components = PublicComponents::p256(&public);
+                (public, components, Signer::Ecdsa(pair))
             }
             JwtAlgorithm::RS256 => {
                 let pair = RsaKeyPair::from_pkcs8(&der).map_err(rejected)?;
                 if pair.public_modulus_len() < 256 {
                     return Err(invalid(algorithm, "RSA keys must be at least 2048 bits"));
                 }
-                (pair.public_key().as_ref().to_vec(), Signer::Rsa(pair))
+                let key = pair.public_key();
+                let components = Some(PublicComponents::rsa(
+                    key.modulus().big_endian_without_leading_zero(),
+                    key.exponent().big_endian_without_leading_zero(),
+                ));
+                (key.as_ref().to_vec(), components, Signer::Rsa(pair))
             }
             _ => {
                 return Err(invalid(
@@ -216,6 +231,7 @@ impl JwtKey {
             algorithm,
             Some(signer),
             verifier,
+            components,
         )
     }
 
@@ -254,6 +270,7 @@ impl JwtKey {
             algorithm,
             None,
             verifier,
+            PublicComponents::from_spki(algorithm, &der),
         )
     }
 
@@ -295,6 +312,14 @@ impl JwtKey {
         let pem = der_to_pem(&der, "PRIVATE KEY");
         let key = Self::from_private_pem(algorithm, &pem, None)?;
         Ok((key, SecretString::from(pem)))
+    }
+
+    /// The key as a JSON Web Key, for the published key set; `None` for HMAC keys.
+    #[must_use]
+    pub fn public_jwk(&self) -> Option<Jwk> {
+        self.public
+            .as_ref()
+            .map(|public| public.jwk(self.algorithm, &self.kid))
     }
 
     /// The key id.
@@ -463,6 +488,17 @@ impl KeySet {
             .values()
             .map(AsRef::as_ref)
             .find(|key| key.writes_header(header))
+    }
+
+    /// Every key, current first.
+    pub fn iter(&self) -> impl Iterator<Item = &JwtKey> {
+        let current = self.current.as_ref();
+        std::iter::once(current).chain(
+            self.by_kid
+                .values()
+                .map(AsRef::as_ref)
+                .filter(move |k| k.kid != current.kid),
+        )
     }
 
     /// Every key id, current first.

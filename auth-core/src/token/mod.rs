@@ -46,6 +46,7 @@ mod cache;
 mod claims;
 mod error;
 mod fast_json;
+pub mod jwk;
 pub mod keys;
 pub mod refresh;
 pub mod revocation;
@@ -174,6 +175,28 @@ impl TokenManager {
     #[must_use]
     pub fn keys(&self) -> Arc<KeySet> {
         self.keys.load_full()
+    }
+
+    /// The key set to publish (`GET /.well-known/jwks.json`): the public keys tokens may be
+    /// verified with now, the signing key first, then retired keys still in their grace
+    /// period. HMAC keys are secrets and never published, so a service signing with HS256
+    /// publishes an empty set.
+    #[must_use]
+    pub fn jwks(&self) -> jwk::JwkSet {
+        let now = self.clock.now();
+        let grace = self.settings.grace;
+        let keys = self.keys.load();
+        let live = |key: &&JwtKey| {
+            key.retired_at()
+                .is_none_or(|at| at.saturating_add(grace) >= now)
+        };
+        jwk::JwkSet {
+            keys: keys
+                .iter()
+                .filter(live)
+                .filter_map(JwtKey::public_jwk)
+                .collect(),
+        }
     }
 
     /// Makes `next` the signing key. Tokens signed with the previous key stay valid for the

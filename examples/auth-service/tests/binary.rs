@@ -404,6 +404,7 @@ POST    /auth/passkeys/step-up/start                     requires authentication
 POST    /auth/passkeys/step-up/finish                    requires authentication
 GET     /health                                          public
 GET     /ready                                           public
+GET     /.well-known/jwks.json                           public
 GET     /articles                                        requires permission `articles.read`
 POST    /articles                                        requires permission `articles.write`
 DELETE  /articles/{id}                                   requires any of the roles `admin`
