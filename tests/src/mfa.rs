@@ -164,6 +164,17 @@ impl MfaApp {
         body["mfa_token"].as_str().unwrap().to_owned()
     }
 
+    /// `POST /auth/mfa/step-up` with `proof` (`{code}`, `{backup_code}`, `{password}`) as the
+    /// bearer of `token`.
+    pub async fn step_up(&self, token: &str, proof: Value) -> Response {
+        self.post("/auth/mfa/step-up", proof, Some(token)).await
+    }
+
+    /// A step-up with `proof` that succeeds: the new access token.
+    pub async fn stepped_up(&self, token: &str, proof: Value) -> String {
+        stepped(self.step_up(token, proof).await).await
+    }
+
     /// `POST /auth/mfa/verify` for `mfa_token` with `proof` (`{code}`, `{backup_code}`).
     pub async fn verify(&self, mfa_token: &str, proof: Value) -> Response {
         let mut body = proof;
@@ -231,6 +242,18 @@ impl Authenticator {
 pub fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The access token of a 200 step-up answer (no-store, a bearer token and its lifetime).
+pub async fn stepped(response: Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&body["token_type"], body["expires_in"].is_u64()),
+        (&json!("Bearer"), true)
+    );
+    body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Asserts `response` is a problem of `status` and `code`; its body.

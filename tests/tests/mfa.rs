@@ -42,16 +42,7 @@ async fn enrolment_shows_the_secret_once_and_a_first_code_turns_it_on() {
     )
     .await;
     assert_eq!(body["max_age"], 900);
-    let fresh = h
-        .post(
-            "/auth/mfa/step-up",
-            json!({"password": PASSWORD}),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(fresh.status(), StatusCode::OK);
-    let fresh: Value = fresh.json().await.unwrap();
-    let token = fresh["access_token"].as_str().unwrap().to_owned();
+    let token = h.stepped_up(&token, json!({"password": PASSWORD})).await;
 
     let response = h
         .post("/auth/mfa/totp/enroll", json!({}), Some(&token))

@@ -90,6 +90,13 @@ impl<T: AuthenticatorBackend> Device<T> {
         credential
     }
 
+    /// The body finishing a step-up ceremony the bearer of `token` starts, answered.
+    async fn step_up_answer(&mut self, h: &MfaApp, token: &str) -> Value {
+        let path = "/auth/passkeys/step-up/start";
+        let (ceremony, options) = start(h, path, json!({}), Some(token)).await;
+        json!({"ceremony_id": ceremony, "credential": self.answer(options)})
+    }
+
     /// A username-less login: the response.
     async fn login(&mut self, h: &MfaApp) -> reqwest::Response {
         let (ceremony, options) = start(h, "/auth/passkeys/login/start", json!({}), None).await;
@@ -138,9 +145,7 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
 
     // Step-up: the password session proves the passkey; a step-up ceremony answers neither
     // another user nor the login route.
-    let (ceremony, options) =
-        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
-    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let body = device.step_up_answer(&h, &token).await;
     let elsewhere = h
         .post("/auth/passkeys/login/finish", body.clone(), None)
         .await;
@@ -150,9 +155,7 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
         "invalid_or_expired_token",
     )
     .await;
-    let (ceremony, options) =
-        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
-    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let body = device.step_up_answer(&h, &token).await;
     let stranger = h
         .post("/auth/passkeys/step-up/finish", body.clone(), Some(&bob))
         .await;
@@ -162,9 +165,7 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
         "invalid_or_expired_token",
     )
     .await;
-    let (ceremony, options) =
-        start(&h, "/auth/passkeys/step-up/start", json!({}), Some(&token)).await;
-    let body = json!({"ceremony_id": ceremony, "credential": device.answer(options)});
+    let body = device.step_up_answer(&h, &token).await;
     let response = h
         .post("/auth/passkeys/step-up/finish", body, Some(&token))
         .await;
@@ -252,17 +253,9 @@ async fn passkeys_register_and_sign_in_with_or_without_a_password() {
         "insufficient_user_authentication",
     )
     .await;
-    let fresh: Value = h
-        .post(
-            "/auth/mfa/step-up",
-            json!({"password": tests::mfa::PASSWORD}),
-            Some(&token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = fresh["access_token"].as_str().unwrap().to_owned();
+    let token = h
+        .stepped_up(&token, json!({"password": tests::mfa::PASSWORD}))
+        .await;
 
     // Removed, it signs nothing in, and the password alone logs in again.
     let removed = h

@@ -84,22 +84,6 @@ async fn challenged(response: Response) -> Value {
     body
 }
 
-async fn step_up(h: &MfaApp, token: &str, proof: Value) -> Response {
-    h.post("/auth/mfa/step-up", proof, Some(token)).await
-}
-
-/// The access token of a 200 step-up.
-async fn stepped(response: Response) -> String {
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        (&body["token_type"], body["expires_in"].is_u64()),
-        (&json!("Bearer"), true)
-    );
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn factor_guards_challenge_and_step_up_satisfies_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,18 +105,21 @@ async fn factor_guards_challenge_and_step_up_satisfies_them() {
     );
 
     // Step-up: wrong or missing proofs refused, a code adds the factor to the session.
-    let wrong = step_up(&h, &password_only, json!({"code": "000000"})).await;
+    let wrong = h.step_up(&password_only, json!({"code": "000000"})).await;
     problem(wrong, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
-    let wrong = step_up(&h, &password_only, json!({"password": "not it at all"})).await;
+    let wrong = h
+        .step_up(&password_only, json!({"password": "not it at all"}))
+        .await;
     problem(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-    let none = step_up(&h, &password_only, json!({})).await;
+    let none = h.step_up(&password_only, json!({})).await;
     problem(none, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let anonymous = h
         .post("/auth/mfa/step-up", json!({"code": "123456"}), None)
         .await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let stronger =
-        stepped(step_up(&h, &password_only, json!({"code": app.next_code()})).await).await;
+    let stronger = h
+        .stepped_up(&password_only, json!({"code": app.next_code()}))
+        .await;
     let access = claims(&stronger);
     assert_eq!(access["amr"], json!(["pwd", "otp"]));
     assert_eq!(
@@ -176,7 +163,7 @@ async fn factor_guards_challenge_and_step_up_satisfies_them() {
         body["methods"],
         json!(["password", "totp", "backup_code", "passkey"])
     );
-    let fresh = stepped(step_up(&h, &stronger, json!({"password": PASSWORD})).await).await;
+    let fresh = h.stepped_up(&stronger, json!({"password": PASSWORD})).await;
     assert_eq!(
         call(&h, Method::GET, "/sudo", &fresh).await.status(),
         StatusCode::OK
@@ -232,8 +219,9 @@ async fn roles_that_demand_mfa_count_only_with_it() {
     .await;
 
     let (mut app, _) = h.enable(&admin_password_only, "root@example.com").await;
-    let stronger =
-        stepped(step_up(&h, &admin_password_only, json!({"code": app.next_code()})).await).await;
+    let stronger = h
+        .stepped_up(&admin_password_only, json!({"code": app.next_code()}))
+        .await;
     assert_eq!(
         call(&h, Method::GET, "/admin", &stronger).await.status(),
         StatusCode::OK

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
-use super::Context;
+use super::{signed_in, Context};
 use crate::api_key::{checksum_ok, generate, hash, ApiKey, ApiKeyStore};
 use crate::error::{AuthError, Result, ValidationErrors};
 use crate::events::AuthEvent;
-use crate::principal::{CredentialKind, Principal};
+use crate::principal::Principal;
 use crate::token::{Claims, TokenType};
 use crate::user::{User, UserStore};
 
@@ -136,7 +136,7 @@ impl ApiKeys {
         principal: &Principal,
         request: NewApiKey,
     ) -> Result<(ApiKey, SecretString)> {
-        signed_in(principal, "create")?;
+        signed_in(principal, "create API keys")?;
         request.validate()?;
         let now = self.ctx.clock.now();
         let secret = generate(self.ctx.random.as_ref());
@@ -167,7 +167,7 @@ impl ApiKeys {
 
     /// Revokes the principal's key `id`; whether it was theirs and live.
     pub(super) async fn revoke(&self, principal: &Principal, id: &str) -> Result<bool> {
-        signed_in(principal, "revoke")?;
+        signed_in(principal, "revoke API keys")?;
         let revoked = self
             .store
             .revoke_key(&principal.user_id, id, self.ctx.clock.now())
@@ -279,16 +279,6 @@ impl ApiKeys {
             }
         }));
     }
-}
-
-/// Refuses a principal authenticated by an API key: keys are managed by their signed-in owner.
-fn signed_in(principal: &Principal, action: &str) -> Result<()> {
-    if principal.credential == CredentialKind::ApiKey {
-        return Err(AuthError::Forbidden(format!(
-            "an API key cannot {action} API keys; sign in"
-        )));
-    }
-    Ok(())
 }
 
 /// The claims a key of `owner` stands for.

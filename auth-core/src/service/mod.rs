@@ -106,6 +106,17 @@ impl Context {
     }
 }
 
+/// Refuses a principal authenticated by an API key for what only its signed-in owner may do
+/// (`what`: "create API keys", "manage or prove second factors").
+fn signed_in(principal: &Principal, what: &str) -> Result<()> {
+    if principal.credential == crate::principal::CredentialKind::ApiKey {
+        return Err(AuthError::Forbidden(format!(
+            "an API key cannot {what}; sign in"
+        )));
+    }
+    Ok(())
+}
+
 struct Inner {
     verifier: Verifier,
     login: PasswordLogin,

@@ -8,6 +8,7 @@ use crate::error::{AuthError, Result};
 use crate::mfa::{factor, FactorKind, SatisfiedFactor};
 use crate::principal::{CredentialKind, Principal};
 use crate::service::account::active_user;
+use crate::service::signed_in;
 use crate::service::{CookieLogin, LoginResponse};
 use crate::token::IssuedToken;
 use crate::user::User;
@@ -43,20 +44,10 @@ impl fmt::Debug for StepUp {
     }
 }
 
-/// Refuses principals that cannot hold second factors: API keys (and, not signed in, none).
-fn signed_in(principal: &Principal) -> Result<()> {
-    if principal.credential == CredentialKind::ApiKey {
-        return Err(AuthError::Forbidden(
-            "an API key cannot manage or prove second factors; sign in".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
 impl AuthService {
     /// The signed-in principal's active user.
     pub(in crate::service) async fn mfa_user(&self, principal: &Principal) -> Result<User> {
-        signed_in(principal)?;
+        signed_in(principal, "manage or prove second factors")?;
         active_user(self.inner.users.as_ref(), &principal.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)
@@ -99,7 +90,7 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::Forbidden`] for an API key; [`AuthError::ServiceUnavailable`].
     pub async fn mfa_status(&self, principal: &Principal) -> Result<MfaStatus> {
-        signed_in(principal)?;
+        signed_in(principal, "manage or prove second factors")?;
         self.inner.mfa.status(&principal.user_id).await
     }
 

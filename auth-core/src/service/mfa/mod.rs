@@ -338,31 +338,45 @@ impl MfaFlows {
         factor: &SecondFactor,
         client_ip: Option<&str>,
     ) -> Result<(User, PendingLogin, SatisfiedFactor)> {
-        let now = self.ctx.clock.now();
         if mfa_token.is_empty() || mfa_token.len() > 128 {
             return Err(AuthError::InvalidOneTimeToken);
         }
+        let (hash, record) = self.find_challenge(mfa_token).await?;
+        let user = active_user(self.users.as_ref(), &record.user_id)
+            .await?
+            .ok_or(AuthError::InvalidOneTimeToken)?;
+        let proven = self.prove(&user, factor, client_ip).await?;
+        let pending = self.spend_challenge(&hash, &user).await?;
+        Ok((user, pending, proven))
+    }
+
+    /// The live challenge `mfa_token` names, left in place, and its hash.
+    async fn find_challenge(&self, mfa_token: &str) -> Result<(String, OneTimeToken)> {
         let hash = hash_token(mfa_token);
+        let now = self.ctx.clock.now();
         let record = self
             .challenges
             .find(&hash, TokenPurpose::MfaLogin, now)
             .await?
             .ok_or(AuthError::InvalidOneTimeToken)?;
-        let user = active_user(self.users.as_ref(), &record.user_id)
-            .await?
-            .ok_or(AuthError::InvalidOneTimeToken)?;
-        let proven = self.prove(&user, factor, client_ip).await?;
+        Ok((hash, record))
+    }
+
+    /// The pending login a challenge (by its hash) of `user` stands for, spent: of two
+    /// completions, one gets it.
+    async fn spend_challenge(&self, hash: &str, user: &User) -> Result<PendingLogin> {
+        let now = self.ctx.clock.now();
         let spent = self
             .challenges
-            .consume(&hash, TokenPurpose::MfaLogin, now)
+            .consume(hash, TokenPurpose::MfaLogin, now)
             .await?
+            .filter(|t| t.user_id == user.id)
             .ok_or(AuthError::InvalidOneTimeToken)?;
-        let pending: PendingLogin = spent
+        spent
             .payload
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
-            .ok_or(AuthError::InvalidOneTimeToken)?;
-        Ok((user, pending, proven))
+            .ok_or(AuthError::InvalidOneTimeToken)
     }
 
     /// Checks a proof of who `user` is (password or second factor); the factor it proves.
@@ -385,19 +399,15 @@ impl MfaFlows {
                     &mut errors,
                 )
                 .await?;
-                if errors.0.is_empty() {
-                    if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
-                        lockout.succeeded(attempt).await;
-                    }
-                    return Ok(SatisfiedFactor::new(
-                        FactorKind::Password,
-                        self.ctx.clock.now(),
-                    ));
+                let right = errors.0.is_empty();
+                self.settle(attempt, right).await?;
+                if !right {
+                    return Err(AuthError::InvalidCredentials);
                 }
-                if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
-                    lockout.failed(attempt, None).await?;
-                }
-                Err(AuthError::InvalidCredentials)
+                Ok(SatisfiedFactor::new(
+                    FactorKind::Password,
+                    self.ctx.clock.now(),
+                ))
             }
         }
     }
@@ -417,6 +427,20 @@ impl MfaFlows {
         }
     }
 
+    /// Tells the lockout how an attempt from [`attempt`](Self::attempt) went: a right proof
+    /// ends the client's failures, a wrong one counts.
+    async fn settle(&self, attempt: Option<super::lockout::Attempt>, right: bool) -> Result<()> {
+        let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) else {
+            return Ok(());
+        };
+        if right {
+            lockout.succeeded(attempt).await;
+            Ok(())
+        } else {
+            lockout.failed(attempt, None).await
+        }
+    }
+
     /// Checks a second factor of `user`, counting a wrong one for the lockout; the factor
     /// proven.
     pub(super) async fn prove(
@@ -433,30 +457,16 @@ impl MfaFlows {
                 self.spend_backup_code(user, code).await,
             ),
         };
-        let user_id = user.id.to_string();
-        match outcome {
-            Ok(true) => {
-                if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
-                    lockout.succeeded(attempt).await;
-                }
-                self.ctx.emit(AuthEvent::MfaVerified {
-                    user_id,
-                    method: kind.name().to_owned(),
-                });
-                Ok(SatisfiedFactor::new(kind, self.ctx.clock.now()))
-            }
-            Ok(false) => {
-                self.ctx.emit(AuthEvent::MfaFailed {
-                    user_id,
-                    method: kind.name().to_owned(),
-                });
-                if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
-                    lockout.failed(attempt, None).await?;
-                }
-                Err(AuthError::InvalidMfaCode)
-            }
-            Err(e) => Err(e),
+        let right = outcome?;
+        let (user_id, method) = (user.id.to_string(), kind.name().to_owned());
+        if right {
+            self.settle(attempt, true).await?;
+            self.ctx.emit(AuthEvent::MfaVerified { user_id, method });
+            return Ok(SatisfiedFactor::new(kind, self.ctx.clock.now()));
         }
+        self.ctx.emit(AuthEvent::MfaFailed { user_id, method });
+        self.settle(attempt, false).await?;
+        Err(AuthError::InvalidMfaCode)
     }
 
     /// Whether `code` is a current, unused code of the user's confirmed authenticator

@@ -7,11 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, Uuid,
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, Uuid, WebauthnResult,
 };
 
-use super::{LoginMode, MfaFlows, MfaLogin, PendingLogin, StepUp};
-use crate::account::{hash_token, TokenPurpose};
+use super::{LoginMode, MfaFlows, MfaLogin, StepUp};
+
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
 use crate::mfa::passkey::PasskeyRecord;
@@ -214,13 +215,7 @@ impl MfaFlows {
                 (options, PendingPasskeyLogin::Discoverable { mode, state })
             }
             Some(token) => {
-                let hash = hash_token(token);
-                let now = self.ctx.clock.now();
-                let challenge = self
-                    .challenges
-                    .find(&hash, TokenPurpose::MfaLogin, now)
-                    .await?
-                    .ok_or(AuthError::InvalidOneTimeToken)?;
+                let (hash, challenge) = self.find_challenge(token).await?;
                 let (options, state) = self.challenge_for(&challenge.user_id).await?;
                 let pending = PendingPasskeyLogin::SecondFactor {
                     mfa_token: hash,
@@ -231,6 +226,25 @@ impl MfaFlows {
             }
         };
         self.park(LOGIN, &pending, options).await
+    }
+
+    /// Checks an assertion answering a challenge of `user_id`'s passkeys, made with
+    /// `record`, one of them.
+    fn assert_owned(
+        &self,
+        credential: &PublicKeyCredential,
+        record: &PasskeyRecord,
+        user_id: &str,
+        state: &PasskeyAuthentication,
+        start: LoginStart,
+    ) -> Result<(WebauthnResult<AuthenticationResult>, LoginStart)> {
+        if user_id != record.user_id.as_str() {
+            return Err(AuthError::InvalidPasskey);
+        }
+        let result = self
+            .relying_party()?
+            .finish_passkey_authentication(credential, state);
+        Ok((result, start))
     }
 
     /// A challenge only `user_id`'s passkeys can answer.
@@ -313,19 +327,15 @@ impl MfaFlows {
                 mfa_token,
                 user_id,
                 state,
-            } => {
-                if user_id != record.user_id.as_str() {
-                    return Err(AuthError::InvalidPasskey);
-                }
-                let result = rp.finish_passkey_authentication(credential, &state);
-                (result, LoginStart::Challenge(mfa_token))
-            }
+            } => self.assert_owned(
+                credential,
+                &record,
+                &user_id,
+                &state,
+                LoginStart::Challenge(mfa_token),
+            )?,
             PendingPasskeyLogin::StepUp { user_id, state, .. } => {
-                if user_id != record.user_id.as_str() {
-                    return Err(AuthError::InvalidPasskey);
-                }
-                let result = rp.finish_passkey_authentication(credential, &state);
-                (result, LoginStart::StepUp)
+                self.assert_owned(credential, &record, &user_id, &state, LoginStart::StepUp)?
             }
         };
         let user_id = record.user_id.to_string();
@@ -350,22 +360,6 @@ impl MfaFlows {
             method: FactorKind::Passkey.name().to_owned(),
         });
         Ok((user, start))
-    }
-
-    /// The pending login a challenge (by its hash) stands for, spent.
-    async fn spend_challenge(&self, hash: &str, user: &User) -> Result<PendingLogin> {
-        let now = self.ctx.clock.now();
-        let spent = self
-            .challenges
-            .consume(hash, TokenPurpose::MfaLogin, now)
-            .await?
-            .filter(|t| t.user_id == user.id)
-            .ok_or(AuthError::InvalidOneTimeToken)?;
-        spent
-            .payload
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .ok_or(AuthError::InvalidOneTimeToken)
     }
 }
 
