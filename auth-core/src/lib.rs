@@ -17,6 +17,7 @@
 //! | [`lockout`] | failed logins counted per client and per login name, with exponential back-off, and their store |
 //! | [`mail`] | the [`Mailer`](mail::Mailer) trait, the development outbox, background delivery with bounded retries |
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
+//! | [`oauth`] | the authorization server's model: OAuth clients and their store, grant types, scopes, PKCE, the RFC 6749 errors (the flows: feature `provider`) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | `testing` | the conformance suite of every store trait, for backends of your own (feature `test-util`) |
@@ -60,6 +61,7 @@ pub mod invalidation;
 pub mod lockout;
 pub mod mail;
 pub mod mfa;
+pub mod oauth;
 pub mod password;
 pub mod pending;
 pub mod principal;

@@ -93,7 +93,11 @@ impl Principal {
         let at = claims.auth_time.unwrap_or(claims.iat);
         Self {
             user_id: UserId(claims.sub.clone()),
-            credential: CredentialKind::Bearer,
+            credential: if claims.is_client_token() {
+                CredentialKind::ClientCredentials
+            } else {
+                CredentialKind::Bearer
+            },
             roles: claims.roles.clone(),
             permissions: claims.permissions.clone(),
             tenant: claims.tenant.clone(),

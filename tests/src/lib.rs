@@ -15,6 +15,7 @@ pub mod app;
 pub mod guarded;
 pub mod mfa;
 pub mod outbox;
+pub mod provider;
 
 use std::net::SocketAddr;
 use std::path::Path;

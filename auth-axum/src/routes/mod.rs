@@ -38,6 +38,14 @@
 //! | `POST /auth/passkeys/step-up/start` | bearer token or session cookie | 200 `{ceremony_id, publicKey}`: a challenge only the caller's passkeys answer |
 //! | `POST /auth/passkeys/step-up/finish` | bearer token or session cookie; JSON `{ceremony_id, credential}` | 200, as `POST /auth/mfa/step-up` answers, the session now recording the passkey |
 //! | `GET /.well-known/jwks.json` | (feature `provider`) | 200 `{keys: [...]}`: the public keys tokens verify with, retired ones through their grace period; none for HMAC keys |
+//! | `GET /.well-known/openid-configuration` | (feature `provider`) | 200, the provider's metadata (OpenID Connect Discovery, RFC 8414) |
+//! | `GET /oauth/authorize` | query `response_type=code&client_id&redirect_uri&scope&state&code_challenge&code_challenge_method=S256&nonce` (feature `provider`) | 200, the sign-in and consent page; 303 to the redirect URI with `error` for a refused request of a known client and redirect URI; 400 page otherwise |
+//! | `POST /oauth/authorize` | the page's form: `request`, `action=allow\|deny`, `username` + `password` or `mfa_token` + `code` | 303 to the redirect URI with `code`, `state` and `iss` (or `error=access_denied`) |
+//! | `POST /oauth/token` | form `grant_type=authorization_code\|refresh_token\|client_credentials\|password` and its parameters; the client by HTTP Basic or `client_id` / `client_secret` (feature `provider`) | 200 `{access_token, token_type, expires_in, refresh_token?, scope?, id_token?}`; 400/401 `{error, error_description}` (RFC 6749 section 5.2) |
+//! | `POST /oauth/introspect` | form `token`; a confidential client (feature `provider`) | 200 RFC 7662 answer; `{"active": false}` alone for a token that is not active |
+//! | `POST /oauth/revoke` | form `token`; the client (feature `provider`) | 200 `{}`: the client's token revoked (a refresh token ends its session) |
+//! | `GET /oauth/userinfo` | bearer token (feature `provider`) | 200 `{sub, ...}`: what the token's scopes release (`profile`, `email`) |
+//! | `POST /oauth/register` | bearer token of an admin (`AUTH__PROVIDER__ADMIN_ROLE`); JSON `{client_name, grant_types, redirect_uris, scope, token_endpoint_auth_method}` (feature `provider`) | 201 the client with `client_id` and, this once, `client_secret` (RFC 7591); 400 `invalid_redirect_uri` / `invalid_client_metadata`; 403 for others |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -53,6 +61,8 @@ mod account;
 mod api_keys;
 mod events;
 mod mfa;
+#[cfg(feature = "provider")]
+mod oauth;
 #[cfg(feature = "webauthn")]
 mod passkeys;
 mod sessions;
@@ -156,6 +166,22 @@ pub enum BuiltinRoute {
     FinishPasskeyStepUp,
     /// `GET /.well-known/jwks.json` (feature `provider`).
     Jwks,
+    /// `GET /.well-known/openid-configuration` (feature `provider`).
+    OpenIdConfiguration,
+    /// `GET /oauth/authorize` (feature `provider`).
+    Authorize,
+    /// `POST /oauth/authorize`, the sign-in and consent page's form (feature `provider`).
+    AuthorizeDecision,
+    /// `POST /oauth/token` (feature `provider`).
+    Token,
+    /// `POST /oauth/introspect` (feature `provider`).
+    Introspect,
+    /// `POST /oauth/revoke` (feature `provider`).
+    RevokeToken,
+    /// `GET /oauth/userinfo` (feature `provider`).
+    UserInfo,
+    /// `POST /oauth/register` (feature `provider`).
+    RegisterClient,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -164,7 +190,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 46] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -201,6 +227,14 @@ impl BuiltinRoute {
         Self::StartPasskeyStepUp,
         Self::FinishPasskeyStepUp,
         Self::Jwks,
+        Self::OpenIdConfiguration,
+        Self::Authorize,
+        Self::AuthorizeDecision,
+        Self::Token,
+        Self::Introspect,
+        Self::RevokeToken,
+        Self::UserInfo,
+        Self::RegisterClient,
         Self::Health,
         Self::Ready,
     ];
@@ -246,6 +280,14 @@ impl BuiltinRoute {
             Self::StartPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/start"),
             Self::FinishPasskeyStepUp => (Method::POST, "/auth/passkeys/step-up/finish"),
             Self::Jwks => (Method::GET, "/.well-known/jwks.json"),
+            Self::OpenIdConfiguration => (Method::GET, "/.well-known/openid-configuration"),
+            Self::Authorize => (Method::GET, "/oauth/authorize"),
+            Self::AuthorizeDecision => (Method::POST, "/oauth/authorize"),
+            Self::Token => (Method::POST, "/oauth/token"),
+            Self::Introspect => (Method::POST, "/oauth/introspect"),
+            Self::RevokeToken => (Method::POST, "/oauth/revoke"),
+            Self::UserInfo => (Method::GET, "/oauth/userinfo"),
+            Self::RegisterClient => (Method::POST, "/oauth/register"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -266,7 +308,8 @@ macro_rules! built_in {
     }};
 }
 
-/// The `/auth/*` routes `keep` keeps.
+/// The `/auth/*` routes `keep` keeps, and (feature `provider`) the authorization server's
+/// under `/oauth` and `/.well-known`.
 pub(crate) fn builtin_auth_router<S>(
     body_limit: usize,
     keep: &dyn Fn(BuiltinRoute) -> bool,
@@ -317,6 +360,17 @@ where
         FinishPasskeyLogin: post(passkeys::finish_login),
         StartPasskeyStepUp: post(passkeys::start_step_up),
         FinishPasskeyStepUp: post(passkeys::finish_step_up),
+    ));
+    #[cfg(feature = "provider")]
+    let router = router.merge(built_in!(keep;
+        OpenIdConfiguration: get(oauth::discovery),
+        Authorize: get(oauth::authorize::authorize),
+        AuthorizeDecision: post(oauth::authorize::decide),
+        Token: post(oauth::token),
+        Introspect: post(oauth::introspect),
+        RevokeToken: post(oauth::revoke),
+        UserInfo: get(oauth::userinfo),
+        RegisterClient: post(oauth::register),
     ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }

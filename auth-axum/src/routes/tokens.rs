@@ -48,7 +48,7 @@ pub(super) struct LoginJson {
 }
 
 /// A `Set-Cookie` value. `http_only` for the session, not for the CSRF cookie scripts read.
-fn set_cookie(
+pub(super) fn set_cookie(
     session: &SessionConfig,
     name: &str,
     value: &str,
@@ -75,13 +75,14 @@ pub(super) struct CookieLoginBody {
     user: auth_core::PublicUser,
 }
 
-pub(super) fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Response {
-    let secret = login.secret.expose_secret().to_owned();
-    let cookies = [
+/// The `Set-Cookie` values of a new browser session: the session cookie and the CSRF cookie
+/// scripts read.
+pub(super) fn session_cookies(session: &SessionConfig, login: &CookieLogin) -> [HeaderValue; 2] {
+    [
         set_cookie(
             session,
             &session.session_cookie(),
-            &secret,
+            login.secret.expose_secret(),
             login.max_age,
             session.cookie_httponly,
         ),
@@ -92,7 +93,11 @@ pub(super) fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Re
             login.max_age,
             false,
         ),
-    ];
+    ]
+}
+
+pub(super) fn cookie_response(session: &SessionConfig, login: CookieLogin) -> Response {
+    let cookies = session_cookies(session, &login);
     let mut response = Json(CookieLoginBody {
         session_id: login.session_id,
         csrf_token: login.csrf_token,

@@ -12,6 +12,8 @@
 //! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
 //! | `reactivate-user USER` | lets the user log in again |
 //! | `unlock-user USER` | forgets the user's failed logins, so no attempt waits any longer (the lockout) |
+//! | `clients create NAME [--grant G]... [--redirect-uri URI]... [--scope "A B"] [--auth-method M]` | registers an OAuth client (feature `provider`) and prints the JSON `POST /oauth/register` answers, with the secret this once: print it, never log it ([`AdminCommand::prints_secret`]) |
+//! | `clients list` | the registered OAuth clients as JSON, never a secret (feature `provider`) |
 //!
 //! ```no_run
 //! use auth_core::admin::AdminCommand;
@@ -27,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "provider")]
+mod clients;
 mod collisions;
 mod import;
 
@@ -41,7 +45,9 @@ pub const USAGE: &str = "users create <username> <email> [role...] | users impor
                          users collisions | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username> | \
-                         unlock-user <username>";
+                         unlock-user <username> | \
+                         clients create <name> [--grant <grant>]... [--redirect-uri <uri>]... \
+                         [--scope <scopes>] [--auth-method <method>] | clients list";
 
 /// The variable `users create` reads the new user's password from (else standard input).
 pub const PASSWORD_VAR: &str = "AUTH_NEW_USER_PASSWORD";
@@ -95,6 +101,13 @@ pub enum AdminCommand {
         /// The username.
         username: String,
     },
+    /// `clients create NAME [--grant G]... [--redirect-uri URI]... [--scope S] [--auth-method M]`
+    /// (feature `provider`).
+    #[cfg(feature = "provider")]
+    CreateClient(crate::oauth::NewClient),
+    /// `clients list` (feature `provider`).
+    #[cfg(feature = "provider")]
+    ListClients,
 }
 
 /// Why a command could not be run.
@@ -122,6 +135,12 @@ pub enum AdminError {
     /// The flow failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A client registration was refused, or its store failed.
+    #[error("{code}: {error}", code = .0.code(), error = .0)]
+    OAuth(crate::oauth::OAuthError),
+    /// The answer could not be written.
+    #[error("cannot write the answer: {0}")]
+    Output(String),
     /// The user store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -187,9 +206,27 @@ impl AdminCommand {
                 }),
                 _ => Err(AdminError::Usage("unlock-user <username>")),
             },
+            #[cfg(feature = "provider")]
+            ["clients", "create", rest @ ..] => clients::parse_create(rest).map(Self::CreateClient),
+            #[cfg(feature = "provider")]
+            ["clients", "list", rest @ ..] => match rest {
+                [] => Ok(Self::ListClients),
+                _ => Err(AdminError::Usage("clients list")),
+            },
             _ => return None,
         };
         Some(command)
+    }
+
+    /// Whether the command's answer holds a secret (a new client's): a binary prints it on
+    /// standard output for the operator, never into a log.
+    #[must_use]
+    pub fn prints_secret(&self) -> bool {
+        #[cfg(feature = "provider")]
+        if matches!(self, Self::CreateClient(_)) {
+            return true;
+        }
+        false
     }
 
     /// Runs the command; what was done, in a sentence.
@@ -269,6 +306,10 @@ impl AdminCommand {
                     format!("`{username}` had no failed logins to forget")
                 })
             }
+            #[cfg(feature = "provider")]
+            Self::CreateClient(new) => clients::create(service, new).await,
+            #[cfg(feature = "provider")]
+            Self::ListClients => clients::list(service).await,
         }
     }
 }

@@ -36,6 +36,7 @@ mod load;
 mod mfa;
 mod passkeys;
 mod password;
+mod provider;
 mod rate_limit;
 mod redis;
 mod secrets;
@@ -58,6 +59,7 @@ pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::mfa::MfaConfig;
 pub use self::passkeys::PasskeyConfig;
 pub use self::password::{LockoutConfig, PasswordConfig};
+pub use self::provider::ProviderConfig;
 pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
 pub use self::server::{DatabaseConfig, ServerConfig};
@@ -163,6 +165,8 @@ pub struct AuthConfig {
     pub mfa: MfaConfig,
     /// Passkeys (`AUTH__PASSKEYS__*`).
     pub passkeys: PasskeyConfig,
+    /// The authorization server (`AUTH__PROVIDER__*`, feature `provider`).
+    pub provider: ProviderConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

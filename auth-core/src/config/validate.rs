@@ -239,6 +239,24 @@ impl AuthConfig {
                 );
             }
         }
+        let provider = &self.provider;
+        if !(1..=600).contains(&provider.code_seconds) {
+            problems.invalid("AUTH__PROVIDER__CODE_SECONDS", "must be 1 to 600");
+        }
+        if !(1..=60).contains(&provider.authorize_minutes) {
+            problems.invalid("AUTH__PROVIDER__AUTHORIZE_MINUTES", "must be 1 to 60");
+        }
+        let secure = |issuer: &str| {
+            issuer.starts_with("https://")
+                || issuer.starts_with("http://localhost")
+                || issuer.starts_with("http://127.0.0.1")
+        };
+        if provider.issuer.as_deref().is_some_and(|i| !secure(i)) {
+            problems.invalid(
+                "AUTH__PROVIDER__ISSUER",
+                "must be an https:// URL (http:// only for localhost)",
+            );
+        }
         if jwt.access_token_expire_minutes == 0 {
             problems.invalid(
                 "AUTH__JWT__ACCESS_TOKEN_EXPIRE_MINUTES",

@@ -299,5 +299,7 @@ fn claims_of(key: &ApiKey, owner: &User) -> Claims {
         roles: owner.roles.clone(),
         permissions: owner.permissions.clone(),
         tenant: None,
+        client_id: None,
+        scope: None,
     }
 }

@@ -10,7 +10,7 @@ use super::sessions::Sessions;
 use crate::error::Result;
 use crate::events::AuthEvent;
 use crate::mfa::{factor, SatisfiedFactor};
-use crate::session::Device;
+use crate::session::{Device, SessionAuth, SessionClient};
 use crate::token::refresh::{RefreshFamily, RefreshTokenCodec, RefreshTokenRecord};
 use crate::token::{TokenManager, TokenSubject};
 use crate::user::{AuthUser, PublicUser, User};
@@ -32,6 +32,9 @@ pub struct LoginResponse {
     pub refresh_expires_in: u64,
     /// The session (refresh family) id.
     pub session_id: String,
+    /// The scopes granted, space-separated, for a session of an OAuth client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// The user.
     pub user: PublicUser,
 }
@@ -67,13 +70,13 @@ pub(super) struct Bearer {
 }
 
 impl Bearer {
-    /// Starts a session for an already authenticated user, who satisfied `factors`: a refresh
-    /// family and an access token.
+    /// Starts a session for an already authenticated user, who satisfied `auth`'s factors (for
+    /// its OAuth client, if any): a refresh family and an access token.
     pub(super) async fn start(
         &self,
         user: &User,
         device: Device,
-        factors: Vec<SatisfiedFactor>,
+        auth: impl Into<SessionAuth>,
     ) -> Result<LoginResponse> {
         let ctx = &self.sessions.ctx;
         let now = ctx.clock.now();
@@ -81,7 +84,7 @@ impl Bearer {
         let session_id = ctx.random.uuid().to_string();
         let session = self
             .sessions
-            .open(&session_id, user, device, idle, None, factors)
+            .open(&session_id, user, device, idle, None, auth)
             .await?;
         let refresh_token = self.codec.generate();
         let family = RefreshFamily::new(
@@ -108,17 +111,20 @@ impl Bearer {
             user,
             &family,
             &session.factors,
+            session.client.as_ref(),
             refresh_token,
             record.expires_at - now,
         )
     }
 
-    /// An access token for `user` in session `session_id`, whose user satisfied `factors`.
+    /// An access token for `user` in session `session_id`, whose user satisfied `factors`,
+    /// for the session's OAuth `client` if it has one.
     pub(super) fn access_token(
         &self,
         user: &User,
         session_id: &str,
         factors: &[SatisfiedFactor],
+        client: Option<&SessionClient>,
     ) -> Result<crate::token::IssuedToken> {
         let mut subject = TokenSubject::access(user.id.as_str())
             .with_session(session_id)
@@ -127,20 +133,24 @@ impl Bearer {
             .with_epoch(user.security_epoch);
         subject.tenant.clone_from(&user.tenant);
         (subject.amr, subject.auth_time) = factor::claims_of(factors);
+        if let Some(client) = client {
+            subject = subject.for_client(&client.client_id, &client.scope);
+        }
         Ok(self.tokens.issue(&subject)?)
     }
 
-    /// An access token for `user` in `family`'s session, whose user satisfied `factors`, and
-    /// the response around it.
+    /// An access token for `user` in `family`'s session, whose user satisfied `factors` (for
+    /// the session's OAuth `client`, if any), and the response around it.
     pub(super) fn token_response(
         &self,
         user: &User,
         family: &RefreshFamily,
         factors: &[SatisfiedFactor],
+        client: Option<&SessionClient>,
         refresh_token: String,
         refresh_expires_in: i64,
     ) -> Result<LoginResponse> {
-        let issued = self.access_token(user, &family.id, factors)?;
+        let issued = self.access_token(user, &family.id, factors, client)?;
         Ok(LoginResponse {
             access_token: issued.token,
             token_type: "Bearer",
@@ -148,6 +158,7 @@ impl Bearer {
             refresh_token,
             refresh_expires_in: u64::try_from(refresh_expires_in).unwrap_or(0),
             session_id: family.id.clone(),
+            scope: client.map(|c| c.scope.clone()),
             user: user.to_public(),
         })
     }

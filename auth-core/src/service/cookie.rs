@@ -224,6 +224,8 @@ impl Cookies {
             roles: user.roles,
             permissions: user.permissions,
             tenant: user.tenant,
+            client_id: None,
+            scope: None,
         })
     }
 }

@@ -19,6 +19,7 @@
 //! | `account` | registration, roles, deactivation, and `active_user`; `account::password`: password reset by mail and change |
 //! | `security` | the facade's account-security methods: the lockout's unlock, API keys, the audit log |
 //! | `api_keys` | API keys: created and revoked by their owner, verified from a one-second cache |
+//! | `oauth` | the authorization server (feature `provider`): clients, the authorization code with PKCE, the token endpoint's grants, ID tokens, introspection, revocation, userinfo |
 //! | `mfa` | second factors: the login challenge and its completion, step-up, TOTP enrolment and backup codes |
 //! | `stores` | the stores a service runs on (memory, SQL, Redis, the change bus) |
 //! | `setup` | the builder, and the stack from configuration |
@@ -30,6 +31,8 @@ mod cookie;
 mod lockout;
 mod login;
 mod mfa;
+#[cfg(feature = "provider")]
+mod oauth;
 mod refresh;
 mod security;
 mod sessions;
@@ -50,6 +53,11 @@ pub use self::mfa::Ceremony;
 #[cfg(feature = "totp")]
 pub use self::mfa::TotpEnrollment;
 pub use self::mfa::{MfaChallenge, MfaLogin, MfaStatus, Proof, SecondFactor, StepUp};
+#[cfg(feature = "provider")]
+pub use self::oauth::{
+    AuthorizationParams, AuthorizationRequest, AuthorizeError, ClientAuth, IntrospectionResponse,
+    TokenRequest, TokenResponse,
+};
 pub use self::setup::{AuthServiceBuilder, SetupError};
 pub use self::stores::Stores;
 pub use self::verify::Introspection;
@@ -134,6 +142,8 @@ struct Inner {
     audit: Arc<dyn AuditStore>,
     api_keys: ApiKeys,
     mfa: MfaFlows,
+    #[cfg(feature = "provider")]
+    oauth: self::oauth::OAuthFlows,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
@@ -439,7 +449,7 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidRefreshToken`] for unknown, expired, revoked or reused tokens.
     pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
-        self.inner.refresh.rotate(refresh_token).await
+        self.inner.refresh.rotate(refresh_token, None).await
     }
 
     /// The principal's live sessions, most recently used first.

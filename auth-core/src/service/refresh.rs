@@ -21,8 +21,14 @@ pub(super) struct Refresh {
 }
 
 impl Refresh {
-    /// Rotates `refresh_token`.
-    pub(super) async fn rotate(&self, refresh_token: &str) -> Result<LoginResponse> {
+    /// Rotates `refresh_token`, presented by the OAuth client `client_id` (`None`: the
+    /// service's own refresh route). A session started for a client rotates for that client
+    /// only, and a client only its own sessions.
+    pub(super) async fn rotate(
+        &self,
+        refresh_token: &str,
+        client_id: Option<&str>,
+    ) -> Result<LoginResponse> {
         let sessions = &self.bearer.sessions;
         let store = &sessions.refresh;
         let ctx = &sessions.ctx;
@@ -46,6 +52,9 @@ impl Refresh {
             sessions.end(&family.id, "session_ended").await?;
             return Err(AuthError::InvalidRefreshToken);
         };
+        if session.client.as_ref().map(|c| c.client_id.as_str()) != client_id {
+            return Err(AuthError::InvalidRefreshToken);
+        }
         let factors = session.satisfied_factors();
         let successor = self.bearer.codec.successor(refresh_token);
         let successor_record = RefreshTokenRecord::new(
@@ -68,6 +77,7 @@ impl Refresh {
                     &user,
                     &family,
                     &factors,
+                    session.client.as_ref(),
                     successor,
                     successor_record.expires_at - now,
                 )
@@ -83,6 +93,7 @@ impl Refresh {
                                 &user,
                                 &family,
                                 &factors,
+                                session.client.as_ref(),
                                 successor,
                                 next.expires_at - now,
                             );

@@ -8,7 +8,6 @@ use super::Context;
 use crate::error::StoreError;
 use crate::error::{AuthError, Result};
 use crate::events::AuthEvent;
-use crate::mfa::SatisfiedFactor;
 use crate::principal::Principal;
 use crate::session::{Device, Session, SessionManager};
 use crate::token::refresh::{RefreshTokenCodec, RefreshTokenStore};
@@ -46,7 +45,7 @@ impl Sessions {
         device: Device,
         idle_timeout: i64,
         secret_hash: Option<String>,
-        factors: Vec<SatisfiedFactor>,
+        auth: impl Into<crate::session::SessionAuth>,
     ) -> Result<Session> {
         let (session, evicted) = self
             .manager
@@ -56,7 +55,7 @@ impl Sessions {
                 device,
                 idle_timeout,
                 secret_hash,
-                factors,
+                auth,
             )
             .await?;
         for old in evicted {

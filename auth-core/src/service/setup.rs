@@ -295,10 +295,12 @@ impl AuthServiceBuilder {
                 passwords: passwords.clone(),
                 lockout: lockout.clone(),
                 passkeys: stores.passkeys,
-                pending: stores.pending,
+                pending: Arc::clone(&stores.pending),
             },
             ctx.clone(),
         )?;
+        #[cfg(feature = "provider")]
+        let oauth_pending = stores.pending;
         let verification = EmailVerification {
             users: Arc::clone(&stores.users),
             tokens: stores.one_time_tokens,
@@ -347,6 +349,22 @@ impl AuthServiceBuilder {
                 verifier,
                 api_keys: ApiKeys::new(stores.api_keys, Arc::clone(&stores.users), ctx.clone()),
                 mfa,
+                #[cfg(feature = "provider")]
+                oauth: super::oauth::OAuthFlows {
+                    clients: stores.clients,
+                    pending: oauth_pending,
+                    issuer: self
+                        .config
+                        .provider
+                        .issuer_or(self.config.jwt.issuer.as_deref()),
+                    admin_role: self.config.provider.admin_role.clone(),
+                    code_ttl: i64::try_from(self.config.provider.code_seconds).unwrap_or(60),
+                    request_ttl: i64::try_from(
+                        self.config.provider.authorize_minutes.saturating_mul(60),
+                    )
+                    .unwrap_or(600),
+                    ctx: ctx.clone(),
+                },
                 users: stores.users,
                 roles: stores.roles,
                 services: stores.services,

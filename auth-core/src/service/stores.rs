@@ -13,6 +13,7 @@ use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutStore;
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
+use crate::oauth::ClientStore;
 use crate::password::history::PasswordHistoryStore;
 use crate::pending::PendingStore;
 use crate::rate_limit::{InProcess, RateLimiterBackend};
@@ -54,6 +55,8 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// OAuth clients of the authorization server.
+    pub clients: Arc<dyn ClientStore>,
     /// Second factors.
     pub mfa: Arc<dyn MfaStore>,
     /// Passkeys.
@@ -88,6 +91,7 @@ impl Stores {
             rate_limiter: Arc::new(InProcess),
             audit: store.clone(),
             api_keys: store.clone(),
+            clients: store.clone(),
             mfa: store.clone(),
             passkeys: store.clone(),
             pending: store.clone(),
@@ -116,6 +120,7 @@ impl Stores {
             rate_limiter: Arc::new(InProcess),
             audit: shared.clone(),
             api_keys: shared.clone(),
+            clients: shared.clone(),
             mfa: shared.clone(),
             passkeys: shared.clone(),
             pending: shared.clone(),

@@ -111,6 +111,69 @@ pub struct Session {
     /// added. Empty for a session stored before factors were kept (a password login).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub factors: Vec<SatisfiedFactor>,
+    /// The OAuth client the session was started for (an authorization-code or password
+    /// grant of `POST /oauth/token`), with the scopes granted; its refresh tokens serve that
+    /// client only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<SessionClient>,
+}
+
+/// The OAuth client a session belongs to, and what it was granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionClient {
+    /// The client's id.
+    pub client_id: String,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+impl SessionClient {
+    /// A session of `client_id` granted `scope`.
+    #[must_use]
+    pub fn new(client_id: impl Into<String>, scope: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            scope: scope.into(),
+        }
+    }
+}
+
+/// A session's client as stores keep it: JSON, or `None` for a session of no client.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+pub(crate) fn client_json(client: Option<&SessionClient>) -> Option<String> {
+    client.map(|c| serde_json::to_string(c).unwrap_or_default())
+}
+
+/// How a new session's user authenticated: the factors satisfied, and the OAuth client it is
+/// for, if any. A list of factors converts into one without a client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionAuth {
+    /// The factors satisfied.
+    pub factors: Vec<SatisfiedFactor>,
+    /// The OAuth client.
+    pub client: Option<SessionClient>,
+}
+
+impl SessionAuth {
+    /// Factors satisfied for `client`.
+    #[must_use]
+    pub fn for_client(factors: Vec<SatisfiedFactor>, client: SessionClient) -> Self {
+        Self {
+            factors,
+            client: Some(client),
+        }
+    }
+}
+
+impl From<Vec<SatisfiedFactor>> for SessionAuth {
+    fn from(factors: Vec<SatisfiedFactor>) -> Self {
+        Self {
+            factors,
+            client: None,
+        }
+    }
 }
 
 impl Session {
@@ -287,7 +350,8 @@ impl SessionManager {
     }
 
     /// [`create`](Self::create) with its own idle timeout, bound to a cookie secret (by its
-    /// hash) when given, recording the factors the login satisfied.
+    /// hash) when given, recording the factors the login satisfied (and the OAuth client it
+    /// is for: a [`SessionAuth`]).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -298,8 +362,9 @@ impl SessionManager {
         device: Device,
         idle_timeout: i64,
         secret_hash: Option<String>,
-        factors: Vec<SatisfiedFactor>,
+        auth: impl Into<SessionAuth>,
     ) -> Result<(Session, Vec<String>), StoreError> {
+        let SessionAuth { factors, client } = auth.into();
         let now = self.clock.now();
         let session = Session {
             id: id.to_owned(),
@@ -311,6 +376,7 @@ impl SessionManager {
             idle_timeout,
             secret_hash,
             factors,
+            client,
         };
         let evicted = self
             .store

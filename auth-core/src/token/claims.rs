@@ -107,6 +107,22 @@ pub struct Claims {
     /// Tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// The OAuth client the token was issued to (RFC 9068 `client_id`); for a
+    /// `client_credentials` token it is also the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The OAuth scopes granted, space-separated (RFC 9068 `scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl Claims {
+    /// Whether the token stands for an OAuth client itself (`client_credentials`), not a
+    /// user: its subject is its client.
+    #[must_use]
+    pub fn is_client_token(&self) -> bool {
+        self.sid.is_none() && self.client_id.as_deref() == Some(self.sub.as_str())
+    }
 }
 
 /// What goes into a new token, besides what the [`TokenManager`](super::TokenManager) adds
@@ -132,6 +148,10 @@ pub struct TokenSubject {
     pub amr: Vec<String>,
     /// Token type.
     pub token_type: TokenType,
+    /// The OAuth client the token is issued to.
+    pub client_id: Option<String>,
+    /// The OAuth scopes granted, space-separated.
+    pub scope: Option<String>,
 }
 
 impl TokenSubject {
@@ -148,7 +168,18 @@ impl TokenSubject {
             auth_time: None,
             amr: Vec::new(),
             token_type: TokenType::Access,
+            client_id: None,
+            scope: None,
         }
+    }
+
+    /// Sets the OAuth client and the scopes granted to it (space-separated; none when
+    /// empty).
+    #[must_use]
+    pub fn for_client(mut self, client_id: impl Into<String>, scope: &str) -> Self {
+        self.client_id = Some(client_id.into());
+        self.scope = (!scope.is_empty()).then(|| scope.to_owned());
+        self
     }
 
     /// Sets the session id.

@@ -49,6 +49,8 @@ pub(super) fn claims(payload: &str) -> Option<Claims> {
         .optional("permissions", Cursor::strings)?
         .unwrap_or_default();
     let tenant = c.optional("tenant", Cursor::string)?;
+    let client_id = c.optional("client_id", Cursor::string)?;
+    let scope = c.optional("scope", Cursor::string)?;
     if c.rest != "}" {
         return None;
     }
@@ -68,6 +70,8 @@ pub(super) fn claims(payload: &str) -> Option<Claims> {
         roles,
         permissions,
         tenant,
+        client_id,
+        scope,
     })
 }
 
@@ -259,6 +263,8 @@ mod tests {
             roles: vec!["editor".to_owned(), "viewer".to_owned()],
             permissions: vec!["articles.read".to_owned()],
             tenant: Some("acme".to_owned()),
+            client_id: Some("cl_app".to_owned()),
+            scope: Some("openid profile".to_owned()),
         }
     }
 
@@ -276,7 +282,7 @@ mod tests {
         let mut minimal = typical();
         (minimal.iss, minimal.aud, minimal.sid, minimal.auth_time) = (None, None, None, None);
         (minimal.amr, minimal.roles, minimal.permissions) = (vec![], vec![], vec![]);
-        minimal.tenant = None;
+        (minimal.tenant, minimal.client_id, minimal.scope) = (None, None, None);
         minimal.typ = TokenType::Refresh;
         minimal.aud = Some(Audience::One("api".to_owned()));
         let payload = serde_json::to_string(&minimal).unwrap();
@@ -394,6 +400,7 @@ mod tests {
             auth_time in proptest::option::of(any::<i64>()),
             lists in proptest::collection::vec(proptest::collection::vec(any_string(), 0..3), 3),
             tenant in proptest::option::of(any_string()),
+            client in proptest::option::of((any_string(), proptest::option::of(any_string()))),
         ) -> Claims {
             let [exp, iat, nbf, epc] = times;
             let [amr, roles, permissions]: [Vec<String>; 3] = lists.try_into().unwrap();
@@ -401,6 +408,8 @@ mod tests {
                 sub, exp, iat, nbf, jti, iss, aud, sid,
                 typ: if refresh { TokenType::Refresh } else { TokenType::Access },
                 epc, auth_time, amr, roles, permissions, tenant,
+                client_id: client.as_ref().map(|(id, _)| id.clone()),
+                scope: client.and_then(|(_, scope)| scope),
             }
         }
     }

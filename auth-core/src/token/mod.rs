@@ -251,6 +251,8 @@ impl TokenManager {
                 Vec::new()
             },
             tenant: subject.tenant.clone(),
+            client_id: subject.client_id.clone(),
+            scope: subject.scope.clone(),
         };
         let token = self.sign(&claims)?;
         Ok(IssuedToken {
@@ -266,10 +268,15 @@ impl TokenManager {
     /// # Errors
     /// [`TokenError::Signing`] if the key cannot sign.
     pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Signing)?;
+        self.sign_payload(claims.typ, &payload)
+    }
+
+    /// `payload` signed with the current key under its header for `typ`.
+    fn sign_payload(&self, typ: TokenType, payload: &[u8]) -> Result<String, TokenError> {
         let keys = self.keys.load();
         let key = keys.current();
-        let header = key.header(claims.typ);
-        let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Signing)?;
+        let header = key.header(typ);
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 360);
         token.push_str(header);
         token.push('.');
@@ -278,6 +285,24 @@ impl TokenManager {
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut token);
         Ok(token)
+    }
+
+    /// Signs any JSON `payload` (an ID token's claims) with the current key, under the header
+    /// of tokens other than access tokens (`typ: JWT`), so that it can never pass for an
+    /// access token.
+    ///
+    /// # Errors
+    /// [`TokenError::Signing`] if the key cannot sign.
+    pub fn sign_json<T: serde::Serialize>(&self, payload: &T) -> Result<String, TokenError> {
+        let payload = serde_json::to_vec(payload).map_err(|_| TokenError::Signing)?;
+        self.sign_payload(TokenType::Refresh, &payload)
+    }
+
+    /// Whether the signing key has a public key to publish (RS256, ES256, EdDSA): what
+    /// others need to verify what it signs. HMAC keys do not.
+    #[must_use]
+    pub fn signs_publicly(&self) -> bool {
+        self.keys.load().current().public_jwk().is_some()
     }
 
     /// Verifies `token` and returns its claims if it is a valid token of type `expected`.

@@ -11,6 +11,11 @@
 //! auth-service deactivate-user USER  refuse the user's logins and end every session and token
 //! auth-service reactivate-user USER  let the user log in again
 //! auth-service unlock-user USER      forget the user's failed logins (the lockout)
+//! auth-service clients create NAME [--grant G]... [--redirect-uri URI]... [--scope S]
+//!                                    [--auth-method M]
+//!                                    register an OAuth client; prints its JSON, with the
+//!                                    secret this once
+//! auth-service clients list          the registered OAuth clients (JSON)
 //! ```
 //!
 //! The administration commands are the framework's own (`auth_core::admin`): a service's
@@ -24,14 +29,24 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        // Plain text when the log goes to a file or a pipe.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let prints_data = matches!(AdminCommand::parse(&strs), Some(Ok(c)) if c.prints_secret());
+    if prints_data {
+        // Standard output carries the command's JSON alone, for a script to read.
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            // Plain text when the log goes to a file or a pipe.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
     let config = match AuthConfig::load() {
         Ok(config) => config,
         Err(e) => {
@@ -42,7 +57,12 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     if let Some(command) = AdminCommand::parse(&args) {
         return match administer(&config, command).await {
-            Ok(done) => {
+            // A new client's secret goes to the operator, never into the log.
+            Ok((done, true)) => {
+                println!("{done}");
+                ExitCode::SUCCESS
+            }
+            Ok((done, false)) => {
                 tracing::info!("{done}");
                 ExitCode::SUCCESS
             }
@@ -124,16 +144,18 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Runs an administration command on the service `config` describes. With Redis configured
-/// the running instances hear of it on the change bus; without, they read the same database.
+/// Runs an administration command on the service `config` describes: what it did, and
+/// whether that holds a secret to print rather than log. With Redis configured the running
+/// instances hear of it on the change bus; without, they read the same database.
 async fn administer(
     config: &AuthConfig,
     command: Result<AdminCommand, admin::AdminError>,
-) -> Result<String, String> {
+) -> Result<(String, bool), String> {
     let command = command.map_err(|e| e.to_string())?;
     let service = AuthService::from_config(config)
         .await
         .map_err(|e| e.to_string())?
         .with_user_model::<auth_service::Member>();
-    command.run(&service).await.map_err(|e| e.to_string())
+    let done = command.run(&service).await.map_err(|e| e.to_string())?;
+    Ok((done, command.prints_secret()))
 }

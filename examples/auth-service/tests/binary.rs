@@ -287,6 +287,66 @@ async fn runs_on_sqlite_and_keeps_its_development_keys_across_restarts() {
         .unwrap();
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("`ada` may log in again"));
+    // An operator registers an OAuth client: standard output is its JSON alone, with the
+    // secret this once, and the running service accepts it.
+    let output = command(dir.path())
+        .args([
+            "clients",
+            "create",
+            "Reports",
+            "--grant",
+            "client_credentials",
+        ])
+        .args(["--scope", "articles.read"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let client: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(secret));
+    let id = client["client_id"].as_str().unwrap();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["scope"], "articles.read", "{token}");
+    // The service's own guards accept the client's token for what its scopes grant.
+    let articles = http
+        .get(format!("{base}/articles"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(articles.status(), 200);
+    let listed = command(dir.path())
+        .args(["clients", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(id) && !listed.contains(secret), "{listed}");
+    let output = command(dir.path())
+        .args([
+            "clients",
+            "create",
+            "Web",
+            "--redirect-uri",
+            "http://app.example/cb",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "no JSON for a refused client");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid_redirect_uri"));
     assert_eq!(
         http.post(format!("{base}/auth/login"))
             .json(&body)
@@ -402,6 +462,14 @@ POST    /auth/passkeys/login/start                       public
 POST    /auth/passkeys/login/finish                      public
 POST    /auth/passkeys/step-up/start                     requires authentication
 POST    /auth/passkeys/step-up/finish                    requires authentication
+GET     /.well-known/openid-configuration                public
+GET     /oauth/authorize                                 public
+POST    /oauth/authorize                                 public
+POST    /oauth/token                                     public
+POST    /oauth/introspect                                public
+POST    /oauth/revoke                                    public
+GET     /oauth/userinfo                                  requires authentication
+POST    /oauth/register                                  requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /.well-known/jwks.json                           public

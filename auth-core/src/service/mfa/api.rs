@@ -205,6 +205,7 @@ impl AuthService {
             user,
             &session.id,
             &factors,
+            session.client.as_ref(),
         )?))
     }
 

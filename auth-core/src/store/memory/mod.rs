@@ -7,6 +7,7 @@ mod audit;
 mod authz;
 mod lockout;
 mod mfa;
+mod oauth;
 mod passkey;
 mod pending;
 mod session;
@@ -62,6 +63,8 @@ struct State {
     passkeys: HashMap<String, crate::mfa::passkey::PasskeyRecord>,
     /// user -> TOTP authenticator.
     totp: HashMap<UserId, crate::mfa::TotpRecord>,
+    /// client id -> OAuth client.
+    clients: HashMap<String, crate::oauth::OAuthClient>,
     /// user -> backup code tag -> used at.
     backup_codes: HashMap<UserId, HashMap<String, Option<i64>>>,
 }

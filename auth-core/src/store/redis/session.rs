@@ -9,7 +9,7 @@ use redis::AsyncCommands;
 use super::{number, pairs, unavailable, Lua, RedisStore};
 use crate::error::StoreError;
 use crate::mfa::SatisfiedFactor;
-use crate::session::{Device, Session, SessionStore};
+use crate::session::{client_json, Device, Session, SessionStore};
 
 fn session_from(
     id: &str,
@@ -35,6 +35,10 @@ fn session_from(
                 .map_err(|e| StoreError::Corrupt(format!("session factors: {e}")))?,
             None => Vec::new(),
         },
+        client: text(&mut fields, "client")
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("session client: {e}")))?,
         device: Device {
             user_agent: text(&mut fields, "user_agent"),
             ip: text(&mut fields, "ip"),
@@ -55,11 +59,13 @@ end
 
 /// KEYS: session hash, user index. ARGV: id, user, user_agent, ip, name, created_at,
 /// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix, secret hash
-/// (or empty), secret key prefix, factors (JSON, or empty). Returns the evicted ids.
+/// (or empty), secret key prefix, factors (JSON, or empty), OAuth client (JSON, or empty).
+/// Returns the evicted ids.
 const CREATE_LUA: &str = r"
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'user_agent', ARGV[3], 'ip', ARGV[4],
   'name', ARGV[5], 'created_at', ARGV[6], 'last_seen', ARGV[7], 'expires_at', ARGV[8],
-  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12], 'factors', ARGV[14])
+  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12], 'factors', ARGV[14],
+  'client', ARGV[15])
 -- Relative to the caller's clock, so Redis's own clock does not matter.
 local ttl = math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7]))
 redis.call('EXPIRE', KEYS[1], ttl)
@@ -201,6 +207,7 @@ impl SessionStore for RedisStore {
             .arg(s.secret_hash.as_deref().unwrap_or(""))
             .arg(self.secret_key(""))
             .arg(factors_json(&s.factors))
+            .arg(client_json(s.client.as_ref()).unwrap_or_default())
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)

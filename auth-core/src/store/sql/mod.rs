@@ -21,6 +21,7 @@ mod audit;
 mod casbin_adapter;
 mod lockout;
 mod mfa;
+mod oauth;
 mod passkey;
 mod pending;
 mod services;

@@ -5,10 +5,10 @@ use sqlx::Row;
 use super::{map_err, Backend, SqlStore};
 use crate::error::StoreError;
 use crate::mfa::SatisfiedFactor;
-use crate::session::{Device, Session, SessionStore};
+use crate::session::{client_json, Device, Session, SessionStore};
 
 const COLUMNS: &str = "id, user_id, user_agent, ip, name, created_at, last_seen, expires_at, \
-                       idle_timeout, secret_hash, factors";
+                       idle_timeout, secret_hash, factors, client";
 
 fn session(row: &AnyRow) -> Result<Session, StoreError> {
     Ok(Session {
@@ -25,6 +25,12 @@ fn session(row: &AnyRow) -> Result<Session, StoreError> {
         idle_timeout: row.try_get("idle_timeout").map_err(map_err)?,
         secret_hash: row.try_get("secret_hash").map_err(map_err)?,
         factors: factors(row.try_get("factors").map_err(map_err)?)?,
+        client: row
+            .try_get::<Option<String>, _>("client")
+            .map_err(map_err)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("session client: {e}")))?,
     })
 }
 
@@ -79,7 +85,7 @@ impl SessionStore for SqlStore {
         }
         // (SQLite: the INSERT takes the database's write lock until commit.)
         sqlx::query(&format!(
-            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(&s.id)
         .bind(&s.user_id)
@@ -92,6 +98,7 @@ impl SessionStore for SqlStore {
         .bind(s.idle_timeout)
         .bind(s.secret_hash.as_deref())
         .bind(stored_factors(&s.factors))
+        .bind(client_json(s.client.as_ref()))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -30,6 +30,7 @@ mod audit;
 mod authz;
 mod lockout;
 mod mfa;
+mod oauth;
 mod pending;
 mod rate_limit;
 mod sessions;
@@ -46,6 +47,7 @@ use crate::authz::RoleStore;
 use crate::lockout::LockoutStore;
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
+use crate::oauth::ClientStore;
 use crate::password::history::PasswordHistoryStore;
 use crate::pending::PendingStore;
 use crate::session::SessionStore;
@@ -60,6 +62,7 @@ pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
 pub use self::lockout::lockout;
 pub use self::mfa::mfa;
+pub use self::oauth::clients;
 pub use self::pending::{passkeys, pending};
 pub use self::rate_limit::rate_limiter;
 pub use self::sessions::{counters, sessions};
@@ -71,8 +74,8 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
-/// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys,
-/// second factors, passkeys, pending ceremonies, one-time tokens and password history), in
+/// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys, OAuth
+/// clients, second factors, passkeys, pending ceremonies, one-time tokens and password history), in
 /// turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
@@ -86,6 +89,7 @@ where
         + LockoutStore
         + AuditStore
         + ApiKeyStore
+        + ClientStore
         + MfaStore
         + PasskeyStore
         + PendingStore
@@ -103,6 +107,7 @@ where
     lockout(Arc::clone(&store) as Arc<dyn LockoutStore>).await;
     audit(store.as_ref()).await;
     api_keys(store.as_ref()).await;
+    clients(store.as_ref()).await;
     mfa(store.as_ref()).await;
     passkeys(store.as_ref()).await;
     pending(store.as_ref()).await;

@@ -163,6 +163,13 @@ pub async fn sessions(store: Arc<dyn SessionStore>) {
         "a session without factors is a password login"
     );
     s.delete_session("f1").await.unwrap();
+    // The OAuth client a session was started for is kept with it.
+    let mut c1 = session("c1", "cid", 400);
+    c1.client = Some(crate::session::SessionClient::new("notes", "openid email"));
+    s.create_session(&c1, None).await.unwrap();
+    assert_eq!(s.get_session("c1").await.unwrap().unwrap(), c1);
+    assert_eq!(s.get_session("f1").await.unwrap(), None);
+    s.delete_session("c1").await.unwrap();
     let mut e3 = session("e3", "eve", 220);
     e3.secret_hash = Some("hash-4".to_owned());
     s.create_session(&e3, None).await.unwrap();
