@@ -40,6 +40,12 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::serve(listener, router)
+    }
+
+    /// Serves `router` on `listener` (bound beforehand, when the service must know its own
+    /// address, as an OAuth issuer does), recording each connection's peer address.
+    pub fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> Self {
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
             axum::serve(
