@@ -165,7 +165,8 @@ fn is_token68(bytes: &[u8]) -> bool {
 pub struct Authenticated {
     /// The verified, unrevoked claims.
     pub claims: Arc<Claims>,
-    /// How the request presented them: [`CredentialKind::Bearer`],
+    /// How the request presented them: [`CredentialKind::Bearer`] (or
+    /// [`CredentialKind::ClientCredentials`] for a client's own token),
     /// [`CredentialKind::Cookie`] or [`CredentialKind::ApiKey`].
     pub credential: CredentialKind,
     /// The scopes of an API key, which bound what the claims allow.
@@ -203,9 +204,16 @@ impl Authenticated {
                 scopes: Some(verified.scopes),
             }
         } else if let Some(token) = bearer_token(&parts.headers)? {
+            let claims = module.service().verify_access_shared(token).await?;
+            // A client's own token (`client_credentials`) stands for the client.
+            let credential = if claims.is_client_token() {
+                CredentialKind::ClientCredentials
+            } else {
+                CredentialKind::Bearer
+            };
             Self {
-                claims: module.service().verify_access_shared(token).await?,
-                credential: CredentialKind::Bearer,
+                claims,
+                credential,
                 scopes: None,
             }
         } else {

@@ -362,6 +362,17 @@ impl From<AuthError> for Problem {
                 "Overloaded",
                 err.to_string(),
             ),
+            AuthError::AuthServiceUnavailable(why) => {
+                tracing::error!(error = %why, "remote auth service unavailable");
+                let mut problem = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    "Auth service unavailable",
+                    "the auth service that vouches for tokens cannot be reached; retry shortly",
+                );
+                problem.inner.retry_after = Some(5);
+                problem
+            }
             AuthError::ServiceUnavailable(source) => {
                 tracing::error!(error = %source, "auth store unavailable");
                 Self::new(

@@ -54,6 +54,11 @@ pub enum AuthError {
     /// A store (database, cache) could not be reached; the request must not pass.
     #[error("authentication service unavailable")]
     ServiceUnavailable(#[source] StoreError),
+    /// The remote auth service that issues and vouches for tokens (a resource server's
+    /// issuer: its key set or introspection endpoint) could not be reached or answered
+    /// nonsense; the request must not pass (jwtlib's `AuthServiceUnavailable`).
+    #[error("auth service unavailable: {0}")]
+    AuthServiceUnavailable(String),
     /// Too many passwords are being checked at once (a login storm); refused at once rather
     /// than queued without bound. Retry shortly.
     #[error("too many logins are being checked at once; retry shortly")]
@@ -175,6 +180,7 @@ impl AuthError {
             Self::Conflict { .. } => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::AuthServiceUnavailable(_) => "auth_service_unavailable",
             Self::Overloaded => "overloaded",
             Self::Internal(_) => "internal_error",
             Self::InvalidSession => "invalid_session",

@@ -22,6 +22,7 @@
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | `testing` | the conformance suite of every store trait, for backends of your own (feature `test-util`) |
 //! | [`rate_limit`] | quotas per client address and per account for groups of routes: GCRA in process (governor) or in Redis |
+//! | `remote` | a resource server's trust in a remote auth service: its tokens verified by the issuer's key set or introspection (feature `remote`) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
@@ -67,6 +68,8 @@ pub mod pending;
 pub mod principal;
 pub mod random;
 pub mod rate_limit;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod service;
 pub mod session;
 pub mod stack;

@@ -331,10 +331,13 @@ async fn policy_engine(
         None => TENANT_MODEL.to_owned(),
     };
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
-    let engine = PolicyEngine::new(&model, SqlCasbinAdapter::new(sql)).await?;
+    let engine = match sql {
+        Some(store) => PolicyEngine::new(&model, SqlCasbinAdapter::new(store)).await?,
+        None => PolicyEngine::in_memory(&model).await?,
+    };
     #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
     let engine = {
-        let () = sql;
+        let _: Option<()> = sql;
         PolicyEngine::in_memory(&model).await?
     };
     Ok(engine)

@@ -39,6 +39,7 @@ mod password;
 mod provider;
 mod rate_limit;
 mod redis;
+mod remote;
 mod secrets;
 mod server;
 mod session;
@@ -62,6 +63,7 @@ pub use self::password::{LockoutConfig, PasswordConfig};
 pub use self::provider::ProviderConfig;
 pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
+pub use self::remote::{RemoteConfig, RemoteMode};
 pub use self::server::{DatabaseConfig, ServerConfig};
 pub use self::session::SessionConfig;
 pub use self::users::UsersConfig;
@@ -167,6 +169,9 @@ pub struct AuthConfig {
     pub passkeys: PasskeyConfig,
     /// The authorization server (`AUTH__PROVIDER__*`, feature `provider`).
     pub provider: ProviderConfig,
+    /// The remote auth service a resource server trusts (`AUTH__REMOTE__*`, feature
+    /// `remote`).
+    pub remote: RemoteConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

@@ -251,6 +251,33 @@ impl AuthConfig {
                 || issuer.starts_with("http://localhost")
                 || issuer.starts_with("http://127.0.0.1")
         };
+        let remote = &self.remote;
+        if cfg!(not(feature = "remote")) && remote.issuer.is_some() {
+            problems.invalid(
+                "AUTH__REMOTE__ISSUER",
+                "this build lacks the `remote` feature (a resource server's remote issuer)",
+            );
+        }
+        if remote.issuer.as_deref().is_some_and(|i| !secure(i)) {
+            problems.invalid(
+                "AUTH__REMOTE__ISSUER",
+                "must be an https:// URL (http:// only for localhost)",
+            );
+        }
+        if remote.mode == super::RemoteMode::Introspection
+            && (remote.client_id.is_none() || remote.client_secret.is_none())
+        {
+            problems.invalid(
+                "AUTH__REMOTE__MODE",
+                "introspection needs AUTH__REMOTE__CLIENT_ID and AUTH__REMOTE__CLIENT_SECRET",
+            );
+        }
+        if !(1..=300).contains(&remote.timeout_seconds) || remote.cache_seconds > 300 {
+            problems.invalid(
+                "AUTH__REMOTE__TIMEOUT_SECONDS",
+                "timeout 1 to 300 seconds, cache at most 300",
+            );
+        }
         if provider.issuer.as_deref().is_some_and(|i| !secure(i)) {
             problems.invalid(
                 "AUTH__PROVIDER__ISSUER",

@@ -159,7 +159,8 @@ impl AuthServiceBuilder {
         self
     }
 
-    /// Builds the service.
+    /// Builds the service. With `AUTH__REMOTE__ISSUER` set (feature `remote`) it is a
+    /// resource server: the access tokens it accepts are that issuer's.
     ///
     /// # Errors
     /// [`SetupError`] when the configuration, keys or password parameters are invalid.
@@ -169,6 +170,8 @@ impl AuthServiceBuilder {
         }
         let (key_set, refresh_secret) = match self.keys {
             Some(keys) => keys,
+            #[cfg(feature = "remote")]
+            None if self.config.remote.issuer.is_some() => ephemeral_keys()?,
             None => {
                 let loaded = load_keys(&self.config)?;
                 log_key_source(&loaded.source, &self.config);
@@ -233,6 +236,8 @@ impl AuthServiceBuilder {
             tokens: tokens.clone(),
             revocations: stores.revocations,
             users: Arc::clone(&stores.users),
+            #[cfg(feature = "remote")]
+            remote: remote_issuer(&self.config)?,
         };
         let bearer = Bearer {
             sessions: sessions.clone(),
@@ -403,12 +408,12 @@ pub(crate) struct Connected {
     pub(crate) sql: SqlHandle,
 }
 
-/// The SQL store, in builds that have one.
+/// The SQL store, in builds that have one (none for a resource server, which keeps nothing).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) type SqlHandle = SqlStore;
+pub(crate) type SqlHandle = Option<SqlStore>;
 /// Nothing, in builds without a SQL store.
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-pub(crate) type SqlHandle = ();
+pub(crate) type SqlHandle = Option<()>;
 
 /// The SQL database `config` names: a SQLite file created and migrated on first start, or
 /// PostgreSQL.
@@ -420,7 +425,7 @@ async fn sql_stores(config: &AuthConfig) -> Result<(Stores, SqlHandle), SetupErr
             config.database.acquire_timeout_seconds,
         ));
     let store = SqlStore::connect(&config.database.url, options).await?;
-    Ok((Stores::sql(store.clone()), store))
+    Ok((Stores::sql(store.clone()), Some(store)))
 }
 
 /// A build without a SQL store cannot serve a configuration, which always names a database.
@@ -441,6 +446,14 @@ pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError
     // Validated before connecting, so a bad configuration never creates or migrates a
     // database, and once: the builder made with `AuthServiceBuilder::connected` does not again.
     config.validate()?;
+    // A resource server keeps nothing: its users, sessions and keys are the issuer's.
+    #[cfg(feature = "remote")]
+    if config.remote.issuer.is_some() {
+        return Ok(Connected {
+            stores: Stores::memory(),
+            sql: None,
+        });
+    }
     let (stores, sql) = sql_stores(config).await?;
     let stores = match &config.redis.url {
         Some(url) => shared_through_redis(stores, config, url).await?,
@@ -503,4 +516,35 @@ fn log_key_source(source: &KeySource, config: &AuthConfig) {
             path.display()
         ),
     }
+}
+
+/// The remote issuer `[remote]` names, for a resource server; `None` when none is set.
+#[cfg(feature = "remote")]
+fn remote_issuer(
+    config: &AuthConfig,
+) -> Result<Option<Arc<crate::remote::RemoteAuth>>, ConfigError> {
+    if config.remote.issuer.is_none() {
+        return Ok(None);
+    }
+    crate::remote::RemoteAuth::from_config(&config.remote)
+        .map(|remote| Some(Arc::new(remote)))
+        .map_err(|e| ConfigError::Invalid {
+            var: "AUTH__REMOTE__ISSUER",
+            reason: e.to_string(),
+        })
+}
+
+/// Keys of a resource server, which signs nothing (the issuer does): generated for this
+/// process only, never written anywhere.
+#[cfg(feature = "remote")]
+fn ephemeral_keys() -> Result<(KeySet, SecretString), SetupError> {
+    let invalid = |e: crate::token::TokenError| ConfigError::Invalid {
+        var: "AUTH__REMOTE__ISSUER",
+        reason: e.to_string(),
+    };
+    let (key, _) =
+        crate::token::JwtKey::generate(crate::config::JwtAlgorithm::HS256).map_err(invalid)?;
+    let (_, refresh) =
+        crate::token::JwtKey::generate(crate::config::JwtAlgorithm::HS256).map_err(invalid)?;
+    Ok((KeySet::new(key).map_err(invalid)?, refresh))
 }

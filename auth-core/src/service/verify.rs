@@ -29,11 +29,18 @@ pub(super) struct Verifier {
     pub(super) tokens: TokenManager,
     pub(super) revocations: Arc<dyn RevocationStore>,
     pub(super) users: Arc<dyn UserStore>,
+    /// The remote issuer whose tokens these are, for a resource server (`AUTH__REMOTE__*`).
+    #[cfg(feature = "remote")]
+    pub(super) remote: Option<Arc<crate::remote::RemoteAuth>>,
 }
 
 impl Verifier {
     /// Verified, unrevoked claims, shared (a token presented again comes from the cache).
     pub(super) async fn access(&self, token: &str) -> Result<Arc<Claims>> {
+        #[cfg(feature = "remote")]
+        if let Some(remote) = &self.remote {
+            return remote.verify(token).await;
+        }
         let claims = self.tokens.verify_shared(token, TokenType::Access)?;
         if self.is_revoked(&claims).await? {
             return Err(AuthError::InvalidToken(TokenError::Revoked));

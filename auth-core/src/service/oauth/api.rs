@@ -157,6 +157,24 @@ pub struct IntrospectionResponse {
     /// The session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The audience.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<crate::token::Audience>,
+    /// The roles the token carries (an extension member: what resource servers' guards read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Its permissions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Its tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// How the user authenticated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// When.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 impl AuthService {

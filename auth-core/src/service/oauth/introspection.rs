@@ -57,6 +57,12 @@ impl AuthService {
                 ),
                 jti: Some(claims.jti.clone()),
                 sid: claims.sid.clone(),
+                aud: claims.aud.clone(),
+                roles: claims.roles.clone(),
+                permissions: claims.permissions.clone(),
+                tenant: claims.tenant.clone(),
+                amr: claims.amr.clone(),
+                auth_time: claims.auth_time,
             });
         }
         let Some((family_id, expires_at, iat)) = self.active_refresh(token).await? else {
@@ -82,8 +88,8 @@ impl AuthService {
             iat: Some(iat),
             sub: Some(session.user_id),
             iss: Some(self.issuer().to_owned()),
-            jti: None,
             sid: Some(family_id),
+            ..IntrospectionResponse::default()
         })
     }
 
