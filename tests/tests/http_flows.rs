@@ -950,7 +950,12 @@ async fn service_permissions_over_http(h: &Harness) {
         .json()
         .await
         .unwrap();
-    assert_eq!(listed[1]["label"], "Report limit");
+    // apexauthlib's shape: an envelope, the name as id, a default always present.
+    let permissions = &listed["data"]["permissions"];
+    assert_eq!(permissions[1]["label"], "Report limit");
+    assert_eq!(permissions[1]["id"], "reports.limit");
+    assert_eq!(permissions[0]["values"], json!(["eu", "us"]));
+    assert_eq!(permissions[0]["default"], "");
 
     let values_url = format!("/services/billing/users/{}/permissions", member.id);
     problem(

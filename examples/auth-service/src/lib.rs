@@ -4,11 +4,9 @@
 //! Permissions and roles are typed enums; the guards name them, so a typo is a compile error,
 //! and a refused request is answered before its body is read.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_axum::core::audit::AuditPage;
-use auth_axum::core::authz::services::{self, PermissionSpec, SyncReport};
 use auth_axum::core::authz::RoleError;
 use auth_axum::core::user::{Page, UserId};
 use auth_axum::prelude::*;
@@ -18,6 +16,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+
+mod services;
 
 /// The service's state: the auth module and the example resources. `#[auth_module]` wires
 /// the auth stack in (`FromRef`, and `auth_router()` with the auth routes), with the typed
@@ -283,68 +283,6 @@ async fn audit_log(
     Ok(Json(state.auth.service().audit_log(&query).await?))
 }
 
-/// `PUT /services/{service}/permissions`: register (sync) a service's permission schema.
-#[require_roles(Role::Admin)]
-async fn sync_service_schema(
-    State(state): State<AppState>,
-    Path(service): Path<String>,
-    JsonBody(schema): JsonBody<Vec<PermissionSpec>>,
-) -> Result<Json<SyncReport>, Problem> {
-    let store = state.auth.service().service_permissions();
-    Ok(Json(
-        services::sync_schema(store.as_ref(), &service, &schema).await?,
-    ))
-}
-
-/// `GET /services/{service}/permissions`: a service's schema.
-#[require_auth]
-async fn service_schema(
-    State(state): State<AppState>,
-    Path(service): Path<String>,
-) -> Result<Json<Vec<PermissionSpec>>, Problem> {
-    let store = state.auth.service().service_permissions();
-    Ok(Json(store.schema(&service).await.map_err(AuthError::from)?))
-}
-
-/// Admins, and the service's own admins, manage a service's values.
-async fn require_service_admin(
-    state: &AppState,
-    me: &Principal,
-    service: &str,
-) -> Result<(), Problem> {
-    if me.has_role("admin") {
-        return Ok(());
-    }
-    let store = state.auth.service().service_permissions();
-    if store
-        .is_admin(service, me.user_id.as_str())
-        .await
-        .map_err(AuthError::from)?
-    {
-        Ok(())
-    } else {
-        Err(Problem::forbidden(format!(
-            "requires role `admin` or being an admin of `{service}`"
-        )))
-    }
-}
-
-/// `PUT /services/{service}/users/{user_id}/permissions`: set a user's values for a service,
-/// validated against its schema; answers the user's effective values.
-#[require_auth]
-async fn set_service_values(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path((service, user_id)): Path<(String, String)>,
-    JsonBody(values): JsonBody<BTreeMap<String, serde_json::Value>>,
-) -> Result<Json<BTreeMap<String, serde_json::Value>>, Problem> {
-    require_service_admin(&state, &me, &service).await?;
-    let store = state.auth.service().service_permissions();
-    Ok(Json(
-        services::set_user_values(store.as_ref(), &service, &user_id, &values).await?,
-    ))
-}
-
 /// `GET /tenant/settings`: only for admins of the request's tenant (the token's `tenant`
 /// claim; `[authz.tenant]` can take it from a header or a path parameter instead). It answers
 /// for the tenant the guard checked, whatever the token's claim says.
@@ -403,7 +341,7 @@ async fn revoke_tenant_role(
 /// Who may call what: deny by default, so every route below is guarded or `#[public]`, and
 /// the table doubles as the access-control matrix (`auth-service routes`).
 pub fn routes(state: &AppState) -> AuthRouter<AppState> {
-    state
+    let router = state
         .auth_router()
         .get("/articles", list_articles)
         .post("/articles", create_article)
@@ -414,13 +352,8 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
         .post("/admin/users/{user_id}/unlock", unlock_user)
-        .get("/admin/audit", audit_log)
-        .put("/services/{service}/permissions", sync_service_schema)
-        .get("/services/{service}/permissions", service_schema)
-        .put(
-            "/services/{service}/users/{user_id}/permissions",
-            set_service_values,
-        )
+        .get("/admin/audit", audit_log);
+    services::routes(router)
         .get("/tenant/settings", tenant_settings)
         .put(
             "/tenants/{tenant}/users/{user_id}/roles/{role}",

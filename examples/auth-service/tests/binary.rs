@@ -483,9 +483,17 @@ POST    /admin/users/{user_id}/deactivate                requires any of the rol
 POST    /admin/users/{user_id}/reactivate                requires any of the roles `admin`
 POST    /admin/users/{user_id}/unlock                    requires any of the roles `admin`
 GET     /admin/audit                                     requires any of the roles `admin`
+GET     /auth/user                                       requires authentication
+POST    /services                                        requires any of the roles `admin`
 PUT     /services/{service}/permissions                  requires any of the roles `admin`
 GET     /services/{service}/permissions                  requires authentication
+POST    /services/{service}/permissions                  requires authentication
+DELETE  /services/{service}/permissions/{id}             requires authentication
 PUT     /services/{service}/users/{user_id}/permissions  requires authentication
+GET     /services/{service}/metadata/{user_id}           requires authentication
+PUT     /services/{service}/metadata/{user_id}           requires authentication
+GET     /services/{service}/users/{user_id}              requires authentication
+GET     /services/{service}/users                        requires authentication
 GET     /tenant/settings                                 requires any of the roles `admin` in the request's tenant
 PUT     /tenants/{tenant}/users/{user_id}/roles/{role}   requires any of the roles `admin`
 DELETE  /tenants/{tenant}/users/{user_id}/roles/{role}   requires any of the roles `admin`

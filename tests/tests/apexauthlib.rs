@@ -1,0 +1,359 @@
+//! Services built on apexauthlib 0.3.1 work against the example auth service unchanged: its
+//! calls over HTTP in the shapes its client reads (a contract test here), and the published
+//! client itself, run in a venv this test makes (Python, from PyPI).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use auth_axum::AuthModule;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tests::mfa::PASSWORD;
+use tests::{sqlite_url, test_config, TestServer};
+
+struct Service {
+    server: TestServer,
+    module: AuthModule,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Service {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(&sqlite_url(dir.path()), dir.path());
+        let module = AuthModule::configure(config).await.unwrap();
+        let app = auth_service::app(module.clone()).unwrap();
+        Self {
+            server: TestServer::spawn(app).await,
+            module,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Registers `name` (an admin when `admin`): its id.
+    async fn user(&self, name: &str, admin: bool) -> String {
+        let response = self
+            .http
+            .post(self.server.url("/auth/register"))
+            .json(&json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let user: Value = response.json().await.unwrap();
+        let id = user["id"].as_str().unwrap().to_owned();
+        if admin {
+            let service = self.module.service();
+            service
+                .assign_role(&auth_axum::core::user::UserId(id.clone()), "admin")
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    /// apexauthlib's login: the OAuth password form with its placeholder client.
+    async fn login(&self, name: &str) -> String {
+        let response = self
+            .http
+            .post(self.server.url("/auth/login"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", name),
+                ("password", PASSWORD),
+                ("scope", ""),
+                ("client_id", "string"),
+                ("client_secret", "string"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), self.server.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+}
+
+#[tokio::test]
+async fn every_call_of_the_client_answers_in_its_shape() {
+    let service = Service::start().await;
+    let root = service.user("root", true).await;
+    let ada = service.user("ada", false).await;
+    service.user("bob", false).await;
+    let (root_token, ada_token, bob_token) = (
+        service.login("root").await,
+        service.login("ada").await,
+        service.login("bob").await,
+    );
+
+    let (status, me) = service.call("GET", "/auth/user", &root_token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let keys: Vec<&str> = me.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "email",
+            "first_name",
+            "hashed_password",
+            "id",
+            "is_admin",
+            "last_name",
+            "phone_number",
+            "username"
+        ]
+    );
+    assert_eq!(
+        (&me["id"], &me["is_admin"], &me["hashed_password"]),
+        (&json!(root), &json!(true), &json!(""))
+    );
+    assert_eq!(
+        service.call("GET", "/auth/user", "junk", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Services are registered by admins, with their admins.
+    let new = json!({"service": "billing", "admins": [ada]});
+    assert_eq!(
+        service
+            .call("POST", "/services", &ada_token, Some(new.clone()))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = service
+        .call("POST", "/services", &root_token, Some(new))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["data"]["service"]["admins"], json!([ada]));
+    let ghost = json!({"service": "x", "admins": ["nobody"]});
+    assert_eq!(
+        service
+            .call("POST", "/services", &root_token, Some(ghost))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Permissions, one at a time, by the service's admin (ada); not by bob.
+    let plan = json!({"name": "billing.plan", "label": "Plan", "description": "The plan",
+                      "type": "string", "values": ["free", "pro"], "default": "free"});
+    let seats = json!({"name": "billing.seats", "label": "Seats", "description": "Seats",
+                       "type": "integer", "values": [], "default": 1});
+    let path = "/services/billing/permissions";
+    assert_eq!(
+        service
+            .call("POST", path, &bob_token, Some(plan.clone()))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    for permission in [&plan, &seats] {
+        let (status, body) = service
+            .call("POST", path, &ada_token, Some(permission.clone()))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["data"]["permission"]["id"], permission["name"]);
+    }
+    let wrong_default =
+        json!({"name": "billing.tier", "type": "string", "values": ["a"], "default": "b"});
+    assert_eq!(
+        service
+            .call("POST", path, &ada_token, Some(wrong_default))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (status, listed) = service.call("GET", path, &bob_token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed["data"]["permissions"],
+        json!([
+            {"id": "billing.plan", "name": "billing.plan", "label": "Plan", "description": "The plan",
+             "type": "string", "values": ["free", "pro"], "default": "free"},
+            {"id": "billing.seats", "name": "billing.seats", "label": "Seats", "description": "Seats",
+             "type": "integer", "values": [], "default": 1},
+        ])
+    );
+
+    // A member's values: set by an admin of the service, read by them and the member.
+    let metadata = format!("/services/billing/metadata/{root}");
+    let (status, body) = service
+        .call(
+            "PUT",
+            &metadata,
+            &ada_token,
+            Some(json!({"billing.plan": "pro"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["metadata"]["metadata"],
+        json!({"billing.plan": "pro", "billing.seats": 1})
+    );
+    let bad = service
+        .call(
+            "PUT",
+            &metadata,
+            &ada_token,
+            Some(json!({"billing.plan": "gold"})),
+        )
+        .await;
+    assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        service
+            .call("PUT", &metadata, &bob_token, Some(json!({})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        service.call("GET", &metadata, &bob_token, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let own = format!(
+        "/services/billing/metadata/{}",
+        service.user("cid", false).await
+    );
+    let cid_token = service.login("cid").await;
+    let (status, body) = service.call("GET", &own, &cid_token, None).await;
+    assert_eq!(
+        (status, &body["data"]["metadata"]["metadata"]),
+        (
+            StatusCode::OK,
+            &json!({"billing.plan": "free", "billing.seats": 1})
+        )
+    );
+
+    let (status, body) = service
+        .call(
+            "GET",
+            &format!("/services/billing/users/{ada}"),
+            &ada_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let info = &body["data"]["user"];
+    assert_eq!(
+        (&info["user"]["username"], &info["is_service_admin"]),
+        (&json!("ada"), &json!(true))
+    );
+    assert_eq!(info["user"]["hashed_password"], "");
+    let (status, body) = service
+        .call("GET", "/services/billing/users", &ada_token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let users = body["data"]["users"].as_array().unwrap();
+    assert_eq!(users.len(), 4);
+    let root_info = users
+        .iter()
+        .find(|u| u["user"]["id"] == json!(root))
+        .unwrap();
+    assert_eq!(
+        root_info["metadata"],
+        json!({"billing.plan": "pro", "billing.seats": 1})
+    );
+    assert_eq!(
+        service
+            .call("GET", "/services/billing/users", &bob_token, None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Deleting by id, as the client does; an unknown id is 404.
+    let one = format!("{path}/billing.seats");
+    let (status, body) = service.call("DELETE", &one, &ada_token, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    assert_eq!(
+        service.call("DELETE", &one, &ada_token, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A venv with apexauthlib 0.3.1, made once per target directory: its Python, or why not.
+fn venv() -> Result<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("apexauthlib-0.3.1-venv");
+    let python = dir.join("bin").join("python");
+    let ready = dir.join("ready");
+    if ready.exists() {
+        return Ok(python);
+    }
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let output = cmd.output().map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "apexauthlib==0.3.1"]))?;
+    std::fs::write(&ready, "apexauthlib==0.3.1\n").map_err(|e| e.to_string())?;
+    Ok(python)
+}
+
+#[tokio::test]
+async fn the_published_apexauthlib_client_runs_against_the_service() {
+    let python = match tokio::task::spawn_blocking(venv).await.unwrap() {
+        Ok(python) => python,
+        Err(why) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipped: no venv with apexauthlib 0.3.1 (PyPI unreachable?): {why}");
+            return;
+        }
+        Err(why) => panic!("a venv with apexauthlib 0.3.1 is needed in CI: {why}"),
+    };
+    let service = Service::start().await;
+    service.user("root", true).await;
+    let member = service.user("ada", false).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/apexauthlib_client.py");
+    let url = service.server.url("");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .env("AUTH_URL", url)
+            .env("ADMIN_USER", "root")
+            .env("ADMIN_PASSWORD", PASSWORD)
+            .env("MEMBER_ID", member)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.trim() == "ok",
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
