@@ -27,9 +27,7 @@ use crate::authz::engine::{PolicyEngine, TENANT_MODEL};
 use crate::authz::{compose_roles, load_roles, LoadRolesError, RoleRecord};
 use crate::authz::{AuthorizationService, RoleError, RoleHierarchy, RoleSchema};
 use crate::client::TrustedProxies;
-use crate::config::AuthConfig;
-#[cfg(feature = "casbin")]
-use crate::config::ConfigError;
+use crate::config::{AuthConfig, ConfigError};
 use crate::invalidation::{Change, ChangeBus, Notice, Origin};
 use crate::service::{AuthService, SetupError};
 #[cfg(all(feature = "casbin", any(feature = "sqlite", feature = "postgres")))]
@@ -90,6 +88,7 @@ impl AuthStack {
         let stack = Self::new(service, config);
         let bus = stack.service().bus().cloned();
         stack.reload_roles().await?;
+        bootstrap_admin(stack.service(), &stack.config().bootstrap).await?;
         if let Some(bus) = bus {
             // The tasks live as long as the process; nothing needs to stop them.
             drop(stack.follow(&bus));
@@ -341,4 +340,42 @@ async fn policy_engine(
         PolicyEngine::in_memory(&model).await?
     };
     Ok(engine)
+}
+
+/// Creates the first admin `[bootstrap]` names, when no user has that username yet (an
+/// existing account is left as it is, its password too).
+async fn bootstrap_admin(
+    service: &AuthService,
+    bootstrap: &crate::config::BootstrapConfig,
+) -> Result<(), SetupError> {
+    use secrecy::ExposeSecret as _;
+    let (Some(username), Some(password)) = (&bootstrap.admin_username, &bootstrap.admin_password)
+    else {
+        return Ok(());
+    };
+    if service.users().get_by_username(username).await?.is_some() {
+        return Ok(());
+    }
+    let email = bootstrap
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| format!("{username}@localhost.invalid"));
+    let invalid = |e: crate::error::AuthError| ConfigError::Invalid {
+        var: "AUTH__BOOTSTRAP__ADMIN_USERNAME",
+        reason: format!("cannot create the first admin: {e}"),
+    };
+    let user = service
+        .register(crate::service::RegisterRequest::new(
+            username.as_str(),
+            email,
+            password.expose_secret(),
+        ))
+        .await
+        .map_err(invalid)?;
+    service
+        .assign_role(&user.id, "admin")
+        .await
+        .map_err(invalid)?;
+    tracing::info!(username = %username, "created the first admin (AUTH__BOOTSTRAP__ADMIN_USERNAME)");
+    Ok(())
 }

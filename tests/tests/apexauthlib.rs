@@ -357,3 +357,47 @@ async fn the_published_apexauthlib_client_runs_against_the_service() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_first_admin_is_created_at_the_first_start_and_never_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |password: &'static str| {
+        let mut config = test_config(&sqlite_url(dir.path()), dir.path());
+        config.bootstrap.admin_username = Some("root".to_owned());
+        config.bootstrap.admin_password = Some(secrecy::SecretString::from(password));
+        AuthModule::configure(config)
+    };
+    let first = start(PASSWORD).await.unwrap();
+    let root = first
+        .service()
+        .users()
+        .get_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(root.roles, ["user", "admin"]);
+    assert_eq!(root.email, "root@localhost.invalid");
+    drop(first);
+    // A later start with another password changes nothing.
+    let second = start("another horse battery staple").await.unwrap();
+    let login = second
+        .service()
+        .login(auth_axum::core::service::LoginRequest::new(
+            "root", PASSWORD,
+        ))
+        .await
+        .unwrap();
+    assert!(login.user.roles.iter().any(|r| r == "admin"));
+    // A password the policy refuses stops the first start, naming the setting.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
+    config.bootstrap.admin_username = Some("root".to_owned());
+    config.bootstrap.admin_password = Some(secrecy::SecretString::from("short"));
+    let refused = AuthModule::configure(config).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("AUTH__BOOTSTRAP__ADMIN_USERNAME"),
+        "{refused}"
+    );
+}

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `users import FILE.jsonl` | loads users of another system with their password hashes (Argon2id; bcrypt and Django `pbkdf2_sha256` with the `legacy-hashes` feature, upgraded at each user's next login); one object per line: `{"username", "email", "password_hash"?, "roles"?, "is_verified"?, "is_active"?}` |
 //! | `users collisions` | lists users whose usernames or addresses are one under the identifier rules (same compared form or confusable skeleton), which can only predate those rules; changes nothing |
-//! | `users create USER EMAIL [ROLE...]` (alias `create-user`) | registers a user (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
+//! | `users create USER EMAIL [ROLE...] [--admin]` (alias `create-user`) | registers a user (`--admin`: with the `admin` role) (the password from `AUTH_NEW_USER_PASSWORD`, else the first line of standard input; never an argument, which `ps` shows), with the default roles and these |
 //! | `grant-role USER ROLE` | gives a user a role (from the next login or refresh) |
 //! | `revoke-role USER ROLE` | takes it back |
 //! | `deactivate-user USER` | refuses the user's logins and ends every session and token, on every instance |
@@ -41,7 +41,8 @@ use crate::service::{AuthService, RegisterRequest};
 use crate::store::StoreError;
 
 /// The usage line of the commands, for a binary's help.
-pub const USAGE: &str = "users create <username> <email> [role...] | users import <file.jsonl> | \
+pub const USAGE: &str =
+    "users create <username> <email> [role...] [--admin] | users import <file.jsonl> | \
                          users collisions | \
                          grant-role <username> <role> | revoke-role <username> <role> | \
                          deactivate-user <username> | reactivate-user <username> | \
@@ -155,13 +156,22 @@ impl AdminCommand {
         let owned = |s: &&str| (*s).to_owned();
         let command = match args {
             ["users", "create", rest @ ..] | ["create-user", rest @ ..] => match rest {
-                [username, email, roles @ ..] => Ok(Self::CreateUser {
-                    username: owned(username),
-                    email: owned(email),
-                    roles: roles.iter().map(owned).collect(),
-                }),
+                [username, email, roles @ ..] if !username.starts_with("--") => {
+                    // `--admin` anywhere among the roles: the admin role.
+                    let mut roles: Vec<String> = roles
+                        .iter()
+                        .map(|r| if *r == "--admin" { "admin" } else { r })
+                        .map(str::to_owned)
+                        .collect();
+                    roles.dedup();
+                    Ok(Self::CreateUser {
+                        username: owned(username),
+                        email: owned(email),
+                        roles,
+                    })
+                }
                 _ => Err(AdminError::Usage(
-                    "users create <username> <email> [role...]",
+                    "users create <username> <email> [role...] [--admin]",
                 )),
             },
             ["users", "import", rest @ ..] => match rest {
@@ -357,6 +367,19 @@ mod tests {
             }))
         );
         assert_eq!(
+            AdminCommand::parse(&["users", "create", "root", "root@example.com", "--admin"])
+                .map(Result::ok),
+            Some(Some(AdminCommand::CreateUser {
+                username: "root".to_owned(),
+                email: "root@example.com".to_owned(),
+                roles: vec!["admin".to_owned()],
+            }))
+        );
+        assert!(matches!(
+            AdminCommand::parse(&["users", "create", "--admin", "root@example.com"]),
+            Some(Err(AdminError::Usage(_)))
+        ));
+        assert_eq!(
             AdminCommand::parse(&["users", "create", "ada", "ada@example.com"]).map(Result::ok),
             AdminCommand::parse(&["create-user", "ada", "ada@example.com"]).map(Result::ok),
             "`create-user` is an alias"
@@ -364,7 +387,7 @@ mod tests {
         assert!(matches!(
             AdminCommand::parse(&["users", "create", "ada"]),
             Some(Err(AdminError::Usage(
-                "users create <username> <email> [role...]"
+                "users create <username> <email> [role...] [--admin]"
             )))
         ));
         assert_eq!(

@@ -30,6 +30,7 @@
 mod account;
 mod audit;
 mod authz;
+mod bootstrap;
 mod jwt;
 mod lifetimes;
 mod load;
@@ -55,6 +56,7 @@ use serde::{Deserialize, Serialize};
 pub use self::account::{AccountConfig, MailConfig, SmtpTls};
 pub use self::audit::AuditConfig;
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
+pub use self::bootstrap::BootstrapConfig;
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::mfa::MfaConfig;
@@ -182,6 +184,8 @@ pub struct AuthConfig {
     pub account: AccountConfig,
     /// Where mail goes (`AUTH__MAIL__*`).
     pub mail: MailConfig,
+    /// The first admin (`AUTH__BOOTSTRAP__*`).
+    pub bootstrap: BootstrapConfig,
 }
 
 impl AuthConfig {

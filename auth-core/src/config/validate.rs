@@ -251,6 +251,13 @@ impl AuthConfig {
                 || issuer.starts_with("http://localhost")
                 || issuer.starts_with("http://127.0.0.1")
         };
+        let bootstrap = &self.bootstrap;
+        if bootstrap.admin_username.is_some() != bootstrap.admin_password.is_some() {
+            problems.invalid(
+                "AUTH__BOOTSTRAP__ADMIN_PASSWORD",
+                "set AUTH__BOOTSTRAP__ADMIN_USERNAME and AUTH__BOOTSTRAP__ADMIN_PASSWORD together",
+            );
+        }
         let remote = &self.remote;
         if cfg!(not(feature = "remote")) && remote.issuer.is_some() {
             problems.invalid(
