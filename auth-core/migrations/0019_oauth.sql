@@ -9,6 +9,8 @@ CREATE TABLE oauth_clients (
     grant_types        TEXT NOT NULL,
     redirect_uris      TEXT NOT NULL,
     scopes             TEXT NOT NULL,
+    -- 0 only for a confidential client registered without PKCE (apexauthlib's code exchange).
+    require_pkce       BIGINT NOT NULL DEFAULT 1,
     created_at         BIGINT NOT NULL,
     created_by         TEXT
 );

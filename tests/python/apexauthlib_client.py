@@ -1,7 +1,8 @@
 """The published apexauthlib 0.3.1 client, unchanged, against the running auth service.
 
 Run by tests/tests/apexauthlib.rs in a venv it makes: AUTH_URL is the service, ADMIN_USER /
-ADMIN_PASSWORD an admin, MEMBER_ID a plain user's id. Prints "ok" when every call answered as
+ADMIN_PASSWORD an admin, MEMBER_ID a plain user's id, CODE an authorization code of that user
+for the client CLIENT_ID / CLIENT_SECRET. Prints "ok" when every call answered as
 the client expects; any failure raises.
 """
 
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apexauthlib.entities.auth import FieldType, ServicePermission
-from apexauthlib.integration.api import AuthApiProvider, Unauthorized
+from apexauthlib.integration.api import AuthApiProvider, AuthCodeApi, Unauthorized
 from apexdevkit.http import FluentHttp, Httpx
 
 
@@ -82,6 +83,16 @@ def main() -> None:
     users = {u.user.username: u for u in api.users_for_service()}
     assert os.environ["ADMIN_USER"] in users and users[os.environ["ADMIN_USER"]].user.is_admin, users
     assert any(u.user.id == member for u in users.values()), users
+
+    # The OAuth code exchange, for a code the service issued to a registered client.
+    codes = AuthCodeApi(http, os.environ["CLIENT_ID"], os.environ["CLIENT_SECRET"])
+    member_token = codes.token_for(os.environ["CODE"])
+    assert provider.for_token(member_token).user().id == member
+    try:
+        codes.token_for(os.environ["CODE"])
+        raise AssertionError("a code was exchanged twice")
+    except Unauthorized:
+        pass
 
     bad = provider.for_token("not-a-token")
     try:

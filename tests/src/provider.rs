@@ -48,11 +48,10 @@ impl Provider {
     /// it.
     pub async fn start(dir: &std::path::Path, change: impl FnOnce(&mut AuthConfig)) -> Self {
         let app = MfaApp::on_sqlite(dir, change, AuthRouter::new()).await;
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { app, browser }
+        Self {
+            app,
+            browser: browser(),
+        }
     }
 
     /// The service with an ES256 key.
@@ -149,20 +148,43 @@ impl Provider {
     /// Runs the browser part for `name`: the authorization page, signing in and allowing.
     /// The `code` and `state` of the redirect, checked to go to `CALLBACK` with `iss`.
     pub async fn code_for(&self, name: &str, query: &[(&str, &str)]) -> HashMap<String, String> {
-        let page = Page::of(self.authorize(query, "").await).await;
-        let answer = self
-            .submit(
-                page,
-                &[
-                    ("username", name),
-                    ("password", PASSWORD),
-                    ("action", "allow"),
-                ],
-                "",
-            )
-            .await;
-        redirected(&answer)
+        let base = self.app.server.url("");
+        sign_in_for_code(&self.browser, &base, name, query).await
     }
+}
+
+/// The browser part of the code flow at the service on `base` (`http://127.0.0.1:PORT`) for
+/// `name` (password [`PASSWORD`]): the page, signing in, allowing; the redirect's query.
+pub async fn sign_in_for_code(
+    browser: &reqwest::Client,
+    base: &str,
+    name: &str,
+    query: &[(&str, &str)],
+) -> HashMap<String, String> {
+    let url = format!("{base}/oauth/authorize");
+    let page = Page::of(browser.get(&url).query(query).send().await.unwrap()).await;
+    let answer = browser
+        .post(&url)
+        .header(COOKIE, &page.cookies)
+        .form(&[
+            ("request", page.request.as_str()),
+            ("username", name),
+            ("password", PASSWORD),
+            ("action", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    redirected(&answer)
+}
+
+/// A browser that does not follow redirects.
+#[must_use]
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// An authorization page: its request id and the binding cookie it set.

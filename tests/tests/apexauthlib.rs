@@ -11,6 +11,7 @@ use auth_axum::AuthModule;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::mfa::PASSWORD;
+use tests::provider::{browser, sign_in_for_code, CALLBACK};
 use tests::{sqlite_url, test_config, TestServer};
 
 struct Service {
@@ -336,6 +337,30 @@ async fn the_published_apexauthlib_client_runs_against_the_service() {
     let service = Service::start().await;
     service.user("root", true).await;
     let member = service.user("ada", false).await;
+    // A code for apexauthlib's AuthCodeApi: a confidential client registered without PKCE,
+    // the user signed in through the authorization page.
+    let client = service
+        .module
+        .service()
+        .register_client(
+            &serde_json::from_value(json!({
+                "client_name": "Legacy", "redirect_uris": [CALLBACK],
+                "token_endpoint_auth_method": "client_secret_post", "require_pkce": false
+            }))
+            .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let client_id = client.client.client_id.clone();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("state", "s"),
+    ];
+    let code = sign_in_for_code(&browser(), &service.server.url(""), "ada", &query).await;
+    let code = code["code"].clone();
+    let secret = client.client_secret.clone().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/apexauthlib_client.py");
     let url = service.server.url("");
     let output = tokio::task::spawn_blocking(move || {
@@ -345,6 +370,9 @@ async fn the_published_apexauthlib_client_runs_against_the_service() {
             .env("ADMIN_USER", "root")
             .env("ADMIN_PASSWORD", PASSWORD)
             .env("MEMBER_ID", member)
+            .env("CLIENT_ID", client_id)
+            .env("CLIENT_SECRET", secret)
+            .env("CODE", code)
             .output()
             .unwrap()
     })

@@ -499,3 +499,75 @@ async fn an_account_with_a_second_factor_gives_its_code_on_the_page() {
         json!(["pwd", "otp"])
     );
 }
+
+#[tokio::test]
+async fn a_confidential_client_may_be_registered_without_pkce_and_exchange_at_the_legacy_endpoint()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let provider = Provider::start(dir.path(), |_| {}).await;
+    let admin = provider.admin("root").await;
+    let public = provider
+        .register_client(
+            Some(&admin),
+            json!({"client_name": "SPA", "redirect_uris": [CALLBACK],
+                   "token_endpoint_auth_method": "none", "require_pkce": false}),
+        )
+        .await;
+    assert_eq!(
+        oauth_error(public, StatusCode::BAD_REQUEST).await,
+        "invalid_client_metadata"
+    );
+    let client = provider
+        .client(json!({"client_name": "Legacy", "redirect_uris": [CALLBACK],
+                       "token_endpoint_auth_method": "client_secret_post", "require_pkce": false}))
+        .await;
+    assert_eq!(client["require_pkce"], false);
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    provider.app.user("ada").await;
+    let query = [("response_type", "code"), ("client_id", id), ("state", "s")];
+    let code = provider.code_for("ada", &query).await;
+    let legacy = |code: String| {
+        let provider = &provider;
+        async move {
+            provider
+                .form(
+                    "/auth/oauth/token",
+                    &[
+                        ("code", code.as_str()),
+                        ("client_id", id),
+                        ("client_secret", secret),
+                    ],
+                    None,
+                )
+                .await
+        }
+    };
+    let response = legacy(code["code"].clone()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["client_id"],
+        id
+    );
+    let again = legacy(code["code"].clone()).await;
+    assert_eq!(
+        oauth_error(again, StatusCode::BAD_REQUEST).await,
+        "invalid_grant"
+    );
+    // A request that does carry PKCE is held to it.
+    let (_, challenge) = pkce();
+    let with_pkce = [
+        ("response_type", "code"),
+        ("client_id", id),
+        ("state", "s"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = provider.code_for("ada", &with_pkce).await;
+    let unverified = legacy(code["code"].clone()).await;
+    assert_eq!(
+        oauth_error(unverified, StatusCode::BAD_REQUEST).await,
+        "invalid_grant"
+    );
+}

@@ -45,6 +45,7 @@
 //! | `POST /oauth/introspect` | form `token`; a confidential client (feature `provider`) | 200 RFC 7662 answer; `{"active": false}` alone for a token that is not active |
 //! | `POST /oauth/revoke` | form `token`; the client (feature `provider`) | 200 `{}`: the client's token revoked (a refresh token ends its session) |
 //! | `GET /oauth/userinfo` | bearer token (feature `provider`) | 200 `{sub, ...}`: what the token's scopes release (`profile`, `email`) |
+//! | `POST /auth/oauth/token` | form `code`, `client_id`, `client_secret` (apexauthlib's code exchange; feature `provider`) | as `POST /oauth/token` with `grant_type=authorization_code` |
 //! | `POST /oauth/register` | bearer token of an admin (`AUTH__PROVIDER__ADMIN_ROLE`); JSON `{client_name, grant_types, redirect_uris, scope, token_endpoint_auth_method}` (feature `provider`) | 201 the client with `client_id` and, this once, `client_secret` (RFC 7591); 400 `invalid_redirect_uri` / `invalid_client_metadata`; 403 for others |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
@@ -182,6 +183,8 @@ pub enum BuiltinRoute {
     UserInfo,
     /// `POST /oauth/register` (feature `provider`).
     RegisterClient,
+    /// `POST /auth/oauth/token`, apexauthlib's code exchange (feature `provider`).
+    LegacyCodeToken,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -190,7 +193,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 46] = [
+    pub const ALL: [Self; 47] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -235,6 +238,7 @@ impl BuiltinRoute {
         Self::RevokeToken,
         Self::UserInfo,
         Self::RegisterClient,
+        Self::LegacyCodeToken,
         Self::Health,
         Self::Ready,
     ];
@@ -288,6 +292,7 @@ impl BuiltinRoute {
             Self::RevokeToken => (Method::POST, "/oauth/revoke"),
             Self::UserInfo => (Method::GET, "/oauth/userinfo"),
             Self::RegisterClient => (Method::POST, "/oauth/register"),
+            Self::LegacyCodeToken => (Method::POST, "/auth/oauth/token"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -371,6 +376,7 @@ where
         RevokeToken: post(oauth::revoke),
         UserInfo: get(oauth::userinfo),
         RegisterClient: post(oauth::register),
+        LegacyCodeToken: post(oauth::legacy_code_token),
     ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }

@@ -97,6 +97,10 @@ pub struct OAuthClient {
     /// The scopes it may ask for (and, for `client_credentials`, the permissions its own
     /// tokens carry).
     pub scopes: Vec<String>,
+    /// Whether its authorization requests must carry PKCE (always, except for a
+    /// confidential client registered with `require_pkce: false`, as apexauthlib's code
+    /// exchange needs).
+    pub require_pkce: bool,
     /// When it was registered (Unix seconds).
     pub created_at: i64,
     /// Who registered it (a user id; `None` from the command line).
@@ -112,6 +116,7 @@ impl fmt::Debug for OAuthClient {
             .field("grant_types", &self.grant_types)
             .field("redirect_uris", &self.redirect_uris)
             .field("scopes", &self.scopes)
+            .field("require_pkce", &self.require_pkce)
             .finish_non_exhaustive()
     }
 }
@@ -204,6 +209,10 @@ pub struct NewClient {
     /// `client_secret_basic` (default), `client_secret_post` or `none`.
     #[serde(default)]
     pub token_endpoint_auth_method: Option<String>,
+    /// `false` lets a confidential client's authorization requests go without PKCE (an
+    /// extension member; default `true`, and always `true` for public clients).
+    #[serde(default)]
+    pub require_pkce: Option<bool>,
 }
 
 impl NewClient {
@@ -216,6 +225,7 @@ impl NewClient {
             redirect_uris: Vec::new(),
             scope: Some(scope.to_owned()),
             token_endpoint_auth_method: None,
+            require_pkce: None,
         }
     }
 
@@ -281,6 +291,10 @@ impl NewClient {
                 "a public client (token_endpoint_auth_method none) cannot use client_credentials or password",
             ));
         }
+        let require_pkce = self.require_pkce.unwrap_or(true);
+        if !require_pkce && auth_method == ClientAuthMethod::None {
+            return Err(metadata("a public client always uses PKCE"));
+        }
         let scopes = parse_scope(self.scope.as_deref().unwrap_or_default())
             .ok_or_else(|| metadata("scope is space-separated scope tokens"))?;
         if scopes.len() > 50 {
@@ -308,6 +322,7 @@ impl NewClient {
             grant_types: grants,
             redirect_uris: self.redirect_uris.clone(),
             scopes,
+            require_pkce,
             created_at: 0,
             created_by: None,
         })

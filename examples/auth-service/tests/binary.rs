@@ -470,6 +470,7 @@ POST    /oauth/introspect                                public
 POST    /oauth/revoke                                    public
 GET     /oauth/userinfo                                  requires authentication
 POST    /oauth/register                                  requires authentication
+POST    /auth/oauth/token                                public
 GET     /health                                          public
 GET     /ready                                           public
 GET     /.well-known/jwks.json                           public

@@ -205,6 +205,41 @@ pub(super) async fn token(
     Ok(no_store(tokens))
 }
 
+/// apexauthlib's code exchange: a code, the client's id and secret, no `grant_type`.
+#[derive(Deserialize)]
+pub(super) struct LegacyCodeForm {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    code_verifier: Option<String>,
+}
+
+/// `POST /auth/oauth/token` (apexauthlib 0.3.1's `AuthCodeApi`): the `authorization_code`
+/// grant of `POST /oauth/token` for a client authenticating with `client_secret_post`.
+#[public]
+pub(super) async fn legacy_code_token(
+    State(module): State<AuthModule>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    OAuthForm(form): OAuthForm<LegacyCodeForm>,
+) -> Result<Response, OAuthProblem> {
+    let auth = client_auth(&headers, form.client_id, form.client_secret)?;
+    let mut request = TokenRequest::default();
+    request.grant_type = "authorization_code".to_owned();
+    request.code = form.code;
+    request.redirect_uri = form.redirect_uri;
+    request.code_verifier = form.code_verifier;
+    request.device = client.device(None);
+    let tokens = module.service().token(&auth, request).await?;
+    Ok(no_store(tokens))
+}
+
 /// The form of introspection and revocation.
 #[derive(Deserialize)]
 pub(super) struct TokenTypeForm {

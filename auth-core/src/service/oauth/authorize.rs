@@ -180,9 +180,14 @@ impl OAuthFlows {
         if request.state.is_empty() || request.state.len() > 512 {
             return Err(refuse(&request, "invalid_request", "state is required"));
         }
-        if params.code_challenge_method.as_deref() != Some("S256")
-            || request.code_challenge.len() != 43
-            || !pkce::well_formed(&request.code_challenge)
+        // PKCE, unless a confidential client registered without it sends none.
+        let without_pkce = !client.require_pkce
+            && params.code_challenge.is_none()
+            && params.code_challenge_method.is_none();
+        if !without_pkce
+            && (params.code_challenge_method.as_deref() != Some("S256")
+                || request.code_challenge.len() != 43
+                || !pkce::well_formed(&request.code_challenge))
         {
             return Err(refuse(
                 &request,

@@ -151,8 +151,14 @@ impl AuthService {
                 "redirect_uri differs from the authorization request's",
             ));
         }
+        // No challenge only for a client registered without PKCE that sent none.
         let verifier = request.code_verifier.as_deref().unwrap_or_default();
-        if !pkce::verify_s256(verifier, &grant.code_challenge) {
+        let pkce_ok = if grant.code_challenge.is_empty() {
+            !client.require_pkce
+        } else {
+            pkce::verify_s256(verifier, &grant.code_challenge)
+        };
+        if !pkce_ok {
             return Err(invalid("code_verifier does not match the code_challenge"));
         }
         let user = active_user(self.inner.users.as_ref(), &UserId(grant.user_id.clone()))

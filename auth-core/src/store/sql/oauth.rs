@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::oauth::{ClientStore, OAuthClient};
 
 const COLUMNS: &str = "client_id, client_name, secret_hash, auth_method, grant_types, \
-                       redirect_uris, scopes, created_at, created_by";
+                       redirect_uris, scopes, require_pkce, created_at, created_by";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("oauth client: {e}"))
@@ -38,6 +38,7 @@ fn client_from_row(row: &sqlx::any::AnyRow) -> Result<OAuthClient, StoreError> {
         grant_types: json(row, "grant_types")?,
         redirect_uris: json(row, "redirect_uris")?,
         scopes: json(row, "scopes")?,
+        require_pkce: row.try_get::<i64, _>("require_pkce").map_err(map_err)? != 0,
         created_at: row.try_get("created_at").map_err(map_err)?,
         created_by: row.try_get("created_by").map_err(map_err)?,
     })
@@ -47,7 +48,7 @@ fn client_from_row(row: &sqlx::any::AnyRow) -> Result<OAuthClient, StoreError> {
 impl ClientStore for SqlStore {
     async fn insert_client(&self, client: &OAuthClient) -> Result<(), StoreError> {
         sqlx::query(&format!(
-            "INSERT INTO oauth_clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO oauth_clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(&client.client_id)
         .bind(&client.client_name)
@@ -56,6 +57,7 @@ impl ClientStore for SqlStore {
         .bind(to_json(&client.grant_types)?)
         .bind(to_json(&client.redirect_uris)?)
         .bind(to_json(&client.scopes)?)
+        .bind(i64::from(client.require_pkce))
         .bind(client.created_at)
         .bind(client.created_by.as_deref())
         .execute(self.writes())

@@ -25,6 +25,7 @@ pub async fn clients(store: &dyn ClientStore) {
         .with_auth_method("client_secret_post"),
     );
     web.secret_hash = Some(secret_hash("cs_web"));
+    web.require_pkce = false;
     web.created_by = Some("admin-1".to_owned());
     let spa = client(
         "spa",
@@ -44,8 +45,10 @@ pub async fn clients(store: &dyn ClientStore) {
     assert_eq!(found, web);
     assert!(found.secret_matches("cs_web"));
     assert_eq!(found.auth_method, ClientAuthMethod::ClientSecretPost);
+    assert!(!found.require_pkce);
     let public = store.client("spa").await.unwrap().unwrap();
     assert_eq!(public.secret_hash, None);
+    assert!(public.require_pkce);
     assert!(public.is_public());
     assert_eq!(store.client("nobody").await.unwrap(), None);
     let ids: Vec<String> = store
