@@ -288,6 +288,68 @@ async fn every_call_of_the_client_answers_in_its_shape() {
         StatusCode::FORBIDDEN
     );
 
+    // The service's own client (scope `services:billing`) manages its schema: no password.
+    let registered = service
+        .module
+        .service()
+        .register_client(
+            &auth_axum::core::oauth::NewClient::new(
+                "Billing",
+                vec![auth_axum::core::oauth::GrantType::ClientCredentials],
+                "services:billing services:shipping.x",
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    let client_token = |scope: &'static str| {
+        let registered = &registered;
+        let service = &service;
+        async move {
+            let body: Value = service
+                .http
+                .post(service.server.url("/oauth/token"))
+                .basic_auth(
+                    &registered.client.client_id,
+                    registered.client_secret.as_deref(),
+                )
+                .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let billing = client_token("services:billing").await;
+    let export = json!({"name": "billing.export", "type": "boolean", "default": false});
+    assert_eq!(
+        service.call("POST", path, &billing, Some(export)).await.0,
+        StatusCode::CREATED
+    );
+    let schema =
+        json!([{"name": "billing.plan", "type": "string", "allowed_values": ["free", "pro"]}]);
+    let (status, report) = service
+        .call("PUT", path, &billing, Some(schema.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["deleted"],
+        json!(["billing.export", "billing.seats"])
+    );
+    let other = client_token("services:shipping.x").await;
+    assert_eq!(
+        service.call("PUT", path, &other, Some(schema)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let seats = json!({"name": "billing.seats", "type": "integer", "default": 1});
+    assert_eq!(
+        service.call("POST", path, &ada_token, Some(seats)).await.0,
+        StatusCode::CREATED
+    );
+
     // Deleting by id, as the client does; an unknown id is 404.
     let one = format!("{path}/billing.seats");
     let (status, body) = service.call("DELETE", &one, &ada_token, None).await;

@@ -3,6 +3,9 @@
 //! extensions: the bulk sync by update (`PUT /services/{service}/permissions`) and values by
 //! name (`PUT /services/{service}/users/{user_id}/permissions`).
 //!
+//! "The service's admins" are the users registered as its admins and the service's own OAuth
+//! client: a `client_credentials` token with the scope `services:<service>`.
+//!
 //! | route | who |
 //! |---|---|
 //! | `GET /auth/user` | the caller: `{id, username, first_name, last_name, email, phone_number, is_admin, hashed_password}` (`hashed_password` is always `""`: apexauthlib's data class needs the field, never a hash) |
@@ -10,7 +13,7 @@
 //! | `GET /services/{service}/permissions` | signed-in users: `{data: {permissions: [{id, name, label, description, type, values, default}]}}` (`id` is the name) |
 //! | `POST /services/{service}/permissions` | admins and the service's admins: one permission |
 //! | `DELETE /services/{service}/permissions/{id}` | the same: removes it and every user's value of it |
-//! | `PUT /services/{service}/permissions` | admins: the whole schema, synced by update |
+//! | `PUT /services/{service}/permissions` | admins, the service's admins and its own client: the whole schema, synced by update |
 //! | `GET /services/{service}/metadata/{user_id}` | the user, admins and the service's admins: `{data: {metadata: {metadata: {...}}}}` |
 //! | `PUT /services/{service}/metadata/{user_id}` | admins and the service's admins: set values, checked against the schema |
 //! | `GET /services/{service}/users/{user_id}` | the user, admins and the service's admins: `{data: {user: {user, is_service_admin, metadata}}}` |
@@ -20,6 +23,7 @@ use std::collections::BTreeMap;
 
 use auth_axum::core::authz::services::{self, PermissionSpec, SyncReport};
 use auth_axum::core::authz::PermissionKind;
+use auth_axum::core::principal::CredentialKind;
 use auth_axum::core::user::{Page, UserId};
 use auth_axum::prelude::*;
 use axum::extract::{Path, State};
@@ -53,7 +57,15 @@ fn store(state: &AppState) -> &std::sync::Arc<dyn services::ServicePermissionSto
     state.auth.service().service_permissions()
 }
 
-/// Whether `me` administers everything or `service`.
+/// The scope that makes a service's own OAuth client (a `client_credentials` token) an
+/// admin of the service: `services:<service>`.
+fn service_scope(service: &str) -> String {
+    format!("services:{service}")
+}
+
+/// Whether `me` administers everything or `service`: the admin role, an admin of the
+/// service, or the service's own client (scope `services:<service>`), so a service manages
+/// its schema with its client credentials instead of anyone's password.
 async fn is_service_admin(
     state: &AppState,
     me: &Principal,
@@ -61,6 +73,9 @@ async fn is_service_admin(
 ) -> Result<bool, Problem> {
     if me.has_role("admin") {
         return Ok(true);
+    }
+    if me.credential == CredentialKind::ClientCredentials {
+        return Ok(me.permissions.iter().any(|p| *p == service_scope(service)));
     }
     Ok(store(state)
         .is_admin(service, me.user_id.as_str())
@@ -185,13 +200,16 @@ async fn register_service(
 }
 
 /// `PUT /services/{service}/permissions`: register (sync) a service's whole schema; changed
-/// definitions are updated in place, so users' values survive.
-#[require_roles(Role::Admin)]
+/// definitions are updated in place, so users' values survive. Admins, the service's admins
+/// and the service's own client.
+#[require_auth]
 async fn sync_service_schema(
     State(state): State<AppState>,
+    Auth(me): Auth,
     Path(service): Path<String>,
     JsonBody(schema): JsonBody<Vec<PermissionSpec>>,
 ) -> Result<Json<SyncReport>, Problem> {
+    require_service_admin(&state, &me, &service).await?;
     Ok(Json(
         services::sync_schema(store(&state).as_ref(), &service, &schema).await?,
     ))

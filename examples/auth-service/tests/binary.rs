@@ -486,7 +486,7 @@ POST    /admin/users/{user_id}/unlock                    requires any of the rol
 GET     /admin/audit                                     requires any of the roles `admin`
 GET     /auth/user                                       requires authentication
 POST    /services                                        requires any of the roles `admin`
-PUT     /services/{service}/permissions                  requires any of the roles `admin`
+PUT     /services/{service}/permissions                  requires authentication
 GET     /services/{service}/permissions                  requires authentication
 POST    /services/{service}/permissions                  requires authentication
 DELETE  /services/{service}/permissions/{id}             requires authentication
