@@ -16,6 +16,7 @@ pub mod guarded;
 pub mod mfa;
 pub mod outbox;
 pub mod provider;
+pub mod python;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use auth_axum::AuthModule;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::mfa::PASSWORD;
 use tests::provider::{browser, sign_in_for_code, CALLBACK};
+use tests::python;
 use tests::{sqlite_url, test_config, TestServer};
 
 struct Service {
@@ -360,41 +358,16 @@ async fn every_call_of_the_client_answers_in_its_shape() {
     );
 }
 
-/// A venv with apexauthlib 0.3.1, made once per target directory: its Python, or why not.
-fn venv() -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("apexauthlib-0.3.1-venv");
-    let python = dir.join("bin").join("python");
-    let ready = dir.join("ready");
-    if ready.exists() {
-        return Ok(python);
-    }
-    let run = |cmd: &mut Command| -> Result<(), String> {
-        let output = cmd.output().map_err(|e| e.to_string())?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        }
-    };
-    run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "apexauthlib==0.3.1"]))?;
-    std::fs::write(&ready, "apexauthlib==0.3.1\n").map_err(|e| e.to_string())?;
-    Ok(python)
-}
-
 #[tokio::test]
 async fn the_published_apexauthlib_client_runs_against_the_service() {
-    let python = match tokio::task::spawn_blocking(venv).await.unwrap() {
-        Ok(python) => python,
-        Err(why) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("skipped: no venv with apexauthlib 0.3.1 (PyPI unreachable?): {why}");
-            return;
-        }
-        Err(why) => panic!("a venv with apexauthlib 0.3.1 is needed in CI: {why}"),
+    let Some(python) = python::venv(
+        env!("CARGO_TARGET_TMPDIR"),
+        "apexauthlib-0.3.1-venv",
+        &["apexauthlib==0.3.1"],
+    )
+    .await
+    else {
+        return;
     };
     let service = Service::start().await;
     service.user("root", true).await;
@@ -423,29 +396,16 @@ async fn the_published_apexauthlib_client_runs_against_the_service() {
     let code = sign_in_for_code(&browser(), &service.server.url(""), "ada", &query).await;
     let code = code["code"].clone();
     let secret = client.client_secret.clone().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/apexauthlib_client.py");
-    let url = service.server.url("");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .env("AUTH_URL", url)
-            .env("ADMIN_USER", "root")
-            .env("ADMIN_PASSWORD", PASSWORD)
-            .env("MEMBER_ID", member)
-            .env("CLIENT_ID", client_id)
-            .env("CLIENT_SECRET", secret)
-            .env("CODE", code)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.trim() == "ok",
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let env = vec![
+        ("AUTH_URL", service.server.url("")),
+        ("ADMIN_USER", "root".to_owned()),
+        ("ADMIN_PASSWORD", PASSWORD.to_owned()),
+        ("MEMBER_ID", member),
+        ("CLIENT_ID", client_id),
+        ("CLIENT_SECRET", secret),
+        ("CODE", code),
+    ];
+    python::run_ok(python, "apexauthlib_client.py", env).await;
 }
 
 #[tokio::test]

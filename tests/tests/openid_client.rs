@@ -1,7 +1,8 @@
-//! An established OpenID Connect client library, openidconnect-rs (ramosbugs, on oauth2-rs),
-//! runs against the service as against any provider: discovery, the authorization code flow
-//! with PKCE and a nonce, ID token verification with the keys it finds through discovery,
-//! userinfo, refresh, introspection and revocation. Nothing of ours is on its side.
+//! Established OpenID Connect client libraries run against the service as against any
+//! provider: openidconnect-rs (ramosbugs, on oauth2-rs) and Authlib (Python, in a venv made
+//! from PyPI): discovery, the authorization code flow with PKCE and a nonce, ID token
+//! verification with the keys found through discovery, userinfo, refresh, introspection and
+//! revocation. Nothing of ours is on their side.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -19,6 +20,7 @@ use reqwest::header::COOKIE;
 use serde_json::json;
 use tests::mfa::PASSWORD;
 use tests::provider::{es256, redirected, Page, CALLBACK};
+use tests::python;
 use tests::{sqlite_url, test_config, TestServer};
 
 #[tokio::test]
@@ -205,4 +207,60 @@ async fn openidconnect_rs_signs_a_user_in_and_manages_the_tokens() {
         !after.active(),
         "revoking the refresh token ends its session"
     );
+}
+
+#[tokio::test]
+async fn authlib_signs_a_user_in_and_manages_the_tokens() {
+    let Some(python) = python::venv(
+        env!("CARGO_TARGET_TMPDIR"),
+        "authlib-venv",
+        &["authlib==1.6.*", "httpx"],
+    )
+    .await
+    else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
+    es256(&mut config);
+    // httpx, like a browser on a non-local host, sends no `Secure` cookie over plain http.
+    config.session.cookie_secure = false;
+    config.provider.issuer = Some(issuer.clone());
+    let module = AuthModule::configure(config).await.unwrap();
+    let router = AuthRouter::new()
+        .with_auth_routes(64 * 1024)
+        .into_router()
+        .with_state(module.clone());
+    let server = TestServer::serve(listener, router);
+    let registered = module
+        .service()
+        .register_client(
+            &NewClient::new(
+                "Notes",
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                "openid profile email",
+            )
+            .with_redirect_uris([CALLBACK]),
+            None,
+        )
+        .await
+        .unwrap();
+    let registration = reqwest::Client::new()
+        .post(server.url("/auth/register"))
+        .json(&json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registration.status(), 201);
+    let env = vec![
+        ("ISSUER", issuer),
+        ("CLIENT_ID", registered.client.client_id.clone()),
+        ("CLIENT_SECRET", registered.client_secret.clone().unwrap()),
+        ("REDIRECT_URI", CALLBACK.to_owned()),
+        ("USERNAME", "ada".to_owned()),
+        ("PASSWORD", PASSWORD.to_owned()),
+    ];
+    python::run_ok(python, "oidc_client.py", env).await;
 }
