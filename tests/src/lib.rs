@@ -12,6 +12,7 @@
 )]
 
 pub mod app;
+pub mod example;
 pub mod guarded;
 pub mod mfa;
 pub mod outbox;

@@ -7,56 +7,33 @@
 use auth_axum::AuthModule;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tests::example::ExampleService;
 use tests::mfa::PASSWORD;
 use tests::provider::{browser, sign_in_for_code, CALLBACK};
 use tests::python;
-use tests::{sqlite_url, test_config, TestServer};
+use tests::{sqlite_url, test_config};
 
-struct Service {
-    server: TestServer,
-    module: AuthModule,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
+struct Service(ExampleService);
+
+impl std::ops::Deref for Service {
+    type Target = ExampleService;
+    fn deref(&self) -> &ExampleService {
+        &self.0
+    }
 }
 
 impl Service {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = test_config(&sqlite_url(dir.path()), dir.path());
-        let module = AuthModule::configure(config).await.unwrap();
-        let app = auth_service::app(module.clone()).unwrap();
-        Self {
-            server: TestServer::spawn(app).await,
-            module,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
+        Self(ExampleService::start(|_| {}).await)
     }
 
     /// Registers `name` (an admin when `admin`): its id.
     async fn user(&self, name: &str, admin: bool) -> String {
-        let response = self
-            .http
-            .post(self.server.url("/auth/register"))
-            .json(&json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let user: Value = response.json().await.unwrap();
-        let id = user["id"].as_str().unwrap().to_owned();
-        if admin {
-            let service = self.module.service();
-            service
-                .assign_role(&auth_axum::core::user::UserId(id.clone()), "admin")
-                .await
-                .unwrap();
-        }
-        id
+        self.register(name, admin.then_some("admin")).await
     }
 
     /// apexauthlib's login: the OAuth password form with its placeholder client.
-    async fn login(&self, name: &str) -> String {
+    async fn form_login(&self, name: &str) -> String {
         let response = self
             .http
             .post(self.server.url("/auth/login"))
@@ -106,9 +83,9 @@ async fn every_call_of_the_client_answers_in_its_shape() {
     let ada = service.user("ada", false).await;
     service.user("bob", false).await;
     let (root_token, ada_token, bob_token) = (
-        service.login("root").await,
-        service.login("ada").await,
-        service.login("bob").await,
+        service.form_login("root").await,
+        service.form_login("ada").await,
+        service.form_login("bob").await,
     );
 
     let (status, me) = service.call("GET", "/auth/user", &root_token, None).await;
@@ -239,7 +216,7 @@ async fn every_call_of_the_client_answers_in_its_shape() {
         "/services/billing/metadata/{}",
         service.user("cid", false).await
     );
-    let cid_token = service.login("cid").await;
+    let cid_token = service.form_login("cid").await;
     let (status, body) = service.call("GET", &own, &cid_token, None).await;
     assert_eq!(
         (status, &body["data"]["metadata"]["metadata"]),

@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use auth_axum::core::oauth::{GrantType, NewClient};
-use auth_axum::{AuthModule, AuthRouter};
+use auth_axum::core::oauth::{GrantType, NewClient, RegisteredClient};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata, CoreRevocableToken,
 };
@@ -17,50 +16,16 @@ use openidconnect::{
     TokenIntrospectionResponse, TokenResponse, UserInfoClaims,
 };
 use reqwest::header::COOKIE;
-use serde_json::json;
+use tests::example::ExampleService;
 use tests::mfa::PASSWORD;
-use tests::provider::{es256, redirected, Page, CALLBACK};
+use tests::provider::{browser, es256, redirected, Page, CALLBACK};
 use tests::python;
-use tests::{sqlite_url, test_config, TestServer};
 
 #[tokio::test]
 async fn openidconnect_rs_signs_a_user_in_and_manages_the_tokens() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
-    es256(&mut config);
-    config.provider.issuer = Some(issuer.clone());
-    let module = AuthModule::configure(config).await.unwrap();
-    let router = AuthRouter::new()
-        .with_auth_routes(64 * 1024)
-        .into_router()
-        .with_state(module.clone());
-    let server = TestServer::serve(listener, router);
-    let registered = module
-        .service()
-        .register_client(
-            &NewClient::new(
-                "Notes",
-                vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-                "openid profile email",
-            )
-            .with_redirect_uris([CALLBACK]),
-            None,
-        )
-        .await
-        .unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let registration = browser
-        .post(server.url("/auth/register"))
-        .json(&json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registration.status(), 201);
+    let (provider, registered) = provider_with_client(es256).await;
+    let (issuer, module, server) = (&provider.url, &provider.module, &provider.server);
+    let browser = browser();
 
     // The relying party: everything it knows comes from discovery.
     let http = reqwest::Client::builder()
@@ -68,7 +33,7 @@ async fn openidconnect_rs_signs_a_user_in_and_manages_the_tokens() {
         .build()
         .unwrap();
     let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &http)
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.to_owned()).unwrap(), &http)
             .await
             .unwrap();
     let client = CoreClient::from_provider_metadata(
@@ -107,7 +72,7 @@ async fn openidconnect_rs_signs_a_user_in_and_manages_the_tokens() {
         .unwrap();
     let back = redirected(&answer);
     assert_eq!(&back["state"], state.secret());
-    assert_eq!(back["iss"], issuer);
+    assert_eq!(&back["iss"], issuer);
 
     // Back at the relying party: the code for tokens, the ID token verified.
     let tokens = client
@@ -220,21 +185,32 @@ async fn authlib_signs_a_user_in_and_manages_the_tokens() {
     else {
         return;
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(&sqlite_url(dir.path()), dir.path());
-    es256(&mut config);
     // httpx, like a browser on a non-local host, sends no `Secure` cookie over plain http.
-    config.session.cookie_secure = false;
-    config.provider.issuer = Some(issuer.clone());
-    let module = AuthModule::configure(config).await.unwrap();
-    let router = AuthRouter::new()
-        .with_auth_routes(64 * 1024)
-        .into_router()
-        .with_state(module.clone());
-    let server = TestServer::serve(listener, router);
-    let registered = module
+    let (provider, registered) = provider_with_client(|config| {
+        es256(config);
+        config.session.cookie_secure = false;
+    })
+    .await;
+    let issuer = provider.url.clone();
+    let env = vec![
+        ("ISSUER", issuer),
+        ("CLIENT_ID", registered.client.client_id.clone()),
+        ("CLIENT_SECRET", registered.client_secret.clone().unwrap()),
+        ("REDIRECT_URI", CALLBACK.to_owned()),
+        ("USERNAME", "ada".to_owned()),
+        ("PASSWORD", PASSWORD.to_owned()),
+    ];
+    python::run_ok(python, "oidc_client.py", env).await;
+}
+
+/// The example service with the test configuration as `change` leaves it, a confidential
+/// client of the code flow redirecting to [`CALLBACK`], and the user `ada`.
+async fn provider_with_client(
+    change: impl FnOnce(&mut auth_axum::core::config::AuthConfig),
+) -> (ExampleService, RegisteredClient) {
+    let provider = ExampleService::start(change).await;
+    let registered = provider
+        .module
         .service()
         .register_client(
             &NewClient::new(
@@ -247,20 +223,6 @@ async fn authlib_signs_a_user_in_and_manages_the_tokens() {
         )
         .await
         .unwrap();
-    let registration = reqwest::Client::new()
-        .post(server.url("/auth/register"))
-        .json(&json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registration.status(), 201);
-    let env = vec![
-        ("ISSUER", issuer),
-        ("CLIENT_ID", registered.client.client_id.clone()),
-        ("CLIENT_SECRET", registered.client_secret.clone().unwrap()),
-        ("REDIRECT_URI", CALLBACK.to_owned()),
-        ("USERNAME", "ada".to_owned()),
-        ("PASSWORD", PASSWORD.to_owned()),
-    ];
-    python::run_ok(python, "oidc_client.py", env).await;
+    provider.register("ada", None).await;
+    (provider, registered)
 }

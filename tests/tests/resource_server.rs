@@ -15,71 +15,29 @@ use auth_axum::AuthModule;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use tests::mfa::PASSWORD;
+use tests::example::ExampleService;
 use tests::provider::es256;
-use tests::{sqlite_url, test_config, TestServer};
+use tests::TestServer;
 
 /// The example auth service with an ES256 key, its issuer its own address.
-struct Issuer {
-    server: TestServer,
-    module: AuthModule,
-    url: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
+struct Issuer(ExampleService);
+
+impl std::ops::Deref for Issuer {
+    type Target = ExampleService;
+    fn deref(&self) -> &ExampleService {
+        &self.0
+    }
 }
 
 impl Issuer {
     async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = test_config(&sqlite_url(dir.path()), dir.path());
-        es256(&mut config);
-        config.provider.issuer = Some(url.clone());
-        let module = AuthModule::configure(config).await.unwrap();
-        let app = auth_service::app(module.clone()).unwrap();
-        Self {
-            server: TestServer::serve(listener, app),
-            module,
-            url,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
+        Self(ExampleService::start(es256).await)
     }
 
     /// Registers `name` (with `role` too, when given) and logs in: the token response.
     async fn user(&self, name: &str, role: Option<&str>) -> Value {
-        let response = self
-            .http
-            .post(self.server.url("/auth/register"))
-            .json(&json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        if let Some(role) = role {
-            let service = self.module.service();
-            let user = service
-                .users()
-                .get_by_username(name)
-                .await
-                .unwrap()
-                .unwrap();
-            service.assign_role(&user.id, role).await.unwrap();
-        }
+        self.register(name, role).await;
         self.login(name).await
-    }
-
-    async fn login(&self, name: &str) -> Value {
-        let response = self
-            .http
-            .post(self.server.url("/auth/login"))
-            .json(&json!({"username": name, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
     }
 
     /// A client of `grants` and `scope`: its id and secret.

@@ -23,7 +23,13 @@ use crate::{public, require_auth, Auth, AuthModule, Problem};
 
 /// A token response: never cached (RFC 6749 section 5.1).
 pub(super) fn token_response(tokens: LoginResponse) -> Response {
-    let mut response = Json(tokens).into_response();
+    no_store(tokens)
+}
+
+/// A JSON answer nobody caches (`Cache-Control: no-store`, `Pragma: no-cache`): tokens,
+/// secrets, what a token stands for.
+pub(super) fn no_store(body: impl serde::Serialize) -> Response {
+    let mut response = Json(body).into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));

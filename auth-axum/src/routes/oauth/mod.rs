@@ -12,7 +12,7 @@ use auth_core::oauth::{ClientAuthMethod, NewClient, OAuthError, OIDC_SCOPES};
 use auth_core::service::{ClientAuth, TokenRequest};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::tokens::ClientInfo;
+use super::tokens::{no_store, ClientInfo};
 use crate::{public, require_auth, Auth, AuthModule, JsonBody, Problem};
 
 /// An OAuth endpoint's answer to a failure.
@@ -144,15 +144,6 @@ fn client_auth(
     ))
 }
 
-/// A JSON answer nobody caches.
-fn no_store(body: impl serde::Serialize) -> Response {
-    let mut response = Json(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
 /// The token endpoint's form.
 #[derive(Deserialize)]
 pub(super) struct TokenForm {
@@ -186,7 +177,37 @@ pub(super) async fn token(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm<TokenForm>,
 ) -> Result<Response, OAuthProblem> {
-    let auth = client_auth(&headers, form.client_id, form.client_secret)?;
+    answer_token(&module, &client, &headers, form).await
+}
+
+/// `POST /auth/oauth/token` (apexauthlib 0.3.1's `AuthCodeApi`, which sends a code, the
+/// client's id and secret and no `grant_type`): the `authorization_code` grant of
+/// `POST /oauth/token`, and no other.
+#[public]
+pub(super) async fn legacy_code_token(
+    State(module): State<AuthModule>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    OAuthForm(mut form): OAuthForm<TokenForm>,
+) -> Result<Response, OAuthProblem> {
+    let grant = form
+        .grant_type
+        .get_or_insert_with(|| "authorization_code".to_owned());
+    if grant != "authorization_code" {
+        let grant = grant.clone();
+        return Err(OAuthProblem(OAuthError::UnsupportedGrantType(grant)));
+    }
+    answer_token(&module, &client, &headers, form).await
+}
+
+/// The token endpoint's answer to `form`.
+async fn answer_token(
+    module: &AuthModule,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    form: TokenForm,
+) -> Result<Response, OAuthProblem> {
+    let auth = client_auth(headers, form.client_id, form.client_secret)?;
     let grant_type = form
         .grant_type
         .filter(|g| !g.is_empty())
@@ -200,41 +221,6 @@ pub(super) async fn token(
     request.username = form.username;
     request.password = form.password;
     request.scope = form.scope;
-    request.device = client.device(None);
-    let tokens = module.service().token(&auth, request).await?;
-    Ok(no_store(tokens))
-}
-
-/// apexauthlib's code exchange: a code, the client's id and secret, no `grant_type`.
-#[derive(Deserialize)]
-pub(super) struct LegacyCodeForm {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    client_secret: Option<String>,
-    #[serde(default)]
-    redirect_uri: Option<String>,
-    #[serde(default)]
-    code_verifier: Option<String>,
-}
-
-/// `POST /auth/oauth/token` (apexauthlib 0.3.1's `AuthCodeApi`): the `authorization_code`
-/// grant of `POST /oauth/token` for a client authenticating with `client_secret_post`.
-#[public]
-pub(super) async fn legacy_code_token(
-    State(module): State<AuthModule>,
-    client: ClientInfo,
-    headers: HeaderMap,
-    OAuthForm(form): OAuthForm<LegacyCodeForm>,
-) -> Result<Response, OAuthProblem> {
-    let auth = client_auth(&headers, form.client_id, form.client_secret)?;
-    let mut request = TokenRequest::default();
-    request.grant_type = "authorization_code".to_owned();
-    request.code = form.code;
-    request.redirect_uri = form.redirect_uri;
-    request.code_verifier = form.code_verifier;
     request.device = client.device(None);
     let tokens = module.service().token(&auth, request).await?;
     Ok(no_store(tokens))
