@@ -82,6 +82,18 @@ impl Provider {
             .id
     }
 
+    /// GETs `path` with no credentials: the JSON body.
+    pub async fn public_json(&self, path: &str) -> Value {
+        let response = self
+            .browser
+            .get(self.app.server.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.json().await.unwrap()
+    }
+
     /// `POST /oauth/register` with `body` as the bearer of `token`.
     pub async fn register_client(&self, token: Option<&str>, body: Value) -> Response {
         self.app.post("/oauth/register", body, token).await

@@ -17,15 +17,8 @@ use tests::provider::{
 
 /// The claims of `id_token`, verified with the key the provider publishes for its `kid`.
 async fn verified_id_token(provider: &Provider, id_token: &str, client_id: &str) -> Value {
-    let keys: JwkSet = provider
-        .browser
-        .get(provider.app.server.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: JwkSet =
+        serde_json::from_value(provider.public_json("/.well-known/jwks.json").await).unwrap();
     let header = decode_header(id_token).unwrap();
     assert_eq!(header.alg, Algorithm::ES256);
     let key = DecodingKey::from_jwk(keys.find(&header.kid.unwrap()).unwrap()).unwrap();

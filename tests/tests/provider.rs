@@ -55,15 +55,7 @@ async fn discovery_names_the_endpoints_and_each_answers() {
 
     let dir = tempfile::tempdir().unwrap();
     let oidc = Provider::with_id_tokens(dir.path()).await;
-    let meta: Value = oidc
-        .browser
-        .get(oidc.app.server.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = oidc.public_json("/.well-known/openid-configuration").await;
     assert_eq!(meta["issuer"], "http://localhost:8080");
     assert_eq!(
         meta["id_token_signing_alg_values_supported"],

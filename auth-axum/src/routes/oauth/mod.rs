@@ -240,6 +240,17 @@ pub(super) struct TokenTypeForm {
     client_secret: Option<String>,
 }
 
+impl TokenTypeForm {
+    /// The client and the token the form names.
+    fn parts(self, headers: &HeaderMap) -> Result<(ClientAuth, String), OAuthProblem> {
+        let auth = client_auth(headers, self.client_id, self.client_secret)?;
+        let token = self
+            .token
+            .ok_or_else(|| invalid_request("token is required"))?;
+        Ok((auth, token))
+    }
+}
+
 /// `POST /oauth/introspect` (RFC 7662).
 #[public]
 pub(super) async fn introspect(
@@ -247,10 +258,7 @@ pub(super) async fn introspect(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm<TokenTypeForm>,
 ) -> Result<Response, OAuthProblem> {
-    let auth = client_auth(&headers, form.client_id, form.client_secret)?;
-    let token = form
-        .token
-        .ok_or_else(|| invalid_request("token is required"))?;
+    let (auth, token) = form.parts(&headers)?;
     let answer = module.service().introspect_for(&auth, &token).await?;
     Ok(no_store(answer))
 }
@@ -262,10 +270,7 @@ pub(super) async fn revoke(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm<TokenTypeForm>,
 ) -> Result<Response, OAuthProblem> {
-    let auth = client_auth(&headers, form.client_id, form.client_secret)?;
-    let token = form
-        .token
-        .ok_or_else(|| invalid_request("token is required"))?;
+    let (auth, token) = form.parts(&headers)?;
     module.service().revoke_for(&auth, &token).await?;
     Ok(no_store(serde_json::json!({})))
 }
