@@ -285,6 +285,30 @@ async fn a_service_gets_a_token_of_its_own_scopes_and_nothing_for_wrong_credenti
     assert_eq!(introspected["scope"], "reports.read");
     assert_eq!(introspected["token_type"], "Bearer");
     assert!(introspected.get("username").is_none(), "no user behind it");
+    // Another client cannot revoke it (RFC 7009: refused), nor a user's own token.
+    let stranger = provider
+        .client(json!({"client_name": "Stranger", "grant_types": ["client_credentials"]}))
+        .await;
+    let refused = provider
+        .form("/oauth/revoke", &[("token", access)], Some(&stranger))
+        .await;
+    assert_eq!(
+        oauth_error(refused, StatusCode::BAD_REQUEST).await,
+        "unauthorized_client"
+    );
+    let own_login = provider.app.user("carol").await;
+    let refused = provider
+        .form(
+            "/oauth/revoke",
+            &[("token", own_login.as_str())],
+            Some(&client),
+        )
+        .await;
+    assert_eq!(
+        oauth_error(refused, StatusCode::BAD_REQUEST).await,
+        "unauthorized_client"
+    );
+    assert!(provider.app.service.authenticate(&own_login).await.is_ok());
     let revoked = provider
         .form("/oauth/revoke", &[("token", access)], Some(&client))
         .await;

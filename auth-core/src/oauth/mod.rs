@@ -114,6 +114,9 @@ pub enum OAuthError {
     /// The client may not use this grant.
     #[error("the client may not use the `{0}` grant")]
     UnauthorizedClient(String),
+    /// The token was issued to another client, or to none (RFC 7009 section 2.1: refused).
+    #[error("the token was not issued to this client")]
+    NotTheClientsToken,
     /// The server has no such grant.
     #[error("unsupported grant type `{0}`")]
     UnsupportedGrantType(String),
@@ -143,7 +146,7 @@ impl OAuthError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
-            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnauthorizedClient(_) | Self::NotTheClientsToken => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) => "access_denied",

@@ -13,6 +13,11 @@ use crate::oauth::{pkce, GrantType, OAuthError};
 const REQUEST_KIND: &str = "oauth_request";
 /// Pending-store kind of an authorization code.
 pub(super) const CODE_KIND: &str = "oauth_code";
+/// Pending-store kind of a code already exchanged: the session it started.
+const SPENT_KIND: &str = "oauth_spent_code";
+/// How long an exchanged code is remembered, to catch its replay (ten minutes, the most
+/// RFC 6749 lets a code live).
+const SPENT_SECONDS: i64 = 600;
 
 /// The query of `GET /oauth/authorize`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -304,5 +309,26 @@ impl OAuthFlows {
             .await
             .map_err(unavailable)?;
         Ok(state.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Remembers that `code` was exchanged and started `session_id`.
+    pub(super) async fn mark_spent(&self, code: &str, session_id: &str) -> Result<(), OAuthError> {
+        let expires = self.ctx.clock.now().saturating_add(SPENT_SECONDS);
+        self.pending
+            .put(&code_key(code), SPENT_KIND, session_id, expires)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// The session an exchanged `code` started, forgotten as it is read.
+    pub(super) async fn take_spent(&self, code: &str) -> Result<Option<String>, OAuthError> {
+        if code.is_empty() || code.len() > 128 {
+            return Ok(None);
+        }
+        let now = self.ctx.clock.now();
+        self.pending
+            .take(&code_key(code), SPENT_KIND, now)
+            .await
+            .map_err(unavailable)
     }
 }

@@ -2,7 +2,6 @@
 //! tokens of OpenID Connect.
 
 use super::api::{ClientAuth, TokenRequest, TokenResponse};
-use super::authorize::CodeGrant;
 use super::{released_claims, unavailable, IdTokenClaims};
 use crate::error::AuthError;
 use crate::mfa::{factor, FactorKind, SatisfiedFactor};
@@ -123,6 +122,7 @@ impl AuthService {
         )];
         self.client_session(client, &user, login.device, factors, scopes, None)
             .await
+            .map(|(tokens, _)| tokens)
     }
 
     /// The `authorization_code` grant: the code's client, redirect URI and PKCE verifier.
@@ -136,11 +136,18 @@ impl AuthService {
             .code
             .as_deref()
             .ok_or_else(|| OAuthError::InvalidRequest("code is required".to_owned()))?;
-        let grant: CodeGrant = self
-            .oauth()
-            .take_code(code)
-            .await?
-            .ok_or_else(|| invalid("invalid, expired or used code"))?;
+        let Some(grant) = self.oauth().take_code(code).await? else {
+            // A code presented again was likely stolen: the session its first exchange
+            // started ends, and with it every token of it (RFC 6749 section 4.1.2).
+            if let Some(session_id) = self.oauth().take_spent(code).await? {
+                self.inner
+                    .sessions
+                    .end(&session_id, "code_reused")
+                    .await
+                    .map_err(unavailable)?;
+            }
+            return Err(invalid("invalid, expired or used code"));
+        };
         if grant.client_id != client.client_id {
             return Err(invalid("the code was issued to another client"));
         }
@@ -165,19 +172,22 @@ impl AuthService {
             .await
             .map_err(unavailable)?
             .ok_or_else(|| invalid("the user is no longer active"))?;
-        self.client_session(
-            client,
-            &user,
-            request.device,
-            grant.factors,
-            grant.scopes,
-            Some(grant.nonce.as_deref().unwrap_or_default()),
-        )
-        .await
+        let (tokens, session_id) = self
+            .client_session(
+                client,
+                &user,
+                request.device,
+                grant.factors,
+                grant.scopes,
+                Some(grant.nonce.as_deref().unwrap_or_default()),
+            )
+            .await?;
+        self.oauth().mark_spent(code, &session_id).await?;
+        Ok(tokens)
     }
 
-    /// Starts a session of `user` for `client` with `scopes`, and answers its tokens (an ID
-    /// token for `openid`, with `nonce` when the request had one).
+    /// Starts a session of `user` for `client` with `scopes`: its tokens (an ID token for
+    /// `openid`, with `nonce` when the request had one) and its id.
     async fn client_session(
         &self,
         client: &OAuthClient,
@@ -186,7 +196,7 @@ impl AuthService {
         factors: Vec<SatisfiedFactor>,
         scopes: Vec<String>,
         nonce: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<(TokenResponse, String), OAuthError> {
         let scope = scopes.join(" ");
         let auth = SessionAuth::for_client(
             factors.clone(),
@@ -203,7 +213,8 @@ impl AuthService {
         } else {
             None
         };
-        Ok(self.client_response(client, response, id_token))
+        let session_id = response.session_id.clone();
+        Ok((self.client_response(client, response, id_token), session_id))
     }
 
     /// An ID token for `user` signed in with `factors`, for `client`.

@@ -124,23 +124,26 @@ impl AuthService {
         }))
     }
 
-    /// Revocation (RFC 7009): ends what `token` stands for when it was issued to `client`
-    /// (an access token until it expires; a refresh token's whole session). Unknown tokens
-    /// and other clients' tokens change nothing and are not an error.
+    /// Revocation (RFC 7009): ends what `token` stands for (an access token until it
+    /// expires; a refresh token's whole session). Unknown, expired or already revoked tokens
+    /// change nothing and are not an error.
     ///
     /// # Errors
-    /// [`OAuthError::InvalidClient`]; [`OAuthError::Service`] when a store fails.
+    /// [`OAuthError::InvalidClient`]; [`OAuthError::NotTheClientsToken`] for a live token
+    /// issued to another client or to none (refused, RFC 7009 section 2.1);
+    /// [`OAuthError::Service`] when a store fails.
     pub async fn revoke_for(&self, client: &ClientAuth, token: &str) -> Result<(), OAuthError> {
         let client = self.oauth().authenticate(client).await?;
         if let Some(claims) = self.active_access(token).await? {
-            if claims.client_id.as_deref() == Some(client.client_id.as_str()) {
-                self.inner
-                    .sessions
-                    .revocations
-                    .revoke_token(&claims.jti, claims.exp)
-                    .await
-                    .map_err(unavailable)?;
+            if claims.client_id.as_deref() != Some(client.client_id.as_str()) {
+                return Err(OAuthError::NotTheClientsToken);
             }
+            self.inner
+                .sessions
+                .revocations
+                .revoke_token(&claims.jti, claims.exp)
+                .await
+                .map_err(unavailable)?;
             return Ok(());
         }
         if let Some((family_id, _, _)) = self.active_refresh(token).await? {
@@ -149,13 +152,14 @@ impl AuthService {
             let owned = session
                 .and_then(|s| s.client)
                 .is_some_and(|c| c.client_id == client.client_id);
-            if owned {
-                self.inner
-                    .sessions
-                    .end(&family_id, "revoked")
-                    .await
-                    .map_err(unavailable)?;
+            if !owned {
+                return Err(OAuthError::NotTheClientsToken);
             }
+            self.inner
+                .sessions
+                .end(&family_id, "revoked")
+                .await
+                .map_err(unavailable)?;
         }
         Ok(())
     }
