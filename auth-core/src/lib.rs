@@ -24,6 +24,7 @@
 //! | [`rate_limit`] | quotas per client address and per account for groups of routes: GCRA in process (governor) or in Redis |
 //! | `remote` | a resource server's trust in a remote auth service: its tokens verified by the issuer's key set or introspection (feature `remote`) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
+//! | [`federation`] | signing in with an account elsewhere: identities linked by issuer and subject (the protocols to come behind `oidc`, `saml`, `ldap`) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
 //! Web frameworks sit on top: `auth-axum` turns these flows into extractors and routes.
@@ -58,6 +59,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod federation;
 pub mod invalidation;
 pub mod lockout;
 pub mod mail;

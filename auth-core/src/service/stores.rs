@@ -9,6 +9,7 @@ use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::clock::Clock;
+use crate::federation::IdentityStore;
 use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutStore;
 use crate::mfa::passkey::PasskeyStore;
@@ -57,6 +58,8 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// OAuth clients of the authorization server.
     pub clients: Arc<dyn ClientStore>,
+    /// Identities of other providers linked to users (federation).
+    pub identities: Arc<dyn IdentityStore>,
     /// Second factors.
     pub mfa: Arc<dyn MfaStore>,
     /// Passkeys.
@@ -92,6 +95,7 @@ impl Stores {
             audit: store.clone(),
             api_keys: store.clone(),
             clients: store.clone(),
+            identities: store.clone(),
             mfa: store.clone(),
             passkeys: store.clone(),
             pending: store.clone(),
@@ -121,6 +125,7 @@ impl Stores {
             audit: shared.clone(),
             api_keys: shared.clone(),
             clients: shared.clone(),
+            identities: shared.clone(),
             mfa: shared.clone(),
             passkeys: shared.clone(),
             pending: shared.clone(),

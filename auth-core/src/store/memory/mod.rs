@@ -5,6 +5,7 @@ mod account;
 mod api_key;
 mod audit;
 mod authz;
+mod federation;
 mod lockout;
 mod mfa;
 mod oauth;
@@ -63,6 +64,8 @@ struct State {
     passkeys: HashMap<String, crate::mfa::passkey::PasskeyRecord>,
     /// user -> TOTP authenticator.
     totp: HashMap<UserId, crate::mfa::TotpRecord>,
+    /// id -> linked identity.
+    identities: HashMap<String, crate::federation::FederatedIdentity>,
     /// client id -> OAuth client.
     clients: HashMap<String, crate::oauth::OAuthClient>,
     /// user -> backup code tag -> used at.

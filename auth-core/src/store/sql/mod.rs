@@ -19,6 +19,7 @@ mod api_key;
 mod audit;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
+mod federation;
 mod lockout;
 mod mfa;
 mod oauth;

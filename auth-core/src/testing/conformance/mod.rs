@@ -28,6 +28,7 @@ mod account;
 mod api_key;
 mod audit;
 mod authz;
+mod federation;
 mod lockout;
 mod mfa;
 mod oauth;
@@ -44,6 +45,7 @@ use crate::api_key::ApiKeyStore;
 use crate::audit::AuditStore;
 use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
+use crate::federation::IdentityStore;
 use crate::lockout::LockoutStore;
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
@@ -60,6 +62,7 @@ pub use self::account::{one_time_tokens, password_history};
 pub use self::api_key::api_keys;
 pub use self::audit::audit;
 pub use self::authz::{roles, service_permissions};
+pub use self::federation::identities;
 pub use self::lockout::lockout;
 pub use self::mfa::mfa;
 pub use self::oauth::clients;
@@ -75,7 +78,7 @@ fn now() -> time::OffsetDateTime {
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
 /// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys, OAuth
-/// clients, second factors, passkeys, pending ceremonies, one-time tokens and password history), in
+/// clients, linked identities, second factors, passkeys, pending ceremonies, one-time tokens and password history), in
 /// turn.
 pub async fn every_trait<S>(store: Arc<S>)
 where
@@ -90,6 +93,7 @@ where
         + AuditStore
         + ApiKeyStore
         + ClientStore
+        + IdentityStore
         + MfaStore
         + PasskeyStore
         + PendingStore
@@ -108,6 +112,7 @@ where
     audit(store.as_ref()).await;
     api_keys(store.as_ref()).await;
     clients(store.as_ref()).await;
+    identities(store.as_ref()).await;
     mfa(store.as_ref()).await;
     passkeys(store.as_ref()).await;
     pending(store.as_ref()).await;
