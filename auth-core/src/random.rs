@@ -21,6 +21,15 @@ pub trait Random: Send + Sync + fmt::Debug + 'static {
         self.fill(&mut bytes);
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
+
+    /// 256 random bits in base64url (43 characters): a secret token (a refresh token, a
+    /// cookie or client secret, a mailed link's token, an authorization code).
+    fn token(&self) -> String {
+        use base64::Engine as _;
+        let mut bytes = [0_u8; 32];
+        self.fill(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
 }
 
 /// The operating system's CSPRNG.

@@ -120,9 +120,7 @@ impl OneTimeToken {
 /// A new token: the secret for the user's mail, and the hash to store.
 #[must_use]
 pub fn new_token(random: &dyn Random) -> (SecretString, String) {
-    let mut bytes = [0_u8; 32];
-    random.fill(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = random.token();
     let hash = hash_token(&token);
     (SecretString::from(token), hash)
 }

@@ -171,19 +171,13 @@ pub fn secret_hash(secret: &str) -> String {
 /// A new client secret from `random`: `cs_` and 256 random bits in base64url.
 #[must_use]
 pub fn generate_secret(random: &dyn Random) -> String {
-    format!("{SECRET_PREFIX}{}", random_text(random))
+    format!("{SECRET_PREFIX}{}", random.token())
 }
 
 /// A new client id from `random`: 128 random bits in base64url.
 #[must_use]
 pub fn generate_id(random: &dyn Random) -> String {
     let mut bytes = [0_u8; 16];
-    random.fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn random_text(random: &dyn Random) -> String {
-    let mut bytes = [0_u8; 32];
     random.fill(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }

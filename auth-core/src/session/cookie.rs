@@ -21,9 +21,7 @@ pub const MAX_SECRET_LEN: usize = 128;
 /// A fresh cookie secret: 32 random bytes, base64url.
 #[must_use]
 pub fn new_secret(random: &dyn Random) -> String {
-    let mut bytes = [0_u8; 32];
-    random.fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    random.token()
 }
 
 /// What the store keeps of a secret: its SHA-256, hex.

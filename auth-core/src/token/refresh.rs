@@ -193,9 +193,7 @@ impl RefreshTokenCodec {
     /// A fresh token: 256 random bits, base64url.
     #[must_use]
     pub fn generate(&self) -> String {
-        let mut bytes = [0_u8; 32];
-        self.random.fill(&mut bytes);
-        URL_SAFE_NO_PAD.encode(bytes)
+        self.random.token()
     }
 
     /// The successor of `token`: HMAC-SHA256 under the server key. Deterministic, so racing

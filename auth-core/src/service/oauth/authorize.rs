@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{code_key, random_token, unavailable, OAuthFlows};
+use super::{code_key, unavailable, OAuthFlows};
 use crate::mfa::SatisfiedFactor;
 use crate::oauth::{pkce, GrantType, OAuthError};
 
@@ -155,7 +155,7 @@ impl OAuthFlows {
             }
         };
         let mut request = AuthorizationRequest {
-            id: random_token(&self.ctx),
+            id: self.ctx.random.token(),
             client_id: client.client_id.clone(),
             client_name: client.client_name.clone(),
             redirect_uri,
@@ -256,7 +256,7 @@ impl OAuthFlows {
         &self,
         mut request: AuthorizationRequest,
     ) -> Result<AuthorizationRequest, OAuthError> {
-        request.id = random_token(&self.ctx);
+        request.id = self.ctx.random.token();
         self.keep(&request).await?;
         Ok(request)
     }
@@ -269,7 +269,7 @@ impl OAuthFlows {
         user_id: &str,
         factors: Vec<SatisfiedFactor>,
     ) -> Result<String, OAuthError> {
-        let code = random_token(&self.ctx);
+        let code = self.ctx.random.token();
         let grant = CodeGrant {
             client_id: request.client_id.clone(),
             redirect_uri: request.redirect_uri.clone(),

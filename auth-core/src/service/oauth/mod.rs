@@ -12,8 +12,6 @@ mod introspection;
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Serialize;
 
 pub use self::api::{ClientAuth, IntrospectionResponse, TokenRequest, TokenResponse};
@@ -46,13 +44,6 @@ pub(super) struct OAuthFlows {
     /// Seconds an authorization request waits for its sign-in and consent.
     pub(super) request_ttl: i64,
     pub(super) ctx: Context,
-}
-
-/// 256 random bits in base64url: codes and request ids.
-fn random_token(ctx: &Context) -> String {
-    let mut bytes = [0_u8; 32];
-    ctx.random.fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The key a code is kept under: its SHA-256, so a read of the pending store gives no code.
