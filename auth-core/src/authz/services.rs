@@ -212,9 +212,36 @@ pub async fn set_user_values(
     for (name, value) in values {
         store.set_user_value(service, user_id, name, value).await?;
     }
-    // Effective values: stored ones over the schema defaults.
     let stored = store.user_values(service, user_id).await?;
-    Ok(schema
+    Ok(effective(schema, &stored))
+}
+
+/// A user's effective values for a service: stored ones over the schema's defaults (names
+/// with neither left out).
+///
+/// # Errors
+/// [`AuthError::ServiceUnavailable`].
+pub async fn effective_values(
+    store: &dyn ServicePermissionStore,
+    service: &str,
+    user_id: &str,
+) -> Result<BTreeMap<String, Value>, AuthError> {
+    let schema = store
+        .schema(service)
+        .await?
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect();
+    let stored = store.user_values(service, user_id).await?;
+    Ok(effective(schema, &stored))
+}
+
+/// Stored values over `schema`'s defaults.
+fn effective(
+    schema: BTreeMap<String, PermissionSpec>,
+    stored: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    schema
         .into_iter()
         .filter_map(|(name, spec)| {
             stored
@@ -223,5 +250,5 @@ pub async fn set_user_values(
                 .or(spec.default)
                 .map(|v| (name, v))
         })
-        .collect())
+        .collect()
 }

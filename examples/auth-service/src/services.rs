@@ -327,8 +327,7 @@ async fn set_service_values(
 /// A user's effective values for a service: stored ones over the schema's defaults.
 async fn effective(state: &AppState, service: &str, user_id: &str) -> Result<Value, Problem> {
     Ok(json!(
-        services::set_user_values(store(state).as_ref(), service, user_id, &BTreeMap::new())
-            .await?
+        services::effective_values(store(state).as_ref(), service, user_id).await?
     ))
 }
 
