@@ -53,7 +53,8 @@ pub(super) struct LoginJson {
     cookie: bool,
 }
 
-/// A `Set-Cookie` value. `http_only` for the session, not for the CSRF cookie scripts read.
+/// A `Set-Cookie` value for the whole site. `http_only` for the session, not for the CSRF
+/// cookie scripts read.
 pub(super) fn set_cookie(
     session: &SessionConfig,
     name: &str,
@@ -61,14 +62,27 @@ pub(super) fn set_cookie(
     max_age: i64,
     http_only: bool,
 ) -> HeaderValue {
-    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax");
+    set_cookie_at(session, "/", name, value, max_age, http_only)
+}
+
+/// A `Set-Cookie` value sent back only to `path` and below.
+pub(super) fn set_cookie_at(
+    session: &SessionConfig,
+    path: &str,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path={path}; Max-Age={max_age}; SameSite=Lax");
     if http_only {
         cookie.push_str("; HttpOnly");
     }
     if session.cookie_secure {
         cookie.push_str("; Secure");
     }
-    // Names come from configuration and values are base64url: always a valid header.
+    // Names and paths come from configuration and code, values are base64url: always a
+    // valid header.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use super::OAuthForm;
 use crate::extract::cookie_value;
 use crate::rate_limit::{self, PerIp};
-use crate::routes::tokens::{session_cookies, set_cookie, ClientInfo};
+use crate::routes::tokens::{session_cookies, set_cookie_at, ClientInfo};
 use crate::{public, AuthModule};
 
 /// The cookie binding an authorization page to its browser.
@@ -179,17 +179,15 @@ fn show(
 }
 
 fn binding_cookie(module: &AuthModule, id: &str, max_age: i64) -> HeaderValue {
-    let session = &module.config().session;
-    let mut cookie = set_cookie(session, BINDING_COOKIE, id, max_age, true);
     // Scoped to the authorization endpoint.
-    if let Ok(text) = cookie.to_str() {
-        if let Ok(scoped) =
-            HeaderValue::from_str(&text.replacen("Path=/", &format!("Path={PATH}"), 1))
-        {
-            cookie = scoped;
-        }
-    }
-    cookie
+    set_cookie_at(
+        &module.config().session,
+        PATH,
+        BINDING_COOKIE,
+        id,
+        max_age,
+        true,
+    )
 }
 
 /// The user's session cookie, when the browser sends one.
