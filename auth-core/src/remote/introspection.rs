@@ -66,8 +66,9 @@ pub(super) struct Introspector {
     cache: Mutex<Answers>,
 }
 
+/// The time, by the crate's clock.
 fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    crate::clock::Clock::now(&crate::clock::SystemClock)
 }
 
 impl Introspector {
