@@ -362,6 +362,22 @@ impl From<AuthError> for Problem {
                 "Overloaded",
                 err.to_string(),
             ),
+            AuthError::Federation(e) => {
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                let title = match status {
+                    StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::UNAUTHORIZED => "Sign-in refused",
+                    StatusCode::CONFLICT => "Conflict",
+                    StatusCode::FORBIDDEN => "Forbidden",
+                    _ => "Sign-in failed",
+                };
+                let problem = Self::new(status, code, title, e.to_string());
+                if status == StatusCode::UNAUTHORIZED {
+                    problem.with_challenge(None, None)
+                } else {
+                    problem
+                }
+            }
             AuthError::AuthServiceUnavailable(why) => {
                 tracing::error!(error = %why, "remote auth service unavailable");
                 let mut problem = Self::new(

@@ -126,6 +126,10 @@ pub enum AuthError {
     /// that went backwards (a cloned authenticator).
     #[error("the passkey's answer is not valid for this sign-in")]
     InvalidPasskey,
+    /// A sign-in with another provider, or a link or unlink of one of its accounts, refused
+    /// (see [`FederationError`](crate::federation::FederationError) for each case).
+    #[error(transparent)]
+    Federation(#[from] crate::federation::FederationError),
 }
 
 /// What an unmet factor requirement asks for (the body and `WWW-Authenticate` parameters of
@@ -199,6 +203,7 @@ impl AuthError {
             Self::MfaAlreadyEnabled => "mfa_already_enabled",
             Self::MfaNotEnabled => "mfa_not_enabled",
             Self::InvalidPasskey => "invalid_passkey",
+            Self::Federation(e) => e.code(),
         }
     }
 

@@ -65,6 +65,8 @@ pub mod lockout;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
+#[cfg(any(feature = "remote", feature = "oidc"))]
+mod outbound;
 pub mod password;
 pub mod pending;
 pub mod principal;

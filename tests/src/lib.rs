@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod example;
+pub mod federation;
 pub mod guarded;
 pub mod mfa;
 pub mod outbox;

@@ -173,9 +173,20 @@ pub async fn sign_in_for_code(
     name: &str,
     query: &[(&str, &str)],
 ) -> HashMap<String, String> {
+    redirected(&sign_in_and_allow(browser, base, name, query).await)
+}
+
+/// The browser part of the code flow at the service on `base` for `name`: the page, signing
+/// in, allowing; the answer (a redirect to the client).
+pub async fn sign_in_and_allow(
+    browser: &reqwest::Client,
+    base: &str,
+    name: &str,
+    query: &[(&str, &str)],
+) -> Response {
     let url = format!("{base}/oauth/authorize");
     let page = Page::of(browser.get(&url).query(query).send().await.unwrap()).await;
-    let answer = browser
+    browser
         .post(&url)
         .header(COOKIE, &page.cookies)
         .form(&[
@@ -186,8 +197,7 @@ pub async fn sign_in_for_code(
         ])
         .send()
         .await
-        .unwrap();
-    redirected(&answer)
+        .unwrap()
 }
 
 /// A browser that does not follow redirects.

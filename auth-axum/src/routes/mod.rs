@@ -47,6 +47,12 @@
 //! | `GET /oauth/userinfo` | bearer token (feature `provider`) | 200 `{sub, ...}`: what the token's scopes release (`profile`, `email`) |
 //! | `POST /auth/oauth/token` | form `code`, `client_id`, `client_secret` (apexauthlib's code exchange; feature `provider`) | as `POST /oauth/token` with `grant_type=authorization_code` |
 //! | `POST /oauth/register` | bearer token of an admin (`AUTH__PROVIDER__ADMIN_ROLE`); JSON `{client_name, grant_types, redirect_uris, scope, token_endpoint_auth_method}` (feature `provider`) | 201 the client with `client_id` and, this once, `client_secret` (RFC 7591); 400 `invalid_redirect_uri` / `invalid_client_metadata`; 403 for others |
+//! | `GET /auth/oauth/providers` | (feature `oidc`) | 200 `[{name, display_name, authorize_path}]`: the sign-in providers |
+//! | `GET /auth/oauth/{provider}/authorize` | query `return_to?` (a path here), `mode=cookie\|tokens` (feature `oidc`) | 303 to the provider with `state`, PKCE `S256` and `nonce`; sets the HttpOnly `oauth_binding` cookie (path `/auth/oauth`) |
+//! | `GET /auth/oauth/{provider}/callback` | the provider's `code` and `state` (or `error`), the `oauth_binding` cookie (feature `oidc`) | cookie mode: 303 to `return_to` with the session cookies (`#mfa_token=..&methods=..` when a second factor is due); tokens mode: 200 token response or MFA challenge; 400 `invalid_state`, 401 `code_rejected` / `invalid_id_token` / `provider_denied`, 409 `account_exists` / `identity_linked_elsewhere`, 403 `signup_disabled`, 422 `email_required`, 503 when the provider is down |
+//! | `POST /auth/oauth/{provider}/link` | bearer token or session cookie; JSON `{return_to?}` (feature `oidc`) | 200 `{authorization_url, expires_in}` and the binding cookie: the provider account signed in there is linked to the caller's (callback: 303 to `return_to`) |
+//! | `GET /auth/identities` | bearer token or session cookie (feature `oidc`) | 200, the caller's linked provider accounts `[{id, provider, issuer, subject, email, created_at, last_used_at}]` |
+//! | `DELETE /auth/identities/{id}` | bearer token or session cookie (feature `oidc`) | 204; 404 `identity_not_found`; 409 `last_sign_in_method` when no password, passkey or other identity would remain |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -61,6 +67,8 @@
 mod account;
 mod api_keys;
 mod events;
+#[cfg(feature = "oidc")]
+mod federation;
 mod mfa;
 #[cfg(feature = "provider")]
 mod oauth;
@@ -185,6 +193,18 @@ pub enum BuiltinRoute {
     RegisterClient,
     /// `POST /auth/oauth/token`, apexauthlib's code exchange (feature `provider`).
     LegacyCodeToken,
+    /// `GET /auth/oauth/providers`, the sign-in providers (feature `oidc`).
+    SignInProviders,
+    /// `GET /auth/oauth/{provider}/authorize`, a sign-in's start (feature `oidc`).
+    StartSignIn,
+    /// `GET /auth/oauth/{provider}/callback`, the provider's redirect back (feature `oidc`).
+    SignInCallback,
+    /// `POST /auth/oauth/{provider}/link`, linking a provider account (feature `oidc`).
+    LinkIdentity,
+    /// `GET /auth/identities`, the caller's linked accounts (feature `oidc`).
+    Identities,
+    /// `DELETE /auth/identities/{id}` (feature `oidc`).
+    UnlinkIdentity,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -193,7 +213,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 47] = [
+    pub const ALL: [Self; 53] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -239,6 +259,12 @@ impl BuiltinRoute {
         Self::UserInfo,
         Self::RegisterClient,
         Self::LegacyCodeToken,
+        Self::SignInProviders,
+        Self::StartSignIn,
+        Self::SignInCallback,
+        Self::LinkIdentity,
+        Self::Identities,
+        Self::UnlinkIdentity,
         Self::Health,
         Self::Ready,
     ];
@@ -293,6 +319,12 @@ impl BuiltinRoute {
             Self::UserInfo => (Method::GET, "/oauth/userinfo"),
             Self::RegisterClient => (Method::POST, "/oauth/register"),
             Self::LegacyCodeToken => (Method::POST, "/auth/oauth/token"),
+            Self::SignInProviders => (Method::GET, "/auth/oauth/providers"),
+            Self::StartSignIn => (Method::GET, "/auth/oauth/{provider}/authorize"),
+            Self::SignInCallback => (Method::GET, "/auth/oauth/{provider}/callback"),
+            Self::LinkIdentity => (Method::POST, "/auth/oauth/{provider}/link"),
+            Self::Identities => (Method::GET, "/auth/identities"),
+            Self::UnlinkIdentity => (Method::DELETE, "/auth/identities/{id}"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -377,6 +409,15 @@ where
         UserInfo: get(oauth::userinfo),
         RegisterClient: post(oauth::register),
         LegacyCodeToken: post(oauth::legacy_code_token),
+    ));
+    #[cfg(feature = "oidc")]
+    let router = router.merge(built_in!(keep;
+        SignInProviders: get(federation::providers),
+        StartSignIn: get(federation::authorize),
+        SignInCallback: get(federation::callback),
+        LinkIdentity: post(federation::link),
+        Identities: get(federation::identities),
+        UnlinkIdentity: delete(federation::unlink),
     ));
     router.layer(DefaultBodyLimit::max(body_limit))
 }

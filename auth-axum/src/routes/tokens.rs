@@ -86,6 +86,25 @@ pub(super) fn set_cookie_at(
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// A `303 See Other` to `location` (a client's redirect URI with its answer, a sign-in's
+/// provider or return path), never cached, setting `cookies`.
+#[cfg(any(feature = "provider", feature = "oidc"))]
+pub(super) fn see_other(
+    location: &str,
+    cookies: impl IntoIterator<Item = HeaderValue>,
+) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(axum::http::header::LOCATION, value);
+    }
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for cookie in cookies {
+        headers.append(SET_COOKIE, cookie);
+    }
+    response
+}
+
 /// The body of a cookie login: no tokens, the CSRF token scripts must echo.
 #[derive(serde::Serialize)]
 pub(super) struct CookieLoginBody {

@@ -35,6 +35,7 @@ mod jwt;
 mod lifetimes;
 mod load;
 mod mfa;
+mod oidc;
 mod passkeys;
 mod password;
 mod provider;
@@ -60,6 +61,7 @@ pub use self::bootstrap::BootstrapConfig;
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::mfa::MfaConfig;
+pub use self::oidc::{OidcConfig, OidcPreset, OidcProviderConfig};
 pub use self::passkeys::PasskeyConfig;
 pub use self::password::{LockoutConfig, PasswordConfig};
 pub use self::provider::ProviderConfig;
@@ -174,6 +176,8 @@ pub struct AuthConfig {
     /// The remote auth service a resource server trusts (`AUTH__REMOTE__*`, feature
     /// `remote`).
     pub remote: RemoteConfig,
+    /// Signing in with other providers (`AUTH__OIDC__*`, feature `oidc`).
+    pub oidc: OidcConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

@@ -70,6 +70,8 @@ pub mod kinds {
         BackupCodesRegenerated => "backup_codes_regenerated",
         PasskeyAdded => "passkey_added",
         PasskeyRemoved => "passkey_removed",
+        IdentityLinked => "identity_linked",
+        IdentityUnlinked => "identity_unlinked",
     );
 }
 

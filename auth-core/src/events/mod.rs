@@ -236,6 +236,24 @@ pub enum AuthEvent {
         /// The passkey's credential id.
         passkey_id: String,
     },
+    /// An account of another provider was linked to a user.
+    IdentityLinked {
+        /// The user.
+        user_id: String,
+        /// The configured provider (`google`).
+        provider: String,
+        /// The link's id.
+        identity_id: String,
+    },
+    /// A user unlinked an account of another provider.
+    IdentityUnlinked {
+        /// The user.
+        user_id: String,
+        /// The configured provider.
+        provider: String,
+        /// The link's id.
+        identity_id: String,
+    },
 }
 
 impl AuthEvent {
@@ -276,6 +294,8 @@ impl AuthEvent {
             Self::BackupCodesRegenerated { .. } => "backup_codes_regenerated",
             Self::PasskeyAdded { .. } => "passkey_added",
             Self::PasskeyRemoved { .. } => "passkey_removed",
+            Self::IdentityLinked { .. } => "identity_linked",
+            Self::IdentityUnlinked { .. } => "identity_unlinked",
         }
     }
 
@@ -313,7 +333,9 @@ impl AuthEvent {
             | Self::BackupCodeUsed { user_id, .. }
             | Self::BackupCodesRegenerated { user_id }
             | Self::PasskeyAdded { user_id, .. }
-            | Self::PasskeyRemoved { user_id, .. } => Some(user_id),
+            | Self::PasskeyRemoved { user_id, .. }
+            | Self::IdentityLinked { user_id, .. }
+            | Self::IdentityUnlinked { user_id, .. } => Some(user_id),
         }
     }
 

@@ -2,9 +2,31 @@
 //! identity providers, LDAP directories).
 //!
 //! What every protocol shares lives here: the [`identity`] that links an account of a
-//! provider (its issuer and subject, never its email) to one user of this service. The
-//! protocols come in rooms of their own, behind the features `oidc`, `saml` and `ldap`.
+//! provider (its issuer and subject, never its email) to one user of this service, the
+//! [`profile`] a provider's answer is normalised into, and the [`FederationError`]s. The
+//! protocols come in rooms of their own, behind features: `oidc` (Google, GitHub,
+//! Microsoft, any OpenID Connect issuer), and `saml` and `ldap` to come.
+//!
+//! The rules a sign-in follows (in the service's `federation` flow):
+//!
+//! - an identity already linked signs in its user (if active);
+//! - a signed-in user who started the sign-in to link gets the identity linked (unless it
+//!   is linked to someone else);
+//! - otherwise an existing account with the provider's address is signed in (and linked)
+//!   only when the provider says the address is verified **and** is configured to be
+//!   trusted for it (`TRUST_EMAIL`); else the answer is `account_exists`, and the owner
+//!   signs in and links explicitly;
+//! - otherwise a new account is made (`ALLOW_SIGNUP`), verified when the address is.
+//!
+//! Unlinking refuses to remove the last way to sign in (no password, no passkey, no other
+//! identity).
 
+mod error;
 pub mod identity;
+#[cfg(feature = "oidc")]
+pub mod oidc;
+pub mod profile;
 
+pub use self::error::FederationError;
 pub use self::identity::{FederatedIdentity, IdentityStore};
+pub use self::profile::ExternalProfile;

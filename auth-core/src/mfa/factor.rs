@@ -32,20 +32,24 @@ pub enum FactorKind {
     Passkey,
     /// An API key (`amr` `api_key`): a credential, never a second factor.
     ApiKey,
+    /// An account of another provider (OpenID Connect, GitHub, SAML, LDAP; `amr` `fed`):
+    /// the provider vouched for the user, one factor as far as this service can tell.
+    Federated,
 }
 
 impl FactorKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Password,
         Self::Totp,
         Self::BackupCode,
         Self::Passkey,
         Self::ApiKey,
+        Self::Federated,
     ];
 
     /// The name guards and clients use: `password`, `totp`, `backup_code`, `passkey`,
-    /// `api_key`.
+    /// `api_key`, `federated`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -54,6 +58,7 @@ impl FactorKind {
             Self::BackupCode => "backup_code",
             Self::Passkey => "passkey",
             Self::ApiKey => "api_key",
+            Self::Federated => "federated",
         }
     }
 
@@ -66,6 +71,7 @@ impl FactorKind {
             Self::BackupCode => "backup_code",
             Self::Passkey => "hwk",
             Self::ApiKey => "api_key",
+            Self::Federated => "fed",
         }
     }
 

@@ -75,22 +75,9 @@ impl std::fmt::Debug for RemoteAuth {
     }
 }
 
-/// The HTTP client calls to the issuer go through: TLS by rustls with aws-lc-rs and the
-/// Mozilla roots (webpki-roots), no redirects followed, a time limit.
+/// The HTTP client calls to the issuer go through.
 fn http_client(timeout: Duration) -> std::result::Result<reqwest::Client, RemoteSetupError> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| RemoteSetupError::Http(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| RemoteSetupError::Http(e.to_string()))
+    crate::outbound::http_client(timeout).map_err(|e| RemoteSetupError::Http(e.to_string()))
 }
 
 /// An issuer that could not be asked, as the flows report it.

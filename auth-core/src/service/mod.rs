@@ -20,6 +20,7 @@
 //! | `security` | the facade's account-security methods: the lockout's unlock, API keys, the audit log |
 //! | `api_keys` | API keys: created and revoked by their owner, verified from a one-second cache |
 //! | `oauth` | the authorization server (feature `provider`): clients, the authorization code with PKCE, the token endpoint's grants, ID tokens, introspection, revocation, userinfo |
+//! | `federation` | signing in with another provider (feature `oidc`): the sign-in's record between authorization request and callback, linking rules, the login that follows; linked identities |
 //! | `mfa` | second factors: the login challenge and its completion, step-up, TOTP enrolment and backup codes |
 //! | `stores` | the stores a service runs on (memory, SQL, Redis, the change bus) |
 //! | `setup` | the builder, and the stack from configuration |
@@ -28,6 +29,8 @@ mod account;
 mod api_keys;
 mod bearer;
 mod cookie;
+#[cfg(feature = "oidc")]
+mod federation;
 mod lockout;
 mod login;
 mod mfa;
@@ -47,6 +50,8 @@ pub use self::account::RegisterRequest;
 pub use self::api_keys::{NewApiKey, VerifiedKey};
 pub use self::bearer::LoginResponse;
 pub use self::cookie::CookieLogin;
+#[cfg(feature = "oidc")]
+pub use self::federation::{Callback, SignInOptions, SignInOutcome, SignInResult, SignInStart};
 pub use self::login::LoginRequest;
 #[cfg(feature = "webauthn")]
 pub use self::mfa::Ceremony;
@@ -144,6 +149,8 @@ struct Inner {
     mfa: MfaFlows,
     #[cfg(feature = "provider")]
     oauth: self::oauth::OAuthFlows,
+    #[cfg(feature = "oidc")]
+    federation: self::federation::FederationFlows,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,

@@ -299,7 +299,18 @@ impl AuthServiceBuilder {
                 users: Arc::clone(&stores.users),
                 passwords: passwords.clone(),
                 lockout: lockout.clone(),
-                passkeys: stores.passkeys,
+                passkeys: Arc::clone(&stores.passkeys),
+                pending: Arc::clone(&stores.pending),
+            },
+            ctx.clone(),
+        )?;
+        #[cfg(feature = "oidc")]
+        let federation = super::federation::FederationFlows::new(
+            &self.config,
+            super::federation::FederationParts {
+                identities: stores.identities,
+                users: Arc::clone(&stores.users),
+                passkeys: Arc::clone(&stores.passkeys),
                 pending: Arc::clone(&stores.pending),
             },
             ctx.clone(),
@@ -370,6 +381,8 @@ impl AuthServiceBuilder {
                     .unwrap_or(600),
                     ctx: ctx.clone(),
                 },
+                #[cfg(feature = "oidc")]
+                federation,
                 users: stores.users,
                 roles: stores.roles,
                 services: stores.services,

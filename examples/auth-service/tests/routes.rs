@@ -62,6 +62,12 @@ POST    /oauth/revoke                                    public
 GET     /oauth/userinfo                                  requires authentication
 POST    /oauth/register                                  requires authentication
 POST    /auth/oauth/token                                public
+GET     /auth/oauth/providers                            public
+GET     /auth/oauth/{provider}/authorize                 public
+GET     /auth/oauth/{provider}/callback                  public
+POST    /auth/oauth/{provider}/link                      requires authentication
+GET     /auth/identities                                 requires authentication
+DELETE  /auth/identities/{id}                            requires authentication
 GET     /health                                          public
 GET     /ready                                           public
 GET     /.well-known/jwks.json                           public

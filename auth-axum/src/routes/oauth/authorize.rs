@@ -14,7 +14,7 @@ use auth_core::service::{
 };
 use auth_core::AuthError;
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -23,7 +23,7 @@ use serde::Deserialize;
 use super::OAuthForm;
 use crate::extract::cookie_value;
 use crate::rate_limit::{self, PerIp};
-use crate::routes::tokens::{session_cookies, set_cookie_at, ClientInfo};
+use crate::routes::tokens::{see_other, session_cookies, set_cookie_at, ClientInfo};
 use crate::{public, AuthModule};
 
 /// The cookie binding an authorization page to its browser.
@@ -143,20 +143,6 @@ fn html(status: StatusCode, body: String, binding: Option<HeaderValue>) -> Respo
         HeaderValue::from_static("no-referrer"),
     );
     if let Some(cookie) = binding {
-        headers.append(SET_COOKIE, cookie);
-    }
-    response
-}
-
-/// A `303 See Other` to `location` (the client's redirect URI with its answer).
-fn see_other(location: &str, cookies: impl IntoIterator<Item = HeaderValue>) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        headers.insert(LOCATION, value);
-    }
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    for cookie in cookies {
         headers.append(SET_COOKIE, cookie);
     }
     response

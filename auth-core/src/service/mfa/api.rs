@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::{LoginMode, MfaStatus, Proof, SecondFactor};
 use crate::error::{AuthError, Result};
-use crate::mfa::{factor, FactorKind, SatisfiedFactor};
+use crate::mfa::{factor, SatisfiedFactor};
 use crate::principal::{CredentialKind, Principal};
 use crate::service::account::active_user;
 use crate::service::signed_in;
@@ -79,7 +79,7 @@ impl AuthService {
         mode: LoginMode,
         device: &crate::session::Device,
     ) -> Result<()> {
-        match self.inner.mfa.challenge(user, mode, device).await? {
+        match self.inner.mfa.challenge(user, mode, device, false).await? {
             Some(challenge) => Err(AuthError::MfaRequired(Box::new(challenge))),
             None => Ok(()),
         }
@@ -115,10 +115,7 @@ impl AuthService {
             .mfa
             .complete(mfa_token, factor, client_ip)
             .await?;
-        let factors = vec![
-            SatisfiedFactor::new(FactorKind::Password, pending.password_at),
-            proven,
-        ];
+        let factors = vec![pending.first_factor(), proven];
         self.start_login_session(&user, pending.mode, pending.device, factors)
             .await
     }

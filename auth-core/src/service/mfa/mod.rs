@@ -125,9 +125,24 @@ pub(super) enum LoginMode {
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct PendingLogin {
     pub(super) mode: LoginMode,
-    /// When the password was checked.
+    /// When the first factor (the password, or the provider's word) was checked.
     pub(super) password_at: i64,
     pub(super) device: Device,
+    /// Whether the first factor was another provider's sign-in rather than a password.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) federated: bool,
+}
+
+impl PendingLogin {
+    /// The factor the login proved before its challenge.
+    pub(super) fn first_factor(&self) -> SatisfiedFactor {
+        let kind = if self.federated {
+            FactorKind::Federated
+        } else {
+            FactorKind::Password
+        };
+        SatisfiedFactor::new(kind, self.password_at)
+    }
 }
 
 /// The second-factor state of an account (`GET /auth/mfa`).
@@ -291,13 +306,14 @@ impl MfaFlows {
         })
     }
 
-    /// After a right password: `None` for an account without a second factor, else the
-    /// challenge its login must answer.
+    /// After a right password (or, `federated`, another provider's sign-in): `None` for an
+    /// account without a second factor, else the challenge its login must answer.
     pub(super) async fn challenge(
         &self,
         user: &User,
         mode: LoginMode,
         device: &Device,
+        federated: bool,
     ) -> Result<Option<MfaChallenge>> {
         let methods = self.status(&user.id).await?.methods;
         if methods.is_empty() {
@@ -309,6 +325,7 @@ impl MfaFlows {
             mode,
             password_at: now,
             device: device.clone(),
+            federated,
         };
         let payload = serde_json::to_string(&pending)
             .map_err(|e| AuthError::Internal(format!("mfa challenge: {e}")))?;

@@ -482,8 +482,7 @@ impl AuthService {
             }
             LoginStart::Challenge(hash) => {
                 let pending = mfa.spend_challenge(&hash, &user).await?;
-                let password = SatisfiedFactor::new(FactorKind::Password, pending.password_at);
-                let factors = vec![password, passkey];
+                let factors = vec![pending.first_factor(), passkey];
                 self.start_login_session(&user, pending.mode, pending.device, factors)
                     .await
             }

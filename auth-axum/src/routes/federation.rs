@@ -1,0 +1,196 @@
+//! Signing in with another provider (feature `oidc`): the providers a sign-in page lists,
+//! the start of a sign-in (a redirect to the provider, binding the browser with a cookie),
+//! the provider's redirect back, and the signed-in user's linked accounts.
+
+use auth_core::service::{Callback, MfaLogin, SignInOptions, SignInResult, SignInStart};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::mfa::{login_response, no_store};
+use super::tokens::{see_other, session_cookies, set_cookie_at, ClientInfo};
+use crate::extract::cookie_value;
+use crate::rate_limit::{self, PerIp};
+use crate::{public, require_auth, Auth, AuthModule, JsonBody, Problem};
+
+/// The cookie binding a sign-in to the browser that started it.
+const BINDING_COOKIE: &str = "oauth_binding";
+/// Where it is sent: the sign-in routes only.
+const PATH: &str = "/auth/oauth";
+
+/// `GET /auth/oauth/providers`: the configured providers, for a sign-in page.
+#[public]
+pub(super) async fn providers(State(module): State<AuthModule>) -> impl IntoResponse {
+    Json(module.service().sign_in_providers())
+}
+
+/// The query of `GET /auth/oauth/{provider}/authorize`.
+#[derive(Deserialize)]
+pub(super) struct StartQuery {
+    #[serde(default)]
+    return_to: Option<String>,
+    /// `tokens`: the callback answers with tokens instead of a cookie session.
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+    query.map(|Query(q)| q).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "Invalid query",
+            e.body_text(),
+        )
+    })
+}
+
+/// The binding cookie of a started sign-in.
+fn binding_cookie(module: &AuthModule, start: &SignInStart) -> HeaderValue {
+    let session = &module.config().session;
+    let secret = start.binding.expose_secret();
+    set_cookie_at(
+        session,
+        PATH,
+        BINDING_COOKIE,
+        secret,
+        start.expires_in,
+        true,
+    )
+}
+
+/// `GET /auth/oauth/{provider}/authorize`: 303 to the provider's authorization endpoint,
+/// the browser bound to the sign-in by an HttpOnly cookie.
+#[public]
+pub(super) async fn authorize(
+    _: PerIp<rate_limit::Login>,
+    State(module): State<AuthModule>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<StartQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let params = query(params)?;
+    let tokens = match params.mode.as_deref() {
+        None | Some("cookie") => false,
+        Some("tokens") => true,
+        Some(_) => {
+            return Err(auth_core::AuthError::invalid("mode", "use `cookie` or `tokens`").into())
+        }
+    };
+    let mut options = SignInOptions::default();
+    options.tokens = tokens;
+    options.return_to = params.return_to;
+    options.binding = cookie_value(&headers, BINDING_COOKIE).map(str::to_owned);
+    let start = module
+        .service()
+        .start_sign_in(&provider, options, None)
+        .await?;
+    let cookie = binding_cookie(&module, &start);
+    Ok(see_other(&start.authorization_url, [cookie]))
+}
+
+/// The body of `POST /auth/oauth/{provider}/link`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LinkJson {
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// `POST /auth/oauth/{provider}/link`: starts linking a provider account to the caller's:
+/// 200 `{authorization_url}` to send the browser to, and the binding cookie.
+#[require_auth]
+pub(super) async fn link(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LinkJson>,
+) -> Result<Response, Problem> {
+    let mut options = SignInOptions::default();
+    options.return_to = body.return_to;
+    options.binding = cookie_value(&headers, BINDING_COOKIE).map(str::to_owned);
+    let start = module
+        .service()
+        .start_sign_in(&provider, options, Some(&principal))
+        .await?;
+    let cookie = binding_cookie(&module, &start);
+    let body = serde_json::json!({
+        "authorization_url": start.authorization_url,
+        "expires_in": start.expires_in,
+    });
+    let mut response = no_store(Json(body));
+    response
+        .headers_mut()
+        .append(axum::http::header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `GET /auth/oauth/{provider}/callback`: the provider's redirect back. A cookie sign-in
+/// ends with 303 to its `return_to` and the session cookies; a tokens sign-in with the
+/// token response; a second factor due with 303 to `return_to#mfa_token=..&methods=..`
+/// (cookie) or the challenge (tokens); a link with 303 to `return_to`.
+#[public]
+pub(super) async fn callback(
+    _: PerIp<rate_limit::Login>,
+    State(module): State<AuthModule>,
+    Path(provider): Path<String>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    params: Result<Query<Callback>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let params = query(params)?;
+    let binding = cookie_value(&headers, BINDING_COOKIE);
+    let outcome = module
+        .service()
+        .finish_sign_in(&provider, &params, binding, client.device(None))
+        .await?;
+    let return_to = outcome.return_to;
+    Ok(match outcome.result {
+        SignInResult::Login(MfaLogin::Cookie(login)) => see_other(
+            &return_to,
+            session_cookies(&module.config().session, &login),
+        ),
+        SignInResult::Login(login) => login_response(&module, login)?,
+        SignInResult::MfaRequired(challenge) if outcome.tokens => no_store(Json(challenge)),
+        SignInResult::MfaRequired(challenge) => {
+            // In the fragment: never sent to a server, nor in a Referer.
+            let location = format!(
+                "{}#mfa_token={}&methods={}",
+                return_to.split('#').next().unwrap_or_default(),
+                challenge.mfa_token.expose_secret(),
+                challenge.methods.join(",")
+            );
+            see_other(&location, [])
+        }
+        SignInResult::Linked(_) => see_other(&return_to, []),
+        _ => {
+            return Err(auth_core::AuthError::Internal("unknown sign-in result".to_owned()).into())
+        }
+    })
+}
+
+/// `GET /auth/identities`: the caller's linked provider accounts.
+#[require_auth]
+pub(super) async fn identities(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+) -> Result<impl IntoResponse, Problem> {
+    Ok(Json(module.service().identities(&principal).await?))
+}
+
+/// `DELETE /auth/identities/{id}`: unlinks one; 409 `last_sign_in_method` when it is the
+/// account's last way to sign in.
+#[require_auth]
+pub(super) async fn unlink(
+    State(module): State<AuthModule>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    module.service().unlink_identity(&principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
