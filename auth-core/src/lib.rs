@@ -24,7 +24,7 @@
 //! | [`rate_limit`] | quotas per client address and per account for groups of routes: GCRA in process (governor) or in Redis |
 //! | `remote` | a resource server's trust in a remote auth service: its tokens verified by the issuer's key set or introspection (feature `remote`) |
 //! | [`random`] | [`Random`](random::Random): ids and tokens from a replaceable source (seeded in tests) |
-//! | [`federation`] | signing in with an account elsewhere: identities linked by issuer and subject (the protocols to come behind `oidc`, `saml`, `ldap`) |
+//! | [`federation`] | signing in with an account elsewhere: identities linked by issuer and subject, normalised profiles, and (feature `oidc`) Google, GitHub, Microsoft and any OpenID Connect issuer (SAML and LDAP to come behind `saml`, `ldap`) |
 //! | [`events`] | [`AuthEvent`]s emitted by the flows, and the [`EventSink`] that receives them |
 //!
 //! Web frameworks sit on top: `auth-axum` turns these flows into extractors and routes.

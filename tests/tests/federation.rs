@@ -586,3 +586,68 @@ async fn a_user_with_a_second_factor_proves_it_after_the_provider() {
     // Bob's password still works as it did.
     let _ = PASSWORD;
 }
+
+#[tokio::test]
+async fn the_example_sign_in_page_signs_a_browser_in() {
+    use auth_axum::core::config::OidcProviderConfig;
+    use tests::example::ExampleService;
+    let fed = Federation::start(|_| {}).await;
+    fed.idp_user("ada", true).await;
+    // The example service, its provider `corp` the same client of the same provider.
+    let mut corp = OidcProviderConfig::default();
+    corp.issuer = Some(fed.idp.url.clone());
+    corp.client_id.clone_from(&fed.client_id);
+    corp.client_secret = Some(fed.client_secret.clone().into());
+    corp.display_name = Some("Corp <SSO>".to_owned());
+    let example = ExampleService::start(|config| {
+        config.oidc.redirect_base = Some(tests::federation::REDIRECT_BASE.to_owned());
+        config.oidc.providers.insert("corp".to_owned(), corp);
+    })
+    .await;
+    let page = fed
+        .browser
+        .get(example.server.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    let link = "/auth/oauth/corp/authorize?return_to=/login";
+    assert!(
+        html.contains(&format!(
+            "<a href=\"{link}\">Sign in with Corp &lt;SSO&gt;</a>"
+        )),
+        "{html}"
+    );
+
+    // The link, the provider, and back to the page with a session.
+    let start = fed
+        .browser
+        .get(example.server.url(link))
+        .send()
+        .await
+        .unwrap();
+    let started = Federation::started(start);
+    let back = fed.sign_in_at_idp(&started, "ada").await;
+    let response = fed
+        .browser
+        .get(example.server.url("/auth/oauth/corp/callback"))
+        .query(&back)
+        .header(reqwest::header::COOKIE, &started.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/login");
+    let cookies = session_cookies(&response);
+    let me = fed
+        .browser
+        .get(example.server.url("/auth/me"))
+        .header(reqwest::header::COOKIE, cookies)
+        .send()
+        .await
+        .unwrap();
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["username"], "ada");
+}

@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+mod pages;
 mod services;
 
 /// The service's state: the auth module and the example resources. `#[auth_module]` wires
@@ -352,7 +353,8 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/admin/users/{user_id}/deactivate", deactivate_user)
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
         .post("/admin/users/{user_id}/unlock", unlock_user)
-        .get("/admin/audit", audit_log);
+        .get("/admin/audit", audit_log)
+        .get("/login", pages::login);
     services::routes(router)
         .get("/tenant/settings", tenant_settings)
         .put(

@@ -13,11 +13,11 @@ use super::{unreachable, Provider, Secrets};
 use crate::error::{AuthError, Result};
 use crate::federation::{ExternalProfile, FederationError};
 
-/// The issuer GitHub accounts are linked under.
-const ISSUER: &str = "https://github.com";
-
 /// GitHub's endpoints (github.com's, or a GitHub Enterprise Server's).
 pub(super) struct GithubApi {
+    /// The issuer its accounts are linked under: the origin of its authorization endpoint
+    /// (`https://github.com`, or the Enterprise Server's).
+    pub(super) issuer: String,
     pub(super) authorization_url: String,
     pub(super) token_url: String,
     pub(super) api_url: String,
@@ -94,7 +94,7 @@ impl GithubApi {
             Ok(Value::Array(emails)) => emails,
             _ => Vec::new(),
         };
-        ExternalProfile::from_github(&provider.name, ISSUER, &user, &emails)
+        ExternalProfile::from_github(&provider.name, &self.issuer, &user, &emails)
             .ok_or_else(|| unreachable(&provider.name, "GET /user answered no account id"))
     }
 

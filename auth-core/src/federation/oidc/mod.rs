@@ -161,24 +161,32 @@ impl Provider {
             }
         };
         let protocol = match preset {
-            OidcPreset::Github => Protocol::Github(GithubApi {
-                authorization_url: url_of(
+            OidcPreset::Github => {
+                let authorization_url = url_of(
                     "AUTHORIZATION_URL",
                     config.authorization_url.as_deref(),
                     "https://github.com/login/oauth/authorize",
-                )?,
-                token_url: url_of(
-                    "TOKEN_URL",
-                    config.token_url.as_deref(),
-                    "https://github.com/login/oauth/access_token",
-                )?,
-                api_url: url_of(
-                    "API_URL",
-                    config.api_url.as_deref(),
-                    "https://api.github.com",
-                )?,
-                http: http.clone(),
-            }),
+                )?;
+                // Checked above: it parses, with a host.
+                let issuer = url::Url::parse(&authorization_url)
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or_default();
+                Protocol::Github(GithubApi {
+                    issuer,
+                    authorization_url,
+                    token_url: url_of(
+                        "TOKEN_URL",
+                        config.token_url.as_deref(),
+                        "https://github.com/login/oauth/access_token",
+                    )?,
+                    api_url: url_of(
+                        "API_URL",
+                        config.api_url.as_deref(),
+                        "https://api.github.com",
+                    )?,
+                    http: http.clone(),
+                })
+            }
             OidcPreset::Google | OidcPreset::Microsoft | OidcPreset::Oidc => {
                 let issuer = match preset {
                     OidcPreset::Google => "https://accounts.google.com".to_owned(),
@@ -377,7 +385,92 @@ impl Providers {
 
 #[cfg(test)]
 mod tests {
-    use super::secure_url;
+    use secrecy::SecretString;
+
+    use super::{secure_url, Providers};
+    use crate::config::{AuthConfig, ConfigError, OidcProviderConfig};
+
+    fn provider(client_id: &str) -> OidcProviderConfig {
+        OidcProviderConfig {
+            client_id: client_id.to_owned(),
+            client_secret: Some(SecretString::from("s")),
+            ..OidcProviderConfig::default()
+        }
+    }
+
+    fn with(name: &str, provider: OidcProviderConfig) -> Result<Providers, ConfigError> {
+        let mut config = AuthConfig::default();
+        config.oidc.redirect_base = Some("https://app.example.com/".to_owned());
+        config.oidc.providers.insert(name.to_owned(), provider);
+        Providers::from_config(&config)
+    }
+
+    #[test]
+    fn presets_fill_in_endpoints_names_and_callbacks() {
+        let providers = with("google", provider("id")).unwrap();
+        let google = providers.get("google").unwrap();
+        assert_eq!(
+            google.redirect_uri(),
+            "https://app.example.com/auth/oauth/google/callback"
+        );
+        assert_eq!(google.info().display_name, "Google");
+        assert_eq!(google.scopes, ["openid", "email", "profile"]);
+        let providers = with("github", provider("id")).unwrap();
+        let github = providers.get("github").unwrap();
+        assert_eq!(github.info().display_name, "GitHub");
+        assert_eq!(github.scopes, ["read:user", "user:email"]);
+        assert!(providers.get("gitlab").is_err());
+        // `openid` is always asked of an OpenID Connect provider.
+        let mut custom = provider("id");
+        custom.issuer = Some("https://idp.example.com/realms/x".to_owned());
+        custom.scopes = Some(vec!["email".to_owned()]);
+        let providers = with("corp", custom).unwrap();
+        assert_eq!(providers.get("corp").unwrap().scopes, ["openid", "email"]);
+    }
+
+    #[test]
+    #[allow(
+        clippy::result_large_err,
+        reason = "figment's Jail returns its own error type"
+    )]
+    fn providers_come_from_environment_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("AUTH__OIDC__PROVIDERS__GOOGLE__CLIENT_ID", "abc");
+            jail.set_env("AUTH__OIDC__PROVIDERS__GOOGLE__CLIENT_SECRET", "shh");
+            jail.set_env("AUTH__OIDC__PROVIDERS__GOOGLE__TRUST_EMAIL", "true");
+            jail.set_env("AUTH__OIDC__STATE_MINUTES", "5");
+            let config: AuthConfig = AuthConfig::figment().extract()?;
+            let google = &config.oidc.providers["google"];
+            assert_eq!(google.client_id, "abc");
+            assert!(google.trust_email && google.allow_signup);
+            assert_eq!(config.oidc.state_minutes, 5);
+            assert!(Providers::from_config(&config).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn providers_that_cannot_work_stop_the_start() {
+        let refused = |name: &str, p: OidcProviderConfig| with(name, p).unwrap_err().to_string();
+        assert!(refused("google", provider(" ")).contains("CLIENT_ID"));
+        assert!(refused("corp", provider("id")).contains("ISSUER"));
+        assert!(refused("microsoft", provider("id")).contains("TENANT"));
+        let mut common = provider("id");
+        common.tenant = Some("common".to_owned());
+        assert!(refused("microsoft", common).contains("TENANT"));
+        let mut plain = provider("id");
+        plain.issuer = Some("http://idp.example.com".to_owned());
+        assert!(refused("corp", plain).contains("https"));
+        assert!(refused("Bad Name", provider("id")).contains("cannot name a provider"));
+        let mut config = AuthConfig::default();
+        config.oidc.redirect_base = Some("http://app.example.com".to_owned());
+        config
+            .oidc
+            .providers
+            .insert("google".to_owned(), provider("id"));
+        let err = Providers::from_config(&config).unwrap_err().to_string();
+        assert!(err.contains("AUTH__OIDC__REDIRECT_BASE"), "{err}");
+    }
 
     #[test]
     fn providers_are_reached_over_https_or_on_loopback() {

@@ -81,6 +81,12 @@ impl FederationFlows {
         ctx: Context,
     ) -> Result<Self, ConfigError> {
         let oidc = &config.oidc;
+        if !local_path(&oidc.default_return_to) {
+            return Err(ConfigError::Invalid {
+                var: "AUTH__OIDC__DEFAULT_RETURN_TO",
+                reason: "must be a path on this site (`/`, `/account`)".to_owned(),
+            });
+        }
         Ok(Self {
             providers: Arc::new(Providers::from_config(config)?),
             identities: parts.identities,
