@@ -65,7 +65,7 @@ pub mod lockout;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
-#[cfg(any(feature = "remote", feature = "oidc"))]
+#[cfg(any(feature = "remote", feature = "oidc", feature = "ldap"))]
 mod outbound;
 pub mod password;
 pub mod pending;

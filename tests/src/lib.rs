@@ -15,6 +15,7 @@ pub mod app;
 pub mod example;
 pub mod federation;
 pub mod guarded;
+pub mod ldap;
 pub mod mfa;
 pub mod outbox;
 pub mod provider;

@@ -53,6 +53,7 @@
 //! | `POST /auth/oauth/{provider}/link` | bearer token or session cookie; JSON `{return_to?}` (feature `oidc`) | 200 `{authorization_url, expires_in}` and the binding cookie: the provider account signed in there is linked to the caller's (callback: 303 to `return_to`) |
 //! | `GET /auth/identities` | bearer token or session cookie (feature `oidc`) | 200, the caller's linked provider accounts `[{id, provider, issuer, subject, email, created_at, last_used_at}]` |
 //! | `DELETE /auth/identities/{id}` | bearer token or session cookie (feature `oidc`) | 204; 404 `identity_not_found`; 409 `last_sign_in_method` when no password, passkey or other identity would remain |
+//! | `POST /auth/ldap/login` | JSON `{username, password, device_name?, cookie?}` (feature `ldap`) | as `POST /auth/login`: tokens, the cookie session, or the MFA challenge; 401 `invalid_credentials` (an empty password too, before any bind); 503 when the directory is down or slow |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -69,6 +70,8 @@ mod api_keys;
 mod events;
 #[cfg(feature = "oidc")]
 mod federation;
+#[cfg(feature = "ldap")]
+mod ldap;
 mod mfa;
 #[cfg(feature = "provider")]
 mod oauth;
@@ -205,6 +208,8 @@ pub enum BuiltinRoute {
     Identities,
     /// `DELETE /auth/identities/{id}` (feature `oidc`).
     UnlinkIdentity,
+    /// `POST /auth/ldap/login`, a directory account's login (feature `ldap`).
+    DirectoryLogin,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -213,7 +218,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 53] = [
+    pub const ALL: [Self; 54] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -265,6 +270,7 @@ impl BuiltinRoute {
         Self::LinkIdentity,
         Self::Identities,
         Self::UnlinkIdentity,
+        Self::DirectoryLogin,
         Self::Health,
         Self::Ready,
     ];
@@ -325,6 +331,7 @@ impl BuiltinRoute {
             Self::LinkIdentity => (Method::POST, "/auth/oauth/{provider}/link"),
             Self::Identities => (Method::GET, "/auth/identities"),
             Self::UnlinkIdentity => (Method::DELETE, "/auth/identities/{id}"),
+            Self::DirectoryLogin => (Method::POST, "/auth/ldap/login"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -419,6 +426,8 @@ where
         Identities: get(federation::identities),
         UnlinkIdentity: delete(federation::unlink),
     ));
+    #[cfg(feature = "ldap")]
+    let router = router.merge(built_in!(keep; DirectoryLogin: post(ldap::login)));
     router.layer(DefaultBodyLimit::max(body_limit))
 }
 

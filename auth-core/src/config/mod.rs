@@ -32,6 +32,7 @@ mod audit;
 mod authz;
 mod bootstrap;
 mod jwt;
+mod ldap;
 mod lifetimes;
 mod load;
 mod mfa;
@@ -59,6 +60,7 @@ pub use self::audit::AuditConfig;
 pub use self::authz::{AuthzConfig, RoleConfig, TenantConfig, TenantFrom};
 pub use self::bootstrap::BootstrapConfig;
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
+pub use self::ldap::LdapConfig;
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::mfa::MfaConfig;
 pub use self::oidc::{OidcConfig, OidcPreset, OidcProviderConfig};
@@ -178,6 +180,8 @@ pub struct AuthConfig {
     pub remote: RemoteConfig,
     /// Signing in with other providers (`AUTH__OIDC__*`, feature `oidc`).
     pub oidc: OidcConfig,
+    /// Signing in with a directory account (`AUTH__LDAP__*`, feature `ldap`).
+    pub ldap: LdapConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

@@ -5,7 +5,7 @@
 //! provider (its issuer and subject, never its email) to one user of this service, the
 //! [`profile`] a provider's answer is normalised into, and the [`FederationError`]s. The
 //! protocols come in rooms of their own, behind features: `oidc` (Google, GitHub,
-//! Microsoft, any OpenID Connect issuer), and `saml` and `ldap` to come.
+//! Microsoft, any OpenID Connect issuer), `ldap` (a directory's bind), and `saml` to come.
 //!
 //! The rules a sign-in follows (in the service's `federation` flow):
 //!
@@ -23,6 +23,8 @@
 
 mod error;
 pub mod identity;
+#[cfg(feature = "ldap")]
+pub mod ldap;
 #[cfg(feature = "oidc")]
 pub mod oidc;
 pub mod profile;

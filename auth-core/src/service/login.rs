@@ -89,12 +89,7 @@ impl PasswordLogin {
         passwords.check_max(password).map_err(password_error)?;
         // A client (or login name) that failed too often waits: refused before any hashing,
         // whatever the password.
-        let account = login_key(&request.login);
-        self.ctx.account_quota(RouteGroup::Login, &account).await?;
-        let attempt = match &self.lockout {
-            Some(lockout) => Some(lockout.check(account, request.device.ip.as_deref()).await?),
-            None => None,
-        };
+        let attempt = self.attempt(request).await?;
         // In a login storm, refuse before the database lookup.
         passwords.check_capacity().map_err(password_error)?;
         let user = self.users.get_by_login(request.login.trim()).await?;
@@ -115,9 +110,7 @@ impl PasswordLogin {
             return Err(self.failed(attempt, Some(&user)).await);
         }
         // The password was right: the client's failures end.
-        if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
-            lockout.succeeded(attempt).await;
-        }
+        self.succeeded(attempt).await;
         // After the password check: only the account's owner learns this.
         self.admit(&user).await?;
         let user = if needs_rehash {
@@ -126,6 +119,24 @@ impl PasswordLogin {
             user
         };
         self.record(user).await
+    }
+
+    /// Before a login's credentials are checked: the login name's quota, and the lockout's
+    /// wait for this client and name (refused whatever the password).
+    pub(super) async fn attempt(&self, request: &LoginRequest) -> Result<Option<Attempt>> {
+        let account = login_key(&request.login);
+        self.ctx.account_quota(RouteGroup::Login, &account).await?;
+        Ok(match &self.lockout {
+            Some(lockout) => Some(lockout.check(account, request.device.ip.as_deref()).await?),
+            None => None,
+        })
+    }
+
+    /// The credentials of `attempt` were right: the client's failures end.
+    pub(super) async fn succeeded(&self, attempt: Option<Attempt>) {
+        if let (Some(lockout), Some(attempt)) = (&self.lockout, attempt) {
+            lockout.succeeded(attempt).await;
+        }
     }
 
     /// What a login asks of an account whose credential was right (a password, or a
@@ -151,7 +162,7 @@ impl PasswordLogin {
     }
 
     /// A failed login, counted for the lockout: the error to answer with.
-    async fn failed(&self, attempt: Option<Attempt>, user: Option<&User>) -> AuthError {
+    pub(super) async fn failed(&self, attempt: Option<Attempt>, user: Option<&User>) -> AuthError {
         self.ctx.emit(AuthEvent::LoginFailed {
             user_id: user.map(|u| u.id.to_string()),
         });

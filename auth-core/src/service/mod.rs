@@ -29,7 +29,7 @@ mod account;
 mod api_keys;
 mod bearer;
 mod cookie;
-#[cfg(feature = "oidc")]
+#[cfg(any(feature = "oidc", feature = "ldap"))]
 mod federation;
 mod lockout;
 mod login;
@@ -149,7 +149,7 @@ struct Inner {
     mfa: MfaFlows,
     #[cfg(feature = "provider")]
     oauth: self::oauth::OAuthFlows,
-    #[cfg(feature = "oidc")]
+    #[cfg(any(feature = "oidc", feature = "ldap"))]
     federation: self::federation::FederationFlows,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,

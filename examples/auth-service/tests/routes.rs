@@ -68,6 +68,7 @@ GET     /auth/oauth/{provider}/callback                  public
 POST    /auth/oauth/{provider}/link                      requires authentication
 GET     /auth/identities                                 requires authentication
 DELETE  /auth/identities/{id}                            requires authentication
+POST    /auth/ldap/login                                 public
 GET     /health                                          public
 GET     /ready                                           public
 GET     /.well-known/jwks.json                           public

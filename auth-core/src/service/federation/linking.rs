@@ -5,17 +5,26 @@
 use super::FederationFlows;
 use crate::error::{AuthError, Result, StoreError};
 use crate::events::{AuthEvent, RegisterAttempt};
-use crate::federation::oidc::Provider;
 use crate::federation::{ExternalProfile, FederatedIdentity, FederationError};
 use crate::service::account::{active_user, Accounts};
 use crate::user::identifier::check_username;
 use crate::user::{User, UserId};
+
+/// What a provider is trusted with.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LinkPolicy {
+    /// Whether an address it verified signs in the user who has it.
+    pub(super) trust_email: bool,
+    /// Whether an account new here makes a user.
+    pub(super) allow_signup: bool,
+}
 
 /// The user a provider account resolved to.
 pub(super) enum Resolved {
     /// Sign this user in.
     SignIn(User),
     /// The account is linked (now or already) to the user who asked.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     Linked(FederatedIdentity),
 }
 
@@ -23,7 +32,7 @@ impl FederationFlows {
     /// The user `profile` signs in, or the link a signed-in `link_user` asked for.
     pub(super) async fn resolve(
         &self,
-        provider: &Provider,
+        policy: LinkPolicy,
         profile: &ExternalProfile,
         link_user: Option<&UserId>,
         accounts: &Accounts,
@@ -60,7 +69,7 @@ impl FederationFlows {
         if let Some(user) = existing {
             // The nOAuth lesson: an address proves nothing unless the provider verified it
             // and the service trusts the provider to.
-            if !(provider.trust_email && profile.email_verified) {
+            if !(policy.trust_email && profile.email_verified) {
                 return Err(FederationError::AccountExists.into());
             }
             if !user.is_active {
@@ -69,10 +78,10 @@ impl FederationFlows {
             self.link(&user, profile).await?;
             return Ok(Resolved::SignIn(user));
         }
-        if !provider.allow_signup {
+        if !policy.allow_signup {
             return Err(FederationError::SignupDisabled.into());
         }
-        let user = self.sign_up(provider, profile, accounts).await?;
+        let user = self.sign_up(policy, profile, accounts).await?;
         self.link(&user, profile).await?;
         Ok(Resolved::SignIn(user))
     }
@@ -109,7 +118,7 @@ impl FederationFlows {
     /// the address (made unique with a number when taken).
     async fn sign_up(
         &self,
-        provider: &Provider,
+        policy: LinkPolicy,
         profile: &ExternalProfile,
         accounts: &Accounts,
     ) -> Result<User> {
@@ -148,7 +157,7 @@ impl FederationFlows {
             };
             let mut user = User::new(&username, email, None, ctx.clock.now_datetime());
             user.roles.clone_from(&accounts.default_roles);
-            user.is_verified = provider.trust_email && profile.email_verified;
+            user.is_verified = policy.trust_email && profile.email_verified;
             match self.users.insert(&user).await {
                 Ok(()) => {
                     ctx.emit(AuthEvent::UserRegistered {
