@@ -20,6 +20,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod provider;
 pub mod python;
+pub mod saml;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -2,17 +2,18 @@
 //! the start of a sign-in (a redirect to the provider, binding the browser with a cookie),
 //! the provider's redirect back, and the signed-in user's linked accounts.
 
-use auth_core::service::{Callback, MfaLogin, SignInOptions, SignInResult, SignInStart};
+use auth_core::service::{Callback, SignInOptions, SignInStart};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::mfa::{login_response, no_store};
-use super::tokens::{see_other, session_cookies, set_cookie_at, ClientInfo};
+use super::identities::{query, sign_in_answer};
+use super::mfa::no_store;
+use super::tokens::{see_other, set_cookie_at, ClientInfo};
 use crate::extract::cookie_value;
 use crate::rate_limit::{self, PerIp};
 use crate::{public, require_auth, Auth, AuthModule, JsonBody, Problem};
@@ -36,17 +37,6 @@ pub(super) struct StartQuery {
     /// `tokens`: the callback answers with tokens instead of a cookie session.
     #[serde(default)]
     mode: Option<String>,
-}
-
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
-    query.map(|Query(q)| q).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "Invalid query",
-            e.body_text(),
-        )
-    })
 }
 
 /// The binding cookie of a started sign-in.
@@ -149,48 +139,5 @@ pub(super) async fn callback(
         .service()
         .finish_sign_in(&provider, &params, binding, client.device(None))
         .await?;
-    let return_to = outcome.return_to;
-    Ok(match outcome.result {
-        SignInResult::Login(MfaLogin::Cookie(login)) => see_other(
-            &return_to,
-            session_cookies(&module.config().session, &login),
-        ),
-        SignInResult::Login(login) => login_response(&module, login)?,
-        SignInResult::MfaRequired(challenge) if outcome.tokens => no_store(Json(challenge)),
-        SignInResult::MfaRequired(challenge) => {
-            // In the fragment: never sent to a server, nor in a Referer.
-            let location = format!(
-                "{}#mfa_token={}&methods={}",
-                return_to.split('#').next().unwrap_or_default(),
-                challenge.mfa_token.expose_secret(),
-                challenge.methods.join(",")
-            );
-            see_other(&location, [])
-        }
-        SignInResult::Linked(_) => see_other(&return_to, []),
-        _ => {
-            return Err(auth_core::AuthError::Internal("unknown sign-in result".to_owned()).into())
-        }
-    })
-}
-
-/// `GET /auth/identities`: the caller's linked provider accounts.
-#[require_auth]
-pub(super) async fn identities(
-    State(module): State<AuthModule>,
-    Auth(principal): Auth,
-) -> Result<impl IntoResponse, Problem> {
-    Ok(Json(module.service().identities(&principal).await?))
-}
-
-/// `DELETE /auth/identities/{id}`: unlinks one; 409 `last_sign_in_method` when it is the
-/// account's last way to sign in.
-#[require_auth]
-pub(super) async fn unlink(
-    State(module): State<AuthModule>,
-    Auth(principal): Auth,
-    Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
-    module.service().unlink_identity(&principal, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    sign_in_answer(&module, outcome)
 }

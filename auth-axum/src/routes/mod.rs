@@ -51,9 +51,12 @@
 //! | `GET /auth/oauth/{provider}/authorize` | query `return_to?` (a path here), `mode=cookie\|tokens` (feature `oidc`) | 303 to the provider with `state`, PKCE `S256` and `nonce`; sets the HttpOnly `oauth_binding` cookie (path `/auth/oauth`) |
 //! | `GET /auth/oauth/{provider}/callback` | the provider's `code` and `state` (or `error`), the `oauth_binding` cookie (feature `oidc`) | cookie mode: 303 to `return_to` with the session cookies (`#mfa_token=..&methods=..` when a second factor is due); tokens mode: 200 token response or MFA challenge; 400 `invalid_state`, 401 `code_rejected` / `invalid_id_token` / `provider_denied`, 409 `account_exists` / `identity_linked_elsewhere`, 403 `signup_disabled`, 422 `email_required`, 503 when the provider is down |
 //! | `POST /auth/oauth/{provider}/link` | bearer token or session cookie; JSON `{return_to?}` (feature `oidc`) | 200 `{authorization_url, expires_in}` and the binding cookie: the provider account signed in there is linked to the caller's (callback: 303 to `return_to`) |
-//! | `GET /auth/identities` | bearer token or session cookie (feature `oidc`) | 200, the caller's linked provider accounts `[{id, provider, issuer, subject, email, created_at, last_used_at}]` |
-//! | `DELETE /auth/identities/{id}` | bearer token or session cookie (feature `oidc`) | 204; 404 `identity_not_found`; 409 `last_sign_in_method` when no password, passkey or other identity would remain |
+//! | `GET /auth/identities` | bearer token or session cookie (features `oidc`, `ldap`, `saml`) | 200, the caller's linked provider accounts `[{id, provider, issuer, subject, email, created_at, last_used_at}]` |
+//! | `DELETE /auth/identities/{id}` | bearer token or session cookie (features `oidc`, `ldap`, `saml`) | 204; 404 `identity_not_found`; 409 `last_sign_in_method` when no password, passkey or other identity would remain |
 //! | `POST /auth/ldap/login` | JSON `{username, password, device_name?, cookie?}` (feature `ldap`) | as `POST /auth/login`: tokens, the cookie session, or the MFA challenge; 401 `invalid_credentials` (an empty password too, before any bind); 503 when the directory is down or slow |
+//! | `GET /auth/saml/{provider}/metadata` | (feature `saml`) | 200 `application/samlmetadata+xml`: this service's entity id and assertion consumer service, to register at the provider |
+//! | `GET /auth/saml/{provider}/login` | query `return_to?`, `mode=cookie\|tokens` (feature `saml`) | 303 to the provider with a deflated `SAMLRequest` and `RelayState` |
+//! | `POST /auth/saml/{provider}/acs` | form `SAMLResponse`, `RelayState` (feature `saml`; bodies up to 256 KiB) | as the OpenID Connect callback; 400 `invalid_state` (unknown, used or another provider's `RelayState`), 401 `invalid_assertion` naming the failed check |
 //! | `GET /health` | | 200 while the process runs |
 //! | `GET /ready` | | 200 when the database answers, else 503 |
 //!
@@ -70,6 +73,8 @@ mod api_keys;
 mod events;
 #[cfg(feature = "oidc")]
 mod federation;
+#[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
+mod identities;
 #[cfg(feature = "ldap")]
 mod ldap;
 mod mfa;
@@ -77,6 +82,8 @@ mod mfa;
 mod oauth;
 #[cfg(feature = "webauthn")]
 mod passkeys;
+#[cfg(feature = "saml")]
+mod saml;
 mod sessions;
 mod tokens;
 
@@ -204,12 +211,19 @@ pub enum BuiltinRoute {
     SignInCallback,
     /// `POST /auth/oauth/{provider}/link`, linking a provider account (feature `oidc`).
     LinkIdentity,
-    /// `GET /auth/identities`, the caller's linked accounts (feature `oidc`).
+    /// `GET /auth/identities`, the caller's linked accounts (features `oidc`, `ldap`,
+    /// `saml`).
     Identities,
-    /// `DELETE /auth/identities/{id}` (feature `oidc`).
+    /// `DELETE /auth/identities/{id}` (features `oidc`, `ldap`, `saml`).
     UnlinkIdentity,
     /// `POST /auth/ldap/login`, a directory account's login (feature `ldap`).
     DirectoryLogin,
+    /// `GET /auth/saml/{provider}/metadata`, this service's SAML metadata (feature `saml`).
+    SamlMetadata,
+    /// `GET /auth/saml/{provider}/login`, a SAML sign-in's start (feature `saml`).
+    SamlLogin,
+    /// `POST /auth/saml/{provider}/acs`, the assertion consumer service (feature `saml`).
+    SamlAcs,
     /// `GET /health`.
     Health,
     /// `GET /ready`.
@@ -218,7 +232,7 @@ pub enum BuiltinRoute {
 
 impl BuiltinRoute {
     /// Every built-in route.
-    pub const ALL: [Self; 54] = [
+    pub const ALL: [Self; 57] = [
         Self::Register,
         Self::Login,
         Self::Refresh,
@@ -271,6 +285,9 @@ impl BuiltinRoute {
         Self::Identities,
         Self::UnlinkIdentity,
         Self::DirectoryLogin,
+        Self::SamlMetadata,
+        Self::SamlLogin,
+        Self::SamlAcs,
         Self::Health,
         Self::Ready,
     ];
@@ -332,6 +349,9 @@ impl BuiltinRoute {
             Self::Identities => (Method::GET, "/auth/identities"),
             Self::UnlinkIdentity => (Method::DELETE, "/auth/identities/{id}"),
             Self::DirectoryLogin => (Method::POST, "/auth/ldap/login"),
+            Self::SamlMetadata => (Method::GET, "/auth/saml/{provider}/metadata"),
+            Self::SamlLogin => (Method::GET, "/auth/saml/{provider}/login"),
+            Self::SamlAcs => (Method::POST, "/auth/saml/{provider}/acs"),
             Self::Health => (Method::GET, "/health"),
             Self::Ready => (Method::GET, "/ready"),
         }
@@ -423,12 +443,26 @@ where
         StartSignIn: get(federation::authorize),
         SignInCallback: get(federation::callback),
         LinkIdentity: post(federation::link),
-        Identities: get(federation::identities),
-        UnlinkIdentity: delete(federation::unlink),
+    ));
+    #[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
+    let router = router.merge(built_in!(keep;
+        Identities: get(identities::identities),
+        UnlinkIdentity: delete(identities::unlink),
     ));
     #[cfg(feature = "ldap")]
     let router = router.merge(built_in!(keep; DirectoryLogin: post(ldap::login)));
-    router.layer(DefaultBodyLimit::max(body_limit))
+    let router = router.layer(DefaultBodyLimit::max(body_limit));
+    // An identity provider's signed response is larger than any other body here.
+    #[cfg(feature = "saml")]
+    let router = router.merge(
+        built_in!(keep;
+            SamlMetadata: get(saml::metadata),
+            SamlLogin: get(saml::login),
+            SamlAcs: post(saml::acs),
+        )
+        .layer(DefaultBodyLimit::max(saml::BODY_LIMIT)),
+    );
+    router
 }
 
 /// The `/auth/*` routes as a plain router (see [`auth_router`]).

@@ -88,7 +88,7 @@ pub(super) fn set_cookie_at(
 
 /// A `303 See Other` to `location` (a client's redirect URI with its answer, a sign-in's
 /// provider or return path), never cached, setting `cookies`.
-#[cfg(any(feature = "provider", feature = "oidc"))]
+#[cfg(any(feature = "provider", feature = "oidc", feature = "saml"))]
 pub(super) fn see_other(
     location: &str,
     cookies: impl IntoIterator<Item = HeaderValue>,

@@ -43,6 +43,7 @@ mod provider;
 mod rate_limit;
 mod redis;
 mod remote;
+mod saml;
 mod secrets;
 mod server;
 mod session;
@@ -70,6 +71,7 @@ pub use self::provider::ProviderConfig;
 pub use self::rate_limit::{RateLimitConfig, RouteLimits};
 pub use self::redis::RedisConfig;
 pub use self::remote::{RemoteConfig, RemoteMode};
+pub use self::saml::{SamlConfig, SamlProviderConfig};
 pub use self::server::{DatabaseConfig, ServerConfig};
 pub use self::session::SessionConfig;
 pub use self::users::UsersConfig;
@@ -182,6 +184,8 @@ pub struct AuthConfig {
     pub oidc: OidcConfig,
     /// Signing in with a directory account (`AUTH__LDAP__*`, feature `ldap`).
     pub ldap: LdapConfig,
+    /// Signing in through SAML 2.0 identity providers (`AUTH__SAML__*`, feature `saml`).
+    pub saml: SamlConfig,
     /// Redis, for state shared between instances (`AUTH__REDIS__*`).
     pub redis: RedisConfig,
     /// Defaults for new users (`AUTH__USERS__*`).

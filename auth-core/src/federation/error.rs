@@ -25,6 +25,10 @@ pub enum FederationError {
     /// The provider's ID token failed a check: signature, issuer, audience, expiry, nonce (401).
     #[error("the provider's ID token is not valid: {0}")]
     InvalidIdToken(String),
+    /// A SAML response failed a check: signature, destination, recipient, issuer, audience,
+    /// validity window, or the request it answers (401).
+    #[error("the identity provider's response is not valid: {0}")]
+    InvalidAssertion(String),
     /// The provider gave no address for an account that would need one (422).
     #[error("the provider did not share a verified email address, which a new account needs")]
     EmailRequired,
@@ -59,6 +63,7 @@ impl FederationError {
             Self::Denied(_) => "provider_denied",
             Self::CodeRejected(_) => "code_rejected",
             Self::InvalidIdToken(_) => "invalid_id_token",
+            Self::InvalidAssertion(_) => "invalid_assertion",
             Self::EmailRequired => "email_required",
             Self::AccountExists => "account_exists",
             Self::IdentityLinkedElsewhere => "identity_linked_elsewhere",
@@ -74,7 +79,10 @@ impl FederationError {
         match self {
             Self::UnknownProvider(_) | Self::IdentityNotFound => 404,
             Self::InvalidState => 400,
-            Self::Denied(_) | Self::CodeRejected(_) | Self::InvalidIdToken(_) => 401,
+            Self::Denied(_)
+            | Self::CodeRejected(_)
+            | Self::InvalidIdToken(_)
+            | Self::InvalidAssertion(_) => 401,
             Self::EmailRequired => 422,
             Self::AccountExists | Self::IdentityLinkedElsewhere | Self::LastSignInMethod => 409,
             Self::SignupDisabled => 403,

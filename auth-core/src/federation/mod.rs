@@ -5,7 +5,8 @@
 //! provider (its issuer and subject, never its email) to one user of this service, the
 //! [`profile`] a provider's answer is normalised into, and the [`FederationError`]s. The
 //! protocols come in rooms of their own, behind features: `oidc` (Google, GitHub,
-//! Microsoft, any OpenID Connect issuer), `ldap` (a directory's bind), and `saml` to come.
+//! Microsoft, any OpenID Connect issuer), `ldap` (a directory's bind), `saml` (SAML 2.0
+//! identity providers).
 //!
 //! The rules a sign-in follows (in the service's `federation` flow):
 //!
@@ -28,6 +29,8 @@ pub mod ldap;
 #[cfg(feature = "oidc")]
 pub mod oidc;
 pub mod profile;
+#[cfg(feature = "saml")]
+pub mod saml;
 
 pub use self::error::FederationError;
 pub use self::identity::{FederatedIdentity, IdentityStore};

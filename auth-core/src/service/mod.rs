@@ -29,7 +29,7 @@ mod account;
 mod api_keys;
 mod bearer;
 mod cookie;
-#[cfg(any(feature = "oidc", feature = "ldap"))]
+#[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
 mod federation;
 mod lockout;
 mod login;
@@ -51,7 +51,9 @@ pub use self::api_keys::{NewApiKey, VerifiedKey};
 pub use self::bearer::LoginResponse;
 pub use self::cookie::CookieLogin;
 #[cfg(feature = "oidc")]
-pub use self::federation::{Callback, SignInOptions, SignInOutcome, SignInResult, SignInStart};
+pub use self::federation::Callback;
+#[cfg(any(feature = "oidc", feature = "saml"))]
+pub use self::federation::{SignInOptions, SignInOutcome, SignInResult, SignInStart};
 pub use self::login::LoginRequest;
 #[cfg(feature = "webauthn")]
 pub use self::mfa::Ceremony;
@@ -149,7 +151,7 @@ struct Inner {
     mfa: MfaFlows,
     #[cfg(feature = "provider")]
     oauth: self::oauth::OAuthFlows,
-    #[cfg(any(feature = "oidc", feature = "ldap"))]
+    #[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
     federation: self::federation::FederationFlows,
     counters: Arc<dyn CounterStore>,
     bus: Option<ChangeBus>,

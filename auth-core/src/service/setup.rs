@@ -304,7 +304,7 @@ impl AuthServiceBuilder {
             },
             ctx.clone(),
         )?;
-        #[cfg(any(feature = "oidc", feature = "ldap"))]
+        #[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
         let federation = super::federation::FederationFlows::new(
             &self.config,
             super::federation::FederationParts {
@@ -381,7 +381,7 @@ impl AuthServiceBuilder {
                     .unwrap_or(600),
                     ctx: ctx.clone(),
                 },
-                #[cfg(any(feature = "oidc", feature = "ldap"))]
+                #[cfg(any(feature = "oidc", feature = "ldap", feature = "saml"))]
                 federation,
                 users: stores.users,
                 roles: stores.roles,

@@ -69,6 +69,9 @@ POST    /auth/oauth/{provider}/link                      requires authentication
 GET     /auth/identities                                 requires authentication
 DELETE  /auth/identities/{id}                            requires authentication
 POST    /auth/ldap/login                                 public
+GET     /auth/saml/{provider}/metadata                   public
+GET     /auth/saml/{provider}/login                      public
+POST    /auth/saml/{provider}/acs                        public
 GET     /health                                          public
 GET     /ready                                           public
 GET     /.well-known/jwks.json                           public

@@ -8,7 +8,6 @@ use crate::error::{AuthError, Result};
 use crate::mfa::{FactorKind, SatisfiedFactor};
 use crate::service::mfa::{LoginMode, MfaLogin};
 use crate::service::LoginRequest;
-use crate::user::User;
 use crate::AuthService;
 
 impl AuthService {
@@ -59,7 +58,7 @@ impl AuthService {
             Resolved::Linked(_) => return Err(AuthError::InvalidCredentials),
         };
         let user = self
-            .sync_directory_roles(user, &config.roles, &account.groups)
+            .sync_mapped_roles(user, &config.roles, &account.groups)
             .await?;
         login.admit(&user).await?;
         let user = login.record(user).await?;
@@ -75,53 +74,5 @@ impl AuthService {
         )];
         self.start_login_session(&user, mode, request.device, factors)
             .await
-    }
-
-    /// The user with the roles of its directory groups: every role `mapping` names that its
-    /// `groups` give is added, every other role it names taken away; roles it does not name
-    /// are the service's own and stay.
-    async fn sync_directory_roles(
-        &self,
-        user: User,
-        mapping: &std::collections::BTreeMap<String, String>,
-        groups: &[String],
-    ) -> Result<User> {
-        if mapping.is_empty() {
-            return Ok(user);
-        }
-        let held: Vec<&String> = mapping
-            .iter()
-            .filter(|(group, _)| groups.iter().any(|g| g.eq_ignore_ascii_case(group)))
-            .map(|(_, role)| role)
-            .collect();
-        let managed: Vec<&String> = mapping.values().collect();
-        let mut wanted: Vec<String> = user
-            .roles
-            .iter()
-            .filter(|r| !managed.contains(r))
-            .cloned()
-            .collect();
-        for role in held {
-            if !wanted.contains(role) {
-                wanted.push(role.clone());
-            }
-        }
-        if wanted == user.roles {
-            return Ok(user);
-        }
-        let accounts = &self.inner.accounts;
-        accounts
-            .change_roles(&user.id, |roles| {
-                roles.retain(|r| !managed.contains(&r));
-                for role in &wanted {
-                    if !roles.contains(role) {
-                        roles.push(role.clone());
-                    }
-                }
-            })
-            .await?;
-        let mut user = user;
-        user.roles = wanted;
-        Ok(user)
     }
 }

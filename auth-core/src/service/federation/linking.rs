@@ -24,7 +24,7 @@ pub(super) enum Resolved {
     /// Sign this user in.
     SignIn(User),
     /// The account is linked (now or already) to the user who asked.
-    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "oidc", feature = "saml")), allow(dead_code))]
     Linked(FederatedIdentity),
 }
 
@@ -202,5 +202,56 @@ impl FederationFlows {
             identity_id: identity.id.clone(),
         });
         Ok(())
+    }
+}
+
+#[cfg(any(feature = "ldap", feature = "saml"))]
+impl crate::AuthService {
+    /// The user with the roles of its groups at the provider (a directory's groups, a SAML
+    /// attribute's values): every role `mapping` names that its `groups` give is added, every other role it names taken away; roles it does not name
+    /// are the service's own and stay.
+    pub(super) async fn sync_mapped_roles(
+        &self,
+        user: User,
+        mapping: &std::collections::BTreeMap<String, String>,
+        groups: &[String],
+    ) -> Result<User> {
+        if mapping.is_empty() {
+            return Ok(user);
+        }
+        let held: Vec<&String> = mapping
+            .iter()
+            .filter(|(group, _)| groups.iter().any(|g| g.eq_ignore_ascii_case(group)))
+            .map(|(_, role)| role)
+            .collect();
+        let managed: Vec<&String> = mapping.values().collect();
+        let mut wanted: Vec<String> = user
+            .roles
+            .iter()
+            .filter(|r| !managed.contains(r))
+            .cloned()
+            .collect();
+        for role in held {
+            if !wanted.contains(role) {
+                wanted.push(role.clone());
+            }
+        }
+        if wanted == user.roles {
+            return Ok(user);
+        }
+        let accounts = &self.inner.accounts;
+        accounts
+            .change_roles(&user.id, |roles| {
+                roles.retain(|r| !managed.contains(&r));
+                for role in &wanted {
+                    if !roles.contains(role) {
+                        roles.push(role.clone());
+                    }
+                }
+            })
+            .await?;
+        let mut user = user;
+        user.roles = wanted;
+        Ok(user)
     }
 }

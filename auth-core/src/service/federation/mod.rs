@@ -1,9 +1,10 @@
-//! Signing in with an account elsewhere (features `oidc`, `ldap`): the account linked to a
+//! Signing in with an account elsewhere (features `oidc`, `ldap`, `saml`): the account linked to a
 //! user by the rules of [`federation`](crate::federation) (in `linking`), and the login that
 //! follows, ended like a password login (tokens or a cookie session, the user's second
 //! factor first if it has one). `oidc` holds an OpenID Connect / OAuth 2 sign-in's
-//! server-side record between the authorization request and its callback, `ldap` the
-//! directory's login, `api` the linked identities.
+//! server-side record between the authorization request and its callback, `saml` a SAML
+//! request's, `sign_in` how both end, `ldap` the directory's login, `api` the linked
+//! identities.
 
 mod api;
 #[cfg(feature = "ldap")]
@@ -11,11 +12,17 @@ mod ldap;
 mod linking;
 #[cfg(feature = "oidc")]
 mod oidc;
+#[cfg(feature = "saml")]
+mod saml;
+#[cfg(any(feature = "oidc", feature = "saml"))]
+mod sign_in;
 
 use std::sync::Arc;
 
 #[cfg(feature = "oidc")]
-pub use self::oidc::{Callback, SignInOptions, SignInOutcome, SignInResult, SignInStart};
+pub use self::oidc::Callback;
+#[cfg(any(feature = "oidc", feature = "saml"))]
+pub use self::sign_in::{SignInOptions, SignInOutcome, SignInResult, SignInStart};
 
 use super::Context;
 use crate::config::ConfigError;
@@ -33,16 +40,22 @@ pub(super) struct FederationFlows {
     /// The directory, when `AUTH__LDAP__URL` names one.
     #[cfg(feature = "ldap")]
     pub(super) directory: Option<Arc<crate::federation::ldap::Directory>>,
+    /// The SAML identity providers.
+    #[cfg(feature = "saml")]
+    pub(super) saml: Arc<crate::federation::saml::SamlProviders>,
+    /// Seconds a SAML sign-in may take at the provider.
+    #[cfg(feature = "saml")]
+    pub(super) saml_ttl: i64,
     pub(super) identities: Arc<dyn IdentityStore>,
     pub(super) users: Arc<dyn UserStore>,
     pub(super) passkeys: Arc<dyn PasskeyStore>,
-    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "oidc", feature = "saml")), allow(dead_code))]
     pub(super) pending: Arc<dyn PendingStore>,
     /// Seconds a sign-in may take at the provider.
     #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     pub(super) state_ttl: i64,
     /// Where a browser goes after a sign-in that named nowhere.
-    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "oidc", feature = "saml")), allow(dead_code))]
     pub(super) default_return_to: String,
     pub(super) ctx: Context,
 }
@@ -77,6 +90,10 @@ impl FederationFlows {
             providers: Arc::new(crate::federation::oidc::Providers::from_config(config)?),
             #[cfg(feature = "ldap")]
             directory: crate::federation::ldap::Directory::from_config(&config.ldap)?.map(Arc::new),
+            #[cfg(feature = "saml")]
+            saml: Arc::new(crate::federation::saml::SamlProviders::from_config(config)?),
+            #[cfg(feature = "saml")]
+            saml_ttl: i64::try_from(config.saml.request_minutes.saturating_mul(60)).unwrap_or(600),
             identities: parts.identities,
             users: parts.users,
             passkeys: parts.passkeys,

@@ -12,55 +12,19 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::linking::{LinkPolicy, Resolved};
+use super::linking::LinkPolicy;
+use super::sign_in::{SignInOptions, SignInOutcome, SignInStart};
 use super::{local_path, FederationFlows};
 use crate::error::{AuthError, Result};
 use crate::federation::oidc::{ProviderInfo, Secrets};
-use crate::federation::{FederatedIdentity, FederationError};
-use crate::mfa::{FactorKind, SatisfiedFactor};
+use crate::federation::FederationError;
 use crate::oauth::client::secret_hash;
 use crate::principal::Principal;
 use crate::service::mfa::LoginMode;
 use crate::service::signed_in;
-use crate::service::{MfaChallenge, MfaLogin};
 use crate::session::Device;
 use crate::user::UserId;
 use crate::AuthService;
-
-/// How a sign-in starts.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct SignInOptions {
-    /// End it with tokens in the callback's body instead of a cookie session.
-    pub tokens: bool,
-    /// Where the browser goes afterwards (a path on this site); default
-    /// `AUTH__OIDC__DEFAULT_RETURN_TO`.
-    pub return_to: Option<String>,
-    /// The browser's binding secret when it has one already (its cookie), so that sign-ins
-    /// in two tabs both finish; a new one is made otherwise.
-    pub binding: Option<String>,
-}
-
-/// A started sign-in: where to send the browser, and the binding secret to keep in its
-/// cookie until the callback.
-#[non_exhaustive]
-pub struct SignInStart {
-    /// The provider's authorization URL.
-    pub authorization_url: String,
-    /// The browser's binding secret (an HttpOnly cookie's value).
-    pub binding: SecretString,
-    /// Seconds the sign-in may take.
-    pub expires_in: i64,
-}
-
-impl fmt::Debug for SignInStart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignInStart")
-            .field("authorization_url", &self.authorization_url)
-            .field("expires_in", &self.expires_in)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The query of a provider's redirect back.
 #[derive(Clone, Default, serde::Deserialize)]
@@ -82,31 +46,6 @@ impl fmt::Debug for Callback {
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
-}
-
-/// How a sign-in ended.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SignInResult {
-    /// Signed in: tokens or a cookie session, as the sign-in asked.
-    Login(MfaLogin),
-    /// The user has a second factor: complete the login with the challenge's `mfa_token`
-    /// (`POST /auth/mfa/verify`), as after a right password.
-    MfaRequired(Box<MfaChallenge>),
-    /// The provider account is linked to the signed-in user who started the sign-in.
-    Linked(FederatedIdentity),
-}
-
-/// A finished sign-in and where its browser goes next.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct SignInOutcome {
-    /// What happened.
-    pub result: SignInResult,
-    /// The path the sign-in named (or the default).
-    pub return_to: String,
-    /// Whether the sign-in asked for tokens rather than a cookie session.
-    pub tokens: bool,
 }
 
 /// The pending store's kind for sign-ins.
@@ -323,29 +262,8 @@ impl AuthService {
         let resolved = flows
             .resolve(policy, &profile, link_user.as_ref(), &self.inner.accounts)
             .await?;
-        let result = match resolved {
-            Resolved::Linked(identity) => SignInResult::Linked(identity),
-            Resolved::SignIn(user) => {
-                let login = &self.inner.login;
-                login.admit(&user).await?;
-                let user = login.record(user).await?;
-                let mfa = &self.inner.mfa;
-                match mfa.challenge(&user, record.mode, &device, true).await? {
-                    Some(challenge) => SignInResult::MfaRequired(Box::new(challenge)),
-                    None => {
-                        let factors = vec![SatisfiedFactor::new(FactorKind::Federated, now)];
-                        let login = self
-                            .start_login_session(&user, record.mode, device, factors)
-                            .await?;
-                        SignInResult::Login(login)
-                    }
-                }
-            }
-        };
-        Ok(SignInOutcome {
-            result,
-            return_to: record.return_to,
-            tokens: record.mode == LoginMode::Bearer,
-        })
+        let mode = record.mode;
+        self.end_sign_in(resolved, mode, device, now, record.return_to)
+            .await
     }
 }
