@@ -237,6 +237,23 @@ impl Federation {
         response.json().await.unwrap()
     }
 
+    /// `POST /auth/oauth/corp/link` as the bearer of `token` with `body`, then the provider's
+    /// part for `name`: the callback's answer.
+    pub async fn link(&self, token: &str, name: &str, body: Value) -> Response {
+        let response = self
+            .rp
+            .post("/auth/oauth/corp/link", body, Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let body: Value = response.json().await.unwrap();
+        let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let back = self.at_idp(&query, name).await;
+        self.callback(&back, Some(&cookie)).await
+    }
+
     /// The relying party's user called `name`, if any.
     pub async fn rp_user(&self, name: &str) -> Option<auth_axum::core::User> {
         self.rp.service.users().get_by_username(name).await.unwrap()

@@ -389,21 +389,8 @@ async fn a_signed_in_user_links_a_provider_account_explicitly() {
     // Bob's account at the provider has another name and address.
     fed.idp_user("robert", true).await;
     let response = fed
-        .rp
-        .post(
-            "/auth/oauth/corp/link",
-            json!({"return_to": "/settings"}),
-            Some(bob.as_str()),
-        )
+        .link(&bob, "robert", json!({"return_to": "/settings"}))
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
-    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let back = fed.at_idp(&query, "robert").await;
-    let response = fed.callback(&back, Some(&cookie)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/settings");
     assert!(fed.rp_user("robert").await.is_none());
@@ -425,18 +412,8 @@ async fn a_provider_account_links_to_one_user_only() {
     fed.idp_user("ada", true).await;
     fed.tokens_for("ada").await; // linked to the new user `ada` here
     let carol = fed.rp.user("carol").await;
-    let response = fed
-        .rp
-        .post("/auth/oauth/corp/link", json!({}), Some(carol.as_str()))
-        .await;
-    let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
-    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let back = fed.at_idp(&query, "ada").await;
-    let response = fed.callback(&back, Some(&cookie)).await;
-    problem(response, StatusCode::CONFLICT, "identity_linked_elsewhere").await;
+    let linked = fed.link(&carol, "ada", json!({})).await;
+    problem(linked, StatusCode::CONFLICT, "identity_linked_elsewhere").await;
     let identities = fed.rp.get("/auth/identities", &carol).await;
     assert_eq!(identities, json!([]));
 }
@@ -463,20 +440,8 @@ async fn unlinking_keeps_a_way_to_sign_in() {
     // Bob has a password: he may unlink, once.
     let bob = fed.rp.user("bob").await;
     fed.idp_user("robert", true).await;
-    let response = fed
-        .rp
-        .post("/auth/oauth/corp/link", json!({}), Some(bob.as_str()))
-        .await;
-    let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
-    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let back = fed.at_idp(&query, "robert").await;
-    assert_eq!(
-        fed.callback(&back, Some(&cookie)).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let linked = fed.link(&bob, "robert", json!({})).await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
     let identities = fed.rp.get("/auth/identities", &bob).await;
     let id = identities[0]["id"].as_str().unwrap().to_owned();
     // Not Ada's to unlink.
@@ -530,20 +495,8 @@ async fn a_user_with_a_second_factor_proves_it_after_the_provider() {
     let bob = fed.rp.user("bob").await;
     let (mut app, _) = fed.rp.enable(&bob, "bob").await;
     fed.idp_user("robert", true).await;
-    let response = fed
-        .rp
-        .post("/auth/oauth/corp/link", json!({}), Some(bob.as_str()))
-        .await;
-    let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
-    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let back = fed.at_idp(&query, "robert").await;
-    assert_eq!(
-        fed.callback(&back, Some(&cookie)).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let linked = fed.link(&bob, "robert", json!({})).await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
 
     // Cookie mode: no session yet, the challenge in the return path's fragment.
     let response = fed.sign_in("robert", &[("return_to", "/home")]).await;
@@ -650,4 +603,28 @@ async fn the_example_sign_in_page_signs_a_browser_in() {
         .unwrap();
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["username"], "ada");
+}
+
+#[tokio::test]
+async fn a_rotated_provider_key_is_fetched_again_once_per_cooldown() {
+    use auth_axum::core::config::JwtAlgorithm;
+    use auth_axum::core::token::JwtKey;
+    let fed = Federation::start_with(|_| {}, |rp| rp.oidc.refresh_cooldown_seconds = 3600).await;
+    fed.idp_user("ada", true).await;
+    fed.tokens_for("ada").await; // discovery: the key set as it is now
+    let rotate = || {
+        let (next, _) = JwtKey::generate(JwtAlgorithm::ES256).unwrap();
+        fed.idp.module.service().tokens().rotate(next).unwrap();
+    };
+    // An ID token under a key id not seen yet: the key set is fetched again.
+    rotate();
+    fed.tokens_for("ada").await;
+    // Another one within the cooldown: not fetched, so not verified.
+    rotate();
+    let response = fed.sign_in("ada", &[("mode", "tokens")]).await;
+    let body = problem(response, StatusCode::UNAUTHORIZED, "invalid_id_token").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("Signature"),
+        "{body}"
+    );
 }

@@ -11,7 +11,7 @@ use axum::Json;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::identities::{query, sign_in_answer};
+use super::identities::{query, sign_in_answer, SignInQuery};
 use super::mfa::no_store;
 use super::tokens::{see_other, set_cookie_at, ClientInfo};
 use crate::extract::cookie_value;
@@ -27,16 +27,6 @@ const PATH: &str = "/auth/oauth";
 #[public]
 pub(super) async fn providers(State(module): State<AuthModule>) -> impl IntoResponse {
     Json(module.service().sign_in_providers())
-}
-
-/// The query of `GET /auth/oauth/{provider}/authorize`.
-#[derive(Deserialize)]
-pub(super) struct StartQuery {
-    #[serde(default)]
-    return_to: Option<String>,
-    /// `tokens`: the callback answers with tokens instead of a cookie session.
-    #[serde(default)]
-    mode: Option<String>,
 }
 
 /// The binding cookie of a started sign-in.
@@ -61,19 +51,9 @@ pub(super) async fn authorize(
     State(module): State<AuthModule>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<StartQuery>, QueryRejection>,
+    params: Result<Query<SignInQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let params = query(params)?;
-    let tokens = match params.mode.as_deref() {
-        None | Some("cookie") => false,
-        Some("tokens") => true,
-        Some(_) => {
-            return Err(auth_core::AuthError::invalid("mode", "use `cookie` or `tokens`").into())
-        }
-    };
-    let mut options = SignInOptions::default();
-    options.tokens = tokens;
-    options.return_to = params.return_to;
+    let mut options = query(params)?.options()?;
     options.binding = cookie_value(&headers, BINDING_COOKIE).map(str::to_owned);
     let start = module
         .service()

@@ -32,6 +32,38 @@ pub(super) fn query<T>(
     })
 }
 
+/// The query that starts a sign-in (`GET /auth/oauth/{provider}/authorize`,
+/// `GET /auth/saml/{provider}/login`).
+#[cfg(any(feature = "oidc", feature = "saml"))]
+#[derive(serde::Deserialize)]
+pub(super) struct SignInQuery {
+    /// Where the browser goes afterwards: a path on this site.
+    #[serde(default)]
+    return_to: Option<String>,
+    /// `cookie` (default) or `tokens`: the sign-in ends with tokens in the body.
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+#[cfg(any(feature = "oidc", feature = "saml"))]
+impl SignInQuery {
+    /// The sign-in's options; 422 for a mode that is neither.
+    pub(super) fn options(self) -> Result<auth_core::service::SignInOptions, Problem> {
+        let mut options = auth_core::service::SignInOptions::default();
+        options.tokens = match self.mode.as_deref() {
+            None | Some("cookie") => false,
+            Some("tokens") => true,
+            Some(_) => {
+                return Err(
+                    auth_core::AuthError::invalid("mode", "use `cookie` or `tokens`").into(),
+                )
+            }
+        };
+        options.return_to = self.return_to;
+        Ok(options)
+    }
+}
+
 /// The answer that ends a sign-in: a cookie sign-in 303 to its `return_to` with the session
 /// cookies; a tokens sign-in the token response; a second factor due 303 to
 /// `return_to#mfa_token=..&methods=..` (cookie) or the challenge (tokens); a link 303 to

@@ -2,7 +2,6 @@
 //! metadata, the start of a sign-in (a redirect with an `AuthnRequest`), and the assertion
 //! consumer service the provider posts its response to.
 
-use auth_core::service::SignInOptions;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -11,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::identities::{query, sign_in_answer};
+use super::identities::{query, sign_in_answer, SignInQuery};
 use super::tokens::{see_other, ClientInfo};
 use crate::rate_limit::{self, PerIp};
 use crate::{public, AuthModule, Problem};
@@ -37,33 +36,15 @@ pub(super) async fn metadata(
         .into_response())
 }
 
-/// The query of `GET /auth/saml/{provider}/login`.
-#[derive(Deserialize)]
-pub(super) struct StartQuery {
-    #[serde(default)]
-    return_to: Option<String>,
-    #[serde(default)]
-    mode: Option<String>,
-}
-
 /// `GET /auth/saml/{provider}/login`: 303 to the provider with an `AuthnRequest`.
 #[public]
 pub(super) async fn login(
     _: PerIp<rate_limit::Login>,
     State(module): State<AuthModule>,
     Path(provider): Path<String>,
-    params: Result<Query<StartQuery>, QueryRejection>,
+    params: Result<Query<SignInQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let params = query(params)?;
-    let mut options = SignInOptions::default();
-    options.tokens = match params.mode.as_deref() {
-        None | Some("cookie") => false,
-        Some("tokens") => true,
-        Some(_) => {
-            return Err(auth_core::AuthError::invalid("mode", "use `cookie` or `tokens`").into())
-        }
-    };
-    options.return_to = params.return_to;
+    let options = query(params)?.options()?;
     let url = module
         .service()
         .start_saml_sign_in(&provider, options)

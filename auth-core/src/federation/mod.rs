@@ -35,3 +35,14 @@ pub mod saml;
 pub use self::error::FederationError;
 pub use self::identity::{FederatedIdentity, IdentityStore};
 pub use self::profile::ExternalProfile;
+
+/// Whether `name` may name a provider in routes and settings (`google`, `corp-sso`): 1 to 64
+/// lowercase letters, digits, `-` and `_`.
+#[cfg_attr(not(any(feature = "oidc", feature = "saml")), allow(dead_code))]
+pub(crate) fn valid_provider_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}

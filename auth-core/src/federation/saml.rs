@@ -89,12 +89,7 @@ impl SamlProvider {
         base: &str,
         skew: i64,
     ) -> Result<Self, ConfigError> {
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !valid_name {
+        if !super::valid_provider_name(name) {
             return Err(invalid(format!(
                 "`{name}` cannot name a provider: use lowercase letters, digits, `-` and `_`"
             )));

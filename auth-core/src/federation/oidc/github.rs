@@ -5,13 +5,13 @@
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 
-use super::{unreachable, Provider, Secrets};
+use super::{token_error, unreachable, Provider, Secrets};
 use crate::error::{AuthError, Result};
-use crate::federation::{ExternalProfile, FederationError};
+use crate::federation::ExternalProfile;
 
 /// GitHub's endpoints (github.com's, or a GitHub Enterprise Server's).
 pub(super) struct GithubApi {
@@ -81,12 +81,7 @@ impl GithubApi {
             .set_pkce_verifier(PkceCodeVerifier::new(secrets.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(answer) => {
-                    FederationError::CodeRejected(answer.error().to_string()).into()
-                }
-                other => unreachable(&provider.name, format!("token endpoint: {other}")),
-            })?;
+            .map_err(|e| token_error(&provider.name, e))?;
         let token = response.access_token().secret();
         let user = self.get(provider, token, "user").await?;
         // Without the `user:email` scope the list is refused: the public address, unverified.

@@ -12,12 +12,12 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, SignatureVerificationError, TokenResponse,
+    JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use tokio::sync::{Mutex, RwLock};
 
-use super::{unreachable, Provider, Secrets};
+use super::{token_error, unreachable, Provider, Secrets};
 use crate::config::ConfigError;
 use crate::error::Result;
 use crate::federation::{ExternalProfile, FederationError};
@@ -146,12 +146,7 @@ impl Issuer {
         let response = request
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(answer) => {
-                    FederationError::CodeRejected(answer.error().to_string()).into()
-                }
-                other => unreachable(&provider.name, format!("token endpoint: {other}")),
-            })?;
+            .map_err(|e| token_error(&provider.name, e))?;
         let id_token = response
             .id_token()
             .ok_or_else(|| id_token_error("the token response has no ID token"))?;

@@ -128,6 +128,24 @@ pub(crate) fn unreachable(provider: &str, e: impl fmt::Display) -> AuthError {
     AuthError::AuthServiceUnavailable(format!("sign-in provider `{provider}`: {e}"))
 }
 
+/// A refused code exchange as the flows report it: the provider's refusal
+/// ([`FederationError::CodeRejected`]), or a provider that could not be asked.
+pub(crate) fn token_error<RE, ET>(
+    provider: &str,
+    e: oauth2::RequestTokenError<RE, oauth2::StandardErrorResponse<ET>>,
+) -> AuthError
+where
+    RE: std::error::Error + 'static,
+    ET: oauth2::ErrorResponseType + fmt::Display + 'static,
+{
+    match e {
+        oauth2::RequestTokenError::ServerResponse(answer) => {
+            FederationError::CodeRejected(answer.error().to_string()).into()
+        }
+        other => unreachable(provider, format!("token endpoint: {other}")),
+    }
+}
+
 impl Provider {
     fn from_config(
         name: &str,
@@ -136,12 +154,7 @@ impl Provider {
         base: &str,
         http: &reqwest::Client,
     ) -> Result<Self, ConfigError> {
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !valid_name {
+        if !super::valid_provider_name(name) {
             return Err(invalid(format!(
                 "`{name}` cannot name a provider: use lowercase letters, digits, `-` and `_`"
             )));
