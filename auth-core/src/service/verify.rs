@@ -106,3 +106,82 @@ impl Verifier {
         }
     }
 }
+
+/// [`AuthService`](crate::AuthService)'s verification methods: access tokens to claims,
+/// principals and users, introspection, and jwtlib's `authenticate_request`.
+impl crate::AuthService {
+    /// Verifies an access token: signature, claims, and revocation.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`], or [`AuthError::ServiceUnavailable`] when the revocation
+    /// store cannot be asked (the request must not pass).
+    pub async fn verify_access(&self, token: &str) -> Result<Claims> {
+        self.verify_access_shared(token)
+            .await
+            .map(Arc::unwrap_or_clone)
+    }
+
+    /// As [`verify_access`](Self::verify_access), with the claims shared: a token presented
+    /// again comes from the verification cache (`jwt.verify_cache_entries`); revocation is
+    /// checked every time.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn verify_access_shared(&self, token: &str) -> Result<Arc<Claims>> {
+        self.inner.verifier.access(token).await
+    }
+
+    /// The principal an access token stands for (verified, unrevoked). No user lookup.
+    ///
+    /// # Errors
+    /// As [`verify_access`](Self::verify_access).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.inner.verifier.authenticate(token).await
+    }
+
+    /// The user an access token belongs to (jwtlib `get_logged_in_user`).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`]; [`AuthError::UserNotFound`] when the user is gone or
+    /// disabled.
+    pub async fn current_user(&self, token: &str) -> Result<PublicUser> {
+        self.inner.verifier.current_user(token).await
+    }
+
+    /// The user of verified claims, checking the account is still active and the token's
+    /// security epoch is current.
+    ///
+    /// # Errors
+    /// As [`current_user`](Self::current_user).
+    pub async fn user_for_claims(&self, claims: &Claims) -> Result<PublicUser> {
+        self.inner.verifier.user_for_claims(claims).await
+    }
+
+    /// Token introspection for other services (jwtlib `introspect_token`). Never fails:
+    /// anything but a valid token of an existing, active user is `active: false`. (jwtlib
+    /// reports "valid token, no user" as active; we do not, because RFC 7662 section 2.2 says
+    /// a token that cannot be used is not active.)
+    pub async fn introspect(&self, token: &str) -> Introspection {
+        self.inner.verifier.introspect(token).await
+    }
+
+    /// jwtlib's `authenticate_request`: `Ok(None)` when `should_skip(method, path)` says the
+    /// route is public, otherwise the user of `token`.
+    ///
+    /// # Errors
+    /// [`AuthError::NotAuthenticated`] without a token, otherwise as
+    /// [`current_user`](Self::current_user).
+    pub async fn authenticate_request(
+        &self,
+        should_skip: impl FnOnce(&str, &str) -> bool,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<Option<PublicUser>> {
+        if should_skip(method, path) {
+            return Ok(None);
+        }
+        let token = token.ok_or(AuthError::NotAuthenticated)?;
+        self.current_user(token).await.map(Some)
+    }
+}
