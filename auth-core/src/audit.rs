@@ -1,6 +1,7 @@
 //! The audit log: every [`Event`] kept in the database (table `audit_events`), written by a
 //! hook off the request path, and read back newest first with cursor pagination, by user,
-//! kind and time. Rows older than `AUTH__AUDIT__RETENTION_DAYS` are purged as new ones come.
+//! kind and time. Rows older than `AUTH__AUDIT__RETENTION_DAYS` are purged by the scheduled
+//! [`maintenance`](crate::maintenance).
 //!
 //! Backends of [`AuditStore`]: [`MemoryStore`](crate::store::MemoryStore) and
 //! [`SqlStore`](crate::store::SqlStore) (with Redis configured the log stays in SQL).
@@ -16,7 +17,6 @@
 //! ```
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -198,33 +198,23 @@ pub trait AuditStore: Send + Sync + fmt::Debug + 'static {
     /// The entries `query` selects, newest first (by time, then id).
     async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Deletes the entries older than `before`; how many.
-    async fn purge_before(&self, before: i64) -> Result<u64, StoreError>;
+    /// Deletes at most `limit` entries older than `before`; how many (fewer than `limit` once
+    /// none is left).
+    async fn purge_before(&self, before: i64, limit: u64) -> Result<u64, StoreError>;
 }
 
-/// How many entries are written between two purges of old ones.
-const PURGE_EVERY: u64 = 1_000;
-
-/// Writes every event of `hub` to `store` (a hook, so off the request path), purging entries
-/// older than `retention_days` (0: keep all) at the first write and every 1,000 writes.
-pub fn record(hub: &EventHub, store: Arc<dyn AuditStore>, retention_days: u64) {
-    let written = Arc::new(AtomicU64::new(0));
-    let retention = i64::try_from(retention_days.saturating_mul(86_400)).unwrap_or(i64::MAX);
+/// Writes every event of `hub` to `store` (a hook, so off the request path). Entries older
+/// than `AUTH__AUDIT__RETENTION_DAYS` are purged by the scheduled
+/// [`maintenance`](crate::maintenance).
+pub fn record(hub: &EventHub, store: Arc<dyn AuditStore>) {
     hub.on_any(move |event| {
         let store = Arc::clone(&store);
-        let written = Arc::clone(&written);
         async move {
-            let at = event.at;
             // UUIDv7: ordered by creation (milliseconds, then a counter), so entries of one
             // second keep the order they were written in.
             let entry = AuditEntry::new(uuid::Uuid::now_v7().simple().to_string(), event);
             if let Err(e) = store.append(&entry).await {
                 tracing::error!(error = %e, kind = entry.event.event.kind(), "an audit entry was not written");
-            }
-            if retention > 0 && written.fetch_add(1, Ordering::Relaxed).is_multiple_of(PURGE_EVERY) {
-                if let Err(e) = store.purge_before(at.saturating_sub(retention)).await {
-                    tracing::warn!(error = %e, "old audit entries were not purged");
-                }
             }
         }
     });

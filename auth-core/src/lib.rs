@@ -12,9 +12,10 @@
 //! | [`user`] | the internal [`User`], its public projection [`PublicUser`], the [`UserStore`] trait, and user models of a service's own ([`UserModel`](user::UserModel)) |
 //! | [`store`] | in-memory and SQL (SQLite / PostgreSQL) backends of every store trait |
 //! | [`api_key`] | API keys: the `ak_` format with its checksum, hashed storage, scopes bounding the owner's permissions |
-//! | [`audit`] | the audit log: every event kept in SQL by a hook, read newest first with cursors, purged by age |
+//! | [`audit`] | the audit log: every event kept in SQL by a hook, read newest first with cursors |
 //! | [`authz`] | permission matching (wildcards) used by guards |
 //! | [`lockout`] | failed logins counted per client and per login name, with exponential back-off, and their store |
+//! | [`maintenance`] | the scheduled purge of ended state (revocations, sessions, one-time tokens, ...) in bounded batches, one instance at a time |
 //! | [`mail`] | the [`Mailer`](mail::Mailer) trait, the development outbox, background delivery with bounded retries |
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`oauth`] | the authorization server's model: OAuth clients and their store, grant types, scopes, PKCE, the RFC 6749 errors (the flows: feature `provider`) |
@@ -63,6 +64,7 @@ pub mod federation;
 pub mod invalidation;
 pub mod lockout;
 pub mod mail;
+pub mod maintenance;
 pub mod mfa;
 pub mod oauth;
 #[cfg(any(feature = "remote", feature = "oidc", feature = "ldap"))]

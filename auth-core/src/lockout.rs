@@ -118,6 +118,17 @@ pub trait LockoutStore: Send + Sync + std::fmt::Debug + 'static {
     /// Forgets every failure of `account`, from every client (an administrator's unlock);
     /// the clients' successes are kept. Returns whether there was any.
     async fn forgive(&self, account: &str) -> Result<bool, StoreError>;
+
+    /// Deletes at most `limit` records whose last failure is older than `failures_before`
+    /// (forgotten) and whose last success, if any, is older than `successes_before` (no
+    /// longer remembered); returns how many (fewer than `limit` once none is left). A backend
+    /// whose entries expire by themselves may return 0.
+    async fn purge_stale(
+        &self,
+        failures_before: i64,
+        successes_before: i64,
+        limit: u64,
+    ) -> Result<u64, StoreError>;
 }
 
 pub use crate::client::client_key;

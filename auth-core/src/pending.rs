@@ -41,6 +41,7 @@ pub trait PendingStore: Send + Sync + std::fmt::Debug + 'static {
     /// `None` otherwise, whatever the reason.
     async fn take(&self, id: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError>;
 
-    /// Removes the states expired at `now`; returns how many.
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+    /// Removes at most `limit` states expired at `now`; returns how many (fewer than `limit`
+    /// once none is left).
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError>;
 }

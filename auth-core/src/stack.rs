@@ -93,6 +93,10 @@ impl AuthStack {
             // The tasks live as long as the process; nothing needs to stop them.
             drop(stack.follow(&bus));
         }
+        if stack.config().maintenance.enabled {
+            // As long as the process, too.
+            drop(stack.service().maintenance().spawn());
+        }
         Ok(stack)
     }
 

@@ -43,4 +43,9 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Forgets `key` (a successful login clears its failures).
     async fn reset(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Deletes at most `limit` counters whose window started before `before`; returns how
+    /// many (fewer than `limit` once none is left). A backend whose entries expire by
+    /// themselves may return 0.
+    async fn purge_stale(&self, before: i64, limit: u64) -> Result<u64, StoreError>;
 }

@@ -165,8 +165,10 @@ pub trait OneTimeTokenStore: Send + Sync + fmt::Debug + 'static {
     /// Removes every token of the user (after a password change); returns how many.
     async fn void_user(&self, user_id: &UserId) -> Result<u64, StoreError>;
 
-    /// Removes the tokens expired at `now`; returns how many.
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+    /// Removes at most `limit` tokens expired at `now`; returns how many (fewer than `limit`
+    /// once none is left). A used token is gone already: [`consume`](Self::consume) removes
+    /// it.
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

@@ -174,6 +174,11 @@ pub trait ApiKeyStore: Send + Sync + std::fmt::Debug + 'static {
     /// Notes a use of key `id` at `at` from `ip`, unless one was noted in the minute before;
     /// whether it was noted.
     async fn touch_key(&self, id: &str, at: i64, ip: Option<&str>) -> Result<bool, StoreError>;
+
+    /// Deletes at most `limit` keys revoked or expired before `before` (kept until then so
+    /// their owners still see them listed); returns how many (fewer than `limit` once none is
+    /// left).
+    async fn purge_dead_keys(&self, before: i64, limit: u64) -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

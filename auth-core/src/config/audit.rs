@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct AuditConfig {
     /// `AUTH__AUDIT__ENABLED`: keep every event in the database. Default true.
     pub enabled: bool,
-    /// `AUTH__AUDIT__RETENTION_DAYS`: entries older than this are purged; 0 keeps them all.
-    /// Default 365.
+    /// `AUTH__AUDIT__RETENTION_DAYS`: entries older than this are purged by the scheduled
+    /// [`maintenance`](crate::maintenance); 0 keeps them all. Default 365.
     pub retention_days: u64,
 }
 

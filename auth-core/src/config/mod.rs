@@ -14,7 +14,7 @@
 //! one ([`ConfigError::UnknownKey`]).
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
-//! (`[password]`, `[lockout]`), `rate_limit`, `audit`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
+//! (`[password]`, `[lockout]`), `rate_limit`, `audit`, `maintenance`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
 //! `[mail]`); `secrets` refuses weak
 //! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
 //! the flows their [`Lifetimes`] as `Duration`s.
@@ -35,6 +35,7 @@ mod jwt;
 mod ldap;
 mod lifetimes;
 mod load;
+mod maintenance;
 mod mfa;
 mod oidc;
 mod passkeys;
@@ -63,6 +64,7 @@ pub use self::bootstrap::BootstrapConfig;
 pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::ldap::LdapConfig;
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
+pub use self::maintenance::MaintenanceConfig;
 pub use self::mfa::MfaConfig;
 pub use self::oidc::{OidcConfig, OidcPreset, OidcProviderConfig};
 pub use self::passkeys::PasskeyConfig;
@@ -171,6 +173,8 @@ pub struct AuthConfig {
     pub rate_limit: RateLimitConfig,
     /// The audit log (`AUTH__AUDIT__*`).
     pub audit: AuditConfig,
+    /// The scheduled purge of ended state (`AUTH__MAINTENANCE__*`).
+    pub maintenance: MaintenanceConfig,
     /// Second factors (`AUTH__MFA__*`).
     pub mfa: MfaConfig,
     /// Passkeys (`AUTH__PASSKEYS__*`).

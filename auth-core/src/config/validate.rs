@@ -186,6 +186,43 @@ impl AuthConfig {
                 "must be at most a hundred years",
             );
         }
+        let maintenance = &self.maintenance;
+        for (var, value, range, reason) in [
+            (
+                "AUTH__MAINTENANCE__INTERVAL_SECONDS",
+                maintenance.interval_seconds,
+                1..=604_800,
+                "must be at least 1 and at most a week",
+            ),
+            (
+                "AUTH__MAINTENANCE__BATCH_SIZE",
+                maintenance.batch_size,
+                1..=100_000,
+                "must be at least 1 and at most 100000",
+            ),
+            (
+                "AUTH__MAINTENANCE__MAX_BATCHES",
+                maintenance.max_batches,
+                1..=100_000,
+                "must be at least 1 and at most 100000",
+            ),
+            (
+                "AUTH__MAINTENANCE__API_KEY_RETENTION_DAYS",
+                maintenance.api_key_retention_days,
+                0..=36_500,
+                "must be at most a hundred years",
+            ),
+            (
+                "AUTH__MAINTENANCE__COUNTER_RETENTION_HOURS",
+                maintenance.counter_retention_hours,
+                1..=87_600,
+                "must be at least 1 and at most ten years",
+            ),
+        ] {
+            if !range.contains(&value) {
+                problems.invalid(var, reason);
+            }
+        }
         if lockout.remember_clients_days > 3_650 {
             problems.invalid(
                 "AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS",

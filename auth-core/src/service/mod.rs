@@ -86,6 +86,7 @@ use crate::config::AuthConfig;
 use crate::error::{AuthError, Result};
 use crate::events::{AuthEvent, EventHub, TracingEventSink};
 use crate::invalidation::ChangeBus;
+use crate::maintenance::Maintenance;
 use crate::password::PasswordHasher;
 use crate::principal::Principal;
 use crate::random::{OsRandom, Random};
@@ -157,6 +158,7 @@ struct Inner {
     bus: Option<ChangeBus>,
     revocation_view: Option<Arc<RevocationView>>,
     ready: Vec<Arc<dyn Readiness>>,
+    maintenance: Maintenance,
     tokens: TokenManager,
     passwords: PasswordHasher,
     /// What the flows share (clock, events, rate limits).
@@ -310,6 +312,14 @@ impl AuthService {
     #[must_use]
     pub fn passwords(&self) -> &PasswordHasher {
         &self.inner.passwords
+    }
+
+    /// The scheduled purge of ended state (`AUTH__MAINTENANCE__*`):
+    /// [`AuthStack::configure`](crate::AuthStack::configure) starts it, or call
+    /// [`Maintenance::run_once`] yourself.
+    #[must_use]
+    pub fn maintenance(&self) -> &Maintenance {
+        &self.inner.maintenance
     }
 
     /// The clock.

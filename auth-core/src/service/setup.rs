@@ -29,6 +29,7 @@ use crate::events::{EventHub, EventSink};
 use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutPolicy;
 use crate::mail::{Mailer, NoMailer, Outbox, Templates};
+use crate::maintenance::Maintenance;
 use crate::password::policy::PasswordPolicy;
 use crate::password::{PasswordError, PasswordHasher};
 use crate::random::Random;
@@ -205,12 +206,10 @@ impl AuthServiceBuilder {
             )),
         };
         if self.config.audit.enabled {
-            crate::audit::record(
-                &ctx.events,
-                Arc::clone(&stores.audit),
-                self.config.audit.retention_days,
-            );
+            crate::audit::record(&ctx.events, Arc::clone(&stores.audit));
         }
+        let maintenance =
+            Maintenance::new(stores.purge_stores(), &self.config, Arc::clone(&ctx.clock));
         let tokens = TokenManager::new(key_set, jwt, Arc::clone(&ctx.clock))
             .with_random(Arc::clone(&ctx.random));
         let passwords = PasswordHasher::new(&self.config.password)?;
@@ -391,6 +390,7 @@ impl AuthServiceBuilder {
                 bus: stores.bus,
                 revocation_view: stores.revocation_view,
                 ready: stores.ready,
+                maintenance,
                 tokens,
                 passwords,
                 ctx,

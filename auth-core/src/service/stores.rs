@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::federation::IdentityStore;
 use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutStore;
+use crate::maintenance::{LeaseStore, PurgeStores};
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
 use crate::oauth::ClientStore;
@@ -70,6 +71,8 @@ pub struct Stores {
     pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
     /// Hashes of past passwords (`AUTH__PASSWORD__HISTORY`).
     pub password_history: Arc<dyn PasswordHistoryStore>,
+    /// Leases of jobs one instance does at a time (the scheduled purge).
+    pub leases: Arc<dyn LeaseStore>,
     /// The backends behind them, for readiness checks.
     pub ready: Vec<Arc<dyn Readiness>>,
     /// The bus instances announce changes on, when there are several.
@@ -101,6 +104,7 @@ impl Stores {
             pending: store.clone(),
             one_time_tokens: store.clone(),
             password_history: store.clone(),
+            leases: store.clone(),
             services: store,
             ready: Vec::new(),
             bus: None,
@@ -131,6 +135,7 @@ impl Stores {
             pending: shared.clone(),
             one_time_tokens: shared.clone(),
             password_history: shared.clone(),
+            leases: shared.clone(),
             services: shared,
             ready: vec![Arc::new(store)],
             bus: None,
@@ -168,5 +173,22 @@ impl Stores {
         self.revocation_view = Some(view);
         self.bus = Some(bus);
         self
+    }
+
+    /// What the scheduled purge works on.
+    #[must_use]
+    pub fn purge_stores(&self) -> PurgeStores {
+        PurgeStores {
+            revocations: Arc::clone(&self.revocations),
+            refresh_tokens: Arc::clone(&self.refresh_tokens),
+            sessions: Arc::clone(&self.sessions),
+            one_time_tokens: Arc::clone(&self.one_time_tokens),
+            pending: Arc::clone(&self.pending),
+            lockout: Arc::clone(&self.lockout),
+            counters: Arc::clone(&self.counters),
+            api_keys: Arc::clone(&self.api_keys),
+            audit: Arc::clone(&self.audit),
+            leases: Arc::clone(&self.leases),
+        }
     }
 }

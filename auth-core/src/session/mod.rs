@@ -251,6 +251,11 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
         id: &str,
         factors: &[SatisfiedFactor],
     ) -> Result<bool, StoreError>;
+
+    /// Deletes at most `limit` sessions that ended by `now` (past their absolute lifetime or
+    /// idle timeout: [`Session::is_live`] is false); returns how many (fewer than `limit`
+    /// once none is left). A backend whose entries expire by themselves may return 0.
+    async fn purge_ended_sessions(&self, now: i64, limit: u64) -> Result<u64, StoreError>;
 }
 
 /// Session lifetimes and limits.

@@ -158,8 +158,10 @@ pub trait RefreshTokenStore: Send + Sync + fmt::Debug + 'static {
         now: i64,
     ) -> Result<Vec<RefreshFamily>, StoreError>;
 
-    /// Deletes families and tokens that ended before `now`; returns how many rows went.
-    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError>;
+    /// Deletes at most `limit` families that ended before `now`, with their tokens, and at
+    /// most `limit` expired tokens of live families; returns how many rows went (fewer than
+    /// `limit` once none is left).
+    async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError>;
 }
 
 /// Makes, hashes and chains opaque refresh tokens.

@@ -70,8 +70,9 @@ pub trait RevocationStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether a token is revoked by any of the three rules.
     async fn is_revoked(&self, check: &RevocationCheck<'_>) -> Result<bool, StoreError>;
 
-    /// Deletes entries that expired before `now`; returns how many.
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+    /// Deletes at most `limit` entries that expired before `now`; returns how many (fewer
+    /// than `limit` once none is left).
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError>;
 
     /// Every entry still in force at `now`, for a local view of the revocations, with the
     /// sequence number it is complete up to (at least).
@@ -171,11 +172,15 @@ impl RevocationSet {
 
     /// Drops entries that expired before `now`; returns how many.
     pub fn purge(&mut self, now: i64) -> u64 {
-        let before = self.len();
-        self.tokens.retain(|_, exp| *exp >= now);
-        self.sessions.retain(|_, exp| *exp >= now);
-        self.users.retain(|_, c| c.expires_at >= now);
-        (before - self.len()) as u64
+        self.purge_at_most(now, u64::MAX)
+    }
+
+    /// Drops at most `limit` entries that expired before `now`; returns how many.
+    pub fn purge_at_most(&mut self, now: i64, limit: u64) -> u64 {
+        use crate::store::memory::remove_at_most;
+        let mut purged = remove_at_most(&mut self.tokens, limit, |exp| *exp < now);
+        purged += remove_at_most(&mut self.sessions, limit - purged, |exp| *exp < now);
+        purged + remove_at_most(&mut self.users, limit - purged, |c| c.expires_at < now)
     }
 
     /// How many entries.

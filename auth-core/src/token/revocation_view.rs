@@ -295,12 +295,12 @@ impl RevocationStore for RevocationView {
         self.store.is_revoked(check).await
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         self.set
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .purge(now);
-        self.store.purge_expired(now).await
+        self.store.purge_expired(now, limit).await
     }
 
     async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {

@@ -60,11 +60,13 @@ impl OneTimeTokenStore for MemoryStore {
         Ok((before - state.one_time_tokens.len()) as u64)
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut state = self.state();
-        let before = state.one_time_tokens.len();
-        state.one_time_tokens.retain(|_, t| t.expires_at > now);
-        Ok((before - state.one_time_tokens.len()) as u64)
+        Ok(super::remove_at_most(
+            &mut state.one_time_tokens,
+            limit,
+            |t| t.expires_at <= now,
+        ))
     }
 }
 

@@ -52,4 +52,15 @@ impl ApiKeyStore for MemoryStore {
             })
             .is_some())
     }
+
+    async fn purge_dead_keys(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
+        Ok(super::remove_at_most(
+            &mut self.state().api_keys,
+            limit,
+            |k| {
+                k.revoked_at.is_some_and(|at| at < before)
+                    || k.expires_at.is_some_and(|at| at < before)
+            },
+        ))
+    }
 }

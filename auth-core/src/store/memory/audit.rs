@@ -44,10 +44,15 @@ impl AuditStore for MemoryStore {
         Ok(entries)
     }
 
-    async fn purge_before(&self, before: i64) -> Result<u64, StoreError> {
+    async fn purge_before(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
         let mut state = self.state();
+        let mut left = limit;
         let count = state.audit.len();
-        state.audit.retain(|entry| entry.event.at >= before);
+        state.audit.retain(|entry| {
+            let old = entry.event.at < before && left > 0;
+            left -= u64::from(old);
+            !old
+        });
         Ok((count - state.audit.len()) as u64)
     }
 }

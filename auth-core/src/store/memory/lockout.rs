@@ -97,4 +97,17 @@ impl LockoutStore for MemoryStore {
         }
         Ok(forgiven)
     }
+
+    async fn purge_stale(
+        &self,
+        failures_before: i64,
+        successes_before: i64,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        Ok(super::remove_at_most(
+            &mut self.state().lockout,
+            limit,
+            |e| e.failures.last < failures_before && e.success.is_none_or(|s| s < successes_before),
+        ))
+    }
 }

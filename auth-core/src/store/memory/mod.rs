@@ -6,6 +6,7 @@ mod api_key;
 mod audit;
 mod authz;
 mod federation;
+mod lease;
 mod lockout;
 mod mfa;
 mod oauth;
@@ -60,6 +61,8 @@ struct State {
     password_history: HashMap<UserId, std::collections::VecDeque<String>>,
     /// id -> (kind, state, expires at).
     pending: HashMap<String, (String, String, i64)>,
+    /// Leases by name: holder and end.
+    leases: HashMap<String, (String, i64)>,
     /// credential id -> passkey.
     passkeys: HashMap<String, crate::mfa::passkey::PasskeyRecord>,
     /// user -> TOTP authenticator.
@@ -104,4 +107,26 @@ impl MemoryStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Removes at most `limit` entries of `map` that `dead` picks; how many went. The bounded
+/// purges of the maintenance task.
+pub(crate) fn remove_at_most<K, V>(
+    map: &mut HashMap<K, V>,
+    limit: u64,
+    dead: impl Fn(&V) -> bool,
+) -> u64
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    let keys: Vec<K> = map
+        .iter()
+        .filter(|(_, v)| dead(v))
+        .map(|(k, _)| k.clone())
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    for key in &keys {
+        map.remove(key);
+    }
+    keys.len() as u64
 }

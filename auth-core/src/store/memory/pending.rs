@@ -34,12 +34,12 @@ impl PendingStore for MemoryStore {
         Ok(state.pending.remove(id).map(|(_, value, _)| value))
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut state = self.state();
-        let before = state.pending.len();
-        state
-            .pending
-            .retain(|_, (_, _, expires_at)| *expires_at > now);
-        Ok(u64::try_from(before - state.pending.len()).unwrap_or(0))
+        Ok(super::remove_at_most(
+            &mut state.pending,
+            limit,
+            |(_, _, expires_at)| *expires_at <= now,
+        ))
     }
 }

@@ -123,4 +123,12 @@ impl SessionStore for MemoryStore {
             .map(|s| s.factors = factors.to_vec())
             .is_some())
     }
+
+    async fn purge_ended_sessions(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        Ok(super::remove_at_most(
+            &mut self.state().sessions,
+            limit,
+            |s| !s.is_live(now),
+        ))
+    }
 }

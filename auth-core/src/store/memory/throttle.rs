@@ -33,4 +33,12 @@ impl CounterStore for MemoryStore {
         self.state().counters.remove(key);
         Ok(())
     }
+
+    async fn purge_stale(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
+        Ok(super::remove_at_most(
+            &mut self.state().counters,
+            limit,
+            |(start, _)| *start < before,
+        ))
+    }
 }

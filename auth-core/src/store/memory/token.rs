@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State};
+use super::{remove_at_most, MemoryStore, State};
 use crate::error::StoreError;
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 use crate::token::revocation::{
@@ -50,8 +50,8 @@ impl RevocationStore for MemoryStore {
         Ok(self.state().revocations.is_revoked(check))
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(self.state().revocations.purge(now))
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        Ok(self.state().revocations.purge_at_most(now, limit))
     }
 
     async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {
@@ -172,17 +172,26 @@ impl RefreshTokenStore for MemoryStore {
         Ok(families)
     }
 
-    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut state = self.state();
-        let before = state.families.len() + state.refresh_tokens.len();
-        state.families.retain(|_, f| f.expires_at >= now);
         let State {
             families,
             refresh_tokens,
             ..
         } = &mut *state;
-        refresh_tokens.retain(|_, t| t.expires_at >= now && families.contains_key(&t.family_id));
-        let after = state.families.len() + state.refresh_tokens.len();
-        Ok((before - after) as u64)
+        let ended: Vec<String> = families
+            .values()
+            .filter(|f| f.expires_at < now)
+            .map(|f| f.id.clone())
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        let mut purged = 0;
+        for id in &ended {
+            families.remove(id);
+            let before = refresh_tokens.len();
+            refresh_tokens.retain(|_, t| &t.family_id != id);
+            purged += 1 + (before - refresh_tokens.len()) as u64;
+        }
+        Ok(purged + remove_at_most(refresh_tokens, limit, |t| t.expires_at < now))
     }
 }

@@ -63,7 +63,7 @@ impl PendingStore for RedisStore {
     }
 
     /// Redis expires the keys itself.
-    async fn purge_expired(&self, _now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, _now: i64, _limit: u64) -> Result<u64, StoreError> {
         Ok(0)
     }
 }

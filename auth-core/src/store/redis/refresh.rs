@@ -80,12 +80,12 @@ end
 return out
 ";
 
-/// ARGV: prefix, now. Deletes families that ended before `now` with all their tokens, and
-/// tokens that expired; returns how many records went.
+/// ARGV: prefix, now, limit. Deletes at most `limit` families that ended before `now` with
+/// all their tokens, and at most `limit` tokens that expired; returns how many records went.
 const PURGE_FAMILIES_LUA: &str = r"
 local p = ARGV[1]
 local count = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'families-by-expiry', '-inf', '(' .. ARGV[2])) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'families-by-expiry', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])) do
   local user = redis.call('HGET', p .. 'family:' .. id, 'user_id')
   if user then redis.call('SREM', p .. 'user-families:' .. user, id) end
   for _, hash in ipairs(redis.call('SMEMBERS', p .. 'family-tokens:' .. id)) do
@@ -96,7 +96,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'families-by-expiry', '-inf
   count = count + redis.call('DEL', p .. 'family:' .. id)
   redis.call('ZREM', p .. 'families-by-expiry', id)
 end
-for _, hash in ipairs(redis.call('ZRANGEBYSCORE', p .. 'refresh-by-expiry', '-inf', '(' .. ARGV[2])) do
+for _, hash in ipairs(redis.call('ZRANGEBYSCORE', p .. 'refresh-by-expiry', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])) do
   local family = redis.call('HGET', p .. 'refresh:' .. hash, 'family_id')
   if family then redis.call('SREM', p .. 'family-tokens:' .. family, hash) end
   count = count + redis.call('DEL', p .. 'refresh:' .. hash)
@@ -294,11 +294,12 @@ impl RefreshTokenStore for RedisStore {
         Ok(families)
     }
 
-    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         PURGE_FAMILIES
             .arg(&self.prefix)
             .arg(now)
+            .arg(limit.min(i64::MAX as u64))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)

@@ -37,9 +37,11 @@ return redis.call('INCR', KEYS[2])
 /// (for cut-offs, the last number is the expiry); returns how many.
 const PURGE_LUA: &str = r"
 local purged = 0
+local limit = tonumber(ARGV[2])
 for _, key in ipairs(KEYS) do
   local all = redis.call('HGETALL', key)
   for i = 1, #all, 2 do
+    if purged >= limit then return purged end
     local last = tonumber(string.match(all[i + 1], '([^:]+)$'))
     if last < tonumber(ARGV[1]) then
       redis.call('HDEL', key, all[i])
@@ -127,13 +129,14 @@ impl RevocationStore for RedisStore {
         Ok(token || (session && check.session_id.is_some()) || by_user)
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         let purged: u64 = PURGE
             .key(self.revoked_key("tokens"))
             .key(self.revoked_key("sessions"))
             .key(self.revoked_key("users"))
             .arg(now)
+            .arg(limit.min(i64::MAX as u64))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

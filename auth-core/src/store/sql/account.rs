@@ -101,13 +101,15 @@ impl OneTimeTokenStore for SqlStore {
         Ok(result.rows_affected())
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?;
-        Ok(result.rows_affected())
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most(
+            "one_time_tokens",
+            "token_hash",
+            "expires_at <= $1",
+            &[now],
+            limit,
+        )
+        .await
     }
 }
 

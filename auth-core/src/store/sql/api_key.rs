@@ -102,4 +102,15 @@ impl ApiKeyStore for SqlStore {
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn purge_dead_keys(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most(
+            "api_keys",
+            "id",
+            "revoked_at < $1 OR expires_at < $1",
+            &[before],
+            limit,
+        )
+        .await
+    }
 }

@@ -95,12 +95,8 @@ impl AuditStore for SqlStore {
         rows.iter().map(entry_from_row).collect()
     }
 
-    async fn purge_before(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM audit_events WHERE at < $1")
-            .bind(before)
-            .execute(self.writes())
+    async fn purge_before(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most("audit_events", "id", "at < $1", &[before], limit)
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 }

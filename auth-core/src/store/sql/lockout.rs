@@ -114,4 +114,20 @@ impl LockoutStore for SqlStore {
         .map_err(map_err)?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn purge_stale(
+        &self,
+        failures_before: i64,
+        successes_before: i64,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        self.delete_at_most(
+            "login_failures",
+            "account, client",
+            "last_failure < $1 AND (last_success IS NULL OR last_success < $2)",
+            &[failures_before, successes_before],
+            limit,
+        )
+        .await
+    }
 }

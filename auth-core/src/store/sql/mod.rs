@@ -20,6 +20,7 @@ mod audit;
 #[cfg(feature = "casbin")]
 mod casbin_adapter;
 mod federation;
+mod lease;
 mod lockout;
 mod mfa;
 mod oauth;
@@ -250,6 +251,34 @@ impl SqlStore {
             .await
             .map(|_| ())
             .map_err(map_err)
+    }
+
+    /// Deletes at most `limit` rows of `table` where `condition` holds (`$1`, `$2` ... in it
+    /// bound to `times`), picked by `key` (a primary key, or a row of its columns); how many
+    /// went. The bounded batches of the maintenance purge.
+    async fn delete_at_most(
+        &self,
+        table: &str,
+        key: &str,
+        condition: &str,
+        times: &[i64],
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "DELETE FROM {table} WHERE ({key}) IN \
+             (SELECT {key} FROM {table} WHERE {condition} LIMIT ${})",
+            times.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for time in times {
+            query = query.bind(*time);
+        }
+        let done = query
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .execute(self.writes())
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     /// Closes the pools.

@@ -42,12 +42,8 @@ impl PendingStore for SqlStore {
         .map_err(map_err)
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM pending_states WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.writes())
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most("pending_states", "id", "expires_at <= $1", &[now], limit)
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 }

@@ -213,4 +213,15 @@ impl SessionStore for SqlStore {
             .map_err(map_err)?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn purge_ended_sessions(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most(
+            "sessions",
+            "id",
+            "expires_at <= $1 OR last_seen + idle_timeout <= $1",
+            &[now],
+            limit,
+        )
+        .await
+    }
 }

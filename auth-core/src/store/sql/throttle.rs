@@ -42,4 +42,9 @@ impl CounterStore for SqlStore {
             .map_err(map_err)?;
         Ok(())
     }
+
+    async fn purge_stale(&self, before: i64, limit: u64) -> Result<u64, StoreError> {
+        self.delete_at_most("counters", "key", "window_start < $1", &[before], limit)
+            .await
+    }
 }

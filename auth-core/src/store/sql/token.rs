@@ -121,16 +121,16 @@ impl RevocationStore for SqlStore {
         Ok(hits > 0)
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut purged = 0;
-        for table in ["revoked_tokens", "revoked_sessions", "user_revocations"] {
-            let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
-            purged += sqlx::query(&sql)
-                .bind(now)
-                .execute(self.writes())
-                .await
-                .map_err(map_err)?
-                .rows_affected();
+        for (table, key) in [
+            ("revoked_tokens", "jti"),
+            ("revoked_sessions", "session_id"),
+            ("user_revocations", "user_id"),
+        ] {
+            purged += self
+                .delete_at_most(table, key, "expires_at < $1", &[now], limit - purged)
+                .await?;
         }
         Ok(purged)
     }
@@ -354,23 +354,41 @@ impl RefreshTokenStore for SqlStore {
         rows.iter().map(|r| family_from_row(r, "")).collect()
     }
 
-    async fn purge_expired_families(&self, now: i64) -> Result<u64, StoreError> {
-        let tokens = sqlx::query(
-            "DELETE FROM refresh_tokens WHERE expires_at < $1 \
-             OR family_id IN (SELECT id FROM refresh_families WHERE expires_at < $1)",
-        )
-        .bind(now)
-        .execute(self.writes())
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        let families = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
-            .bind(now)
-            .execute(self.writes())
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        Ok(tokens + families)
+    async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        let ended: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM refresh_families WHERE expires_at < $1 LIMIT $2")
+                .bind(now)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(self.pool())
+                .await
+                .map_err(map_err)?;
+        let mut purged = 0;
+        for id in &ended {
+            // The family's tokens first: they name it.
+            let mut tx = self.writes().begin().await.map_err(map_err)?;
+            for sql in [
+                "DELETE FROM refresh_tokens WHERE family_id = $1",
+                "DELETE FROM refresh_families WHERE id = $1",
+            ] {
+                purged += sqlx::query(sql)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+            }
+            tx.commit().await.map_err(map_err)?;
+        }
+        let tokens = self
+            .delete_at_most(
+                "refresh_tokens",
+                "token_hash",
+                "expires_at < $1",
+                &[now],
+                limit,
+            )
+            .await?;
+        Ok(purged + tokens)
     }
 }
 

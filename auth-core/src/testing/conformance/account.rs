@@ -130,7 +130,7 @@ pub async fn one_time_tokens(store: Arc<dyn OneTimeTokenStore>) {
         .issue(&token("fresh", verify, "dan", at))
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(at).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(at, 100).await.unwrap(), 1);
     assert!(store
         .consume(&hash_token("fresh"), verify, at)
         .await

@@ -75,7 +75,7 @@ pub async fn audit(store: &dyn AuditStore) {
         .await
         .unwrap();
     assert_eq!(ids(&third), ["a1"]);
-    assert_eq!(store.purge_before(200).await.unwrap(), 1);
+    assert_eq!(store.purge_before(200, 100).await.unwrap(), 1);
     assert_eq!(
         ids(&store.list(&AuditQuery::all()).await.unwrap()),
         ["a5", "a4", "a3", "a2"]

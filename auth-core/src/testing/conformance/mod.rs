@@ -33,6 +33,7 @@ mod lockout;
 mod mfa;
 mod oauth;
 mod pending;
+mod purge;
 mod rate_limit;
 mod sessions;
 mod tokens;
@@ -47,6 +48,7 @@ use crate::authz::services::ServicePermissionStore;
 use crate::authz::RoleStore;
 use crate::federation::IdentityStore;
 use crate::lockout::LockoutStore;
+use crate::maintenance::LeaseStore;
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
 use crate::oauth::ClientStore;
@@ -67,6 +69,7 @@ pub use self::lockout::lockout;
 pub use self::mfa::mfa;
 pub use self::oauth::clients;
 pub use self::pending::{passkeys, pending};
+pub use self::purge::{leases, purges};
 pub use self::rate_limit::rate_limiter;
 pub use self::sessions::{counters, sessions};
 pub use self::tokens::{refresh_tokens, revocations};
@@ -78,8 +81,8 @@ fn now() -> time::OffsetDateTime {
 
 /// Every suite of a store that implements every SQL-backed trait (users, revocations, refresh
 /// tokens, roles, service permissions, sessions, counters, lockout, audit log, API keys, OAuth
-/// clients, linked identities, second factors, passkeys, pending ceremonies, one-time tokens and password history), in
-/// turn.
+/// clients, linked identities, second factors, passkeys, pending ceremonies, one-time tokens,
+/// password history and leases), in turn, and then their scheduled purges.
 pub async fn every_trait<S>(store: Arc<S>)
 where
     S: UserStore
@@ -98,7 +101,8 @@ where
         + PasskeyStore
         + PendingStore
         + OneTimeTokenStore
-        + PasswordHistoryStore,
+        + PasswordHistoryStore
+        + LeaseStore,
 {
     service_permissions(store.as_ref()).await;
     roles(store.as_ref()).await;
@@ -116,5 +120,7 @@ where
     mfa(store.as_ref()).await;
     passkeys(store.as_ref()).await;
     pending(store.as_ref()).await;
-    counters(store as Arc<dyn CounterStore>).await;
+    counters(Arc::clone(&store) as Arc<dyn CounterStore>).await;
+    // Last: it purges what the suites before it left.
+    purges(store).await;
 }

@@ -35,7 +35,7 @@ pub async fn pending(store: &dyn PendingStore) {
     );
     store.put("d", "login", "old", 1_200).await.unwrap();
     store.put("e", "login", "new", 1_400).await.unwrap();
-    let purged = store.purge_expired(1_300).await.unwrap();
+    let purged = store.purge_expired(1_300, 100).await.unwrap();
     assert!(purged <= 2, "{purged}");
     assert_eq!(
         store.take("e", "login", 1_300).await.unwrap().as_deref(),

@@ -118,7 +118,7 @@ pub async fn revocations(store: &dyn RevocationStore) {
     assert!(!active.is_revoked(&check("jti-3", None, "u1", 200, 1)));
 
     // jti-1 (1000) expires; the session (2000) and the user cut-off (3000) stay.
-    assert_eq!(store.purge_expired(1001).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(1001, 100).await.unwrap(), 1);
     assert!(!store
         .is_revoked(&check("jti-1", None, "u9", 0, 0))
         .await
@@ -127,7 +127,13 @@ pub async fn revocations(store: &dyn RevocationStore) {
         .is_revoked(&check("x", Some("sid-1"), "u9", 0, 0))
         .await
         .unwrap());
-    assert_eq!(store.purge_expired(5000).await.unwrap(), 2);
+    assert_eq!(
+        store.purge_expired(5000, 1).await.unwrap(),
+        1,
+        "at most the limit"
+    );
+    assert_eq!(store.purge_expired(5000, 100).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(5000, 100).await.unwrap(), 0);
     assert!(!store
         .is_revoked(&check("jti-3", None, "u1", 199, 5))
         .await
@@ -248,7 +254,7 @@ pub async fn refresh_tokens(store: Arc<dyn RefreshTokenStore>) {
     assert!(store.get_family("nope").await.unwrap().is_none());
 
     // Families fam-1 (1000) and its tokens go; fam-2 and fam-3 (2000) stay.
-    assert!(store.purge_expired_families(1500).await.unwrap() >= 2);
+    assert!(store.purge_expired_families(1500, 100).await.unwrap() >= 2);
     assert!(store.get_family("fam-1").await.unwrap().is_none());
     assert!(store.find_token("h0").await.unwrap().is_none());
     assert!(store.get_family("fam-3").await.unwrap().is_some());
