@@ -46,6 +46,7 @@ mod cache;
 mod claims;
 mod error;
 mod fast_json;
+mod header;
 pub mod jwk;
 pub mod keys;
 pub mod refresh;
@@ -53,7 +54,6 @@ pub mod revocation;
 mod revocation_view;
 pub mod setup;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,8 +61,6 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 
 use self::cache::VerifiedCache;
 pub use self::claims::{Audience, Claims, TokenSubject, TokenType};
@@ -125,18 +123,6 @@ impl fmt::Debug for TokenManager {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// The part of the JOSE header we read before choosing a key, so that `crit` and unknown
-/// algorithms are refused before signature work.
-#[derive(Deserialize)]
-struct RawHeader<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
 }
 
 impl TokenManager {
@@ -408,6 +394,11 @@ impl TokenManager {
             })?,
         };
 
+        // A NumericDate before 1970 is nothing an issuer of ours writes (and jsonwebtoken
+        // refuses it too).
+        if claims.exp < 0 || claims.iat < 0 || claims.nbf < 0 {
+            return Err(TokenError::Malformed);
+        }
         if claims.exp.saturating_add(s.leeway) <= now {
             return Err(TokenError::Expired);
         }
@@ -458,11 +449,7 @@ impl TokenManager {
         let (mut stack, mut heap) = ([0_u8; 256], Vec::new());
         let header_json = decode_segment(header_b64, &mut stack, &mut heap)?;
         let header_json = std::str::from_utf8(header_json).map_err(|_| TokenError::Malformed)?;
-        // A flat header of plain strings is read without a general JSON parse.
-        let header = match fast_json::header(header_json) {
-            Some(header) => header,
-            None => serde_json::from_str(header_json).map_err(|_| TokenError::Malformed)?,
-        };
+        let header = header::parse(header_json)?;
         if header.crit.is_some() {
             return Err(TokenError::UnsupportedCritical);
         }
