@@ -175,6 +175,8 @@ extern crate self as auth_axum;
 mod client;
 mod extract;
 mod guard;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod module;
 mod problem;
 pub mod rate_limit;

@@ -415,6 +415,12 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let status = self.inner.status;
+        metrics::counter!(
+            "auth_http_refusals_total",
+            "status" => status.as_str().to_owned(),
+            "code" => self.inner.code,
+        )
+        .increment(1);
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(

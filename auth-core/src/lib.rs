@@ -20,6 +20,7 @@
 //! | [`mfa`] | second factors: `Totp` (feature `totp`) one-time passwords (RFC 6238) |
 //! | [`oauth`] | the authorization server's model: OAuth clients and their store, grant types, scopes, PKCE, the RFC 6749 errors (the flows: feature `provider`) |
 //! | [`service`] | [`AuthService`]: register, login, refresh, logout, introspection |
+//! | [`telemetry`] | the metrics the runtime records (logins by outcome, refreshes, reuse, revocations, hashing queue, verification cache, purge), through the `metrics` facade |
 //! | [`stack`] | [`AuthStack`]: the one composition root (config in; flows, roles, policies and cross-instance followers out) |
 //! | `testing` | the conformance suite of every store trait, for backends of your own (feature `test-util`) |
 //! | [`rate_limit`] | quotas per client address and per account for groups of routes: GCRA in process (governor) or in Redis |
@@ -80,6 +81,7 @@ pub mod service;
 pub mod session;
 pub mod stack;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod throttle;

@@ -14,7 +14,7 @@
 //! one ([`ConfigError::UnknownKey`]).
 //!
 //! One module per section: `server` (`[server]`, `[database]`), `jwt`, `password`
-//! (`[password]`, `[lockout]`), `rate_limit`, `audit`, `maintenance`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
+//! (`[password]`, `[lockout]`), `rate_limit`, `audit`, `maintenance`, `metrics`, `session`, `redis`, `users`, `authz`, `account` (`[account]`,
 //! `[mail]`); `secrets` refuses weak
 //! secrets, `validate` checks the whole, `load` explains loading errors, `lifetimes` gives
 //! the flows their [`Lifetimes`] as `Duration`s.
@@ -36,6 +36,7 @@ mod ldap;
 mod lifetimes;
 mod load;
 mod maintenance;
+mod metrics;
 mod mfa;
 mod oidc;
 mod passkeys;
@@ -65,6 +66,7 @@ pub use self::jwt::{JwtAlgorithm, JwtConfig, PreviousKeyConfig};
 pub use self::ldap::LdapConfig;
 pub use self::lifetimes::{seconds, Lifetimes, MAX_LIFETIME};
 pub use self::maintenance::MaintenanceConfig;
+pub use self::metrics::MetricsConfig;
 pub use self::mfa::MfaConfig;
 pub use self::oidc::{OidcConfig, OidcPreset, OidcProviderConfig};
 pub use self::passkeys::PasskeyConfig;
@@ -175,6 +177,8 @@ pub struct AuthConfig {
     pub audit: AuditConfig,
     /// The scheduled purge of ended state (`AUTH__MAINTENANCE__*`).
     pub maintenance: MaintenanceConfig,
+    /// The Prometheus endpoint (`AUTH__METRICS__*`).
+    pub metrics: MetricsConfig,
     /// Second factors (`AUTH__MFA__*`).
     pub mfa: MfaConfig,
     /// Passkeys (`AUTH__PASSKEYS__*`).

@@ -186,6 +186,12 @@ impl AuthConfig {
                 "must be at most a hundred years",
             );
         }
+        if self.metrics.address().is_err() {
+            problems.invalid(
+                "AUTH__METRICS__ADDRESS",
+                "must be an address and port, like 127.0.0.1:9100",
+            );
+        }
         let maintenance = &self.maintenance;
         for (var, value, range, reason) in [
             (

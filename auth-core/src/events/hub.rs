@@ -245,6 +245,12 @@ impl EventHub {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// The client address of the request being served, when known (through the trusted
+    /// proxies, as events record it).
+    pub(crate) fn client_ip(&self) -> Option<std::net::IpAddr> {
+        origin::current().and_then(|origin| origin.client_ip(&self.proxies))
+    }
+
     /// Emits `event` with the circumstances of the current request: to the sink at once, and
     /// to the hooks through their queue.
     pub fn emit(&self, event: AuthEvent) {
@@ -258,6 +264,7 @@ impl EventHub {
             }
         }
         self.sink.emit(&event);
+        crate::telemetry::event(event.event.kind());
         let wanted = self
             .hooks
             .read()

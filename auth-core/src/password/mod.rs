@@ -276,15 +276,26 @@ impl PasswordHasher {
     ) -> Result<T, PasswordError> {
         let permits = &self.inner.permits;
         let slot = match Arc::clone(permits).try_acquire_owned() {
-            Ok(slot) => slot,
+            Ok(slot) => {
+                crate::telemetry::hash_waited(std::time::Duration::ZERO);
+                slot
+            }
             Err(TryAcquireError::NoPermits) => {
                 // A waiting request that is dropped leaves the queue with its place.
-                let _waiting = Waiting::join(&self.inner.queued, self.inner.max_queued)
-                    .ok_or(PasswordError::Busy)?;
-                Arc::clone(permits)
+                let Some(waiting) = Waiting::join(&self.inner.queued, self.inner.max_queued) else {
+                    crate::telemetry::hash_refused();
+                    return Err(PasswordError::Busy);
+                };
+                crate::telemetry::hash_queue(self.inner.queued.load(Ordering::Relaxed));
+                let since = std::time::Instant::now();
+                let slot = Arc::clone(permits)
                     .acquire_owned()
                     .await
-                    .map_err(|e| PasswordError::Hashing(e.to_string()))?
+                    .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+                drop(waiting);
+                crate::telemetry::hash_waited(since.elapsed());
+                crate::telemetry::hash_queue(self.inner.queued.load(Ordering::Relaxed));
+                slot
             }
             Err(e @ TryAcquireError::Closed) => return Err(PasswordError::Hashing(e.to_string())),
         };

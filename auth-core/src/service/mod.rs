@@ -350,7 +350,30 @@ impl AuthService {
     /// [`AuthError::Validation`] for a bad username, email, password or profile field (every
     /// problem, one per field); [`AuthError::Conflict`] when the username or email is taken.
     pub async fn register(&self, request: RegisterRequest) -> Result<PublicUser> {
-        self.inner.accounts.register(request, &self.model).await
+        let flow = self.inner.accounts.register(request, &self.model);
+        self.in_span("register", flow, |user| (Some(user.id.to_string()), None))
+            .await
+    }
+
+    /// Runs `flow` in an `auth.flow` span ([`telemetry`](crate::telemetry)).
+    pub(in crate::service) async fn in_span<T>(
+        &self,
+        name: &'static str,
+        flow: impl std::future::Future<Output = Result<T>>,
+        ids: impl FnOnce(&T) -> (Option<String>, Option<String>),
+    ) -> Result<T> {
+        let client_ip = self.inner.ctx.events.client_ip();
+        crate::telemetry::in_flow_span(name, client_ip, flow, ids).await
+    }
+
+    /// The user and session of a token response, for its span.
+    pub(in crate::service) fn login_ids(
+        response: &LoginResponse,
+    ) -> (Option<String>, Option<String>) {
+        (
+            Some(response.user.id.to_string()),
+            Some(response.session_id.clone()),
+        )
     }
 
     /// The user of verified claims as a model of the service's own: present, active, the
@@ -425,14 +448,17 @@ impl AuthService {
     /// [`AuthError::InvalidCredentials`], or [`AuthError::Validation`] for an over-long password;
     /// [`AuthError::MfaRequired`] after a right password of an account with MFA.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
-        let user = self.inner.login.check(&request).await?;
-        self.mfa_gate(&user, LoginMode::Bearer, &request.device)
-            .await?;
-        let factors = vec![self.password_factor()];
-        self.inner
-            .bearer
-            .start(&user, request.device, factors)
-            .await
+        let flow = async {
+            let user = self.inner.login.check(&request).await?;
+            self.mfa_gate(&user, LoginMode::Bearer, &request.device)
+                .await?;
+            let factors = vec![self.password_factor()];
+            self.inner
+                .bearer
+                .start(&user, request.device, factors)
+                .await
+        };
+        self.in_span("login", flow, Self::login_ids).await
     }
 
     /// The password, proven now.
@@ -450,14 +476,23 @@ impl AuthService {
     /// # Errors
     /// As [`login`](Self::login).
     pub async fn login_with_cookie(&self, request: LoginRequest) -> Result<CookieLogin> {
-        let user = self.inner.login.check(&request).await?;
-        self.mfa_gate(&user, LoginMode::Cookie, &request.device)
-            .await?;
-        let factors = vec![self.password_factor()];
-        self.inner
-            .cookies
-            .start(&user, request.device, factors)
-            .await
+        let flow = async {
+            let user = self.inner.login.check(&request).await?;
+            self.mfa_gate(&user, LoginMode::Cookie, &request.device)
+                .await?;
+            let factors = vec![self.password_factor()];
+            self.inner
+                .cookies
+                .start(&user, request.device, factors)
+                .await
+        };
+        self.in_span("cookie_login", flow, |login| {
+            (
+                Some(login.user.id.to_string()),
+                Some(login.session_id.clone()),
+            )
+        })
+        .await
     }
 
     /// Rotates a refresh token: returns a new access token and the successor refresh token.
@@ -468,7 +503,8 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidRefreshToken`] for unknown, expired, revoked or reused tokens.
     pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
-        self.inner.refresh.rotate(refresh_token, None).await
+        let flow = self.inner.refresh.rotate(refresh_token, None);
+        self.in_span("refresh", flow, Self::login_ids).await
     }
 
     /// The principal's live sessions, most recently used first.
@@ -503,7 +539,14 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::ServiceUnavailable`] when a store is down.
     pub async fn logout(&self, principal: &Principal, refresh_token: Option<&str>) -> Result<()> {
-        self.inner.sessions.logout(principal, refresh_token).await
+        let flow = self.inner.sessions.logout(principal, refresh_token);
+        self.in_span("logout", flow, |()| {
+            (
+                Some(principal.user_id.to_string()),
+                principal.session_id.clone(),
+            )
+        })
+        .await
     }
 
     /// Revokes every session and token of a user ("log out everywhere", password change):

@@ -15,6 +15,27 @@ use subtle::ConstantTimeEq;
 use crate::random::Random;
 use crate::token::refresh::RefreshTokenCodec;
 
+/// The value of cookie `name` in a request's `Cookie` header values (`a=1; b=2`): the first
+/// pair of that name, surrounding double quotes trimmed; an empty value counts as none.
+///
+/// ```
+/// use auth_core::session::cookie::cookie_value;
+///
+/// assert_eq!(cookie_value(["theme=dark; session=abc"], "session"), Some("abc"));
+/// assert_eq!(cookie_value(["a=1", " session = \"abc\" "], "session"), Some("abc"));
+/// assert_eq!(cookie_value(["session="], "session"), None);
+/// assert_eq!(cookie_value(["xsession=abc"], "session"), None);
+/// ```
+pub fn cookie_value<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<&'a str> {
+    headers
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().trim_matches('"'))
+        .filter(|v| !v.is_empty())
+}
+
 /// Longest cookie secret accepted; anything longer is refused before hashing.
 pub const MAX_SECRET_LEN: usize = 128;
 

@@ -46,6 +46,9 @@ mod cache;
 mod claims;
 mod error;
 mod fast_json;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 pub mod jwk;
 pub mod keys;
@@ -321,7 +324,9 @@ impl TokenManager {
                 .verify_fully(token, expected)
                 .map(|(claims, _)| Arc::new(claims));
         };
-        if let Some(claims) = cache.get(token, self.clock.now()) {
+        let cached = cache.get(token, self.clock.now());
+        crate::telemetry::verify_cache(cached.is_some());
+        if let Some(claims) = cached {
             if claims.typ != expected {
                 return Err(TokenError::WrongTokenType {
                     expected,

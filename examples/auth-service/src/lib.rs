@@ -400,12 +400,18 @@ pub fn route_table() -> Result<String, String> {
     Ok(routes(&state).table())
 }
 
-/// The whole application: auth routes, health, and the example resources.
+/// The whole application: auth routes, health, the example resources and, with
+/// `AUTH__METRICS__ENABLED` and no `AUTH__METRICS__ADDRESS` of their own, `GET /metrics`.
 ///
 /// # Errors
 /// As [`state`], or [`auth_axum::UndeclaredNames`] when a guard names a role or permission
-/// that no schema declares.
+/// that no schema declares, or the metrics recorder cannot be installed.
 pub fn app(auth: AuthModule) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    let metrics = auth.config().metrics.clone();
     let state = state(auth)?;
-    Ok(routes(&state).try_into_router()?.with_state(state))
+    let app = routes(&state).try_into_router()?.with_state(state);
+    if metrics.enabled && metrics.address()?.is_none() {
+        return Ok(app.merge(auth_axum::metrics::router(auth_axum::metrics::install()?)));
+    }
+    Ok(app)
 }

@@ -106,6 +106,14 @@ async fn serve(config: AuthConfig) -> Result<(), String> {
     let module = AuthModule::configure(config)
         .await
         .map_err(|e| format!("refusing to start: {e}"))?;
+    let metrics = &module.config().metrics;
+    if let (true, Ok(Some(addr))) = (metrics.enabled, metrics.address()) {
+        let handle =
+            auth_axum::metrics::install().map_err(|e| format!("refusing to start: {e}"))?;
+        auth_axum::metrics::serve(addr, handle)
+            .await
+            .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
+    }
     let app = auth_service::app(module).map_err(|e| format!("refusing to start: {e}"))?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await

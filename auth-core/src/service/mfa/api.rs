@@ -110,14 +110,24 @@ impl AuthService {
         factor: &SecondFactor,
         client_ip: Option<&str>,
     ) -> Result<MfaLogin> {
-        let (user, pending, proven) = self
-            .inner
-            .mfa
-            .complete(mfa_token, factor, client_ip)
-            .await?;
-        let factors = vec![pending.first_factor(), proven];
-        self.start_login_session(&user, pending.mode, pending.device, factors)
-            .await
+        let flow = async {
+            let (user, pending, proven) = self
+                .inner
+                .mfa
+                .complete(mfa_token, factor, client_ip)
+                .await?;
+            let factors = vec![pending.first_factor(), proven];
+            self.start_login_session(&user, pending.mode, pending.device, factors)
+                .await
+        };
+        self.in_span("mfa_verify", flow, |login| match login {
+            MfaLogin::Tokens(tokens) => Self::login_ids(tokens),
+            MfaLogin::Cookie(cookie) => (
+                Some(cookie.user.id.to_string()),
+                Some(cookie.session_id.clone()),
+            ),
+        })
+        .await
     }
 
     /// Starts the session of a completed login, as `mode` asks, with the factors it proved.
