@@ -13,7 +13,9 @@ use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::signature::KeyPair as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
+
+mod common;
 
 const SECRET: &[u8] = b"an hs256 test secret that is long enough!";
 const NOW: i64 = 1_800_000_000;
@@ -114,40 +116,13 @@ fn signatures_interoperate_with_jsonwebtoken() {
         JwtAlgorithm::ES256,
         JwtAlgorithm::EdDSA,
     ] {
-        let (key, pem) = JwtKey::generate(alg).unwrap();
+        let common::KeyPair {
+            key,
+            alg: jwt_alg,
+            encoding,
+            decoding,
+        } = common::key_pair(alg, SECRET);
         let kid = key.kid().to_owned();
-        let pem = secrecy::ExposeSecret::expose_secret(&pem).to_owned();
-        let der = pem_body(&pem);
-        let (jwt_alg, encoding, decoding) = match alg {
-            JwtAlgorithm::RS256 => {
-                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
-                (
-                    Algorithm::RS256,
-                    EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-                    DecodingKey::from_rsa_der(pair.public_key().as_ref()),
-                )
-            }
-            JwtAlgorithm::ES256 => {
-                let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
-                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &der,
-                )
-                .unwrap();
-                (
-                    Algorithm::ES256,
-                    EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
-                    DecodingKey::from_ec_der(pair.public_key().as_ref()),
-                )
-            }
-            _ => {
-                let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&der).unwrap();
-                (
-                    Algorithm::EdDSA,
-                    EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
-                    DecodingKey::from_ed_der(pair.public_key().as_ref()),
-                )
-            }
-        };
         let (manager, _) = manager_with(key, &JwtConfig::default());
         let ours = manager.issue(&subject()).unwrap();
         let mut validation = Validation::new(jwt_alg);
@@ -297,7 +272,7 @@ fn hs256_token_signed_with_the_rsa_public_key_is_refused() {
     let (manager, _) = manager_with(rsa_key, &JwtConfig::default());
     // The classic confusion attack: the attacker knows the public key and uses it as an HMAC
     // secret, claiming HS256 under the RSA key's id.
-    let der = pem_body(secrecy::ExposeSecret::expose_secret(&pem));
+    let der = common::pem_body(secrecy::ExposeSecret::expose_secret(&pem));
     let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
     let public_der = AsDer::<PublicKeyX509Der<'_>>::as_der(pair.public_key()).unwrap();
     let public_pem = format!(
@@ -317,11 +292,6 @@ fn hs256_token_signed_with_the_rsa_public_key_is_refused() {
         manager.verify(&forged, TokenType::Access),
         Err(TokenError::AlgorithmMismatch)
     );
-}
-
-fn pem_body(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    STANDARD.decode(body).unwrap()
 }
 
 #[test]

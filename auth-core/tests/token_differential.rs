@@ -18,13 +18,15 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use auth_core::config::{JwtAlgorithm, JwtConfig};
-use auth_core::token::{Audience, Claims, JwtKey, KeySet, TokenManager, TokenType};
+use auth_core::token::{Audience, Claims, KeySet, TokenManager, TokenType};
 use auth_core::ManualClock;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+
+mod common;
 
 const SECRET: &[u8] = b"a differential test secret, longer than any HMAC output of SHA-512 ....";
 const ISSUER: &str = "https://issuer.test";
@@ -47,65 +49,13 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn pem_der(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    STANDARD.decode(body).unwrap()
-}
-
 fn side(alg: JwtAlgorithm) -> Side {
-    let (key, encoding, decoding, jwt_alg) = match alg {
-        JwtAlgorithm::HS256 | JwtAlgorithm::HS384 | JwtAlgorithm::HS512 => (
-            JwtKey::hmac(alg, SECRET, None).unwrap(),
-            EncodingKey::from_secret(SECRET),
-            DecodingKey::from_secret(SECRET),
-            match alg {
-                JwtAlgorithm::HS256 => Algorithm::HS256,
-                JwtAlgorithm::HS384 => Algorithm::HS384,
-                _ => Algorithm::HS512,
-            },
-        ),
-        _ => {
-            let (key, pem) = JwtKey::generate(alg).unwrap();
-            let pem = secrecy::ExposeSecret::expose_secret(&pem).to_owned();
-            let der = pem_der(&pem);
-            match alg {
-                JwtAlgorithm::RS256 => {
-                    use aws_lc_rs::signature::KeyPair as _;
-                    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
-                    (
-                        key,
-                        EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-                        DecodingKey::from_rsa_der(pair.public_key().as_ref()),
-                        Algorithm::RS256,
-                    )
-                }
-                JwtAlgorithm::ES256 => {
-                    use aws_lc_rs::signature::KeyPair as _;
-                    let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
-                        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                        &der,
-                    )
-                    .unwrap();
-                    (
-                        key,
-                        EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
-                        DecodingKey::from_ec_der(pair.public_key().as_ref()),
-                        Algorithm::ES256,
-                    )
-                }
-                _ => {
-                    use aws_lc_rs::signature::KeyPair as _;
-                    let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&der).unwrap();
-                    (
-                        key,
-                        EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
-                        DecodingKey::from_ed_der(pair.public_key().as_ref()),
-                        Algorithm::EdDSA,
-                    )
-                }
-            }
-        }
-    };
+    let common::KeyPair {
+        key,
+        alg: jwt_alg,
+        encoding,
+        decoding,
+    } = common::key_pair(alg, SECRET);
     let kid = key.kid().to_owned();
     let mut config = JwtConfig::default();
     config.issuer = Some(ISSUER.to_owned());
@@ -219,6 +169,8 @@ fn odd_value(now: i64) -> impl Strategy<Value = String> {
         Just("1.5".to_owned()),
         Just("-1".to_owned()),
         Just("0".to_owned()),
+        Just("-0".to_owned()),
+        Just("0.0".to_owned()),
         Just("1e400".to_owned()),
         Just("18446744073709551616".to_owned()),
         Just("9223372036854775807".to_owned()),

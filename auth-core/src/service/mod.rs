@@ -449,10 +449,7 @@ impl AuthService {
     /// [`AuthError::MfaRequired`] after a right password of an account with MFA.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginResponse> {
         let flow = async {
-            let user = self.inner.login.check(&request).await?;
-            self.mfa_gate(&user, LoginMode::Bearer, &request.device)
-                .await?;
-            let factors = vec![self.password_factor()];
+            let (user, factors) = self.password_login(&request, LoginMode::Bearer).await?;
             self.inner
                 .bearer
                 .start(&user, request.device, factors)
@@ -461,12 +458,20 @@ impl AuthService {
         self.in_span("login", flow, Self::login_ids).await
     }
 
-    /// The password, proven now.
-    fn password_factor(&self) -> crate::mfa::SatisfiedFactor {
-        crate::mfa::SatisfiedFactor::new(
+    /// The checks of a password login before its session starts: the credentials, then the
+    /// second factor if the account has one. The user, and the password as the factor proven.
+    async fn password_login(
+        &self,
+        request: &LoginRequest,
+        mode: LoginMode,
+    ) -> Result<(User, Vec<crate::mfa::SatisfiedFactor>)> {
+        let user = self.inner.login.check(request).await?;
+        self.mfa_gate(&user, mode, &request.device).await?;
+        let password = crate::mfa::SatisfiedFactor::new(
             crate::mfa::FactorKind::Password,
             self.inner.ctx.clock.now(),
-        )
+        );
+        Ok((user, vec![password]))
     }
 
     /// Checks credentials and starts a browser session authenticated by a cookie instead of
@@ -477,10 +482,7 @@ impl AuthService {
     /// As [`login`](Self::login).
     pub async fn login_with_cookie(&self, request: LoginRequest) -> Result<CookieLogin> {
         let flow = async {
-            let user = self.inner.login.check(&request).await?;
-            self.mfa_gate(&user, LoginMode::Cookie, &request.device)
-                .await?;
-            let factors = vec![self.password_factor()];
+            let (user, factors) = self.password_login(&request, LoginMode::Cookie).await?;
             self.inner
                 .cookies
                 .start(&user, request.device, factors)
