@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 mod pages;
 mod services;
+pub mod telemetry;
 
 /// The service's state: the auth module and the example resources. `#[auth_module]` wires
 /// the auth stack in (`FromRef`, and `auth_router()` with the auth routes), with the typed

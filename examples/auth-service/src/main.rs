@@ -25,28 +25,33 @@ use std::process::ExitCode;
 
 use auth_axum::core::admin::{self, AdminCommand};
 use auth_axum::prelude::*;
-use tracing_subscriber::EnvFilter;
+use auth_service::telemetry::{LogTo, Telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let strs: Vec<&str> = args.iter().map(String::as_str).collect();
     let prints_data = matches!(AdminCommand::parse(&strs), Some(Ok(c)) if c.prints_secret());
-    if prints_data {
-        // Standard output carries the command's JSON alone, for a script to read.
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .init();
+    // Standard output carries a command's JSON alone, for a script to read.
+    let log_to = if prints_data {
+        LogTo::Stderr
     } else {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            // Plain text when the log goes to a file or a pipe.
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-            .init();
-    }
+        LogTo::Stdout
+    };
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
+    let telemetry = match Telemetry::init(log_to, endpoint.as_deref()) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = run(args).await;
+    telemetry.shutdown();
+    code
+}
+
+async fn run(args: Vec<String>) -> ExitCode {
     let config = match AuthConfig::load() {
         Ok(config) => config,
         Err(e) => {
