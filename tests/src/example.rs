@@ -76,14 +76,23 @@ impl ExampleService {
 
     /// `POST /auth/login` as `name`: the token response.
     pub async fn login(&self, name: &str) -> Value {
-        let response = self
-            .http
-            .post(self.server.url("/auth/login"))
-            .json(&json!({"username": name, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = self.post_login(name, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
+    }
+
+    /// `POST /auth/login` as `name` with a wrong `password`, refused with 401.
+    pub async fn login_refused(&self, name: &str, password: &str) {
+        let response = self.post_login(name, password).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn post_login(&self, name: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.server.url("/auth/login"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .unwrap()
     }
 }

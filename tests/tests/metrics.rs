@@ -61,14 +61,7 @@ async fn metrics_count_what_an_operator_watches() {
     let before = scrape(&service.http, &metrics_url).await;
     service.register("mia", None).await;
     let tokens = service.login("mia").await;
-    let wrong = service
-        .http
-        .post(service.server.url("/auth/login"))
-        .json(&json!({"username": "mia", "password": "not the password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    service.login_refused("mia", "not the password").await;
     let refresh = |token: &str| {
         service
             .http

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use auth_service::telemetry::{LogTo, Telemetry};
 use axum::routing::post;
 use axum::{Json, Router};
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::example::ExampleService;
 use tests::TestServer;
@@ -66,14 +65,9 @@ async fn flow_spans_reach_an_opentelemetry_collector() {
     let service = ExampleService::start(|_| {}).await;
     service.register("otto", None).await;
     service.login("otto").await;
-    let wrong = service
-        .http
-        .post(service.server.url("/auth/login"))
-        .json(&json!({"username": "otto", "password": "not the password at all"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    service
+        .login_refused("otto", "not the password at all")
+        .await;
     // Exports what is buffered, from the SDK's thread, to the collector.
     tokio::task::spawn_blocking(move || telemetry.shutdown())
         .await
