@@ -355,30 +355,25 @@ impl RefreshTokenStore for SqlStore {
     }
 
     async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
-        let ended: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM refresh_families WHERE expires_at < $1 LIMIT $2")
-                .bind(now)
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                .fetch_all(self.pool())
-                .await
-                .map_err(map_err)?;
+        // The same ended families, in id order, for both statements: their tokens first
+        // (they name them), then the families; one transaction.
+        let ended = "SELECT id FROM refresh_families WHERE expires_at < $1 ORDER BY id LIMIT $2";
+        let limit_param = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut tx = self.writes().begin().await.map_err(map_err)?;
         let mut purged = 0;
-        for id in &ended {
-            // The family's tokens first: they name it.
-            let mut tx = self.writes().begin().await.map_err(map_err)?;
-            for sql in [
-                "DELETE FROM refresh_tokens WHERE family_id = $1",
-                "DELETE FROM refresh_families WHERE id = $1",
-            ] {
-                purged += sqlx::query(sql)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?
-                    .rows_affected();
-            }
-            tx.commit().await.map_err(map_err)?;
+        for sql in [
+            format!("DELETE FROM refresh_tokens WHERE family_id IN ({ended})"),
+            format!("DELETE FROM refresh_families WHERE id IN ({ended})"),
+        ] {
+            purged += sqlx::query(&sql)
+                .bind(now)
+                .bind(limit_param)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
         }
+        tx.commit().await.map_err(map_err)?;
         let tokens = self
             .delete_at_most(
                 "refresh_tokens",
