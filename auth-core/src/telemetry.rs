@@ -33,6 +33,7 @@ use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 
 use crate::error::AuthError;
+use crate::events::AuthEvent;
 
 /// Every metric this crate and auth-axum record: name, unit-less description. An exporter
 /// describes them up front so that they appear before their first value.
@@ -75,34 +76,27 @@ pub const METRICS: [(&str, &str); 12] = [
     ),
 ];
 
-/// Counts an event of `kind` ([`Event::kind`](crate::events::AuthEvent::kind)), and the
-/// named counters the operator dashboards start from.
-pub(crate) fn event(kind: &'static str) {
-    metrics::counter!("auth_events_total", "kind" => kind).increment(1);
-    let login = match kind {
-        "login_succeeded" => Some("succeeded"),
-        "login_failed" => Some("failed"),
-        "login_throttled" => Some("throttled"),
-        "login_locked" => Some("locked"),
-        _ => None,
-    };
-    if let Some(outcome) = login {
+/// Counts `event` by kind, and in the named counters the operator dashboards start from.
+pub(crate) fn event(event: &AuthEvent) {
+    metrics::counter!("auth_events_total", "kind" => event.kind()).increment(1);
+    let login = |outcome: &'static str| {
         metrics::counter!("auth_logins_total", "outcome" => outcome).increment(1);
-    }
-    let revocation = match kind {
-        "logged_out" => Some("logout"),
-        "session_revoked" => Some("session"),
-        "all_sessions_revoked" => Some("all_sessions"),
-        "user_deactivated" => Some("user"),
-        "api_key_revoked" => Some("api_key"),
-        _ => None,
     };
-    if let Some(kind) = revocation {
+    let revocation = |kind: &'static str| {
         metrics::counter!("auth_revocations_total", "kind" => kind).increment(1);
-    }
-    match kind {
-        "token_refreshed" => metrics::counter!("auth_refreshes_total").increment(1),
-        "refresh_token_reuse_detected" => {
+    };
+    match event {
+        AuthEvent::LoginSucceeded { .. } => login("succeeded"),
+        AuthEvent::LoginFailed { .. } => login("failed"),
+        AuthEvent::LoginThrottled { .. } => login("throttled"),
+        AuthEvent::LoginLocked { .. } => login("locked"),
+        AuthEvent::LoggedOut { .. } => revocation("logout"),
+        AuthEvent::SessionRevoked { .. } => revocation("session"),
+        AuthEvent::AllSessionsRevoked { .. } => revocation("all_sessions"),
+        AuthEvent::UserDeactivated { .. } => revocation("user"),
+        AuthEvent::ApiKeyRevoked { .. } => revocation("api_key"),
+        AuthEvent::TokenRefreshed { .. } => metrics::counter!("auth_refreshes_total").increment(1),
+        AuthEvent::RefreshTokenReuseDetected { .. } => {
             metrics::counter!("auth_refresh_reuse_detected_total").increment(1);
         }
         _ => {}

@@ -54,6 +54,7 @@ impl AuthConfig {
         problems.check(self.server.trusted_proxies().map(|_| ()));
         self.validate_secrets(&mut problems);
         self.validate_ranges(&mut problems);
+        self.validate_operations(&mut problems);
         if let Err(e) = self.authz.hierarchy() {
             problems.push(ConfigError::Invalid {
                 var: "authz.roles",
@@ -186,6 +187,16 @@ impl AuthConfig {
                 "must be at most a hundred years",
             );
         }
+        if lockout.remember_clients_days > 3_650 {
+            problems.invalid(
+                "AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS",
+                "must be at most ten years",
+            );
+        }
+    }
+
+    /// `[metrics]` and `[maintenance]`.
+    fn validate_operations(&self, problems: &mut Problems) {
         if self.metrics.address().is_err() {
             problems.invalid(
                 "AUTH__METRICS__ADDRESS",
@@ -228,12 +239,6 @@ impl AuthConfig {
             if !range.contains(&value) {
                 problems.invalid(var, reason);
             }
-        }
-        if lockout.remember_clients_days > 3_650 {
-            problems.invalid(
-                "AUTH__LOCKOUT__REMEMBER_CLIENTS_DAYS",
-                "must be at most ten years",
-            );
         }
     }
 

@@ -264,7 +264,7 @@ impl EventHub {
             }
         }
         self.sink.emit(&event);
-        crate::telemetry::event(event.event.kind());
+        crate::telemetry::event(&event.event);
         let wanted = self
             .hooks
             .read()
