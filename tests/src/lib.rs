@@ -20,6 +20,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod provider;
 pub mod python;
+pub mod redis_cluster;
 pub mod saml;
 
 use std::net::SocketAddr;

@@ -48,6 +48,48 @@ async fn redis_store_conforms() {
     .await;
 }
 
+/// Revocations written under the key names of an earlier version (before the hash tag that
+/// keeps them on one cluster node) are moved at connect: an upgrade forgets none.
+#[tokio::test]
+async fn revocations_under_the_earlier_redis_key_names_survive_an_upgrade() {
+    use auth_axum::core::store::redis::RedisStore;
+    use auth_axum::core::token::revocation::RevocationCheck;
+    let Some(url) = tests::redis_url().await else {
+        return;
+    };
+    let prefix = format!("{}:", tests::unique_prefix("upgrade"));
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::pipe()
+        .hset(
+            format!("{prefix}revoked-tokens"),
+            "jti-1",
+            4_000_000_000_i64,
+        )
+        .set(format!("{prefix}revoked-sequence"), 7)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let store = RedisStore::connect(&url, &prefix).await.unwrap();
+    assert_eq!(store.sequence().await.unwrap(), 7);
+    let check = |jti| RevocationCheck {
+        jti,
+        session_id: None,
+        user_id: "u",
+        issued_at: 0,
+        epoch: 0,
+    };
+    assert!(store.is_revoked(&check("jti-1")).await.unwrap());
+    assert!(!store.is_revoked(&check("jti-2")).await.unwrap());
+    let left: bool = redis::cmd("EXISTS")
+        .arg(format!("{prefix}revoked-tokens"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!left, "the old key was renamed");
+    assert_eq!(store.revoke_token("jti-2", 4_000_000_000).await.unwrap(), 8);
+}
+
 #[tokio::test]
 async fn migrations_run_once_and_reconnecting_keeps_data() {
     let dir = tempfile::tempdir().unwrap();

@@ -197,6 +197,18 @@ impl AuthConfig {
 
     /// `[metrics]` and `[maintenance]`.
     fn validate_operations(&self, problems: &mut Problems) {
+        if self.redis.cluster && self.redis.url.is_none() {
+            problems.invalid(
+                "AUTH__REDIS__CLUSTER",
+                "needs AUTH__REDIS__URL: one or more nodes of the cluster, comma-separated",
+            );
+        }
+        if !self.redis.cluster && self.redis.url.as_deref().is_some_and(|u| u.contains(',')) {
+            problems.invalid(
+                "AUTH__REDIS__URL",
+                "names several servers: set AUTH__REDIS__CLUSTER=true for a Redis Cluster",
+            );
+        }
         if self.metrics.address().is_err() {
             problems.invalid(
                 "AUTH__METRICS__ADDRESS",

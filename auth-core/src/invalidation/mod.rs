@@ -28,6 +28,8 @@
 
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+use crate::store::redis::RedisTarget;
 
 use std::fmt;
 use std::sync::Arc;
@@ -188,8 +190,19 @@ impl ChangeBus {
     /// # Errors
     /// [`BusError::Redis`] when Redis cannot be reached now.
     pub async fn redis(url: &str, channel: &str) -> Result<Self, BusError> {
+        Self::redis_to(&RedisTarget::Single(url.to_owned()), channel).await
+    }
+
+    #[cfg(feature = "redis")]
+    /// A bus over the pub/sub of one Redis or of a Redis Cluster (which delivers a message
+    /// published on any node to subscribers on every node: the subscription is kept on one
+    /// seed node, the next one taken when it fails).
+    ///
+    /// # Errors
+    /// [`BusError::Redis`] when Redis cannot be reached now.
+    pub async fn redis_to(target: &RedisTarget, channel: &str) -> Result<Self, BusError> {
         let (tx, _) = broadcast::channel(BACKLOG);
-        let bus = self::redis::RedisBus::connect(url, channel, tx.clone()).await?;
+        let bus = self::redis::RedisBus::connect(target, channel, tx.clone()).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 tx,

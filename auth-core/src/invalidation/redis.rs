@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{BusError, Envelope, Notice};
+use crate::store::redis::{RedisConnection, RedisTarget};
 
 /// How long to wait between attempts to resubscribe after the connection dropped.
 const RETRY_MIN: Duration = Duration::from_millis(50);
@@ -16,7 +16,7 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 const HEARTBEAT: Duration = Duration::from_millis(500);
 
 pub(super) struct RedisBus {
-    publisher: ConnectionManager,
+    publisher: RedisConnection,
     channel: String,
     subscriber: JoinHandle<()>,
 }
@@ -29,20 +29,19 @@ impl Drop for RedisBus {
 
 impl RedisBus {
     pub(super) async fn connect(
-        url: &str,
+        target: &RedisTarget,
         channel: &str,
         tx: broadcast::Sender<Notice>,
     ) -> Result<Self, BusError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(RETRY_MAX);
-        let publisher = client.get_connection_manager_with_config(config).await?;
+        let clients = target
+            .nodes()
+            .iter()
+            .map(|url| redis::Client::open(url.as_str()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let publisher = RedisConnection::connect(target, 2).await?;
         let (ready_tx, ready_rx) = oneshot::channel();
         let subscriber = tokio::spawn(subscribe_loop(
-            client,
+            clients,
             channel.to_owned(),
             tx,
             Some(ready_tx),
@@ -76,15 +75,27 @@ impl RedisBus {
 }
 
 /// Subscribes, forwards every message, and on a dropped connection resubscribes with backoff
-/// and tells subscribers to resync. `ready` hears the outcome of the first attempt.
+/// (to the next of `clients`, the nodes of a cluster: any of them hears every message) and
+/// tells subscribers to resync. `ready` hears the outcome of the first attempt.
 async fn subscribe_loop(
-    client: redis::Client,
+    clients: Vec<redis::Client>,
     channel: String,
     tx: broadcast::Sender<Notice>,
     mut ready: Option<oneshot::Sender<redis::RedisResult<()>>>,
 ) {
     let mut delay = RETRY_MIN;
+    let mut attempt = 0usize;
     loop {
+        let Some(client) = clients.get(attempt % clients.len().max(1)) else {
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(Err(redis::RedisError::from((
+                    redis::ErrorKind::InvalidClientConfig,
+                    "no Redis node to subscribe on",
+                ))));
+            }
+            return;
+        };
+        attempt = attempt.wrapping_add(1);
         let subscribed = async {
             let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&channel).await?;
@@ -95,6 +106,11 @@ async fn subscribe_loop(
             (Ok(pubsub), Some(ready)) => {
                 let _ = ready.send(Ok(()));
                 pubsub
+            }
+            // At the start, each node once before giving up.
+            (Err(_), Some(waiting)) if attempt < clients.len() => {
+                ready = Some(waiting);
+                continue;
             }
             (Err(e), Some(ready)) => {
                 let _ = ready.send(Err(e));

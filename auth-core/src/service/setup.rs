@@ -469,7 +469,7 @@ pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError
     }
     let (stores, sql) = sql_stores(config).await?;
     let stores = match &config.redis.url {
-        Some(url) => shared_through_redis(stores, config, url).await?,
+        Some(_) => shared_through_redis(stores, config).await?,
         None => stores,
     };
     Ok(Connected { stores, sql })
@@ -477,24 +477,19 @@ pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError
 
 /// `stores` with the shared state in Redis and the change bus joined.
 #[cfg(feature = "redis")]
-async fn shared_through_redis(
-    stores: Stores,
-    config: &AuthConfig,
-    url: &str,
-) -> Result<Stores, SetupError> {
-    let bus = ChangeBus::redis(url, &config.redis.changes_channel()).await?;
+async fn shared_through_redis(stores: Stores, config: &AuthConfig) -> Result<Stores, SetupError> {
+    let Some(target) = config.redis.target() else {
+        return Ok(stores);
+    };
+    let bus = ChangeBus::redis_to(&target, &config.redis.changes_channel()).await?;
     Ok(stores
-        .with_redis(RedisStore::connect(url, &config.redis.prefix).await?)
+        .with_redis(RedisStore::connect_to(&target, &config.redis.prefix).await?)
         .shared_through(bus, Arc::new(SystemClock)))
 }
 
 /// A build without Redis refuses a configuration that names it.
 #[cfg(not(feature = "redis"))]
-async fn shared_through_redis(
-    _stores: Stores,
-    _config: &AuthConfig,
-    _url: &str,
-) -> Result<Stores, SetupError> {
+async fn shared_through_redis(_stores: Stores, _config: &AuthConfig) -> Result<Stores, SetupError> {
     Err(SetupError::Config(ConfigError::Invalid {
         var: "AUTH__REDIS__URL",
         reason: "this build has no Redis support: enable the `redis` feature of auth-axum"

@@ -1,8 +1,10 @@
-//! Failed-login counts of the lockout: a hash `<prefix>lockout:a:<login>` per login name and
-//! `<prefix>lockout:c:<client length>:<client>:<login>` per login name and client (the length
-//! keeps the two parts apart whatever they contain), each with fields `n` (failures), `t` (the
-//! last one) and, per client, `ok` (the last successful login); and a set
-//! `<prefix>lockout:clients:<login>` of the clients with failures, for the unlock. Failure
+//! Failed-login counts of the lockout, every key of one login name in its slot (hash tag
+//! `{l:<login>}`, so that a Redis Cluster runs each script on one node): a hash
+//! `<prefix>{l:<login>}:lockout:a` per login name and
+//! `<prefix>{l:<login>}:lockout:c:<client length>:<client>` per login name and client (the
+//! length keeps the client apart from what follows), each with fields `n` (failures), `t`
+//! (the last one) and, per client, `ok` (the last successful login); and a set
+//! `<prefix>{l:<login>}:lockout:clients` of the clients with failures, for the unlock. Failure
 //! keys expire when forgotten; a client's success is kept as long as it is remembered.
 
 use async_trait::async_trait;
@@ -42,8 +44,8 @@ if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS
 return 1
 ";
 
-/// KEYS: the login name's hash, the clients set. ARGV: the client key prefix
-/// (`<prefix>lockout:c:`), the login name. Zeroes every count; returns 1 when one was set.
+/// KEYS: the login name's hash, the clients set. ARGV: the login name's client key prefix
+/// (`<prefix>{l:<login>}:lockout:c:`). Zeroes every count; returns 1 when one was set.
 const FORGIVE_LUA: &str = r"
 local forgiven = 0
 local function zero(key)
@@ -54,7 +56,7 @@ local function zero(key)
 end
 zero(KEYS[1])
 for _, client in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  zero(ARGV[1] .. string.len(client) .. ':' .. client .. ':' .. ARGV[2])
+  zero(ARGV[1] .. string.len(client) .. ':' .. client)
 end
 redis.call('DEL', KEYS[2])
 return forgiven
@@ -66,23 +68,23 @@ static FORGIVE: Lua = Lua::new(|| redis::Script::new(FORGIVE_LUA));
 
 impl RedisStore {
     fn lockout_account_key(&self, account: &str) -> String {
-        format!("{}lockout:a:{account}", self.prefix)
+        self.tagged(&format!("l:{account}"), "lockout:a")
     }
 
-    fn lockout_client_prefix(&self) -> String {
-        format!("{}lockout:c:", self.prefix)
+    fn lockout_client_prefix(&self, account: &str) -> String {
+        self.tagged(&format!("l:{account}"), "lockout:c:")
     }
 
     fn lockout_client_key(&self, account: &str, client: &str) -> String {
         format!(
-            "{}{}:{client}:{account}",
-            self.lockout_client_prefix(),
+            "{}{}:{client}",
+            self.lockout_client_prefix(account),
             client.len()
         )
     }
 
     fn lockout_clients_key(&self, account: &str) -> String {
-        format!("{}lockout:clients:{account}", self.prefix)
+        self.tagged(&format!("l:{account}"), "lockout:clients")
     }
 }
 
@@ -182,8 +184,7 @@ impl LockoutStore for RedisStore {
         let forgiven: i64 = FORGIVE
             .key(self.lockout_account_key(account))
             .key(self.lockout_clients_key(account))
-            .arg(self.lockout_client_prefix())
-            .arg(account)
+            .arg(self.lockout_client_prefix(account))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

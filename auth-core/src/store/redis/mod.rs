@@ -1,32 +1,41 @@
 //! Redis backend for the state several instances share: sessions, token revocations,
 //! refresh-token families and rate-limit/lockout counters. One [`RedisStore`] is a
-//! multiplexed, self-reconnecting connection ([`ConnectionManager`]); every key starts with the
-//! configured prefix (`AUTH__REDIS__PREFIX`, default `auth:`).
+//! multiplexed, self-reconnecting connection to one Redis or to a Redis Cluster
+//! ([`RedisTarget`]); every key starts with the configured prefix (`AUTH__REDIS__PREFIX`,
+//! default `auth:`).
+//!
+//! Every key a script touches shares one hash tag (`{...}`), so that on a cluster each script
+//! runs on the one node holding its slot: per user (`{u:<user>}`: sessions and their index,
+//! the user's refresh families), per refresh family (`{f:<family>}`), per login name
+//! (`{l:<login>}`: lockout), and one tag for the revocations (`{revoked}`, read whole by every
+//! instance). Lookups by something other than the owner (a session by id or by cookie, a
+//! refresh token by hash) go through a pointer in a slot of its own, written before what it
+//! points at and deleted after, so that a pointer left by a failure points at nothing.
 //!
 //! One module per store trait, like the SQL backend:
 //!
-//! - `session`: hashes `<prefix>session:<id>` expiring at the session's absolute end (as a
-//!   time to live, so the Redis server's clock does not matter), indexed per user by a sorted
-//!   set `<prefix>user-sessions:<user>` scored by last use. Creation with eviction, touch and
-//!   deletion are Lua scripts, so each is atomic across instances.
-//! - `revocation`: three hashes, `<prefix>revoked-tokens`, `-sessions` and `-users`, whose
+//! - `session`: hashes `<prefix>{u:<user>}:session:<id>` expiring at the session's absolute
+//!   end (as a time to live, so the Redis server's clock does not matter), indexed per user by
+//!   a sorted set scored by last use. Creation with eviction, touch and deletion are Lua
+//!   scripts, so each is atomic across instances.
+//! - `revocation`: three hashes, `<prefix>{revoked}:tokens`, `:sessions` and `:users`, whose
 //!   entries carry their own expiry (purged by `purge_expired`); merging keeps the later
-//!   expiry and cut-off, like the SQL store. `<prefix>revoked-sequence` counts them (the
+//!   expiry and cut-off, like the SQL store. `<prefix>{revoked}:sequence` counts them (the
 //!   revocation sequence, taken in the same script as the write).
-//! - `refresh`: families `<prefix>family:<id>` and tokens `<prefix>refresh:<hash>`, indexed per
-//!   user and per family and by expiry for purging; rotation is one compare-and-set script,
-//!   so exactly one of many concurrent rotations wins.
+//! - `refresh`: families `<prefix>{f:<id>}:family` with their tokens, indexed per user and by
+//!   expiry for purging; rotation is one compare-and-set script, so exactly one of many
+//!   concurrent rotations wins.
 //! - `throttle`: counters `<prefix>counter:<key>` in fixed windows.
 //! - `rate_limit`: GCRA quotas `<prefix>rate:<quota>:<key>`, one script per check, on
 //!   Redis's clock.
 //! - `lockout`: failed logins per login name and per login name and client
-//!   (`<prefix>lockout:*`), counted by one script for both.
+//!   (`<prefix>{l:<login>}:lockout:*`), counted by one script for both.
 //! - `pending`: ceremonies between start and finish, `<prefix>pending:<id>`, taken by a
 //!   script that checks kind and expiry and deletes.
 //!
-//! Each Lua script is built (and hashed) once per process and sent by its hash. The scripts
-//! touch keys they derive, so they assume a single Redis, not a cluster.
+//! Each Lua script is built (and hashed) once per process and sent by its hash.
 
+mod conn;
 mod lockout;
 mod pending;
 mod rate_limit;
@@ -36,10 +45,9 @@ mod session;
 mod throttle;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
+pub(crate) use self::conn::RedisConnection;
+pub use self::conn::RedisTarget;
 use super::StoreError;
 
 /// A Lua script, hashed once and sent by hash (`EVALSHA`, loaded on first use).
@@ -48,14 +56,16 @@ type Lua = std::sync::LazyLock<redis::Script>;
 /// A Redis-backed store.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: String,
+    cluster: bool,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
+            .field("cluster", &self.cluster)
             .finish_non_exhaustive()
     }
 }
@@ -70,20 +80,36 @@ impl RedisStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
+        Self::connect_to(&RedisTarget::Single(url.to_owned()), prefix).await
+    }
+
+    /// Connects to one Redis or to a Redis Cluster; keys start with `prefix`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), auth_core::store::StoreError> {
+    /// use auth_core::store::redis::{RedisStore, RedisTarget};
+    ///
+    /// let nodes = "redis://10.0.0.1:6379,redis://10.0.0.2:6379";
+    /// let store = RedisStore::connect_to(&RedisTarget::from_url(nodes, true), "auth:").await?;
+    /// store.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when Redis cannot be reached.
+    pub async fn connect_to(target: &RedisTarget, prefix: &str) -> Result<Self, StoreError> {
+        let conn = RedisConnection::connect(target, 1)
             .await
             .map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             conn,
             prefix: prefix.to_owned(),
-        })
+            cluster: target.is_cluster(),
+        };
+        if !store.cluster {
+            store.move_revocations().await?;
+        }
+        Ok(store)
     }
 
     /// Answers when Redis does.
@@ -99,20 +125,35 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    fn session_key(&self, id: &str) -> String {
-        format!("{}session:{id}", self.prefix)
+    /// The key of `what` in the slot of `tag` (a Redis Cluster hash tag, `{tag}`): every key
+    /// a script touches shares one, so the script runs on the one node that holds them.
+    fn tagged(&self, tag: &str, what: &str) -> String {
+        format!("{}{{{tag}}}:{what}", self.prefix)
     }
 
+    /// Session `id` of `user_id` (or, with an empty id, the prefix of the user's sessions).
+    fn session_key(&self, user_id: &str, id: &str) -> String {
+        self.tagged(&format!("u:{user_id}"), &format!("session:{id}"))
+    }
+
+    /// The user's sessions by last use.
     fn user_key(&self, user_id: &str) -> String {
-        format!("{}user-sessions:{user_id}", self.prefix)
+        self.tagged(&format!("u:{user_id}"), "sessions")
     }
 
+    /// The pointer from a session id to its user.
+    fn session_user_key(&self, id: &str) -> String {
+        format!("{}session-user:{id}", self.prefix)
+    }
+
+    /// The pointer from a cookie secret's hash to its session and user.
     fn secret_key(&self, hash: &str) -> String {
         format!("{}session-secret:{hash}", self.prefix)
     }
 
+    /// The revocation hashes and the sequence, one slot for the four.
     fn revoked_key(&self, what: &str) -> String {
-        format!("{}revoked-{what}", self.prefix)
+        self.tagged("revoked", what)
     }
 }
 

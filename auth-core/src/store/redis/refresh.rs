@@ -1,6 +1,11 @@
-//! Refresh families: hashes `<prefix>family:<id>` and tokens `<prefix>refresh:<hash>`,
-//! indexed per user and per family and by expiry for purging; rotation is one compare-and-set
-//! script, so exactly one of many concurrent rotations wins.
+//! Refresh families, every key of one family in its slot (hash tag `{f:<family>}`, so that a
+//! Redis Cluster runs each script on one node): the family `<prefix>{f:<id>}:family`, its
+//! tokens `<prefix>{f:<id>}:refresh:<hash>` and their set `<prefix>{f:<id>}:tokens`, each
+//! expiring with what it holds. Rotation is one compare-and-set script, so exactly one of many
+//! concurrent rotations wins. Kept elsewhere: the pointer from a token's hash to its family
+//! `<prefix>refresh-family:<hash>` (written before the token, so one left by a failure points
+//! at nothing), the user's families `<prefix>{u:<user>}:families`, and every family by expiry
+//! `<prefix>{refresh}:families-by-expiry`, read by the purge.
 
 use std::collections::HashMap;
 
@@ -11,106 +16,158 @@ use super::{number, optional_number, pairs, unavailable, Lua, RedisStore};
 use crate::error::StoreError;
 use crate::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore, RotateOutcome};
 
-/// KEYS: none (the keys derive from the prefix). ARGV: prefix, family id, user, created_at,
-/// expires_at, token hash, token issued_at, token expires_at. Returns 0 on a conflict.
+/// KEYS: family hash, family token set, first token's hash (the family's slot). ARGV: user,
+/// created_at, expires_at, token hash, token issued_at, token expires_at. Returns 0 on a
+/// conflict.
 const CREATE_FAMILY_LUA: &str = r"
-local p = ARGV[1]
-if redis.call('EXISTS', p .. 'family:' .. ARGV[2]) == 1
-  or redis.call('EXISTS', p .. 'refresh:' .. ARGV[6]) == 1 then return 0 end
-redis.call('HSET', p .. 'family:' .. ARGV[2], 'user_id', ARGV[3], 'created_at', ARGV[4],
-  'expires_at', ARGV[5])
-redis.call('SADD', p .. 'user-families:' .. ARGV[3], ARGV[2])
-redis.call('ZADD', p .. 'families-by-expiry', ARGV[5], ARGV[2])
-redis.call('HSET', p .. 'refresh:' .. ARGV[6], 'family_id', ARGV[2], 'issued_at', ARGV[7],
-  'expires_at', ARGV[8])
-redis.call('SADD', p .. 'family-tokens:' .. ARGV[2], ARGV[6])
-redis.call('ZADD', p .. 'refresh-by-expiry', ARGV[8], ARGV[6])
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'user_id', ARGV[1], 'created_at', ARGV[2], 'expires_at', ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(ARGV[3]) - tonumber(ARGV[2])))
+redis.call('HSET', KEYS[3], 'issued_at', ARGV[5], 'expires_at', ARGV[6])
+redis.call('EXPIRE', KEYS[3], math.max(1, tonumber(ARGV[6]) - tonumber(ARGV[5])))
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[2], math.max(1, tonumber(ARGV[3]) - tonumber(ARGV[2])))
 return 1
 ";
 
-/// ARGV: prefix, token hash. Returns the token's and its family's fields.
+/// KEYS: the token's hash, its family's hash. Returns the token's and the family's fields.
 const FIND_TOKEN_LUA: &str = r"
-local p = ARGV[1]
-local token = redis.call('HGETALL', p .. 'refresh:' .. ARGV[2])
+local token = redis.call('HGETALL', KEYS[1])
 if #token == 0 then return {{}, {}} end
-local family = redis.call('HGET', p .. 'refresh:' .. ARGV[2], 'family_id')
-return {token, redis.call('HGETALL', p .. 'family:' .. family)}
+return {token, redis.call('HGETALL', KEYS[2])}
 ";
 
-/// ARGV: prefix, used hash, used_at, successor hash, family, issued_at, expires_at.
+/// KEYS: used token's hash, successor's hash, family token set (the family's slot). ARGV:
+/// used_at, successor hash, issued_at, expires_at.
 const ROTATE_LUA: &str = r"
-local p = ARGV[1]
-local key = p .. 'refresh:' .. ARGV[2]
-if redis.call('EXISTS', key) == 0 then return 'not_found' end
-local used = redis.call('HGET', key, 'used_at')
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
+local used = redis.call('HGET', KEYS[1], 'used_at')
 if used and used ~= '' then return 'used:' .. used end
-redis.call('HSET', key, 'used_at', ARGV[3])
-redis.call('HSET', p .. 'refresh:' .. ARGV[4], 'family_id', ARGV[5], 'issued_at', ARGV[6],
-  'expires_at', ARGV[7])
-redis.call('SADD', p .. 'family-tokens:' .. ARGV[5], ARGV[4])
-redis.call('ZADD', p .. 'refresh-by-expiry', ARGV[7], ARGV[4])
+redis.call('HSET', KEYS[1], 'used_at', ARGV[1])
+redis.call('HSET', KEYS[2], 'issued_at', ARGV[3], 'expires_at', ARGV[4])
+redis.call('EXPIRE', KEYS[2], math.max(1, tonumber(ARGV[4]) - tonumber(ARGV[3])))
+redis.call('SADD', KEYS[3], ARGV[2])
 return 'rotated'
 ";
 
-/// ARGV: prefix, at, reason, family ids... Revokes the live ones; returns their ids.
-const REVOKE_FAMILIES_LUA: &str = r"
-local p = ARGV[1]
-local revoked = {}
-for i = 4, #ARGV do
-  local key = p .. 'family:' .. ARGV[i]
-  if redis.call('EXISTS', key) == 1 then
-    local at = redis.call('HGET', key, 'revoked_at')
-    if not at or at == '' then
-      redis.call('HSET', key, 'revoked_at', ARGV[2], 'revoked_reason', ARGV[3])
-      table.insert(revoked, ARGV[i])
-    end
-  end
-end
-return revoked
+/// KEYS: family hash. ARGV: at, reason. Returns 1 when it revoked a live family.
+const REVOKE_FAMILY_LUA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local at = redis.call('HGET', KEYS[1], 'revoked_at')
+if at and at ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'revoked_at', ARGV[1], 'revoked_reason', ARGV[2])
+return 1
 ";
 
-/// ARGV: prefix, user. Revokes nothing; returns `{id, fields}` of each of the user's families.
-const USER_FAMILIES_LUA: &str = r"
-local p = ARGV[1]
-local out = {}
-for _, id in ipairs(redis.call('SMEMBERS', p .. 'user-families:' .. ARGV[2])) do
-  local fields = redis.call('HGETALL', p .. 'family:' .. id)
-  if #fields > 0 then table.insert(out, {id, fields}) end
+/// KEYS: the user's family set. ARGV: family id, seconds it lives. Adds the family and keeps
+/// the set at least that long.
+const INDEX_FAMILY_LUA: &str = r"
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+";
+
+/// KEYS: family hash, family token set. ARGV: the family's token key prefix. Deletes the
+/// family and its tokens; returns `{records deleted, user, token hashes...}`.
+const DROP_FAMILY_LUA: &str = r"
+local user = redis.call('HGET', KEYS[1], 'user_id') or ''
+local out = {0, user}
+for _, hash in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  out[1] = out[1] + redis.call('DEL', ARGV[1] .. hash)
+  table.insert(out, hash)
 end
+redis.call('DEL', KEYS[2])
+out[1] = tostring(out[1] + redis.call('DEL', KEYS[1]))
 return out
-";
-
-/// ARGV: prefix, now, limit. Deletes at most `limit` families that ended before `now` with
-/// all their tokens, and at most `limit` tokens that expired; returns how many records went.
-const PURGE_FAMILIES_LUA: &str = r"
-local p = ARGV[1]
-local count = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'families-by-expiry', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])) do
-  local user = redis.call('HGET', p .. 'family:' .. id, 'user_id')
-  if user then redis.call('SREM', p .. 'user-families:' .. user, id) end
-  for _, hash in ipairs(redis.call('SMEMBERS', p .. 'family-tokens:' .. id)) do
-    count = count + redis.call('DEL', p .. 'refresh:' .. hash)
-    redis.call('ZREM', p .. 'refresh-by-expiry', hash)
-  end
-  redis.call('DEL', p .. 'family-tokens:' .. id)
-  count = count + redis.call('DEL', p .. 'family:' .. id)
-  redis.call('ZREM', p .. 'families-by-expiry', id)
-end
-for _, hash in ipairs(redis.call('ZRANGEBYSCORE', p .. 'refresh-by-expiry', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])) do
-  local family = redis.call('HGET', p .. 'refresh:' .. hash, 'family_id')
-  if family then redis.call('SREM', p .. 'family-tokens:' .. family, hash) end
-  count = count + redis.call('DEL', p .. 'refresh:' .. hash)
-  redis.call('ZREM', p .. 'refresh-by-expiry', hash)
-end
-return count
 ";
 
 static CREATE_FAMILY: Lua = Lua::new(|| redis::Script::new(CREATE_FAMILY_LUA));
 static FIND_TOKEN: Lua = Lua::new(|| redis::Script::new(FIND_TOKEN_LUA));
 static ROTATE: Lua = Lua::new(|| redis::Script::new(ROTATE_LUA));
-static REVOKE_FAMILIES: Lua = Lua::new(|| redis::Script::new(REVOKE_FAMILIES_LUA));
-static USER_FAMILIES: Lua = Lua::new(|| redis::Script::new(USER_FAMILIES_LUA));
-static PURGE_FAMILIES: Lua = Lua::new(|| redis::Script::new(PURGE_FAMILIES_LUA));
+static REVOKE_FAMILY: Lua = Lua::new(|| redis::Script::new(REVOKE_FAMILY_LUA));
+static INDEX_FAMILY: Lua = Lua::new(|| redis::Script::new(INDEX_FAMILY_LUA));
+static DROP_FAMILY: Lua = Lua::new(|| redis::Script::new(DROP_FAMILY_LUA));
+
+impl RedisStore {
+    fn family_key(&self, family_id: &str) -> String {
+        self.tagged(&format!("f:{family_id}"), "family")
+    }
+
+    fn family_tokens_key(&self, family_id: &str) -> String {
+        self.tagged(&format!("f:{family_id}"), "tokens")
+    }
+
+    /// Token `hash` of the family (or, with an empty hash, the prefix of its tokens).
+    fn refresh_key(&self, family_id: &str, hash: &str) -> String {
+        self.tagged(&format!("f:{family_id}"), &format!("refresh:{hash}"))
+    }
+
+    /// The pointer from a token's hash to its family.
+    fn refresh_family_key(&self, hash: &str) -> String {
+        format!("{}refresh-family:{hash}", self.prefix)
+    }
+
+    fn user_families_key(&self, user_id: &str) -> String {
+        self.tagged(&format!("u:{user_id}"), "families")
+    }
+
+    /// Every family by expiry, for the purge.
+    fn families_by_expiry_key(&self) -> String {
+        self.tagged("refresh", "families-by-expiry")
+    }
+
+    async fn family_fields(&self, family_id: &str) -> Result<HashMap<String, String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hgetall(self.family_key(family_id))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn revoke_one_family(
+        &self,
+        family_id: &str,
+        at: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let revoked: i64 = REVOKE_FAMILY
+            .key(self.family_key(family_id))
+            .arg(at)
+            .arg(reason)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(revoked == 1)
+    }
+
+    /// Deletes one family, its tokens and the pointers to them; returns the records deleted.
+    async fn drop_family(&self, family_id: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let dropped: Vec<String> = DROP_FAMILY
+            .key(self.family_key(family_id))
+            .key(self.family_tokens_key(family_id))
+            .arg(self.refresh_key(family_id, ""))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let mut parts = dropped.into_iter();
+        let count: u64 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let user = parts.next().unwrap_or_default();
+        let pointers: Vec<String> = parts.map(|hash| self.refresh_family_key(&hash)).collect();
+        if !pointers.is_empty() {
+            conn.del::<_, ()>(pointers).await.map_err(unavailable)?;
+        }
+        if !user.is_empty() {
+            conn.srem::<_, _, ()>(self.user_families_key(&user), family_id)
+                .await
+                .map_err(unavailable)?;
+        }
+        conn.zrem::<_, _, ()>(self.families_by_expiry_key(), family_id)
+            .await
+            .map_err(unavailable)?;
+        Ok(count)
+    }
+}
 
 fn family_from(id: &str, fields: &HashMap<String, String>) -> Result<RefreshFamily, StoreError> {
     let mut family = RefreshFamily::new(
@@ -152,9 +209,27 @@ impl RefreshTokenStore for RedisStore {
         first: &RefreshTokenRecord,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let created: i64 = CREATE_FAMILY
-            .arg(&self.prefix)
+        let pointer = self.refresh_family_key(&first.token_hash);
+        // The pointer first (unless it is another family's: a conflict); one left by a
+        // failure below points at a token that is not there.
+        let token_ttl = (first.expires_at - first.issued_at).max(1).unsigned_abs();
+        let pointed: bool = redis::cmd("SET")
+            .arg(&pointer)
             .arg(&family.id)
+            .arg("NX")
+            .arg("EX")
+            .arg(token_ttl)
+            .query_async::<Option<String>>(&mut conn)
+            .await
+            .map_err(unavailable)?
+            .is_some();
+        if !pointed {
+            return Err(StoreError::Conflict { field: "id" });
+        }
+        let created: i64 = CREATE_FAMILY
+            .key(self.family_key(&family.id))
+            .key(self.family_tokens_key(&family.id))
+            .key(self.refresh_key(&family.id, &first.token_hash))
             .arg(&family.user_id)
             .arg(family.created_at)
             .arg(family.expires_at)
@@ -164,11 +239,21 @@ impl RefreshTokenStore for RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        if created == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict { field: "id" })
+        if created != 1 {
+            conn.del::<_, ()>(&pointer).await.map_err(unavailable)?;
+            return Err(StoreError::Conflict { field: "id" });
         }
+        let family_ttl = (family.expires_at - family.created_at).max(1);
+        INDEX_FAMILY
+            .key(self.user_families_key(&family.user_id))
+            .arg(&family.id)
+            .arg(family_ttl)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        conn.zadd::<_, _, _, ()>(self.families_by_expiry_key(), &family.id, family.expires_at)
+            .await
+            .map_err(unavailable)
     }
 
     async fn find_token(
@@ -176,17 +261,26 @@ impl RefreshTokenStore for RedisStore {
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, RefreshFamily)>, StoreError> {
         let mut conn = self.conn.clone();
+        let family_id: Option<String> = conn
+            .get(self.refresh_family_key(token_hash))
+            .await
+            .map_err(unavailable)?;
+        let Some(family_id) = family_id else {
+            return Ok(None);
+        };
         let (token, family): (Vec<String>, Vec<String>) = FIND_TOKEN
-            .arg(&self.prefix)
-            .arg(token_hash)
+            .key(self.refresh_key(&family_id, token_hash))
+            .key(self.family_key(&family_id))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
         if token.is_empty() || family.is_empty() {
             return Ok(None);
         }
-        let record = record_from(token_hash, &pairs(token))?;
-        let family = family_from(&record.family_id, &pairs(family))?;
+        let mut token = pairs(token);
+        token.insert("family_id".to_owned(), family_id.clone());
+        let record = record_from(token_hash, &token)?;
+        let family = family_from(&family_id, &pairs(family))?;
         Ok(Some((record, family)))
     }
 
@@ -197,12 +291,24 @@ impl RefreshTokenStore for RedisStore {
         successor: &RefreshTokenRecord,
     ) -> Result<RotateOutcome, StoreError> {
         let mut conn = self.conn.clone();
+        let family_id = &successor.family_id;
+        let ttl = (successor.expires_at - successor.issued_at)
+            .max(1)
+            .unsigned_abs();
+        // The successor's pointer first: should the rotation lose, it points at nothing.
+        conn.set_ex::<_, _, ()>(
+            self.refresh_family_key(&successor.token_hash),
+            family_id,
+            ttl,
+        )
+        .await
+        .map_err(unavailable)?;
         let outcome: String = ROTATE
-            .arg(&self.prefix)
-            .arg(used_hash)
+            .key(self.refresh_key(family_id, used_hash))
+            .key(self.refresh_key(family_id, &successor.token_hash))
+            .key(self.family_tokens_key(family_id))
             .arg(used_at)
             .arg(&successor.token_hash)
-            .arg(&successor.family_id)
             .arg(successor.issued_at)
             .arg(successor.expires_at)
             .invoke_async(&mut conn)
@@ -220,11 +326,7 @@ impl RefreshTokenStore for RedisStore {
     }
 
     async fn get_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
-        let mut conn = self.conn.clone();
-        let fields: HashMap<String, String> = conn
-            .hgetall(format!("{}family:{family_id}", self.prefix))
-            .await
-            .map_err(unavailable)?;
+        let fields = self.family_fields(family_id).await?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -237,16 +339,7 @@ impl RefreshTokenStore for RedisStore {
         at: i64,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let revoked: Vec<String> = REVOKE_FAMILIES
-            .arg(&self.prefix)
-            .arg(at)
-            .arg(reason)
-            .arg(family_id)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(!revoked.is_empty())
+        self.revoke_one_family(family_id, at, reason).await
     }
 
     async fn revoke_user_families(
@@ -257,20 +350,18 @@ impl RefreshTokenStore for RedisStore {
     ) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn.clone();
         let ids: Vec<String> = conn
-            .smembers(format!("{}user-families:{user_id}", self.prefix))
+            .smembers(self.user_families_key(user_id))
             .await
             .map_err(unavailable)?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        // One script per family: each family is in a slot of its own.
+        let mut revoked = Vec::new();
+        for id in ids {
+            if self.revoke_one_family(&id, at, reason).await? {
+                revoked.push(id);
+            }
         }
-        REVOKE_FAMILIES
-            .arg(&self.prefix)
-            .arg(at)
-            .arg(reason)
-            .arg(ids)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)
+        revoked.sort();
+        Ok(revoked)
     }
 
     async fn list_user_families(
@@ -279,29 +370,41 @@ impl RefreshTokenStore for RedisStore {
         now: i64,
     ) -> Result<Vec<RefreshFamily>, StoreError> {
         let mut conn = self.conn.clone();
-        let rows: Vec<(String, Vec<String>)> = USER_FAMILIES
-            .arg(&self.prefix)
-            .arg(user_id)
-            .invoke_async(&mut conn)
+        let ids: Vec<String> = conn
+            .smembers(self.user_families_key(user_id))
             .await
             .map_err(unavailable)?;
-        let mut families = rows
-            .into_iter()
-            .map(|(id, flat)| family_from(&id, &pairs(flat)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut families = Vec::with_capacity(ids.len());
+        for id in ids {
+            let fields = self.family_fields(&id).await?;
+            if !fields.is_empty() {
+                families.push(family_from(&id, &fields)?);
+            }
+        }
         families.retain(|f| f.revoked_at.is_none() && f.expires_at > now);
         crate::token::refresh::newest_first(&mut families);
         Ok(families)
     }
 
+    /// Families that ended before `now`, by the expiry index, each deleted with its tokens
+    /// (tokens that expired in a live family expire in Redis by themselves).
     async fn purge_expired_families(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
-        PURGE_FAMILIES
-            .arg(&self.prefix)
-            .arg(now)
+        let ended: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.families_by_expiry_key())
+            .arg("-inf")
+            .arg(format!("({now}"))
+            .arg("BYSCORE")
+            .arg("LIMIT")
+            .arg(0)
             .arg(limit.min(i64::MAX as u64))
-            .invoke_async(&mut conn)
+            .query_async(&mut conn)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        let mut purged = 0;
+        for id in ended {
+            purged += self.drop_family(&id).await?;
+        }
+        Ok(purged)
     }
 }

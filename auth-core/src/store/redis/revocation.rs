@@ -1,5 +1,10 @@
-//! Revocations: three hashes, `<prefix>revoked-tokens`, `-sessions` and `-users`, whose
-//! entries carry their own expiry, and the revocation sequence `<prefix>revoked-sequence`.
+//! Revocations: three hashes, `<prefix>{revoked}:tokens`, `:sessions` and `:users`, whose
+//! entries carry their own expiry, and the revocation sequence `<prefix>{revoked}:sequence`:
+//! one hash tag for the four, so that a Redis Cluster keeps them on one node (every instance
+//! reads them all to build its revocation view).
+//!
+//! Before the hash tag the four were `<prefix>revoked-tokens` (and so on): on a single Redis
+//! they are renamed at connect, so that an upgrade forgets no revocation.
 
 use std::collections::HashMap;
 
@@ -52,6 +57,13 @@ end
 return purged
 ";
 
+/// KEYS: the sequence, the three revocation hashes. Reads them in one atomic step.
+const ACTIVE_LUA: &str = r"
+return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]),
+  redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4])}
+";
+
+static ACTIVE: Lua = Lua::new(|| redis::Script::new(ACTIVE_LUA));
 static REVOKE: Lua = Lua::new(|| redis::Script::new(REVOKE_LUA));
 static PURGE: Lua = Lua::new(|| redis::Script::new(PURGE_LUA));
 
@@ -71,7 +83,29 @@ fn cutoff_from(value: &str) -> Result<UserCutoff, StoreError> {
     }
 }
 
+/// The revocation keys' names before they shared a hash tag.
+const UNTAGGED: [&str; 4] = ["tokens", "sessions", "users", "sequence"];
+
 impl RedisStore {
+    /// Renames the revocation keys of an earlier version (`<prefix>revoked-tokens`, ...) to
+    /// the tagged names, on a single Redis, unless a tagged key exists already.
+    pub(super) async fn move_revocations(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        for what in UNTAGGED {
+            let old = format!("{}revoked-{what}", self.prefix);
+            if conn.exists(&old).await.map_err(unavailable)? {
+                let moved: bool = conn
+                    .rename_nx(&old, self.revoked_key(what))
+                    .await
+                    .map_err(unavailable)?;
+                if !moved {
+                    tracing::warn!(key = %old, "revocations under an earlier key name left in place: the tagged key exists");
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn revoke(&self, what: &str, field: &str, value: String) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         REVOKE
@@ -145,19 +179,18 @@ impl RevocationStore for RedisStore {
 
     async fn active(&self, now: i64) -> Result<RevocationSnapshot, StoreError> {
         let mut conn = self.conn.clone();
-        // One transaction: the sequence number and the entries it counts.
+        // One atomic step: the sequence number and the entries it counts.
         let (sequence, tokens, sessions, users): (
-            Option<u64>,
+            u64,
             HashMap<String, i64>,
             HashMap<String, i64>,
             HashMap<String, String>,
-        ) = redis::pipe()
-            .atomic()
-            .get(self.revoked_key("sequence"))
-            .hgetall(self.revoked_key("tokens"))
-            .hgetall(self.revoked_key("sessions"))
-            .hgetall(self.revoked_key("users"))
-            .query_async(&mut conn)
+        ) = ACTIVE
+            .key(self.revoked_key("sequence"))
+            .key(self.revoked_key("tokens"))
+            .key(self.revoked_key("sessions"))
+            .key(self.revoked_key("users"))
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
         let mut set = RevocationSet::default();
@@ -174,6 +207,6 @@ impl RevocationStore for RedisStore {
             });
         }
         set.purge(now);
-        Ok(RevocationSnapshot::new(set, sequence.unwrap_or(0)))
+        Ok(RevocationSnapshot::new(set, sequence))
     }
 }

@@ -1,5 +1,11 @@
-//! Sessions: hashes `<prefix>session:<id>` expiring at the session's absolute end, indexed per
-//! user by a sorted set scored by last use, and by cookie secret.
+//! Sessions, each kept in its user's slot (hash tag `{u:<user>}`, so that a Redis Cluster runs
+//! every script on one node): hashes `<prefix>{u:<user>}:session:<id>` expiring at the
+//! session's absolute end, indexed by a sorted set `<prefix>{u:<user>}:sessions` scored by last
+//! use. Two pointers, each in a slot of its own, find a session without its user:
+//! `<prefix>session-user:<id>` (the owner) and `<prefix>session-secret:<hash>` (a hash of `id`
+//! and `user`, for the cookie). Pointers are written before the session and deleted after it;
+//! one left behind points at nothing (a found session must still name the secret) and expires
+//! with the session it pointed at.
 
 use std::collections::HashMap;
 
@@ -47,29 +53,28 @@ fn session_from(
     }))
 }
 
-/// Deletes a session hash and its cookie-secret index entry. Prepended to the scripts that
-/// delete sessions.
+/// Deletes a session hash; returns whether it existed and the secret hash it named, so that
+/// the caller can delete the pointers (`session-user`, `session-secret`) kept in other slots.
+/// Prepended to the scripts that delete sessions.
 const DROP_LUA: &str = r"
-local function drop(sessions, secrets, id)
-  local hash = redis.call('HGET', sessions .. id, 'secret_hash')
-  if hash and hash ~= '' then redis.call('DEL', secrets .. hash) end
-  return redis.call('DEL', sessions .. id)
+local function drop(sessions, id)
+  local hash = redis.call('HGET', sessions .. id, 'secret_hash') or ''
+  return {redis.call('DEL', sessions .. id), hash}
 end
 ";
 
-/// KEYS: session hash, user index. ARGV: id, user, user_agent, ip, name, created_at,
-/// last_seen, expires_at, idle_timeout, max (0 = no limit), session key prefix, secret hash
-/// (or empty), secret key prefix, factors (JSON, or empty), OAuth client (JSON, or empty).
-/// Returns the evicted ids.
+/// KEYS: session hash, user index (one user's slot). ARGV: id, user, user_agent, ip, name,
+/// created_at, last_seen, expires_at, idle_timeout, max (0 = no limit), the user's session key
+/// prefix, secret hash (or empty), factors (JSON, or empty), OAuth client (JSON, or empty).
+/// Returns the evicted sessions as `id, secret hash` pairs.
 const CREATE_LUA: &str = r"
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'user_agent', ARGV[3], 'ip', ARGV[4],
   'name', ARGV[5], 'created_at', ARGV[6], 'last_seen', ARGV[7], 'expires_at', ARGV[8],
-  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12], 'factors', ARGV[14],
-  'client', ARGV[15])
+  'idle_timeout', ARGV[9], 'secret_hash', ARGV[12], 'factors', ARGV[13],
+  'client', ARGV[14])
 -- Relative to the caller's clock, so Redis's own clock does not matter.
 local ttl = math.max(1, tonumber(ARGV[8]) - tonumber(ARGV[7]))
 redis.call('EXPIRE', KEYS[1], ttl)
-if ARGV[12] ~= '' then redis.call('SET', ARGV[13] .. ARGV[12], ARGV[1], 'EX', ttl) end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 local max = tonumber(ARGV[10])
 local evicted = {}
@@ -92,66 +97,59 @@ table.sort(others, function(a, b)
 end)
 for i = max, #others do
   local id = others[i].id
-  drop(ARGV[11], ARGV[13], id)
+  local dropped = drop(ARGV[11], id)
   redis.call('ZREM', KEYS[2], id)
   table.insert(evicted, id)
+  table.insert(evicted, dropped[2])
 end
 return evicted
 ";
 
-/// KEYS: session hash. ARGV: now, user index prefix, session key prefix. Returns 1 when the
-/// session exists.
+/// KEYS: session hash, user index. ARGV: now, id. Returns 1 when the session exists.
 const TOUCH_LUA: &str = r"
-local fields = redis.call('HMGET', KEYS[1], 'user_id', 'last_seen')
-if not fields[1] then return 0 end
-local now = tonumber(ARGV[1])
-if now > tonumber(fields[2]) then
+local seen = redis.call('HGET', KEYS[1], 'last_seen')
+if not seen then return 0 end
+if tonumber(ARGV[1]) > tonumber(seen) then
   redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
-  redis.call('ZADD', ARGV[2] .. fields[1], ARGV[1], string.sub(KEYS[1], #ARGV[3] + 1))
+  redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 end
 return 1
 ";
 
-/// KEYS: session hash. ARGV: id, user index prefix, session key prefix, secret key prefix.
-/// Returns the deleted hash as a flat list.
+/// KEYS: session hash, user index. ARGV: id, the user's session key prefix. Returns the
+/// deleted hash as a flat list.
 const DELETE_LUA: &str = r"
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return fields end
-local user = redis.call('HGET', KEYS[1], 'user_id')
-drop(ARGV[3], ARGV[4], ARGV[1])
-redis.call('ZREM', ARGV[2] .. user, ARGV[1])
+drop(ARGV[2], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
 return fields
 ";
 
-/// KEYS: user index. ARGV: id to keep (or empty), session key prefix, secret key prefix.
-/// Returns deleted ids.
+/// KEYS: user index. ARGV: id to keep (or empty), the user's session key prefix. Returns the
+/// deleted sessions as `id, secret hash` pairs.
 const DELETE_USER_LUA: &str = r"
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local deleted = {}
 for _, id in ipairs(ids) do
   if id ~= ARGV[1] then
-    local existed = drop(ARGV[2], ARGV[3], id)
+    local dropped = drop(ARGV[2], id)
     redis.call('ZREM', KEYS[1], id)
-    if existed == 1 then table.insert(deleted, id) end
+    if dropped[1] == 1 then
+      table.insert(deleted, id)
+      table.insert(deleted, dropped[2])
+    end
   end
 end
 return deleted
 ";
 
-/// KEYS: session hash. ARGV: id, new secret hash, secret key prefix. Returns 1 when the
-/// session exists.
+/// KEYS: session hash. ARGV: new secret hash. Returns `{found, old secret hash, ttl}`.
 const SET_SECRET_LUA: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local old = redis.call('HGET', KEYS[1], 'secret_hash')
-if old and old ~= '' then redis.call('DEL', ARGV[3] .. old) end
-redis.call('HSET', KEYS[1], 'secret_hash', ARGV[2])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl > 0 then
-  redis.call('SET', ARGV[3] .. ARGV[2], ARGV[1], 'EX', ttl)
-else
-  redis.call('SET', ARGV[3] .. ARGV[2], ARGV[1])
-end
-return 1
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', 0} end
+local old = redis.call('HGET', KEYS[1], 'secret_hash') or ''
+redis.call('HSET', KEYS[1], 'secret_hash', ARGV[1])
+return {1, old, redis.call('TTL', KEYS[1])}
 ";
 
 /// KEYS: session hash. ARGV: factors (JSON). Returns 1 when the session exists.
@@ -182,6 +180,71 @@ static DELETE_USER: Lua = Lua::new(|| with_drop(DELETE_USER_LUA));
 static SET_SECRET: Lua = Lua::new(|| redis::Script::new(SET_SECRET_LUA));
 static SET_FACTORS: Lua = Lua::new(|| redis::Script::new(SET_FACTORS_LUA));
 
+/// `id, secret hash` pairs as the deleting scripts return them.
+fn id_hash_pairs(flat: Vec<String>) -> Vec<(String, String)> {
+    flat.chunks_exact(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+impl RedisStore {
+    /// The session's owner, from the pointer kept beside it (the session's own keys are in
+    /// its user's slot).
+    async fn session_owner(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.get(self.session_user_key(id))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn read_session(&self, user_id: &str, id: &str) -> Result<Option<Session>, StoreError> {
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = conn
+            .hgetall(self.session_key(user_id, id))
+            .await
+            .map_err(unavailable)?;
+        session_from(id, fields)
+    }
+
+    /// Points the cookie secret's hash at the session, for `ttl` seconds.
+    async fn point_secret(
+        &self,
+        secret_hash: &str,
+        user_id: &str,
+        id: &str,
+        ttl: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.secret_key(secret_hash);
+        redis::pipe()
+            .hset_multiple(&key, &[("id", id), ("user", user_id)])
+            .ignore()
+            .expire(&key, ttl.max(1))
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Deletes the pointers of ended sessions: `session-user` and, when not empty, the
+    /// secret's. The sessions are gone already, so a pointer left by a failure here points at
+    /// nothing and expires with it.
+    async fn drop_pointers(&self, ended: &[(String, String)]) -> Result<(), StoreError> {
+        let mut keys = Vec::with_capacity(ended.len() * 2);
+        for (id, secret_hash) in ended {
+            keys.push(self.session_user_key(id));
+            if !secret_hash.is_empty() {
+                keys.push(self.secret_key(secret_hash));
+            }
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(keys).await.map_err(unavailable)
+    }
+}
+
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn create_session(
@@ -189,9 +252,18 @@ impl SessionStore for RedisStore {
         s: &Session,
         max_per_user: Option<u32>,
     ) -> Result<Vec<String>, StoreError> {
+        let ttl = (s.expires_at - s.last_seen).max(1);
+        // The pointers first: one left by a failure below points at nothing.
         let mut conn = self.conn.clone();
-        CREATE
-            .key(self.session_key(&s.id))
+        conn.set_ex::<_, _, ()>(self.session_user_key(&s.id), &s.user_id, ttl.unsigned_abs())
+            .await
+            .map_err(unavailable)?;
+        if let Some(secret_hash) = &s.secret_hash {
+            self.point_secret(secret_hash, &s.user_id, &s.id, ttl)
+                .await?;
+        }
+        let evicted: Vec<String> = CREATE
+            .key(self.session_key(&s.user_id, &s.id))
             .key(self.user_key(&s.user_id))
             .arg(&s.id)
             .arg(&s.user_id)
@@ -203,32 +275,35 @@ impl SessionStore for RedisStore {
             .arg(s.expires_at)
             .arg(s.idle_timeout)
             .arg(max_per_user.unwrap_or(0))
-            .arg(self.session_key(""))
+            .arg(self.session_key(&s.user_id, ""))
             .arg(s.secret_hash.as_deref().unwrap_or(""))
-            .arg(self.secret_key(""))
             .arg(factors_json(&s.factors))
             .arg(client_json(s.client.as_ref()).unwrap_or_default())
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        let evicted = id_hash_pairs(evicted);
+        self.drop_pointers(&evicted).await?;
+        Ok(evicted.into_iter().map(|(id, _)| id).collect())
     }
 
     async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let mut conn = self.conn.clone();
-        let fields: HashMap<String, String> = conn
-            .hgetall(self.session_key(id))
-            .await
-            .map_err(unavailable)?;
-        session_from(id, fields)
+        match self.session_owner(id).await? {
+            Some(user_id) => self.read_session(&user_id, id).await,
+            None => Ok(None),
+        }
     }
 
     async fn touch_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let Some(user_id) = self.session_owner(id).await? else {
+            return Ok(false);
+        };
         let mut conn = self.conn.clone();
         let found: i64 = TOUCH
-            .key(self.session_key(id))
+            .key(self.session_key(&user_id, id))
+            .key(self.user_key(&user_id))
             .arg(now)
-            .arg(self.user_key(""))
-            .arg(self.session_key(""))
+            .arg(id)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -244,7 +319,7 @@ impl SessionStore for RedisStore {
         let mut sessions = Vec::with_capacity(ids.len());
         for id in ids {
             // Expired hashes are gone; their index entries go at the next login.
-            if let Some(session) = self.get_session(&id).await? {
+            if let Some(session) = self.read_session(user_id, &id).await? {
                 sessions.push(session);
             }
         }
@@ -253,17 +328,24 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let Some(user_id) = self.session_owner(id).await? else {
+            return Ok(None);
+        };
         let mut conn = self.conn.clone();
         let flat: Vec<String> = DELETE
-            .key(self.session_key(id))
+            .key(self.session_key(&user_id, id))
+            .key(self.user_key(&user_id))
             .arg(id)
-            .arg(self.user_key(""))
-            .arg(self.session_key(""))
-            .arg(self.secret_key(""))
+            .arg(self.session_key(&user_id, ""))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        session_from(id, pairs(flat))
+        let deleted = session_from(id, pairs(flat))?;
+        if let Some(session) = &deleted {
+            let secret_hash = session.secret_hash.clone().unwrap_or_default();
+            self.drop_pointers(&[(id.to_owned(), secret_hash)]).await?;
+        }
+        Ok(deleted)
     }
 
     async fn delete_user_sessions(
@@ -272,14 +354,16 @@ impl SessionStore for RedisStore {
         keep: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn.clone();
-        DELETE_USER
+        let deleted: Vec<String> = DELETE_USER
             .key(self.user_key(user_id))
             .arg(keep.unwrap_or(""))
-            .arg(self.session_key(""))
-            .arg(self.secret_key(""))
+            .arg(self.session_key(user_id, ""))
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        let deleted = id_hash_pairs(deleted);
+        self.drop_pointers(&deleted).await?;
+        Ok(deleted.into_iter().map(|(id, _)| id).collect())
     }
 
     async fn find_session_by_secret(
@@ -287,29 +371,46 @@ impl SessionStore for RedisStore {
         secret_hash: &str,
     ) -> Result<Option<Session>, StoreError> {
         let mut conn = self.conn.clone();
-        let id: Option<String> = conn
-            .get(self.secret_key(secret_hash))
+        let (id, user_id): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(self.secret_key(secret_hash))
+            .arg("id")
+            .arg("user")
+            .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let Some(id) = id else { return Ok(None) };
+        let (Some(id), Some(user_id)) = (id, user_id) else {
+            return Ok(None);
+        };
         // The index is only a pointer: the session must still name this secret.
         Ok(self
-            .get_session(&id)
+            .read_session(&user_id, &id)
             .await?
             .filter(|s| s.secret_hash.as_deref() == Some(secret_hash)))
     }
 
     async fn set_session_secret(&self, id: &str, secret_hash: &str) -> Result<bool, StoreError> {
+        let Some(user_id) = self.session_owner(id).await? else {
+            return Ok(false);
+        };
         let mut conn = self.conn.clone();
-        let found: i64 = SET_SECRET
-            .key(self.session_key(id))
-            .arg(id)
+        let (found, old, ttl): (i64, String, i64) = SET_SECRET
+            .key(self.session_key(&user_id, id))
             .arg(secret_hash)
-            .arg(self.secret_key(""))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(found == 1)
+        if found != 1 {
+            return Ok(false);
+        }
+        // Until this pointer is written the new secret finds nothing, and the old pointer no
+        // longer matches the session: the change never lets both secrets in.
+        self.point_secret(secret_hash, &user_id, id, ttl).await?;
+        if !old.is_empty() && old != secret_hash {
+            conn.del::<_, ()>(self.secret_key(&old))
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(true)
     }
 
     async fn set_session_factors(
@@ -317,9 +418,12 @@ impl SessionStore for RedisStore {
         id: &str,
         factors: &[SatisfiedFactor],
     ) -> Result<bool, StoreError> {
+        let Some(user_id) = self.session_owner(id).await? else {
+            return Ok(false);
+        };
         let mut conn = self.conn.clone();
         let found: i64 = SET_FACTORS
-            .key(self.session_key(id))
+            .key(self.session_key(&user_id, id))
             .arg(factors_json(factors))
             .invoke_async(&mut conn)
             .await
