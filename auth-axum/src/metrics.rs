@@ -42,12 +42,22 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
-    // The hashing wait as a histogram (summaries do not add up across instances): from a
-    // free slot (0) to the seconds of a storm.
+    // Histograms, not summaries (summaries do not add up across instances). The hashing
+    // wait: from a free slot (0) to the seconds of a storm.
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("auth_password_hash_wait_seconds".to_owned()),
             &[0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+        )
+        .map_err(|e| MetricsError(e.to_string()))?
+        // Store operations: from an in-memory answer (tens of microseconds) to a struggling
+        // database.
+        .set_buckets_for_metric(
+            Matcher::Full("auth_store_duration_seconds".to_owned()),
+            &[
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                1.0, 2.5,
+            ],
         )
         .map_err(|e| MetricsError(e.to_string()))?
         .build_recorder();

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the example service (`AUTH__METRICS__*`): off by default, at
 //! `GET /metrics` beside the routes when enabled, or on an address of their own; logins by
 //! outcome, refreshes, reuse detections, revocations, refusals by status and code, the hashing
-//! queue and the verification cache, never a user or a token in a label.
+//! queue, the verification cache and store latency, never a user or a token in a label.
 //!
 //! One test binary, one recorder: the process's metrics recorder is global, so the counts
 //! below are read as differences.
@@ -119,6 +119,25 @@ async fn metrics_count_what_an_operator_watches() {
             >= sample(&before, "auth_password_hash_wait_seconds_count", "") + 3.0,
         "{after}"
     );
+    // Store latency by backend and operation: the login looked the user up in SQLite, the
+    // refresh rotated in its store, and nothing failed.
+    let store = |store: &str, operation: &str, le: &str| {
+        grew(
+            "auth_store_duration_seconds_bucket",
+            &format!("backend=\"sqlite\",store=\"{store}\",operation=\"{operation}\",outcome=\"ok\",le=\"{le}\""),
+        )
+    };
+    assert!(store("users", "get_by_login", "+Inf") >= 2.0, "{after}");
+    assert_eq!(store("refresh_tokens", "rotate", "+Inf"), 1.0, "{after}");
+    assert!(
+        store("sessions", "create_session", "+Inf") >= 1.0,
+        "{after}"
+    );
+    assert!(
+        store("users", "get_by_login", "2.5") <= store("users", "get_by_login", "+Inf"),
+        "cumulative buckets"
+    );
+    assert!(!after.contains("outcome=\"error\""), "{after}");
     assert!(after.contains("# HELP auth_logins_total Password logins, by outcome"));
     // Labels carry no user: the name never appears.
     assert!(!after.contains("mia"), "{after}");

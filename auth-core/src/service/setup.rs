@@ -438,7 +438,13 @@ async fn sql_stores(config: &AuthConfig) -> Result<(Stores, SqlHandle), SetupErr
             config.database.acquire_timeout_seconds,
         ));
     let store = SqlStore::connect(&config.database.url, options).await?;
-    Ok((Stores::sql(store.clone()), Some(store)))
+    let stores = Stores::sql(store.clone());
+    let stores = if config.metrics.enabled {
+        stores.timed(store.backend().label())
+    } else {
+        stores
+    };
+    Ok((stores, Some(store)))
 }
 
 /// A build without a SQL store cannot serve a configuration, which always names a database.
@@ -482,9 +488,13 @@ async fn shared_through_redis(stores: Stores, config: &AuthConfig) -> Result<Sto
         return Ok(stores);
     };
     let bus = ChangeBus::redis_to(&target, &config.redis.changes_channel()).await?;
-    Ok(stores
-        .with_redis(RedisStore::connect_to(&target, &config.redis.prefix).await?)
-        .shared_through(bus, Arc::new(SystemClock)))
+    let stores = stores.with_redis(RedisStore::connect_to(&target, &config.redis.prefix).await?);
+    let stores = if config.metrics.enabled {
+        stores.timed_shared("redis")
+    } else {
+        stores
+    };
+    Ok(stores.shared_through(bus, Arc::new(SystemClock)))
 }
 
 /// A build without Redis refuses a configuration that names it.

@@ -25,6 +25,7 @@ use crate::store::redis::RedisStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::store::sql::SqlStore;
 use crate::store::{MemoryStore, Readiness};
+use crate::telemetry::Timed;
 use crate::throttle::CounterStore;
 use crate::token::refresh::RefreshTokenStore;
 use crate::token::revocation::RevocationStore;
@@ -172,6 +173,30 @@ impl Stores {
         self.revocations = view.clone();
         self.revocation_view = Some(view);
         self.bus = Some(bus);
+        self
+    }
+
+    /// The same stores with the request path's operations timed into
+    /// `auth_store_duration_seconds{backend, store, operation, outcome}`
+    /// ([`telemetry`](crate::telemetry)): users, revocations, refresh tokens, sessions,
+    /// counters and lockout records, labelled `backend` (`sqlite`, `postgres`, `memory`).
+    /// The service does this when `AUTH__METRICS__ENABLED` is set; call it before
+    /// [`shared_through`](Self::shared_through), so that the revocations timed are the store's
+    /// and not the in-memory view's.
+    #[must_use]
+    pub fn timed(mut self, backend: &'static str) -> Self {
+        self.users = Arc::new(Timed::new(self.users, backend));
+        self.timed_shared(backend)
+    }
+
+    /// [`timed`](Self::timed) for the stores [`with_redis`](Self::with_redis) replaces.
+    #[must_use]
+    pub(crate) fn timed_shared(mut self, backend: &'static str) -> Self {
+        self.revocations = Arc::new(Timed::new(self.revocations, backend));
+        self.refresh_tokens = Arc::new(Timed::new(self.refresh_tokens, backend));
+        self.sessions = Arc::new(Timed::new(self.sessions, backend));
+        self.counters = Arc::new(Timed::new(self.counters, backend));
+        self.lockout = Arc::new(Timed::new(self.lockout, backend));
         self
     }
 

@@ -57,6 +57,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// `sqlite` or `postgres`, as metrics label it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
     /// The backend a URL names.
     ///
     /// # Errors

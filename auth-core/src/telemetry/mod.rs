@@ -16,6 +16,7 @@
 //! | `auth_token_verify_cache_total` | counter | `result` | verifications answered from the cache (`hit`) or checked in full (`miss`) |
 //! | `auth_maintenance_purged_total` | counter | `table` | rows the scheduled purge deleted ([`maintenance`](crate::maintenance)) |
 //! | `auth_maintenance_runs_total` | counter | `outcome` | purge runs: `done`, `skipped`, `failed` |
+//! | `auth_store_duration_seconds` | histogram | `backend`, `store`, `operation`, `outcome` | each operation of the request path's stores ([`Timed`]; recorded when `AUTH__METRICS__ENABLED`): `backend` `sqlite`, `postgres`, `redis` or `memory`; `store` `users`, `revocations`, `refresh_tokens`, `sessions`, `counters`, `lockout`; `operation` the method (`get_session`, `rotate`, ...); `outcome` `ok` or `error` |
 //!
 //! No label carries a user, an address or a token: the label values are the fixed names
 //! above and the framework's own codes.
@@ -25,6 +26,10 @@
 //! filters on: `flow`, `client_ip`, and, once known, `user_id`, `session_id` and `outcome`
 //! (`ok` or the error's code, such as `invalid_credentials`). Never a password, token or
 //! login name.
+
+mod timed;
+
+pub use self::timed::Timed;
 
 use std::future::Future;
 use std::time::Duration;
@@ -37,7 +42,7 @@ use crate::events::AuthEvent;
 
 /// Every metric this crate and auth-axum record: name, unit-less description. An exporter
 /// describes them up front so that they appear before their first value.
-pub const METRICS: [(&str, &str); 12] = [
+pub const METRICS: [(&str, &str); 13] = [
     ("auth_events_total", "Auth events, by kind"),
     ("auth_logins_total", "Password logins, by outcome"),
     ("auth_refreshes_total", "Refresh-token rotations"),
@@ -73,6 +78,10 @@ pub const METRICS: [(&str, &str); 12] = [
     (
         "auth_maintenance_runs_total",
         "Scheduled purge runs, by outcome",
+    ),
+    (
+        "auth_store_duration_seconds",
+        "Seconds a store operation took, by backend, store, operation and outcome",
     ),
 ];
 
