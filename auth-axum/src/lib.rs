@@ -178,6 +178,8 @@ mod guard;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod module;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod problem;
 pub mod rate_limit;
 mod router;

@@ -377,6 +377,12 @@ where
         self
     }
 
+    /// The module given to [`declared_by`](Self::declared_by), if any.
+    #[cfg(feature = "openapi")]
+    pub(crate) fn declared_module(&self) -> Option<&AuthModule> {
+        self.declared.as_ref().map(|d| &d.module)
+    }
+
     /// The access-control matrix, in the order the routes were added.
     #[must_use]
     pub fn routes(&self) -> &[RouteInfo] {

@@ -12,6 +12,7 @@
 )]
 
 pub mod app;
+pub mod browser;
 pub mod example;
 pub mod federation;
 pub mod guarded;

@@ -1,72 +1,7 @@
-//! Ready-made routes exposing the flows over HTTP.
+#![doc = include_str!("routes.md")]
 //!
-//! | route | body | answer |
-//! |---|---|---|
-//! | `POST /auth/register` | JSON `{username, email, password}` | 201, the public user |
-//! | `POST /auth/login` | JSON `{username or email, password, device_name?, cookie?}`, or the OAuth2 form `grant_type=password&username=&password=` | 200, token response; with `cookie: true` `{session_id, csrf_token, expires_in, user}` and the session and CSRF cookies instead of tokens; for an account with MFA 200 `{mfa_required: true, mfa_token, methods, expires_in}` instead |
-//! | `POST /auth/refresh` | JSON `{refresh_token}`, or the form `grant_type=refresh_token&refresh_token=` | 200, token response with the rotated refresh token |
-//! | `POST /auth/logout` | bearer token; optional JSON `{refresh_token}` | 200, the session's tokens are revoked |
-//! | `GET /auth/me` | bearer token | 200, the public user |
-//! | `PATCH /auth/me` | bearer token or session cookie; JSON `{field: value}` of the user model's own fields | 200, the public user; 422 naming each field that may not be changed or whose value is refused |
-//! | `GET /auth/sessions` | bearer token | 200, the user's live sessions, most recently used first |
-//! | `DELETE /auth/sessions/{id}` | bearer token | 204; that session's tokens stop working; 404 if not the user's |
-//! | `DELETE /auth/sessions` | bearer token | 200 `{revoked}`: every other session of the user ends |
-//! | `POST /auth/password/forgot` | JSON `{email}` | 202 for every well-formed address; a reset link is mailed when it belongs to an active account |
-//! | `POST /auth/password/reset` | JSON `{token, new_password}` | 204; every session of the account ends; 400 `invalid_or_expired_token` |
-//! | `POST /auth/password/change` | bearer token or session cookie; JSON `{current_password, new_password}` | 204; the caller's other sessions end, this one stays |
-//! | `POST /auth/verify-email` | JSON `{token}` | 204, the address is verified; 400 `invalid_or_expired_token` |
-//! | `POST /auth/verify-email/resend` | bearer token or session cookie | 202 `{status: "sent"}`, or 200 `{status: "already_verified"}` |
-//! | `POST /auth/email/change` | bearer token or session cookie; JSON `{new_email, password}` | 202; the new address gets a confirmation link, the old one is told |
-//! | `POST /auth/email/confirm` | JSON `{token}` | 204, the address is changed (and verified); 400 `invalid_or_expired_token` |
-//! | `GET /auth/me/security-events` | bearer token or session cookie; query `type`, `since`, `cursor`, `limit` | 200 `{events, next_cursor}`: the user's own events of the audit log, newest first |
-//! | `POST /auth/api-keys` | bearer token or session cookie; JSON `{name, scopes, expires_in?}` | 201, the key's record and, this once, `key` (`ak_...`) |
-//! | `GET /auth/api-keys` | bearer token or session cookie | 200, the caller's keys, never their secrets |
-//! | `DELETE /auth/api-keys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such live key |
-//! | `POST /auth/mfa/verify` | JSON `{mfa_token, code}` or `{mfa_token, backup_code}` | 200, what the challenged login asked for (tokens, or the cookie session); 401 `invalid_mfa_code`; 400 `invalid_or_expired_token` |
-//! | `POST /auth/mfa/step-up` | bearer token or session cookie; JSON `{code}`, `{backup_code}` or `{password}` | 200: bearer `{access_token, token_type, expires_in}` carrying the factor; cookie: a new session cookie, the old one revoked |
-//! | `GET /auth/mfa` | bearer token or session cookie | 200 `{totp_enabled, totp_pending, backup_codes_left, methods}` |
-//! | `POST /auth/mfa/totp/enroll` | bearer token or session cookie (feature `totp`) | 200 `{secret, otpauth_uri, qr_svg, qr_png, digits, period}`, shown once; 409 `mfa_already_enabled` |
-//! | `POST /auth/mfa/totp/confirm` | bearer token or session cookie; JSON `{code}` | 200 `{backup_codes}`, shown once: TOTP is on |
-//! | `DELETE /auth/mfa/totp` | bearer token or session cookie; JSON `{password}` or `{code}` (or `{backup_code}`) | 204: TOTP and backup codes off |
-//! | `POST /auth/mfa/backup-codes` | bearer token or session cookie; JSON `{password}` or `{code}` | 200 `{backup_codes}`: a new set, the old void |
-//! | `POST /auth/passkeys/register/start` | bearer token or session cookie (feature `webauthn`) | 200 `{ceremony_id, publicKey}` for `navigator.credentials.create()` |
-//! | `POST /auth/passkeys/register/finish` | bearer token or session cookie; JSON `{ceremony_id, name?, credential}` | 201 `{id, name, created_at, last_used_at}`; 401 `invalid_passkey`; 400 `invalid_or_expired_token` |
-//! | `GET /auth/passkeys` | bearer token or session cookie | 200, the caller's passkeys |
-//! | `DELETE /auth/passkeys/{id}` | bearer token or session cookie | 204; 404 when the caller has no such passkey |
-//! | `POST /auth/passkeys/login/start` | JSON `{}` (username-less; `cookie: true` for a cookie session) or `{mfa_token}` (a login's second factor) | 200 `{ceremony_id, publicKey}` for `navigator.credentials.get()` |
-//! | `POST /auth/passkeys/login/finish` | JSON `{ceremony_id, credential, device_name?}` | 200, the login's tokens or cookie session; 401 `invalid_passkey` |
-//! | `POST /auth/passkeys/step-up/start` | bearer token or session cookie | 200 `{ceremony_id, publicKey}`: a challenge only the caller's passkeys answer |
-//! | `POST /auth/passkeys/step-up/finish` | bearer token or session cookie; JSON `{ceremony_id, credential}` | 200, as `POST /auth/mfa/step-up` answers, the session now recording the passkey |
-//! | `GET /.well-known/jwks.json` | (feature `provider`) | 200 `{keys: [...]}`: the public keys tokens verify with, retired ones through their grace period; none for HMAC keys |
-//! | `GET /.well-known/openid-configuration` | (feature `provider`) | 200, the provider's metadata (OpenID Connect Discovery, RFC 8414) |
-//! | `GET /oauth/authorize` | query `response_type=code&client_id&redirect_uri&scope&state&code_challenge&code_challenge_method=S256&nonce` (feature `provider`) | 200, the sign-in and consent page; 303 to the redirect URI with `error` for a refused request of a known client and redirect URI; 400 page otherwise |
-//! | `POST /oauth/authorize` | the page's form: `request`, `action=allow\|deny`, `username` + `password` or `mfa_token` + `code` | 303 to the redirect URI with `code`, `state` and `iss` (or `error=access_denied`) |
-//! | `POST /oauth/token` | form `grant_type=authorization_code\|refresh_token\|client_credentials\|password` and its parameters; the client by HTTP Basic or `client_id` / `client_secret` (feature `provider`) | 200 `{access_token, token_type, expires_in, refresh_token?, scope?, id_token?}`; 400/401 `{error, error_description}` (RFC 6749 section 5.2) |
-//! | `POST /oauth/introspect` | form `token`; a confidential client (feature `provider`) | 200 RFC 7662 answer; `{"active": false}` alone for a token that is not active |
-//! | `POST /oauth/revoke` | form `token`; the client (feature `provider`) | 200 `{}`: the client's token revoked (a refresh token ends its session) |
-//! | `GET /oauth/userinfo` | bearer token (feature `provider`) | 200 `{sub, ...}`: what the token's scopes release (`profile`, `email`) |
-//! | `POST /auth/oauth/token` | form `code`, `client_id`, `client_secret` (apexauthlib's code exchange; feature `provider`) | as `POST /oauth/token` with `grant_type=authorization_code` |
-//! | `POST /oauth/register` | bearer token of an admin (`AUTH__PROVIDER__ADMIN_ROLE`); JSON `{client_name, grant_types, redirect_uris, scope, token_endpoint_auth_method}` (feature `provider`) | 201 the client with `client_id` and, this once, `client_secret` (RFC 7591); 400 `invalid_redirect_uri` / `invalid_client_metadata`; 403 for others |
-//! | `GET /auth/oauth/providers` | (feature `oidc`) | 200 `[{name, display_name, authorize_path}]`: the sign-in providers |
-//! | `GET /auth/oauth/{provider}/authorize` | query `return_to?` (a path here), `mode=cookie\|tokens` (feature `oidc`) | 303 to the provider with `state`, PKCE `S256` and `nonce`; sets the HttpOnly `oauth_binding` cookie (path `/auth/oauth`) |
-//! | `GET /auth/oauth/{provider}/callback` | the provider's `code` and `state` (or `error`), the `oauth_binding` cookie (feature `oidc`) | cookie mode: 303 to `return_to` with the session cookies (`#mfa_token=..&methods=..` when a second factor is due); tokens mode: 200 token response or MFA challenge; 400 `invalid_state`, 401 `code_rejected` / `invalid_id_token` / `provider_denied`, 409 `account_exists` / `identity_linked_elsewhere`, 403 `signup_disabled`, 422 `email_required`, 503 when the provider is down |
-//! | `POST /auth/oauth/{provider}/link` | bearer token or session cookie; JSON `{return_to?}` (feature `oidc`) | 200 `{authorization_url, expires_in}` and the binding cookie: the provider account signed in there is linked to the caller's (callback: 303 to `return_to`) |
-//! | `GET /auth/identities` | bearer token or session cookie (features `oidc`, `ldap`, `saml`) | 200, the caller's linked provider accounts `[{id, provider, issuer, subject, email, created_at, last_used_at}]` |
-//! | `DELETE /auth/identities/{id}` | bearer token or session cookie (features `oidc`, `ldap`, `saml`) | 204; 404 `identity_not_found`; 409 `last_sign_in_method` when no password, passkey or other identity would remain |
-//! | `POST /auth/ldap/login` | JSON `{username, password, device_name?, cookie?}` (feature `ldap`) | as `POST /auth/login`: tokens, the cookie session, or the MFA challenge; 401 `invalid_credentials` (an empty password too, before any bind); 503 when the directory is down or slow |
-//! | `GET /auth/saml/{provider}/metadata` | (feature `saml`) | 200 `application/samlmetadata+xml`: this service's entity id and assertion consumer service, to register at the provider |
-//! | `GET /auth/saml/{provider}/login` | query `return_to?`, `mode=cookie\|tokens` (feature `saml`) | 303 to the provider with a deflated `SAMLRequest` and `RelayState` |
-//! | `POST /auth/saml/{provider}/acs` | form `SAMLResponse`, `RelayState` (feature `saml`; bodies up to 256 KiB) | as the OpenID Connect callback; 400 `invalid_state` (unknown, used or another provider's `RelayState`), 401 `invalid_assertion` naming the failed check |
-//! | `GET /health` | | 200 while the process runs |
-//! | `GET /ready` | | 200 when the database answers, else 503 |
-//!
-//! Register, login, refresh, the password routes and the verification routes count against
-//! the quotas of their group ([`rate_limit`](crate::rate_limit), `AUTH__RATE_LIMIT__*`): 429
-//! `rate_limited` with `Retry-After` and `RateLimit` headers when spent. Login also answers 429
-//! `too_many_attempts` while the lockout delays the client ([`auth_core::lockout`]).
-//!
-//! Bodies are limited to `server.body_limit_bytes`; every error is a [`Problem`], an unknown
-//! path ([`not_found`]) and a method a route does not serve ([`method_not_allowed`]) too.
+//! The table is also where `auth_axum::openapi` (feature `openapi`) takes each built-in
+//! route's description from.
 
 mod account;
 mod api_keys;

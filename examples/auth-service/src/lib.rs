@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+pub mod docs;
 mod pages;
 mod services;
 pub mod telemetry;
@@ -30,10 +31,11 @@ pub struct AppState {
     /// The auth stack.
     pub auth: AuthModule,
     articles: Arc<Mutex<Vec<Article>>>,
+    docs: docs::Document,
 }
 
 /// An example resource.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Article {
     /// Id.
     pub id: u64,
@@ -43,7 +45,7 @@ pub struct Article {
     pub author: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct NewArticle {
     title: String,
 }
@@ -153,7 +155,9 @@ pub enum Role {
     Admin,
 }
 
+/// The articles.
 #[require_permissions(Perm::ArticlesRead)]
+#[utoipa::path(get, path = "/articles", tag = "articles", responses((status = 200, description = "every article", body = [Article])))]
 async fn list_articles(State(state): State<AppState>) -> Json<Vec<Article>> {
     let articles = state
         .articles
@@ -163,7 +167,9 @@ async fn list_articles(State(state): State<AppState>) -> Json<Vec<Article>> {
     Json(articles)
 }
 
+/// Writes an article.
 #[require_permissions(Perm::ArticlesWrite)]
+#[utoipa::path(post, path = "/articles", tag = "articles", request_body = NewArticle, responses((status = 201, description = "the new article", body = Article), (status = 422, description = "the title is empty or longer than 200 characters")))]
 async fn create_article(
     Auth(me): Auth,
     State(state): State<AppState>,
@@ -355,7 +361,8 @@ pub fn routes(state: &AppState) -> AuthRouter<AppState> {
         .post("/admin/users/{user_id}/reactivate", reactivate_user)
         .post("/admin/users/{user_id}/unlock", unlock_user)
         .get("/admin/audit", audit_log)
-        .get("/login", pages::login);
+        .get("/login", pages::login)
+        .get(docs::OPENAPI_PATH, docs::openapi_json);
     services::routes(router)
         .get("/tenant/settings", tenant_settings)
         .put(
@@ -377,6 +384,7 @@ pub fn state(auth: AuthModule) -> Result<AppState, RoleError> {
     Ok(AppState {
         auth: auth.with_role_schema::<Role>()?.with_user_model::<Member>(),
         articles: Arc::default(),
+        docs: docs::Document::default(),
     })
 }
 
@@ -401,8 +409,9 @@ pub fn route_table() -> Result<String, String> {
     Ok(routes(&state).table())
 }
 
-/// The whole application: auth routes, health, the example resources and, with
-/// `AUTH__METRICS__ENABLED` and no `AUTH__METRICS__ADDRESS` of their own, `GET /metrics`.
+/// The whole application: auth routes, health, the example resources, the API document
+/// (`GET /openapi.json`) and its Swagger UI page (`/docs`) and, with `AUTH__METRICS__ENABLED`
+/// and no `AUTH__METRICS__ADDRESS` of their own, `GET /metrics`.
 ///
 /// # Errors
 /// As [`state`], or [`auth_axum::UndeclaredNames`] when a guard names a role or permission
@@ -410,7 +419,13 @@ pub fn route_table() -> Result<String, String> {
 pub fn app(auth: AuthModule) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let metrics = auth.config().metrics.clone();
     let state = state(auth)?;
-    let app = routes(&state).try_into_router()?.with_state(state);
+    let routes = routes(&state);
+    state.docs.write(&routes)?;
+    // The page's files are static and open to all, like the document they read.
+    let app = routes
+        .try_into_router()?
+        .with_state(state)
+        .merge(docs::swagger_ui());
     if metrics.enabled && metrics.address()?.is_none() {
         return Ok(app.merge(auth_axum::metrics::router(auth_axum::metrics::install()?)));
     }

@@ -86,6 +86,7 @@ POST    /admin/users/{user_id}/reactivate                requires any of the rol
 POST    /admin/users/{user_id}/unlock                    requires any of the roles `admin`
 GET     /admin/audit                                     requires any of the roles `admin`
 GET     /login                                           public
+GET     /openapi.json                                    public
 GET     /auth/user                                       requires authentication
 POST    /services                                        requires any of the roles `admin`
 PUT     /services/{service}/permissions                  requires authentication
