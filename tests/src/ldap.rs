@@ -95,12 +95,7 @@ impl Slapd {
     /// under `CI=true`, where that fails the test.
     pub async fn start() -> Option<Self> {
         let Some(slapd) = slapd_binary() else {
-            let reason = "slapd is not installed (apt-get install slapd ldap-utils)";
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true and {reason}"
-            );
-            eprintln!("skipping: {reason}");
+            crate::missing_server("slapd is not installed (apt-get install slapd ldap-utils)");
             return None;
         };
         let dir = tempfile::tempdir().unwrap();

@@ -244,6 +244,30 @@ where
     suite(store).await;
 }
 
+/// A test server the machine lacks (`reason` says which and how to install it): under
+/// `CI=true` this fails the test; elsewhere it prints `skipping: <reason>` and the caller
+/// skips.
+pub fn missing_server(reason: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true and {reason}"
+    );
+    eprintln!("skipping: {reason}");
+}
+
+/// Every conformance suite of the Redis store (`auth_core::testing::conformance`), on one
+/// Redis or a Redis Cluster.
+pub async fn redis_conformance(store: std::sync::Arc<auth_axum::core::store::redis::RedisStore>) {
+    use auth_axum::core::testing::conformance;
+    conformance::revocations(store.as_ref()).await;
+    conformance::refresh_tokens(store.clone()).await;
+    conformance::sessions(store.clone()).await;
+    conformance::lockout(store.clone()).await;
+    conformance::pending(store.as_ref()).await;
+    conformance::rate_limiter(store.as_ref()).await;
+    conformance::counters(store).await;
+}
+
 /// A channel or key prefix no other test run uses.
 #[must_use]
 pub fn unique_prefix(what: &str) -> String {

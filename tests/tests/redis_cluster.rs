@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use auth_axum::core::invalidation::{Change, ChangeBus, Notice, Origin};
 use auth_axum::core::store::redis::{RedisStore, RedisTarget};
-use auth_axum::core::testing::conformance;
 use auth_axum::AuthModule;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -33,14 +32,7 @@ async fn the_redis_stores_conform_on_a_cluster_and_spread_their_keys() {
         .await
         .unwrap();
     store.ping().await.unwrap();
-    let store = Arc::new(store);
-    conformance::revocations(store.as_ref()).await;
-    conformance::refresh_tokens(store.clone()).await;
-    conformance::sessions(store.clone()).await;
-    conformance::lockout(store.clone()).await;
-    conformance::pending(store.as_ref()).await;
-    conformance::rate_limiter(store.as_ref()).await;
-    conformance::counters(store).await;
+    tests::redis_conformance(Arc::new(store)).await;
     // The bus: a subscriber on one node hears what is published through another.
     let channel = format!("{}:changes", unique_prefix("cluster-bus"));
     // Straight to node 0 (not routed by the cluster client), heard on node 2.

@@ -36,14 +36,7 @@ async fn sql_stores_conform() {
 async fn redis_store_conforms() {
     tests::on_redis(|store| async move {
         store.ping().await.unwrap();
-        let store = Arc::new(store);
-        conformance::revocations(store.as_ref()).await;
-        conformance::refresh_tokens(store.clone()).await;
-        conformance::sessions(store.clone()).await;
-        conformance::lockout(store.clone()).await;
-        conformance::pending(store.as_ref()).await;
-        conformance::rate_limiter(store.as_ref()).await;
-        conformance::counters(store).await;
+        tests::redis_conformance(Arc::new(store)).await;
     })
     .await;
 }
@@ -88,6 +81,39 @@ async fn revocations_under_the_earlier_redis_key_names_survive_an_upgrade() {
         .unwrap();
     assert!(!left, "the old key was renamed");
     assert_eq!(store.revoke_token("jti-2", 4_000_000_000).await.unwrap(), 8);
+}
+
+/// Redis expires refresh families by their time to live, mostly before the purge comes: the
+/// purge still drains the expiry index, counting each entry, so that a batch of expired
+/// families reads as a full batch and the scheduled purge goes on.
+#[tokio::test]
+async fn the_redis_purge_drains_the_index_of_families_redis_expired_itself() {
+    use auth_axum::core::store::redis::RedisStore;
+    use auth_axum::core::token::refresh::{RefreshFamily, RefreshTokenRecord, RefreshTokenStore};
+    let Some(url) = tests::redis_url().await else {
+        return;
+    };
+    let prefix = format!("{}:", tests::unique_prefix("purge-index"));
+    let store = RedisStore::connect(&url, &prefix).await.unwrap();
+    for i in 0..3 {
+        let family = RefreshFamily::new(format!("fam-{i}"), "u1".to_owned(), 100, 101);
+        let token = RefreshTokenRecord::new(format!("h{i}"), family.id.clone(), 100, 101);
+        store.create_family(&family, &token).await.unwrap();
+    }
+    // A second of time to live: gone from Redis, still in the index.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert!(store.get_family("fam-0").await.unwrap().is_none());
+    assert_eq!(
+        store.purge_expired_families(200, 2).await.unwrap(),
+        2,
+        "a full batch"
+    );
+    assert_eq!(store.purge_expired_families(200, 2).await.unwrap(), 1);
+    assert_eq!(
+        store.purge_expired_families(200, 2).await.unwrap(),
+        0,
+        "drained"
+    );
 }
 
 #[tokio::test]

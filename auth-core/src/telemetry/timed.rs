@@ -54,7 +54,11 @@ fn record(
 /// Implements `$trait` for `Timed<dyn $trait>`: each listed method forwards to the inner
 /// store and records its duration under `$store`.
 macro_rules! timed {
-    ($trait:ident, $store:literal, { $( fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty; )* }) => {
+    (
+        $trait:ident,
+        $store:literal,
+        { $( fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty; )* }
+    ) => {
         #[async_trait]
         impl $trait for Timed<dyn $trait> {
             $(

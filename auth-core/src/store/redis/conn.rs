@@ -64,7 +64,7 @@ pub(crate) enum RedisConnection {
 }
 
 impl RedisConnection {
-    /// Connects to `target`, retrying once.
+    /// Connects to `target`, a failed attempt retried `retries` times.
     pub(crate) async fn connect(target: &RedisTarget, retries: usize) -> redis::RedisResult<Self> {
         match target {
             RedisTarget::Single(url) => {

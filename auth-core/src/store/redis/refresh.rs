@@ -140,7 +140,8 @@ impl RedisStore {
         Ok(revoked == 1)
     }
 
-    /// Deletes one family, its tokens and the pointers to them; returns the records deleted.
+    /// Deletes one family, its tokens, the pointers to them and its entry of the expiry index;
+    /// returns the records deleted (keys and the index entry).
     async fn drop_family(&self, family_id: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         let dropped: Vec<String> = DROP_FAMILY
@@ -162,10 +163,13 @@ impl RedisStore {
                 .await
                 .map_err(unavailable)?;
         }
-        conn.zrem::<_, _, ()>(self.families_by_expiry_key(), family_id)
+        // The index entry counts too: most families have expired by their time to live before
+        // the purge comes, and a batch of them must still count as a full batch.
+        let indexed: u64 = conn
+            .zrem(self.families_by_expiry_key(), family_id)
             .await
             .map_err(unavailable)?;
-        Ok(count)
+        Ok(count + indexed)
     }
 }
 
