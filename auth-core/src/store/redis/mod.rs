@@ -131,6 +131,13 @@ impl RedisStore {
         format!("{}{{{tag}}}:{what}", self.prefix)
     }
 
+    /// The key [`tagged`](Self::tagged) makes for tag `<kind>:<id>` and `what`, in the two
+    /// halves around the id: for a script on a single Redis that reads the id from a pointer
+    /// (on a single Redis a script may touch keys of other slots).
+    fn tagged_around(&self, kind: &str, what: &str) -> [String; 2] {
+        [format!("{}{{{kind}:", self.prefix), format!("}}:{what}")]
+    }
+
     /// Session `id` of `user_id` (or, with an empty id, the prefix of the user's sessions).
     fn session_key(&self, user_id: &str, id: &str) -> String {
         self.tagged(&format!("u:{user_id}"), &format!("session:{id}"))

@@ -37,17 +37,31 @@ if #token == 0 then return {{}, {}} end
 return {token, redis.call('HGETALL', KEYS[2])}
 ";
 
-/// KEYS: used token's hash, successor's hash, family token set (the family's slot). ARGV:
-/// used_at, successor hash, issued_at, expires_at.
+/// KEYS: used token's hash, successor's hash, family token set (the family's slot), and on a
+/// single Redis the successor's pointer (another slot; on a cluster the caller writes it
+/// first). ARGV: used_at, successor hash, issued_at, expires_at, family id.
 const ROTATE_LUA: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
 local used = redis.call('HGET', KEYS[1], 'used_at')
 if used and used ~= '' then return 'used:' .. used end
+local ttl = math.max(1, tonumber(ARGV[4]) - tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], 'used_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'issued_at', ARGV[3], 'expires_at', ARGV[4])
-redis.call('EXPIRE', KEYS[2], math.max(1, tonumber(ARGV[4]) - tonumber(ARGV[3])))
+redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('SADD', KEYS[3], ARGV[2])
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[5], 'EX', ttl) end
 return 'rotated'
+";
+
+/// KEYS: the token's pointer. ARGV: the token key around the family, the family key around
+/// the family. The family id, the token's and the family's fields in one round trip, on a
+/// single Redis only.
+const FIND_BY_POINTER_LUA: &str = r"
+local family = redis.call('GET', KEYS[1])
+if not family then return {'', {}, {}} end
+local token = redis.call('HGETALL', ARGV[1] .. family .. ARGV[2])
+if #token == 0 then return {family, {}, {}} end
+return {family, token, redis.call('HGETALL', ARGV[3] .. family .. ARGV[4])}
 ";
 
 /// KEYS: family hash. ARGV: at, reason. Returns 1 when it revoked a live family.
@@ -83,6 +97,7 @@ return out
 
 static CREATE_FAMILY: Lua = Lua::new(|| redis::Script::new(CREATE_FAMILY_LUA));
 static FIND_TOKEN: Lua = Lua::new(|| redis::Script::new(FIND_TOKEN_LUA));
+static FIND_BY_POINTER: Lua = Lua::new(|| redis::Script::new(FIND_BY_POINTER_LUA));
 static ROTATE: Lua = Lua::new(|| redis::Script::new(ROTATE_LUA));
 static REVOKE_FAMILY: Lua = Lua::new(|| redis::Script::new(REVOKE_FAMILY_LUA));
 static INDEX_FAMILY: Lua = Lua::new(|| redis::Script::new(INDEX_FAMILY_LUA));
@@ -265,19 +280,30 @@ impl RefreshTokenStore for RedisStore {
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, RefreshFamily)>, StoreError> {
         let mut conn = self.conn.clone();
-        let family_id: Option<String> = conn
-            .get(self.refresh_family_key(token_hash))
-            .await
-            .map_err(unavailable)?;
-        let Some(family_id) = family_id else {
-            return Ok(None);
+        let (family_id, token, family): (String, Vec<String>, Vec<String>) = if self.cluster {
+            let family_id: Option<String> = conn
+                .get(self.refresh_family_key(token_hash))
+                .await
+                .map_err(unavailable)?;
+            let Some(family_id) = family_id else {
+                return Ok(None);
+            };
+            let (token, family) = FIND_TOKEN
+                .key(self.refresh_key(&family_id, token_hash))
+                .key(self.family_key(&family_id))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            (family_id, token, family)
+        } else {
+            FIND_BY_POINTER
+                .key(self.refresh_family_key(token_hash))
+                .arg(&self.tagged_around("f", &format!("refresh:{token_hash}")))
+                .arg(&self.tagged_around("f", "family"))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(unavailable)?
         };
-        let (token, family): (Vec<String>, Vec<String>) = FIND_TOKEN
-            .key(self.refresh_key(&family_id, token_hash))
-            .key(self.family_key(&family_id))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
         if token.is_empty() || family.is_empty() {
             return Ok(None);
         }
@@ -299,22 +325,26 @@ impl RefreshTokenStore for RedisStore {
         let ttl = (successor.expires_at - successor.issued_at)
             .max(1)
             .unsigned_abs();
-        // The successor's pointer first: should the rotation lose, it points at nothing.
-        conn.set_ex::<_, _, ()>(
-            self.refresh_family_key(&successor.token_hash),
-            family_id,
-            ttl,
-        )
-        .await
-        .map_err(unavailable)?;
-        let outcome: String = ROTATE
-            .key(self.refresh_key(family_id, used_hash))
+        let pointer = self.refresh_family_key(&successor.token_hash);
+        let mut rotation = ROTATE.key(self.refresh_key(family_id, used_hash));
+        rotation
             .key(self.refresh_key(family_id, &successor.token_hash))
             .key(self.family_tokens_key(family_id))
             .arg(used_at)
             .arg(&successor.token_hash)
             .arg(successor.issued_at)
             .arg(successor.expires_at)
+            .arg(family_id);
+        if self.cluster {
+            // The successor's pointer first: should the rotation lose, it points at nothing.
+            conn.set_ex::<_, _, ()>(&pointer, family_id, ttl)
+                .await
+                .map_err(unavailable)?;
+        } else {
+            // One Redis: the script writes the pointer when it rotates.
+            rotation.key(&pointer);
+        }
+        let outcome: String = rotation
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
