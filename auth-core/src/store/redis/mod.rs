@@ -10,7 +10,9 @@
 //! (`{l:<login>}`: lockout), and one tag for the revocations (`{revoked}`, read whole by every
 //! instance). Lookups by something other than the owner (a session by id or by cookie, a
 //! refresh token by hash) go through a pointer in a slot of its own, written before what it
-//! points at and deleted after, so that a pointer left by a failure points at nothing.
+//! points at and deleted after, so that a pointer left by a failure points at nothing. On a
+//! single Redis, where a script may touch any key, the hot look-ups follow the pointer inside
+//! one script (one round trip); on a cluster they take two.
 //!
 //! One module per store trait, like the SQL backend:
 //!
