@@ -296,15 +296,18 @@ fn add_path_parameters(operation: &mut Operation, path: &str) {
 fn schemes(requirements: &[Requirement]) -> Vec<&'static str> {
     for requirement in requirements {
         if let Requirement::AuthenticatedWith(kinds) = requirement {
-            let mut named: Vec<&'static str> = kinds
-                .iter()
-                .map(|kind| match kind {
+            let mut named: Vec<&'static str> = Vec::new();
+            for kind in *kinds {
+                // Client-credentials tokens are bearer tokens too: one scheme, once.
+                let scheme = match kind {
                     CredentialKind::Cookie => COOKIE,
                     CredentialKind::ApiKey => API_KEY,
                     _ => BEARER,
-                })
-                .collect();
-            named.dedup();
+                };
+                if !named.contains(&scheme) {
+                    named.push(scheme);
+                }
+            }
             return named;
         }
     }

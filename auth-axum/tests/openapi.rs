@@ -28,6 +28,12 @@ async fn cookie_only() -> &'static str {
     "cookie"
 }
 
+/// Client-credentials tokens are bearer tokens: one scheme, named once.
+#[require_auth(any(bearer, cookie, client_credentials))]
+async fn machines_and_browsers() -> &'static str {
+    "either"
+}
+
 #[require_permissions("articles.write")]
 #[require_mfa]
 async fn edit(Path(id): Path<u64>) -> String {
@@ -52,7 +58,8 @@ fn security_comes_from_the_guards() {
         .get("/drafts", drafts)
         .get("/open", open)
         .get("/cookie", cookie_only)
-        .put("/articles/{id}", edit);
+        .put("/articles/{id}", edit)
+        .get("/either", machines_and_browsers);
     let doc = document(&routes);
     let paths = &doc["paths"];
 
@@ -89,6 +96,11 @@ fn security_comes_from_the_guards() {
     assert!(
         cookie["responses"].get("403").is_none(),
         "authentication alone is never 403"
+    );
+
+    assert_eq!(
+        paths["/either"]["get"]["security"],
+        schemes(&["bearerAuth", "sessionCookie"])
     );
 
     let edit = &paths["/articles/{id}"]["put"];
