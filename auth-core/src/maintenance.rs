@@ -44,18 +44,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
 
-use crate::account::OneTimeTokenStore;
-use crate::api_key::ApiKeyStore;
-use crate::audit::AuditStore;
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::StoreError;
-use crate::lockout::LockoutStore;
-use crate::pending::PendingStore;
-use crate::session::SessionStore;
-use crate::throttle::CounterStore;
-use crate::token::refresh::RefreshTokenStore;
-use crate::token::revocation::RevocationStore;
+use crate::service::Stores;
 
 /// Leases that let one of several instances do a job at a time.
 #[async_trait]
@@ -168,31 +160,6 @@ impl PurgeReport {
     }
 }
 
-/// The stores a run purges.
-#[derive(Debug, Clone)]
-pub struct PurgeStores {
-    /// Revocations.
-    pub revocations: Arc<dyn RevocationStore>,
-    /// Refresh-token families.
-    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
-    /// Sessions.
-    pub sessions: Arc<dyn SessionStore>,
-    /// One-time tokens.
-    pub one_time_tokens: Arc<dyn OneTimeTokenStore>,
-    /// Pending ceremonies.
-    pub pending: Arc<dyn PendingStore>,
-    /// Failed logins.
-    pub lockout: Arc<dyn LockoutStore>,
-    /// Counters.
-    pub counters: Arc<dyn CounterStore>,
-    /// API keys.
-    pub api_keys: Arc<dyn ApiKeyStore>,
-    /// The audit log.
-    pub audit: Arc<dyn AuditStore>,
-    /// Where the lease is kept.
-    pub leases: Arc<dyn LeaseStore>,
-}
-
 /// How long things are kept, in seconds, and how runs are paced: from
 /// `AUTH__MAINTENANCE__*`, `AUTH__AUDIT__RETENTION_DAYS` and `AUTH__LOCKOUT__*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +203,7 @@ const LEASE: &str = "maintenance";
 /// [`run_once`](Self::run_once) runs now.
 #[derive(Clone)]
 pub struct Maintenance {
-    stores: PurgeStores,
+    stores: Stores,
     schedule: Schedule,
     clock: Arc<dyn Clock>,
     /// This instance's name in the lease.
@@ -253,9 +220,10 @@ impl fmt::Debug for Maintenance {
 }
 
 impl Maintenance {
-    /// The purge of `stores` under `config`'s retention and pacing, timed by `clock`.
+    /// The purge of `stores` (their revocations, refresh tokens, sessions, one-time tokens,
+    /// pending states, lockout records, counters, API keys, audit log, and the lease) under `config`'s retention and pacing, timed by `clock`.
     #[must_use]
-    pub fn new(stores: PurgeStores, config: &AuthConfig, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(stores: Stores, config: &AuthConfig, clock: Arc<dyn Clock>) -> Self {
         Self {
             stores,
             schedule: Schedule::of(config),

@@ -208,8 +208,7 @@ impl AuthServiceBuilder {
         if self.config.audit.enabled {
             crate::audit::record(&ctx.events, Arc::clone(&stores.audit));
         }
-        let maintenance =
-            Maintenance::new(stores.purge_stores(), &self.config, Arc::clone(&ctx.clock));
+        let maintenance = Maintenance::new(stores.clone(), &self.config, Arc::clone(&ctx.clock));
         let tokens = TokenManager::new(key_set, jwt, Arc::clone(&ctx.clock))
             .with_random(Arc::clone(&ctx.random));
         let passwords = PasswordHasher::new(&self.config.password)?;
@@ -474,14 +473,12 @@ pub(crate) async fn connect(config: &AuthConfig) -> Result<Connected, SetupError
         });
     }
     let (stores, sql) = sql_stores(config).await?;
-    let stores = match &config.redis.url {
-        Some(_) => shared_through_redis(stores, config).await?,
-        None => stores,
-    };
+    let stores = shared_through_redis(stores, config).await?;
     Ok(Connected { stores, sql })
 }
 
-/// `stores` with the shared state in Redis and the change bus joined.
+/// `stores` with the shared state in Redis and the change bus joined, when `AUTH__REDIS__URL`
+/// names a Redis.
 #[cfg(feature = "redis")]
 async fn shared_through_redis(stores: Stores, config: &AuthConfig) -> Result<Stores, SetupError> {
     let Some(target) = config.redis.target() else {
@@ -499,7 +496,10 @@ async fn shared_through_redis(stores: Stores, config: &AuthConfig) -> Result<Sto
 
 /// A build without Redis refuses a configuration that names it.
 #[cfg(not(feature = "redis"))]
-async fn shared_through_redis(_stores: Stores, _config: &AuthConfig) -> Result<Stores, SetupError> {
+async fn shared_through_redis(stores: Stores, config: &AuthConfig) -> Result<Stores, SetupError> {
+    if config.redis.url.is_none() {
+        return Ok(stores);
+    }
     Err(SetupError::Config(ConfigError::Invalid {
         var: "AUTH__REDIS__URL",
         reason: "this build has no Redis support: enable the `redis` feature of auth-axum"

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::federation::IdentityStore;
 use crate::invalidation::ChangeBus;
 use crate::lockout::LockoutStore;
-use crate::maintenance::{LeaseStore, PurgeStores};
+use crate::maintenance::LeaseStore;
 use crate::mfa::passkey::PasskeyStore;
 use crate::mfa::MfaStore;
 use crate::oauth::ClientStore;
@@ -198,22 +198,5 @@ impl Stores {
         self.counters = Arc::new(Timed::new(self.counters, backend));
         self.lockout = Arc::new(Timed::new(self.lockout, backend));
         self
-    }
-
-    /// What the scheduled purge works on.
-    #[must_use]
-    pub fn purge_stores(&self) -> PurgeStores {
-        PurgeStores {
-            revocations: Arc::clone(&self.revocations),
-            refresh_tokens: Arc::clone(&self.refresh_tokens),
-            sessions: Arc::clone(&self.sessions),
-            one_time_tokens: Arc::clone(&self.one_time_tokens),
-            pending: Arc::clone(&self.pending),
-            lockout: Arc::clone(&self.lockout),
-            counters: Arc::clone(&self.counters),
-            api_keys: Arc::clone(&self.api_keys),
-            audit: Arc::clone(&self.audit),
-            leases: Arc::clone(&self.leases),
-        }
     }
 }
